@@ -1,0 +1,53 @@
+//! The JS API surfaces. Each `api/<surface>.js` is part of the prelude (the facade scenarios
+//! see); each `api/<surface>.rs` adds the Rust ops that facade calls. Ops are passed to the
+//! prelude as an argument and never become globals, so scenarios cannot reach them directly.
+
+mod call;
+mod logger;
+mod timers;
+mod util;
+mod voxengine;
+
+use std::rc::Rc;
+
+use rquickjs::{Ctx, Exception, Object, Result};
+
+use crate::engine::state::SessionState;
+
+/// Builds the `ops` object handed to the prelude.
+pub(crate) fn install_ops<'js>(ctx: &Ctx<'js>, state: &Rc<SessionState>) -> Result<Object<'js>> {
+    let ops = Object::new(ctx.clone())?;
+    logger::install(ctx, &ops, state)?;
+    voxengine::install(ctx, &ops, state)?;
+    call::install(ctx, &ops, state)?;
+    timers::install(ctx, &ops, state)?;
+    util::install(ctx, &ops)?;
+    Ok(ops)
+}
+
+/// The JS exception classes an op can throw.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ErrorClass {
+    Type,
+    Range,
+}
+
+/// Throws `class(message)` with a stable `code` property, as the JS facade's errors carry.
+pub(crate) fn throw_coded(
+    ctx: &Ctx<'_>,
+    class: ErrorClass,
+    code: &str,
+    message: &str,
+) -> rquickjs::Error {
+    let thrown = match class {
+        ErrorClass::Type => Exception::throw_type(ctx, message),
+        ErrorClass::Range => Exception::throw_range(ctx, message),
+    };
+    let value = ctx.catch();
+    if let Some(object) = value.as_object()
+        && object.set("code", code).is_err()
+    {
+        return thrown;
+    }
+    ctx.throw(value)
+}

@@ -1,0 +1,159 @@
+// The Call class and CallEvents. Part of the prelude.
+
+const CallEvents = Object.freeze({
+  AudioStarted: "Call.AudioStarted",
+  Connected: "Call.Connected",
+  Disconnected: "Call.Disconnected",
+  Failed: "Call.Failed",
+  FirstAudioPacketReceived: "Call.FirstAudioPacketReceived",
+  InfoReceived: "Call.InfoReceived",
+  MessageReceived: "Call.MessageReceived",
+  PlaybackFinished: "Call.PlaybackFinished",
+  PlaybackReady: "Call.PlaybackReady",
+  PlaybackStarted: "Call.PlaybackStarted",
+  RecordError: "Call.RecordError",
+  RecordStarted: "Call.RecordStarted",
+  RecordStopped: "Call.RecordStopped",
+  Ringing: "Call.Ringing",
+  StateChanged: "Call.StateChanged",
+  ToneReceived: "Call.ToneReceived",
+});
+
+const CALL_TOKEN = Symbol("call");
+const calls = new Map();
+let deliverToCall; // set by Call's static block: engine entry point for host events
+
+function headerMap(method, headers) {
+  if (headers === undefined || headers === null) return {};
+  if (typeof headers !== "object" || Array.isArray(headers)) {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
+      `${method}: extra headers must be an object of name -> string value`);
+  }
+  const out = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = String(value);
+  return out;
+}
+
+class Call {
+  #info;
+  #state = "ALERTING";
+  #customData = "";
+  #listeners = new Listeners();
+
+  constructor(token, info) {
+    if (token !== CALL_TOKEN) throw new TypeError("Illegal constructor: calls come from CallAlerting");
+    this.#info = info;
+  }
+
+  id() { return this.#info.id; }
+  callerid() { return this.#info.callerid; }
+  displayName() { return this.#info.displayName; }
+  number() { return this.#info.destination; }
+  incoming() { return true; }
+  state() { return this.#state; }
+  clientType() { return this.#info.scheme === "sip" ? "sip" : this.#info.scheme; }
+  toString() { return `Call(${this.#info.id})`; }
+
+  customData(data) {
+    if (data !== undefined) this.#customData = String(data);
+    return this.#customData;
+  }
+
+  addEventListener(event, handler) {
+    this.#listeners.add("Call.addEventListener", event, handler);
+  }
+  removeEventListener(event, handler) {
+    this.#listeners.remove("Call.removeEventListener", event, handler);
+  }
+
+  ring(extraHeaders) {
+    this.#command("ring", { headers: headerMap("call.ring", extraHeaders) });
+  }
+  answer(extraHeaders) {
+    this.#command("answer", { headers: headerMap("call.answer", extraHeaders) });
+  }
+  reject(code, extraHeaders) {
+    const status = code === undefined ? 603 : Number(code);
+    if (!Number.isInteger(status) || status < 400 || status > 699) {
+      throw codedError(RangeError, "ERR_INVALID_ARGUMENT",
+        `call.reject: code must be a SIP final status 400-699, got ${code}`);
+    }
+    this.#command("reject", { code: status, headers: headerMap("call.reject", extraHeaders) });
+  }
+  decline(code, extraHeaders) { this.reject(code === undefined ? 603 : code, extraHeaders); }
+  hangup(extraHeaders) {
+    this.#command("hangup", { headers: headerMap("call.hangup", extraHeaders) });
+  }
+  startPlayback(url, options) {
+    if (typeof url !== "string" || url === "") {
+      throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "call.startPlayback: url must be a non-empty string");
+    }
+    this.#command("startPlayback", { url, loop: Boolean(options && options.loop) });
+  }
+  stopPlayback() { this.#command("stopPlayback", {}); }
+  say(text, options) {
+    if (typeof text !== "string") {
+      throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "call.say: text must be a string");
+    }
+    const voice = options && options.voice !== undefined ? String(options.voice) : null;
+    this.#command("say", { text, voice });
+  }
+  handleTones(enabled) { this.#command("handleTones", { enabled: Boolean(enabled) }); }
+  sendDigits(digits) {
+    const text = String(digits);
+    if (!/^[0-9A-D*#]*$/i.test(text)) {
+      throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
+        `call.sendDigits: digits may only contain 0-9, *, #, A-D; got '${text}'`);
+    }
+    this.#command("sendDigits", { digits: text.toUpperCase() });
+  }
+  record(params) {
+    this.#command("record", { stereo: Boolean(params && params.stereo) });
+  }
+
+  #command(op, args) {
+    if (this.#state === "TERMINATED") {
+      ops.log("warn", `call.${op}(): ignored, call ${this.#info.id} is already TERMINATED`);
+      return;
+    }
+    if (op === "answer" && this.#state === "ALERTING") this.#setState("PROGRESSING");
+    ops.callCommand(this.#info.id, JSON.stringify({ op, ...args }));
+  }
+
+  #setState(next) {
+    const previous = this.#state;
+    if (previous === next) return;
+    this.#state = next;
+    const fields = { oldState: previous, newState: next };
+    ops.event(CallEvents.StateChanged, JSON.stringify({ ...fields, call: this.#info.id }));
+    this.#emit(CallEvents.StateChanged, fields);
+  }
+
+  #emit(name, fields) {
+    this.#listeners.emit(name, { ...fields, name, call: this, id: this.#info.id });
+  }
+
+  static {
+    deliverToCall = (call, name, fields) => {
+      if (call.#state === "TERMINATED") return;
+      if (name === CallEvents.Connected) call.#setState("CONNECTED");
+      if (name === CallEvents.Disconnected || name === CallEvents.Failed) {
+        call.#setState("TERMINATED");
+        call.#emit(name, fields);
+        call.#listeners.clear();
+        calls.delete(call.#info.id);
+        return;
+      }
+      call.#emit(name, fields);
+    };
+  }
+}
+
+function newCall(info) {
+  const call = new Call(CALL_TOKEN, info);
+  calls.set(info.id, call);
+  return call;
+}
+
+global.CallEvents = CallEvents;
+global.Call = Call;

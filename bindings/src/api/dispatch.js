@@ -1,0 +1,25 @@
+// Engine entry points, returned to Rust at the end of the prelude.
+
+return {
+  // An application event. `call` is the alerting call's info for CallAlerting.
+  app(name, payloadJson, callInfoJson) {
+    const fields = payloadJson ? JSON.parse(payloadJson) : {};
+    const event = { ...fields, name };
+    if (callInfoJson) event.call = newCall(JSON.parse(callInfoJson));
+    appListeners.emit(name, event);
+  },
+  // An event on a known call.
+  call(callId, name, payloadJson) {
+    const call = calls.get(callId);
+    if (call) deliverToCall(call, name, JSON.parse(payloadJson));
+  },
+  timer(id, done) {
+    fireTimer(id, done);
+  },
+  // Drops every listener and callback (teardown).
+  clear() {
+    appListeners.clear();
+    timers.clear();
+    calls.clear();
+  },
+};

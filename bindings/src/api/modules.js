@@ -1,0 +1,47 @@
+// Modules and require(). Part of the prelude.
+
+const Modules = Object.freeze({
+  ACD: "acd",
+  AI: "ai",
+  ApplicationStorage: "applicationstorage",
+  ASR: "asr",
+  Avatar: "avatar",
+  Cartesia: "cartesia",
+  Conference: "conference",
+  ElevenLabs: "elevenlabs",
+  Gemini: "gemini",
+  IVR: "ivr",
+  MCP: "mcp",
+  OpenAI: "openai",
+  PushService: "pushservice",
+  Recorder: "recorder",
+  SmartQueue: "smartqueue",
+  StreamingAgent: "streamingagent",
+  Ultravox: "ultravox",
+  VoximplantAPI: "voximplantapi",
+  Yandex: "yandex",
+});
+
+// name -> installer; each installs its globals once.
+const moduleInstallers = new Map();
+const loadedModules = new Set();
+
+function require(name) {
+  if (typeof name !== "string") {
+    throw codedError(TypeError, "ERR_INVALID_MODULE",
+      `require: expected a Modules member, got ${describe(name)} (is the Modules member spelled right?)`);
+  }
+  if (loadedModules.has(name)) return;
+  const install = moduleInstallers.get(name);
+  if (!install) {
+    const known = Object.values(Modules).includes(name);
+    throw codedError(Error, known ? "ERR_MODULE_UNSUPPORTED" : "ERR_INVALID_MODULE",
+      known ? `require: module '${name}' is not available in Dialtone`
+            : `require: unknown module '${name}'`);
+  }
+  install();
+  loadedModules.add(name);
+}
+
+global.Modules = Modules;
+global.require = require;

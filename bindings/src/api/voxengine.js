@@ -1,0 +1,36 @@
+// VoxEngine namespace and AppEvents. Part of the prelude.
+
+const AppEvents = Object.freeze({
+  Started: "Application.Started",
+  CallAlerting: "Application.CallAlerting",
+  HttpRequest: "Application.HttpRequest",
+  Terminating: "Application.Terminating",
+  Terminated: "Application.Terminated",
+  WebSocket: "AppEvents.NewWebSocketConnection",
+  NewWebSocketFailed: "Application.OnNewWebSocketFailed",
+});
+
+const appListeners = new Listeners();
+
+const VoxEngine = Object.freeze({
+  addEventListener(event, handler) {
+    appListeners.add("VoxEngine.addEventListener", event, handler);
+  },
+  removeEventListener(event, handler) {
+    appListeners.remove("VoxEngine.removeEventListener", event, handler);
+  },
+  terminate() {
+    ops.terminate();
+  },
+  customData(data) {
+    if (data === undefined) return ops.customData();
+    return ops.customData(String(data));
+  },
+  getSecretValue(name) {
+    if (typeof name !== "string" || name === "") return undefined;
+    return ops.secret(name);
+  },
+});
+
+global.AppEvents = AppEvents;
+global.VoxEngine = VoxEngine;

@@ -1,0 +1,76 @@
+//! Ops behind the `VoxEngine` namespace: `terminate`, `customData`, `secret`, `event`.
+
+use std::rc::Rc;
+
+use rquickjs::prelude::Opt;
+use rquickjs::{Ctx, Function, Object, Result};
+
+use super::{ErrorClass, throw_coded};
+use crate::engine::state::SessionState;
+use crate::host::{LogLevel, Outbound};
+
+/// VoxEngine's limit for `customData`, in bytes.
+const CUSTOM_DATA_MAX_BYTES: usize = 200;
+
+pub(super) fn install<'js>(
+    ctx: &Ctx<'js>,
+    ops: &Object<'js>,
+    state: &Rc<SessionState>,
+) -> Result<()> {
+    let st = state.clone();
+    ops.set(
+        "terminate",
+        Function::new(ctx.clone(), move || st.request_terminate())?,
+    )?;
+
+    let st = state.clone();
+    ops.set(
+        "customData",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, data: Opt<String>| -> Result<String> {
+            if let Some(data) = data.0 {
+                if data.len() > CUSTOM_DATA_MAX_BYTES {
+                    return Err(throw_coded(
+                        &ctx,
+                        ErrorClass::Range,
+                        "ERR_INVALID_ARGUMENT",
+                        &format!(
+                            "VoxEngine.customData: at most {CUSTOM_DATA_MAX_BYTES} bytes, got {}",
+                            data.len()
+                        ),
+                    ));
+                }
+                st.set_custom_data(data);
+            }
+            Ok(st.custom_data())
+        })?,
+    )?;
+
+    let st = state.clone();
+    ops.set(
+        "secret",
+        Function::new(ctx.clone(), move |name: String| -> Option<String> {
+            let value = st.secret(&name);
+            if value.is_none() {
+                st.log(
+                    LogLevel::Warn,
+                    &format!(
+                        "VoxEngine.getSecretValue('{name}'): no secret named '{name}' in application '{}'; returning undefined",
+                        st.application
+                    ),
+                );
+            }
+            value
+        })?,
+    )?;
+
+    // Events the facade generates itself (StateChanged), reported like host events.
+    let st = state.clone();
+    ops.set(
+        "event",
+        Function::new(ctx.clone(), move |name: String, payload: String| {
+            let payload = serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null);
+            st.send(Outbound::Event { name, payload });
+        })?,
+    )?;
+    Ok(())
+}

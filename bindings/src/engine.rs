@@ -1,0 +1,25 @@
+//! The session engine: one QuickJS runtime and context per session, driven by one event loop.
+//!
+//! - `session`: [`run_session`], the loop that owns a session from load to `Terminated`.
+//! - `state`: the Rust-side session state shared with the ops (no JS values in it).
+//! - `timers`: the sans-IO timer queue behind `setTimeout`/`setInterval`.
+//! - `js_error`: turning a thrown JS value into a log line and an [`EndReason`].
+//! - `prelude`: the JS facade, assembled from `api/*.js`.
+//! - `pool`: [`SessionPool`], the JS worker threads sessions are spread over.
+
+mod error;
+mod js_error;
+mod pool;
+mod prelude;
+mod session;
+pub(crate) mod state;
+mod timers;
+
+pub use error::EngineError;
+pub use pool::SessionPool;
+pub use session::run_session;
+
+#[cfg(test)]
+mod tests;
+
+use crate::host::EndReason;

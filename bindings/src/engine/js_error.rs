@@ -1,0 +1,107 @@
+//! Turning a thrown JS value into a log text and deciding which [`EndReason`] it means.
+
+use rquickjs::{Coerced, Ctx, Object, Value};
+
+use super::EndReason;
+use crate::host::{LimitKind, Limits};
+
+/// A thrown value, rendered for the session log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Thrown {
+    /// `Name: message`, or the value as a string.
+    pub(crate) summary: String,
+    /// The JS stack, when the value is an Error.
+    pub(crate) stack: Option<String>,
+}
+
+impl Thrown {
+    pub(crate) fn from_value<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> Self {
+        if let Some(object) = value.as_object().filter(|_| value.is_error()) {
+            return Self::from_error(object);
+        }
+        let summary = ctx
+            .json_stringify(value.clone())
+            .ok()
+            .flatten()
+            .and_then(|s| s.to_string().ok())
+            .filter(|_| value.is_object())
+            .or_else(|| value.get::<Coerced<String>>().ok().map(|Coerced(s)| s))
+            .unwrap_or_else(|| format!("a thrown {}", value.type_name()));
+        Self {
+            summary,
+            stack: None,
+        }
+    }
+
+    fn from_error(error: &Object<'_>) -> Self {
+        let name: String = error
+            .get::<_, Coerced<String>>("name")
+            .map(|Coerced(s)| s)
+            .unwrap_or_else(|_| "Error".into());
+        let message: String = error
+            .get::<_, Coerced<String>>("message")
+            .map(|Coerced(s)| s)
+            .unwrap_or_default();
+        let stack = error
+            .get::<_, Option<String>>("stack")
+            .ok()
+            .flatten()
+            .map(|s| s.trim_end().to_owned())
+            .filter(|s| !s.is_empty());
+        let summary = if message.is_empty() {
+            name
+        } else {
+            format!("{name}: {message}")
+        };
+        Self { summary, stack }
+    }
+
+    /// One log text: summary, then the stack lines.
+    pub(crate) fn text(&self) -> String {
+        match &self.stack {
+            Some(stack) => format!("{}\n{stack}", self.summary),
+            None => self.summary.clone(),
+        }
+    }
+
+    /// The limit this error signals, if QuickJS raised it for one.
+    pub(crate) fn limit(&self, limits: &Limits, interrupted: bool) -> Option<LimitKind> {
+        if interrupted {
+            return Some(LimitKind::CallbackTime(limits.callback_ms));
+        }
+        if self.summary.contains("out of memory") {
+            return Some(LimitKind::Heap(limits.heap_bytes));
+        }
+        if self.summary.contains("stack overflow")
+            || self.summary.contains("Maximum call stack size exceeded")
+        {
+            return Some(LimitKind::Stack(limits.stack_bytes));
+        }
+        None
+    }
+
+    /// The end reason and log text for this error, thrown `context` (e.g. "in a handler for X").
+    pub(crate) fn into_end(
+        self,
+        context: &str,
+        limits: &Limits,
+        interrupted: bool,
+    ) -> (EndReason, String) {
+        match self.limit(limits, interrupted) {
+            Some(kind) => (
+                EndReason::Limit(kind),
+                format!("limit exceeded {context}: {kind}"),
+            ),
+            None => {
+                let text = self.text();
+                (
+                    EndReason::UncaughtError(self.summary),
+                    format!(
+                        "uncaught {text_kind} {context}: {text}",
+                        text_kind = "error"
+                    ),
+                )
+            }
+        }
+    }
+}

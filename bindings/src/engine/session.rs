@@ -1,0 +1,502 @@
+//! [`run_session`]: one scenario session from load to `Application.Terminated`.
+//!
+//! The canonical shape of a session's life:
+//! 1. create the runtime with its limits (heap, stack, CPU budget per callback);
+//! 2. evaluate the prelude, then each scenario script in order in the same realm;
+//! 3. dispatch `Application.Started`;
+//! 4. loop: take the next host event or due deadline, dispatch it as one *turn*, run promise
+//!    jobs to quiescence, check for an end;
+//! 5. finish: drop timers, hang up live calls, dispatch `Terminating` then `Terminated`, report
+//!    [`Outbound::Ended`].
+//!
+//! **Every turn is bounded by the callback CPU budget, and every JS value the Rust side holds
+//! is released before the runtime is dropped.**
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use rquickjs::context::EvalOptions;
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::js_error::Thrown;
+use super::prelude::{PRELUDE, PRELUDE_NAME};
+use super::state::{CallPhase, SessionState};
+use crate::api;
+use crate::host::{
+    CallCommand, CallEvent, EndReason, HostEvent, IncomingCall, LimitKind, LogLevel, Outbound,
+    SessionIo, SessionSpec,
+};
+
+/// Runs one session to its end and returns why it ended. The host also receives the reason as
+/// [`Outbound::Ended`], after every other message of the session.
+pub async fn run_session(spec: SessionSpec, io: SessionIo) -> EndReason {
+    let SessionIo {
+        mut events,
+        outbound,
+    } = io;
+    let state = Rc::new(SessionState::new(&spec, outbound));
+    let reason = match Session::load(&spec, state.clone()) {
+        Ok(mut session) => session.run(&mut events).await,
+        Err(reason) => reason,
+    };
+    state.send(Outbound::Ended(reason.clone()));
+    reason
+}
+
+type PendingRejections = Rc<RefCell<Vec<(Persistent<Value<'static>>, Thrown)>>>;
+
+/// A loaded session. Field order is drop order: JS handles before the context and runtime.
+struct Session {
+    /// The prelude's entry points (`app`, `call`, `timer`, `clear`).
+    dispatcher: Option<Persistent<Object<'static>>>,
+    /// Promises rejected with no handler during the current turn.
+    rejections: PendingRejections,
+    ctx: Context,
+    rt: Runtime,
+    state: Rc<SessionState>,
+    /// When the current turn started (None between turns): the CPU budget's clock.
+    turn_started: Rc<Cell<Option<std::time::Instant>>>,
+    /// The interrupt handler stopped the current turn.
+    interrupted: Rc<Cell<bool>>,
+    /// Since when the session has had no live call.
+    no_call_since: Option<Instant>,
+    /// An end decided by the host or a session limit (not by JS).
+    forced_end: Option<EndReason>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.rejections.borrow_mut().clear();
+        self.dispatcher = None;
+    }
+}
+
+fn script_options(name: &str, strict: bool) -> EvalOptions {
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = strict;
+    options.filename = Some(name.to_owned());
+    options
+}
+
+impl Session {
+    fn load(spec: &SessionSpec, state: Rc<SessionState>) -> Result<Self, EndReason> {
+        let load_error = |state: &SessionState, what: String| {
+            state.log(LogLevel::Error, &format!("scenario failed to load: {what}"));
+            EndReason::LoadError(what)
+        };
+        let limits = spec.limits;
+        let source_chars: usize = spec.scripts.iter().map(|s| s.source.chars().count()).sum();
+        if source_chars > limits.max_source_chars {
+            let kind = LimitKind::SourceSize(limits.max_source_chars);
+            state.log(
+                LogLevel::Error,
+                &format!("limit exceeded: scenarios have {source_chars} characters: {kind}"),
+            );
+            return Err(EndReason::Limit(kind));
+        }
+
+        let rt = Runtime::new().map_err(|e| load_error(&state, format!("JS runtime: {e}")))?;
+        rt.set_memory_limit(limits.heap_bytes);
+        rt.set_max_stack_size(limits.stack_bytes);
+        let turn_started: Rc<Cell<Option<std::time::Instant>>> = Rc::default();
+        let interrupted: Rc<Cell<bool>> = Rc::default();
+        {
+            let (started, interrupted) = (turn_started.clone(), interrupted.clone());
+            let budget = Duration::from_millis(limits.callback_ms);
+            rt.set_interrupt_handler(Some(Box::new(move || {
+                let over = started.get().is_some_and(|t| t.elapsed() > budget);
+                if over {
+                    interrupted.set(true);
+                }
+                over
+            })));
+        }
+        let rejections: PendingRejections = Rc::default();
+        {
+            let rejections = rejections.clone();
+            rt.set_host_promise_rejection_tracker(Some(Box::new(
+                move |ctx: Ctx<'_>, promise: Value<'_>, reason: Value<'_>, handled: bool| {
+                    let mut pending = rejections.borrow_mut();
+                    if handled {
+                        pending.retain(|(p, _)| {
+                            p.clone()
+                                .restore(&ctx)
+                                .map(|p| p != promise)
+                                .unwrap_or(true)
+                        });
+                    } else {
+                        let thrown = Thrown::from_value(&ctx, &reason);
+                        pending.push((Persistent::save(&ctx, promise), thrown));
+                    }
+                },
+            )));
+        }
+        let ctx = Context::full(&rt).map_err(|e| load_error(&state, format!("JS context: {e}")))?;
+
+        let mut session = Session {
+            dispatcher: None,
+            rejections,
+            ctx,
+            rt,
+            state: state.clone(),
+            turn_started,
+            interrupted,
+            no_call_since: Some(Instant::now()),
+            forced_end: None,
+        };
+
+        let dispatcher = session.ctx.with(|ctx| -> rquickjs::Result<_> {
+            let ops = api::install_ops(&ctx, &state)?;
+            let prelude: Function =
+                ctx.eval_with_options(PRELUDE, script_options(PRELUDE_NAME, true))?;
+            let dispatcher: Object = prelude.call((ops, ctx.globals()))?;
+            Ok(Persistent::save(&ctx, dispatcher))
+        });
+        match dispatcher {
+            Ok(d) => session.dispatcher = Some(d),
+            Err(e) => return Err(load_error(&state, format!("prelude: {e}"))),
+        }
+
+        for script in &spec.scripts {
+            session.arm();
+            let outcome = session.ctx.with(|ctx| {
+                match ctx.eval_with_options::<(), _>(
+                    script.source.as_str(),
+                    script_options(&script.name, false),
+                ) {
+                    Ok(()) => None,
+                    Err(e) => Some(caught(&ctx, e)),
+                }
+            });
+            if let Some(thrown) = outcome {
+                session.disarm();
+                let reason = match thrown.limit(&limits, session.interrupted.get()) {
+                    Some(kind) => {
+                        state.log(
+                            LogLevel::Error,
+                            &format!("limit exceeded while loading {}: {kind}", script.name),
+                        );
+                        EndReason::Limit(kind)
+                    }
+                    None => load_error(&state, format!("{}: {}", script.name, thrown.text())),
+                };
+                return Err(reason);
+            }
+            session.drain_jobs(&format!("in the top level of {}", script.name));
+            session.disarm();
+            if let Some(reason) = state.failure() {
+                return Err(reason);
+            }
+        }
+        Ok(session)
+    }
+
+    async fn run(&mut self, events: &mut mpsc::UnboundedReceiver<HostEvent>) -> EndReason {
+        let started = json!({
+            "sessionId": self.state.session_id,
+            "applicationName": self.state.application,
+            "ruleName": self.state.rule,
+            "customData": self.state.custom_data(),
+        });
+        self.dispatch_app("Application.Started", started, None);
+        loop {
+            if let Some(reason) = self.end_reason() {
+                return self.finish(reason);
+            }
+            let deadline = self.next_deadline();
+            tokio::select! {
+                biased;
+                event = events.recv() => match event {
+                    Some(event) => self.on_host_event(event),
+                    None => self.forced_end = Some(EndReason::Shutdown("the host went away".into())),
+                },
+                () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    self.on_deadline(Instant::now());
+                }
+            }
+        }
+    }
+
+    fn end_reason(&self) -> Option<EndReason> {
+        self.state.end_reason().or_else(|| self.forced_end.clone())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let limits = &self.state.limits;
+        let timers = self.state.timers.borrow_mut().next_deadline();
+        let no_call = self.no_call_since.map(|t| t + limits.no_call_timeout());
+        let unanswered = self
+            .state
+            .calls
+            .borrow()
+            .values()
+            .filter_map(|phase| match phase {
+                CallPhase::Alerting { deadline } => *deadline,
+                _ => None,
+            })
+            .min();
+        [timers, no_call, unanswered].into_iter().flatten().min()
+    }
+
+    fn on_host_event(&mut self, event: HostEvent) {
+        match event {
+            HostEvent::CallAlerting(call) => self.on_call_alerting(call),
+            HostEvent::Call { call_id, event } => self.on_call_event(call_id, event),
+            HostEvent::Shutdown { reason } => {
+                self.state.log(
+                    LogLevel::Warn,
+                    &format!("session shut down by the host: {reason}"),
+                );
+                self.forced_end = Some(EndReason::Shutdown(reason));
+            }
+        }
+    }
+
+    fn on_call_alerting(&mut self, call: IncomingCall) {
+        let deadline = Instant::now() + self.state.limits.unanswered_call_timeout();
+        self.state.calls.borrow_mut().insert(
+            call.id.clone(),
+            CallPhase::Alerting {
+                deadline: Some(deadline),
+            },
+        );
+        self.no_call_since = None;
+        let mut payload = serde_json::to_value(&call).unwrap_or_default();
+        if let Some(fields) = payload.as_object_mut() {
+            fields.insert("call".into(), json!(call.id));
+        }
+        self.dispatch_app("Application.CallAlerting", payload, Some(&call));
+    }
+
+    fn on_call_event(&mut self, call_id: String, event: CallEvent) {
+        {
+            let mut calls = self.state.calls.borrow_mut();
+            let Some(phase) = calls.get_mut(&call_id) else {
+                return;
+            };
+            if *phase == CallPhase::Ended {
+                return;
+            }
+            if event.is_final() {
+                *phase = CallPhase::Ended;
+            } else if matches!(event, CallEvent::Connected { .. }) {
+                *phase = CallPhase::Connected;
+            }
+        }
+        if !self.state.has_live_call() {
+            self.no_call_since = Some(Instant::now());
+        }
+        let name = event.name();
+        let mut payload = serde_json::to_value(&event).unwrap_or_default();
+        if let Some(fields) = payload.as_object_mut() {
+            fields.remove("event");
+            fields.insert("call".into(), json!(call_id));
+        }
+        self.state.send(Outbound::Event {
+            name: name.into(),
+            payload: payload.clone(),
+        });
+        let json = payload.to_string();
+        self.turn(&format!("in a handler for {name}"), |_, d| {
+            let deliver: Function = d.get("call")?;
+            deliver.call::<_, ()>((call_id.as_str(), name, json.as_str()))
+        });
+    }
+
+    fn on_deadline(&mut self, now: Instant) {
+        loop {
+            if self.end_reason().is_some() {
+                return;
+            }
+            let due = self.state.timers.borrow_mut().pop_due(now);
+            let Some((id, done)) = due else { break };
+            self.turn("in a timer callback", |_, d| {
+                let fire: Function = d.get("timer")?;
+                fire.call::<_, ()>((id, done))
+            });
+        }
+        let limits = self.state.limits;
+        let expired: Vec<String> = self
+            .state
+            .calls
+            .borrow_mut()
+            .iter_mut()
+            .filter_map(|(id, phase)| match phase {
+                CallPhase::Alerting { deadline: Some(at) } if *at <= now => {
+                    *phase = CallPhase::Alerting { deadline: None };
+                    Some(id.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        for call_id in expired {
+            self.state.log(
+                LogLevel::Warn,
+                &format!(
+                    "call {call_id} was not answered within {} s (unanswered-call limit): rejecting it with 480",
+                    limits.unanswered_call_timeout_s
+                ),
+            );
+            self.state.send(Outbound::Call {
+                call_id,
+                command: CallCommand::Reject {
+                    code: 480,
+                    headers: Default::default(),
+                },
+            });
+        }
+        if let Some(since) = self.no_call_since
+            && since + limits.no_call_timeout() <= now
+        {
+            self.state.log(
+                LogLevel::Info,
+                &format!(
+                    "no call for {} s: ending the session (no-call timeout)",
+                    limits.no_call_timeout_s
+                ),
+            );
+            self.forced_end = Some(EndReason::NoCalls);
+        }
+    }
+
+    fn finish(&mut self, reason: EndReason) -> EndReason {
+        self.state.set_ending();
+        self.state.timers.borrow_mut().clear_all();
+        let live: Vec<String> = self
+            .state
+            .calls
+            .borrow()
+            .iter()
+            .filter(|(_, phase)| matches!(phase, CallPhase::Alerting { .. } | CallPhase::Connected))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for call_id in live {
+            self.state.send(Outbound::Call {
+                call_id,
+                command: CallCommand::Hangup {
+                    headers: Default::default(),
+                },
+            });
+        }
+        let payload = if reason.is_normal() {
+            json!({})
+        } else {
+            json!({ "systemError": reason.to_string() })
+        };
+        self.dispatch_app("Application.Terminating", payload.clone(), None);
+        self.dispatch_app("Application.Terminated", payload, None);
+        self.turn("while clearing the session", |_, d| {
+            let clear: Function = d.get("clear")?;
+            clear.call::<_, ()>(())
+        });
+        reason
+    }
+
+    fn dispatch_app(
+        &mut self,
+        name: &str,
+        payload: serde_json::Value,
+        call: Option<&IncomingCall>,
+    ) {
+        self.state.send(Outbound::Event {
+            name: name.into(),
+            payload: payload.clone(),
+        });
+        let mut fields = payload;
+        if let Some(map) = fields.as_object_mut() {
+            map.remove("call");
+        }
+        let fields = fields.to_string();
+        let call = call.and_then(|c| serde_json::to_string(c).ok());
+        self.turn(&format!("in a handler for {name}"), |_, d| {
+            let app: Function = d.get("app")?;
+            app.call::<_, ()>((name, fields.as_str(), call.as_deref()))
+        });
+    }
+
+    /// Runs `f` with the entry points as one turn: CPU budget armed, promise jobs drained,
+    /// errors and unhandled rejections turned into the session's failure.
+    fn turn<F>(&mut self, context: &str, f: F)
+    where
+        F: for<'js> FnOnce(&Ctx<'js>, &Object<'js>) -> rquickjs::Result<()>,
+    {
+        let Some(dispatcher) = self.dispatcher.clone() else {
+            return;
+        };
+        self.arm();
+        let thrown = self.ctx.with(|ctx| {
+            let result = dispatcher.restore(&ctx).and_then(|d| f(&ctx, &d));
+            result.err().map(|e| caught(&ctx, e))
+        });
+        if let Some(thrown) = thrown {
+            self.fail(thrown, context);
+        }
+        self.drain_jobs(context);
+        self.disarm();
+    }
+
+    fn arm(&self) {
+        self.interrupted.set(false);
+        self.turn_started.set(Some(std::time::Instant::now()));
+    }
+
+    fn disarm(&self) {
+        self.turn_started.set(None);
+    }
+
+    fn fail(&self, thrown: Thrown, context: &str) {
+        let (reason, text) = thrown.into_end(context, &self.state.limits, self.interrupted.get());
+        self.state.fail(reason, &text);
+    }
+
+    /// Runs promise jobs until none is left, then fails on any rejection nobody handled.
+    fn drain_jobs(&mut self, context: &str) {
+        loop {
+            match self.rt.execute_pending_job() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(job) => {
+                    let thrown = job.0.with(|ctx| {
+                        let value = ctx.catch();
+                        Thrown::from_value(&ctx, &value)
+                    });
+                    self.fail(thrown, context);
+                }
+            }
+        }
+        let unhandled: Vec<Thrown> = self
+            .rejections
+            .borrow_mut()
+            .drain(..)
+            .map(|(_, t)| t)
+            .collect();
+        for thrown in unhandled {
+            let text = thrown.text();
+            self.state.fail(
+                EndReason::UncaughtError(format!(
+                    "unhandled promise rejection: {}",
+                    thrown.summary
+                )),
+                &format!("unhandled promise rejection {context}: {text}"),
+            );
+        }
+    }
+}
+
+/// The thrown value behind an `rquickjs::Error`, rendered.
+fn caught(ctx: &Ctx<'_>, error: rquickjs::Error) -> Thrown {
+    if error.is_exception() {
+        let value = ctx.catch();
+        Thrown::from_value(ctx, &value)
+    } else {
+        Thrown {
+            summary: error.to_string(),
+            stack: None,
+        }
+    }
+}

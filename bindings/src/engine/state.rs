@@ -1,0 +1,197 @@
+//! Rust-side state of one session, shared by the event loop and the ops.
+//!
+//! It holds no JS values, so the ops' closures can keep it alive without keeping any JS object
+//! alive: JS state (listeners, callbacks, calls) lives in the JS facade and is traced by the GC.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::timers::{TimerLimitExceeded, TimerQueue};
+use crate::host::{CallCommand, CallId, EndReason, LimitKind, Limits, LogLevel, Outbound};
+
+/// Longest `Logger.write` line, in characters (VoxEngine's cap).
+pub(crate) const LOG_LINE_MAX_CHARS: usize = 15_000;
+
+/// Shared by the session loop and every op of the session.
+#[derive(Debug)]
+pub(crate) struct SessionState {
+    pub(crate) session_id: String,
+    pub(crate) application: String,
+    pub(crate) rule: String,
+    pub(crate) limits: Limits,
+    secrets: BTreeMap<String, String>,
+    outbound: mpsc::UnboundedSender<Outbound>,
+    custom_data: RefCell<String>,
+    /// `VoxEngine.terminate()` was called.
+    terminate_requested: Cell<bool>,
+    /// The first abnormal end (uncaught error, limit); later ones are only logged.
+    failure: RefCell<Option<EndReason>>,
+    /// Set once the session runs its Terminating/Terminated handlers.
+    ending: Cell<bool>,
+    pub(crate) timers: RefCell<TimerQueue>,
+    /// Where each of the session's calls is, for the call limits and for teardown.
+    pub(crate) calls: RefCell<BTreeMap<CallId, CallPhase>>,
+}
+
+/// Where a call is, as far as the session's limits and teardown care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallPhase {
+    /// Offered and not answered; dropped at `deadline` (none once the drop was sent).
+    Alerting { deadline: Option<Instant> },
+    /// Connected.
+    Connected,
+    /// The scenario sent hangup or reject; waiting for the final event.
+    Closing,
+    /// Disconnected or failed.
+    Ended,
+}
+
+impl SessionState {
+    pub(crate) fn new(
+        spec: &crate::host::SessionSpec,
+        outbound: mpsc::UnboundedSender<Outbound>,
+    ) -> Self {
+        Self {
+            session_id: spec.session_id.clone(),
+            application: spec.application.clone(),
+            rule: spec.rule.clone(),
+            limits: spec.limits,
+            secrets: spec.secrets.clone(),
+            outbound,
+            custom_data: RefCell::new(spec.custom_data.clone()),
+            terminate_requested: Cell::new(false),
+            failure: RefCell::new(None),
+            ending: Cell::new(false),
+            timers: RefCell::new(TimerQueue::new(spec.limits.max_timers)),
+            calls: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// Sends a message to the host. A host that went away is not an error for the scenario:
+    /// the session notices the closed event channel and ends.
+    pub(crate) fn send(&self, message: Outbound) {
+        let _ = self.outbound.send(message);
+    }
+
+    /// Writes a session-log line, capped at [`LOG_LINE_MAX_CHARS`].
+    pub(crate) fn log(&self, level: LogLevel, text: &str) {
+        let text = cap_chars(text, LOG_LINE_MAX_CHARS);
+        self.send(Outbound::Log { level, text });
+    }
+
+    /// Records an abnormal end and logs why. Only the first one decides the end reason.
+    pub(crate) fn fail(&self, reason: EndReason, detail: &str) {
+        self.log(LogLevel::Error, detail);
+        let mut failure = self.failure.borrow_mut();
+        if failure.is_none() {
+            *failure = Some(reason);
+        }
+    }
+
+    pub(crate) fn request_terminate(&self) {
+        self.terminate_requested.set(true);
+    }
+
+    /// Why the session must end now, if it must.
+    pub(crate) fn end_reason(&self) -> Option<EndReason> {
+        if let Some(failure) = self.failure.borrow().clone() {
+            return Some(failure);
+        }
+        self.terminate_requested
+            .get()
+            .then_some(EndReason::Terminated)
+    }
+
+    pub(crate) fn failure(&self) -> Option<EndReason> {
+        self.failure.borrow().clone()
+    }
+
+    pub(crate) fn set_ending(&self) {
+        self.ending.set(true);
+    }
+
+    /// True once the session is ending: commands and new timers are dropped.
+    pub(crate) fn is_ending(&self) -> bool {
+        self.ending.get() || self.end_reason().is_some()
+    }
+
+    pub(crate) fn secret(&self, name: &str) -> Option<String> {
+        self.secrets.get(name).cloned()
+    }
+
+    pub(crate) fn custom_data(&self) -> String {
+        self.custom_data.borrow().clone()
+    }
+
+    pub(crate) fn set_custom_data(&self, data: String) {
+        *self.custom_data.borrow_mut() = data;
+    }
+
+    /// Notes a command sent to a call: after hangup or reject the session waits for the end.
+    pub(crate) fn note_command(&self, call_id: &str, command: &CallCommand) {
+        if matches!(
+            command,
+            CallCommand::Hangup { .. } | CallCommand::Reject { .. }
+        ) && let Some(phase) = self.calls.borrow_mut().get_mut(call_id)
+            && *phase != CallPhase::Ended
+        {
+            *phase = CallPhase::Closing;
+        }
+    }
+
+    /// Whether any call of the session is not over yet.
+    pub(crate) fn has_live_call(&self) -> bool {
+        self.calls
+            .borrow()
+            .values()
+            .any(|phase| *phase != CallPhase::Ended)
+    }
+
+    /// Starts a timer; over the limit, the session fails with the timer limit.
+    pub(crate) fn start_timer(&self, id: u32, delay: Duration, repeat: bool) -> bool {
+        if self.is_ending() {
+            return true;
+        }
+        let started = self
+            .timers
+            .borrow_mut()
+            .start(id, Instant::now(), delay, repeat);
+        match started {
+            Ok(()) => true,
+            Err(TimerLimitExceeded) => {
+                let max = self.limits.max_timers;
+                self.fail(
+                    EndReason::Limit(LimitKind::Timers(max)),
+                    &format!("limit exceeded: more than {max} active timers (timer limit)"),
+                );
+                false
+            }
+        }
+    }
+}
+
+/// `text` cut to at most `max` characters, saying how much was cut.
+pub(crate) fn cap_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((at, _)) => {
+            let dropped = text[at..].chars().count();
+            format!("{}… [{dropped} more characters cut]", &text[..at])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cap_chars;
+
+    #[test]
+    fn cap_keeps_short_text_and_cuts_long_text_on_char_boundaries() {
+        assert_eq!(cap_chars("héllo", 5), "héllo");
+        assert_eq!(cap_chars("héllo", 2), "hé… [3 more characters cut]");
+    }
+}

@@ -1,0 +1,169 @@
+//! The timer queue behind `setTimeout`/`setInterval`: sans-IO, time is passed in.
+//!
+//! JS owns the callbacks (keyed by id); this queue owns deadlines, repetition and the
+//! active-timer limit. Cleared timers leave stale heap entries behind, skipped lazily.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// More timers were requested than the session's limit allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerLimitExceeded;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    seq: u64,
+    period: Option<Duration>,
+}
+
+/// Deadlines of a session's active timers.
+#[derive(Debug)]
+pub(crate) struct TimerQueue {
+    max_active: usize,
+    active: HashMap<u32, Entry>,
+    heap: BinaryHeap<Reverse<(Instant, u64, u32)>>,
+    next_seq: u64,
+}
+
+impl TimerQueue {
+    pub(crate) fn new(max_active: usize) -> Self {
+        Self {
+            max_active,
+            active: HashMap::new(),
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
+    }
+
+    /// Schedules timer `id` to fire `delay` after `now`, every `delay` when `repeat`.
+    pub(crate) fn start(
+        &mut self,
+        id: u32,
+        now: Instant,
+        delay: Duration,
+        repeat: bool,
+    ) -> Result<(), TimerLimitExceeded> {
+        if !self.active.contains_key(&id) && self.active.len() >= self.max_active {
+            return Err(TimerLimitExceeded);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let period = repeat.then_some(delay);
+        self.active.insert(id, Entry { seq, period });
+        self.heap.push(Reverse((now + delay, seq, id)));
+        Ok(())
+    }
+
+    /// Cancels timer `id`; unknown ids are ignored.
+    pub(crate) fn clear(&mut self, id: u32) {
+        self.active.remove(&id);
+    }
+
+    /// Cancels every timer.
+    pub(crate) fn clear_all(&mut self) {
+        self.active.clear();
+        self.heap.clear();
+    }
+
+    /// Number of active timers.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.active.len()
+    }
+
+    /// The earliest deadline of a live timer.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        self.drop_stale();
+        self.heap.peek().map(|Reverse((at, _, _))| *at)
+    }
+
+    /// Takes the next timer due at `now`: its id, and whether it is done (not repeating).
+    /// A repeating timer is rescheduled one period after its deadline.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(u32, bool)> {
+        self.drop_stale();
+        let Reverse((at, _, id)) = *self.heap.peek()?;
+        if at > now {
+            return None;
+        }
+        self.heap.pop();
+        let entry = *self.active.get(&id)?;
+        match entry.period {
+            Some(period) => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                self.active.insert(id, Entry { seq, ..entry });
+                self.heap.push(Reverse((at + period, seq, id)));
+                Some((id, false))
+            }
+            None => {
+                self.active.remove(&id);
+                Some((id, true))
+            }
+        }
+    }
+
+    fn drop_stale(&mut self) {
+        while let Some(Reverse((_, seq, id))) = self.heap.peek() {
+            match self.active.get(id) {
+                Some(entry) if entry.seq == *seq => break,
+                _ => {
+                    self.heap.pop();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn fires_in_deadline_order_then_insertion_order() {
+        let t0 = Instant::now();
+        let mut q = TimerQueue::new(10);
+        q.start(1, t0, ms(20), false).expect("room");
+        q.start(2, t0, ms(10), false).expect("room");
+        q.start(3, t0, ms(10), false).expect("room");
+        assert_eq!(q.next_deadline(), Some(t0 + ms(10)));
+        assert_eq!(q.pop_due(t0 + ms(5)), None);
+        assert_eq!(q.pop_due(t0 + ms(20)), Some((2, true)));
+        assert_eq!(q.pop_due(t0 + ms(20)), Some((3, true)));
+        assert_eq!(q.pop_due(t0 + ms(20)), Some((1, true)));
+        assert_eq!(q.pop_due(t0 + ms(20)), None);
+        assert_eq!(q.len(), 0);
+    }
+
+    #[test]
+    fn interval_repeats_until_cleared() {
+        let t0 = Instant::now();
+        let mut q = TimerQueue::new(10);
+        q.start(7, t0, ms(100), true).expect("room");
+        assert_eq!(q.pop_due(t0 + ms(100)), Some((7, false)));
+        assert_eq!(q.next_deadline(), Some(t0 + ms(200)));
+        assert_eq!(q.pop_due(t0 + ms(200)), Some((7, false)));
+        q.clear(7);
+        assert_eq!(q.next_deadline(), None);
+        assert_eq!(q.pop_due(t0 + ms(1000)), None);
+    }
+
+    #[test]
+    fn limit_counts_active_timers_only() {
+        let t0 = Instant::now();
+        let mut q = TimerQueue::new(2);
+        q.start(1, t0, ms(1), false).expect("room");
+        q.start(2, t0, ms(1), false).expect("room");
+        assert_eq!(q.start(3, t0, ms(1), false), Err(TimerLimitExceeded));
+        q.clear(1);
+        q.start(3, t0, ms(1), false).expect("room after clear");
+        assert_eq!(q.pop_due(t0 + ms(1)), Some((2, true)));
+        q.start(4, t0, ms(1), false).expect("room after fire");
+    }
+}

@@ -1,0 +1,462 @@
+//! The host interface: the only way a scenario session talks to the world.
+//!
+//! A session receives [`HostEvent`]s (call events, alerting calls) and sends [`Outbound`]
+//! messages (call commands, session-log lines, the events it dispatched, its end). The
+//! `dialtone` runtime implements the other side for SIP calls and for the console's simulated
+//! leg; bindings never depends on it.
+//!
+//! Both directions are unbounded channels: a session must never block its JS thread on a slow
+//! host, and the host bounds the traffic by bounding the calls it admits.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+/// Identifies one call leg within the whole process (SIP Call-ID or a generated id).
+pub type CallId = String;
+
+/// Everything a session needs to start: which scripts to run and for whom.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    /// Unique session id, reported in `AppEvents.Started` as `sessionId`.
+    pub session_id: String,
+    /// Application the session belongs to (its secrets are the application's).
+    pub application: String,
+    /// Routing rule that selected the scripts.
+    pub rule: String,
+    /// Scenario scripts, evaluated in order in one realm.
+    pub scripts: Vec<Script>,
+    /// The application's secrets, read by `VoxEngine.getSecretValue`.
+    pub secrets: BTreeMap<String, String>,
+    /// Initial `VoxEngine.customData()`.
+    pub custom_data: String,
+    /// Limits for this session.
+    pub limits: Limits,
+}
+
+/// One scenario source file.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// Name shown in stack traces (usually the file name).
+    pub name: String,
+    /// JavaScript source.
+    pub source: String,
+}
+
+/// Per-session limits. Defaults are VoxEngine's documented values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// JS heap limit in bytes (VoxEngine: 16 MB).
+    pub heap_bytes: usize,
+    /// Maximum CPU time of one callback, in milliseconds (VoxEngine: 1 s).
+    pub callback_ms: u64,
+    /// Maximum number of active timers (VoxEngine: 100).
+    pub max_timers: usize,
+    /// Maximum total scenario source size in characters (VoxEngine: 256 Ki).
+    pub max_source_chars: usize,
+    /// A session with no live call ends after this many seconds (VoxEngine: 60).
+    pub no_call_timeout_s: u64,
+    /// An inbound call that is not answered is dropped after this many seconds (VoxEngine: 60).
+    pub unanswered_call_timeout_s: u64,
+    /// Maximum JS stack size in bytes.
+    pub stack_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            heap_bytes: 16 << 20,
+            callback_ms: 1000,
+            max_timers: 100,
+            max_source_chars: 256 * 1024,
+            no_call_timeout_s: 60,
+            unanswered_call_timeout_s: 60,
+            stack_bytes: 256 << 10,
+        }
+    }
+}
+
+impl Limits {
+    /// [`Limits::no_call_timeout_s`] as a duration.
+    pub fn no_call_timeout(&self) -> Duration {
+        Duration::from_secs(self.no_call_timeout_s)
+    }
+    /// [`Limits::unanswered_call_timeout_s`] as a duration.
+    pub fn unanswered_call_timeout(&self) -> Duration {
+        Duration::from_secs(self.unanswered_call_timeout_s)
+    }
+}
+
+/// An inbound call offered to the session (`AppEvents.CallAlerting`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IncomingCall {
+    /// Call id.
+    pub id: CallId,
+    /// Caller number (user part of From).
+    pub callerid: String,
+    /// Caller display name.
+    pub display_name: String,
+    /// Dialed destination (user part of the request URI).
+    pub destination: String,
+    /// Full To URI.
+    #[serde(rename = "toURI")]
+    pub to_uri: String,
+    /// Full From URI.
+    #[serde(rename = "fromURI")]
+    pub from_uri: String,
+    /// Signalling headers of the offer.
+    pub headers: BTreeMap<String, String>,
+    /// `sip`, `pstn`, `webrtc` ...
+    pub scheme: String,
+}
+
+/// Something the host tells a session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostEvent {
+    /// A new inbound call for this session.
+    CallAlerting(IncomingCall),
+    /// An event on a call the session knows.
+    Call {
+        /// The call.
+        call_id: CallId,
+        /// What happened.
+        event: CallEvent,
+    },
+    /// The host shuts the session down (process shutdown, admin action).
+    Shutdown {
+        /// Why, for the log.
+        reason: String,
+    },
+}
+
+/// Call events, named as VoxEngine's `CallEvents` members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum CallEvent {
+    /// The call is answered and media flows.
+    Connected {
+        /// Headers of the answer.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// The call ended after it was connected (or was rejected / cancelled before).
+    Disconnected {
+        /// Human readable reason.
+        reason: String,
+        /// Seconds the call was connected.
+        duration: u64,
+        /// Headers of the BYE, if any.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// The call failed before it connected.
+    Failed {
+        /// SIP status code.
+        code: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+    /// The far end is ringing (outbound legs).
+    Ringing,
+    /// A playback or `say` started.
+    PlaybackStarted {
+        /// Length in milliseconds, when known.
+        duration: Option<u64>,
+    },
+    /// A playback or `say` finished on its own (or failed).
+    PlaybackFinished {
+        /// Why the playback could not be played.
+        error: Option<String>,
+    },
+    /// A DTMF digit arrived (only after `handleTones(true)`).
+    ToneReceived {
+        /// '0'-'9', '*', '#', 'A'-'D'.
+        tone: String,
+        /// '1' RFC 2833/4733, '2' in-band, '3' SIP INFO.
+        #[serde(rename = "type")]
+        tone_type: String,
+    },
+    /// Recording started.
+    RecordStarted {
+        /// Where the recording is written.
+        url: String,
+    },
+    /// Recording stopped.
+    RecordStopped {
+        /// Where the recording was written.
+        url: String,
+        /// Seconds recorded.
+        duration: u64,
+    },
+    /// Recording failed.
+    RecordError {
+        /// Why.
+        error: String,
+    },
+}
+
+impl CallEvent {
+    /// The VoxEngine event value, e.g. `Call.Connected`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallEvent::Connected { .. } => "Call.Connected",
+            CallEvent::Disconnected { .. } => "Call.Disconnected",
+            CallEvent::Failed { .. } => "Call.Failed",
+            CallEvent::Ringing => "Call.Ringing",
+            CallEvent::PlaybackStarted { .. } => "Call.PlaybackStarted",
+            CallEvent::PlaybackFinished { .. } => "Call.PlaybackFinished",
+            CallEvent::ToneReceived { .. } => "Call.ToneReceived",
+            CallEvent::RecordStarted { .. } => "Call.RecordStarted",
+            CallEvent::RecordStopped { .. } => "Call.RecordStopped",
+            CallEvent::RecordError { .. } => "Call.RecordError",
+        }
+    }
+
+    /// Whether the call is over after this event.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            CallEvent::Disconnected { .. } | CallEvent::Failed { .. }
+        )
+    }
+}
+
+/// A command from a scenario to one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum CallCommand {
+    /// Send 180 Ringing.
+    Ring {
+        /// Extra headers.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// Answer (200 OK).
+    Answer {
+        /// Extra headers.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// Reject with a final status code.
+    Reject {
+        /// SIP status code (400-699).
+        code: u16,
+        /// Extra headers.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// Hang up (BYE when connected, a final error response before).
+    Hangup {
+        /// Extra headers.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// Play a file or URL.
+    StartPlayback {
+        /// Path or URL.
+        url: String,
+        /// Repeat until stopped.
+        #[serde(default, rename = "loop")]
+        looped: bool,
+    },
+    /// Stop the current playback or `say`.
+    StopPlayback,
+    /// Speak text.
+    Say {
+        /// Text to speak.
+        text: String,
+        /// Voice name.
+        #[serde(default)]
+        voice: Option<String>,
+    },
+    /// Turn DTMF reporting on or off.
+    HandleTones {
+        /// On or off.
+        enabled: bool,
+    },
+    /// Send DTMF digits.
+    SendDigits {
+        /// Digits.
+        digits: String,
+    },
+    /// Start recording.
+    Record {
+        /// Mix both directions.
+        #[serde(default)]
+        stereo: bool,
+        /// Record both directions mixed (instead of the caller only).
+        #[serde(default)]
+        both: bool,
+    },
+}
+
+impl CallCommand {
+    /// Short name for logs, e.g. `answer`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallCommand::Ring { .. } => "ring",
+            CallCommand::Answer { .. } => "answer",
+            CallCommand::Reject { .. } => "reject",
+            CallCommand::Hangup { .. } => "hangup",
+            CallCommand::StartPlayback { .. } => "startPlayback",
+            CallCommand::StopPlayback => "stopPlayback",
+            CallCommand::Say { .. } => "say",
+            CallCommand::HandleTones { .. } => "handleTones",
+            CallCommand::SendDigits { .. } => "sendDigits",
+            CallCommand::Record { .. } => "record",
+        }
+    }
+}
+
+/// Severity of a session-log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// `Logger.write` output.
+    Info,
+    /// Something the scenario author should look at (missing secret ...).
+    Warn,
+    /// Why the session is ending abnormally.
+    Error,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The scenario called `VoxEngine.terminate()`.
+    Terminated,
+    /// No call was left for the no-call timeout.
+    NoCalls,
+    /// The host shut the session down.
+    Shutdown(String),
+    /// A scenario script failed to compile or its top level threw.
+    LoadError(String),
+    /// An uncaught exception or unhandled rejection.
+    UncaughtError(String),
+    /// A limit was hit.
+    Limit(LimitKind),
+}
+
+impl EndReason {
+    /// Whether this is an orderly end (exit code 0 in the console).
+    pub fn is_normal(&self) -> bool {
+        matches!(
+            self,
+            EndReason::Terminated | EndReason::NoCalls | EndReason::Shutdown(_)
+        )
+    }
+}
+
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndReason::Terminated => write!(f, "terminated by the scenario"),
+            EndReason::NoCalls => write!(f, "no call left (no-call timeout)"),
+            EndReason::Shutdown(why) => write!(f, "shut down by the host: {why}"),
+            EndReason::LoadError(why) => write!(f, "scenario failed to load: {why}"),
+            EndReason::UncaughtError(why) => write!(f, "uncaught error: {why}"),
+            EndReason::Limit(kind) => write!(f, "limit exceeded: {kind}"),
+        }
+    }
+}
+
+/// Which limit ended a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// A callback ran longer than `callback_ms`.
+    CallbackTime(u64),
+    /// The JS heap reached `heap_bytes`.
+    Heap(usize),
+    /// More than `max_timers` timers were active.
+    Timers(usize),
+    /// The scenario sources exceed `max_source_chars`.
+    SourceSize(usize),
+    /// The JS stack overflowed.
+    Stack(usize),
+}
+
+impl std::fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LimitKind::CallbackTime(ms) => {
+                write!(f, "callback CPU time (a callback ran longer than {ms} ms)")
+            }
+            LimitKind::Heap(b) => write!(f, "JS heap ({} MiB)", b >> 20),
+            LimitKind::Timers(n) => write!(f, "active timers (more than {n})"),
+            LimitKind::SourceSize(n) => write!(f, "scenario size (more than {n} characters)"),
+            LimitKind::Stack(b) => write!(f, "JS stack ({} KiB)", b >> 10),
+        }
+    }
+}
+
+/// Something a session tells the host.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outbound {
+    /// A command for one of the session's calls.
+    Call {
+        /// The call.
+        call_id: CallId,
+        /// The command.
+        command: CallCommand,
+    },
+    /// A session-log line.
+    Log {
+        /// Severity.
+        level: LogLevel,
+        /// The text (already capped and redacted).
+        text: String,
+    },
+    /// An event the session dispatched to the scenario (for transcripts and history).
+    Event {
+        /// VoxEngine event value, e.g. `Application.Started`.
+        name: String,
+        /// Payload without live objects (`call` is replaced by its id).
+        payload: serde_json::Value,
+    },
+    /// The session is over; nothing follows.
+    Ended(EndReason),
+}
+
+/// The session's side of the host interface.
+#[derive(Debug)]
+pub struct SessionIo {
+    /// Events from the host.
+    pub events: mpsc::UnboundedReceiver<HostEvent>,
+    /// Messages to the host.
+    pub outbound: mpsc::UnboundedSender<Outbound>,
+}
+
+/// The host's side of the host interface.
+#[derive(Debug)]
+pub struct HostIo {
+    /// Events to the session.
+    pub events: mpsc::UnboundedSender<HostEvent>,
+    /// Messages from the session.
+    pub outbound: mpsc::UnboundedReceiver<Outbound>,
+}
+
+/// A connected pair of host and session ends.
+pub fn channel() -> (HostIo, SessionIo) {
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    (
+        HostIo {
+            events: ev_tx,
+            outbound: out_rx,
+        },
+        SessionIo {
+            events: ev_rx,
+            outbound: out_tx,
+        },
+    )
+}

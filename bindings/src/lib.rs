@@ -1,0 +1,30 @@
+//! # dialtone-bindings
+//!
+//! Everything a Dialtone call scenario sees: one isolated QuickJS runtime per session, the
+//! session's event loop, its limits, and the VoxEngine-style JS API. It talks to calls only
+//! through the [`host`] interface (events in, commands out); the `dialtone` runtime implements
+//! the other side. This crate never depends on the runtime.
+//!
+//! # Layout
+//!
+//! - [`host`]: the host interface: [`host::SessionSpec`], [`host::HostEvent`] in,
+//!   [`host::Outbound`] out, [`host::Limits`], [`host::EndReason`].
+//! - [`engine`]: the session VM and event loop ([`engine::run_session`]), the timer queue, the
+//!   JS error formatting, and the [`engine::SessionPool`] of JS worker threads.
+//! - `api/`: one file per JS surface. Each surface is a small JS facade (`*.js`, deno_core
+//!   style) over Rust ops (`*.rs`): `voxengine` (VoxEngine, AppEvents), `call` (Call,
+//!   CallEvents), `logger`, `timers`, `modules` (Modules, require), `util` (uuidgen, base64),
+//!   `mcp` (the `MCP` namespace loaded by `require(Modules.MCP)`).
+//!
+//! **Invariant: run-to-completion.** A session dispatches one host event or timer at a time,
+//! then runs promise jobs until none is left, before it looks at the next one.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod api;
+pub mod engine;
+pub mod host;
+
+pub use engine::{SessionPool, run_session};
+pub use host::{EndReason, HostEvent, Limits, Outbound, SessionSpec};
