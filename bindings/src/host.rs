@@ -166,11 +166,13 @@ pub enum CallEvent {
     /// A playback or `say` started.
     PlaybackStarted {
         /// Length in milliseconds, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         duration: Option<u64>,
     },
     /// A playback or `say` finished on its own (or failed).
     PlaybackFinished {
         /// Why the playback could not be played.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
     /// A DTMF digit arrived (only after `handleTones(true)`).
@@ -272,7 +274,7 @@ pub enum CallCommand {
         /// Text to speak.
         text: String,
         /// Voice name.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         voice: Option<String>,
     },
     /// Turn DTMF reporting on or off.
@@ -285,14 +287,11 @@ pub enum CallCommand {
         /// Digits.
         digits: String,
     },
-    /// Start recording.
+    /// Start recording the caller's audio.
     Record {
-        /// Mix both directions.
+        /// Record both directions (mixed) instead of the caller only.
         #[serde(default)]
         stereo: bool,
-        /// Record both directions mixed (instead of the caller only).
-        #[serde(default)]
-        both: bool,
     },
 }
 

@@ -1,1 +1,24 @@
-//! placeholder
+//! # dialtone-tests
+//!
+//! Integration tests for Dialtone. Test files live in `tests/tests/`; shared harness code here.
+//!
+//! # Layout
+//!
+//! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
+//!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
+//! - `tests/golden.rs`: one `#[test]` per golden case.
+//! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.
+//! - `tests/cli.rs`: the `dialtone` binary's commands.
+//! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
+
+pub mod golden;
+
+use std::path::PathBuf;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}

@@ -116,17 +116,22 @@ class Call {
       ops.log("warn", `call.${op}(): ignored, call ${this.#info.id} is already TERMINATED`);
       return;
     }
-    if (op === "answer" && this.#state === "ALERTING") this.#setState("PROGRESSING");
     ops.callCommand(this.#info.id, JSON.stringify({ op, ...args }));
+    if (op === "answer" && this.#state === "ALERTING") this.#emitStateChanged(this.#setState("PROGRESSING"));
   }
 
+  // Moves to `next`; returns the StateChanged fields to emit (after the event that caused it).
   #setState(next) {
     const previous = this.#state;
-    if (previous === next) return;
+    if (previous === next) return null;
     this.#state = next;
-    const fields = { oldState: previous, newState: next };
-    ops.event(CallEvents.StateChanged, JSON.stringify({ ...fields, call: this.#info.id }));
-    this.#emit(CallEvents.StateChanged, fields);
+    return { oldState: previous, newState: next };
+  }
+
+  #emitStateChanged(change) {
+    if (!change) return;
+    ops.event(CallEvents.StateChanged, JSON.stringify({ ...change, call: this.#info.id }));
+    this.#emit(CallEvents.StateChanged, change);
   }
 
   #emit(name, fields) {
@@ -136,15 +141,16 @@ class Call {
   static {
     deliverToCall = (call, name, fields) => {
       if (call.#state === "TERMINATED") return;
-      if (name === CallEvents.Connected) call.#setState("CONNECTED");
-      if (name === CallEvents.Disconnected || name === CallEvents.Failed) {
-        call.#setState("TERMINATED");
-        call.#emit(name, fields);
+      const ends = name === CallEvents.Disconnected || name === CallEvents.Failed;
+      let change = null;
+      if (name === CallEvents.Connected) change = call.#setState("CONNECTED");
+      if (ends) change = call.#setState("TERMINATED");
+      call.#emit(name, fields);
+      call.#emitStateChanged(change);
+      if (ends) {
         call.#listeners.clear();
         calls.delete(call.#info.id);
-        return;
       }
-      call.#emit(name, fields);
     };
   }
 }

@@ -46,7 +46,7 @@ impl Thrown {
             .get::<_, Option<String>>("stack")
             .ok()
             .flatten()
-            .map(|s| s.trim_end().to_owned())
+            .map(|s| scenario_frames(&s))
             .filter(|s| !s.is_empty());
         let summary = if message.is_empty() {
             name
@@ -88,10 +88,13 @@ impl Thrown {
         interrupted: bool,
     ) -> (EndReason, String) {
         match self.limit(limits, interrupted) {
-            Some(kind) => (
-                EndReason::Limit(kind),
-                format!("limit exceeded {context}: {kind}"),
-            ),
+            Some(kind) => {
+                let mut text = format!("limit exceeded {context}: {kind}");
+                if let Some(stack) = &self.stack {
+                    text = format!("{text}\n{stack}");
+                }
+                (EndReason::Limit(kind), text)
+            }
             None => {
                 let text = self.text();
                 (
@@ -103,5 +106,29 @@ impl Thrown {
                 )
             }
         }
+    }
+}
+
+/// The stack without the facade's own frames: scenario authors see their code only.
+fn scenario_frames(stack: &str) -> String {
+    let prelude = format!("({}:", super::prelude::PRELUDE_NAME);
+    stack
+        .lines()
+        .filter(|line| !line.contains(&prelude) && !line.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scenario_frames;
+
+    #[test]
+    fn prelude_frames_are_dropped() {
+        let stack = "    at codedError (dialtone:prelude:63:26)\n    at <anonymous> (a.voxengine.js:4:5)\n    at emit (dialtone:prelude:48:49)\n";
+        assert_eq!(
+            scenario_frames(stack),
+            "    at <anonymous> (a.voxengine.js:4:5)"
+        );
     }
 }

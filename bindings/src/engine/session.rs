@@ -85,9 +85,10 @@ fn script_options(name: &str, strict: bool) -> EvalOptions {
 
 impl Session {
     fn load(spec: &SessionSpec, state: Rc<SessionState>) -> Result<Self, EndReason> {
+        // Logs the whole text (with the stack); the end reason keeps its first line.
         let load_error = |state: &SessionState, what: String| {
             state.log(LogLevel::Error, &format!("scenario failed to load: {what}"));
-            EndReason::LoadError(what)
+            EndReason::LoadError(what.lines().next().unwrap_or_default().to_owned())
         };
         let limits = spec.limits;
         let source_chars: usize = spec.scripts.iter().map(|s| s.source.chars().count()).sum();
@@ -449,7 +450,12 @@ impl Session {
         self.turn_started.set(None);
     }
 
+    /// Records `thrown` as the session's failure. Only the first failure of a session is
+    /// logged: later errors are consequences of it (a limit's exception unwinding, say).
     fn fail(&self, thrown: Thrown, context: &str) {
+        if self.state.failure().is_some() {
+            return;
+        }
         let (reason, text) = thrown.into_end(context, &self.state.limits, self.interrupted.get());
         self.state.fail(reason, &text);
     }

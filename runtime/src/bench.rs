@@ -1,0 +1,120 @@
+//! `dialtone bench`: benchmarks that print figures and ratios (never pass/fail timing tests).
+
+use std::time::{Duration, Instant};
+
+use dialtone_bindings::SessionPool;
+use dialtone_bindings::engine::EngineError;
+use dialtone_bindings::host::{self, HostEvent, Limits, Outbound, Script, SessionSpec};
+
+/// Targets of `bench sessions` (from the foundation issue).
+pub const SESSION_START_P50_TARGET: Duration = Duration::from_millis(1);
+/// Memory target per idle session.
+pub const SESSION_BYTES_TARGET: u64 = 256 << 10;
+
+/// Results of `bench sessions`.
+#[derive(Debug, Clone)]
+pub struct SessionsReport {
+    /// Sessions started.
+    pub count: usize,
+    /// JS worker threads.
+    pub threads: usize,
+    /// Median time from spawn to `Application.Started` dispatched.
+    pub start_p50: Duration,
+    /// 99th percentile of the same.
+    pub start_p99: Duration,
+    /// Resident memory added per idle session (bytes).
+    pub bytes_per_session: u64,
+}
+
+impl std::fmt::Display for SessionsReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        writeln!(
+            f,
+            "bench sessions: {} sessions on {} JS worker threads",
+            self.count, self.threads
+        )?;
+        writeln!(
+            f,
+            "  start (spawn -> Application.Started dispatched): p50 {:.3} ms, p99 {:.3} ms; p50 is {:.2}x the 1 ms target",
+            ms(self.start_p50),
+            ms(self.start_p99),
+            ms(self.start_p50) / ms(SESSION_START_P50_TARGET),
+        )?;
+        write!(
+            f,
+            "  memory per idle session (RSS delta): {} KiB; {:.2}x the 256 KiB target",
+            self.bytes_per_session >> 10,
+            self.bytes_per_session as f64 / SESSION_BYTES_TARGET as f64,
+        )
+    }
+}
+
+/// The scenario every benchmark session runs.
+const BENCH_SCENARIO: &str = include_str!("../../scenarios/hello.voxengine.js");
+
+/// Resident set size of this process, in bytes (Linux; 0 elsewhere).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Starts `count` sessions one after another, keeps them all idle, measures, then ends them.
+pub async fn sessions(count: usize, threads: usize) -> Result<SessionsReport, EngineError> {
+    let pool = SessionPool::new(threads)?;
+    let threads = pool.threads();
+    let rss_before = rss_bytes();
+    let mut hosts = Vec::with_capacity(count);
+    let mut starts = Vec::with_capacity(count);
+    for i in 0..count {
+        let (mut host, session) = host::channel();
+        let spec = SessionSpec {
+            session_id: format!("bench-{i}"),
+            application: "bench".into(),
+            rule: "bench".into(),
+            scripts: vec![Script {
+                name: "hello.voxengine.js".into(),
+                source: BENCH_SCENARIO.into(),
+            }],
+            secrets: Default::default(),
+            custom_data: String::new(),
+            limits: Limits::default(),
+        };
+        let began = Instant::now();
+        let ended = pool.spawn(spec, session)?;
+        loop {
+            match host.outbound.recv().await {
+                Some(Outbound::Event { name, .. }) if name == "Application.Started" => break,
+                Some(_) => {}
+                None => return Err(EngineError::PoolClosed),
+            }
+        }
+        starts.push(began.elapsed());
+        hosts.push((host, ended));
+    }
+    let bytes_per_session = rss_bytes().saturating_sub(rss_before) / count.max(1) as u64;
+    for (host, _) in &hosts {
+        let _ = host.events.send(HostEvent::Shutdown {
+            reason: "benchmark done".into(),
+        });
+    }
+    for (_, ended) in hosts {
+        let _ = ended.await;
+    }
+    pool.shutdown();
+    starts.sort();
+    let pick = |q: f64| starts[((starts.len() as f64 - 1.0) * q).round() as usize];
+    Ok(SessionsReport {
+        count,
+        threads,
+        start_p50: pick(0.5),
+        start_p99: pick(0.99),
+        bytes_per_session,
+    })
+}

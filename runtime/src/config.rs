@@ -1,0 +1,289 @@
+//! The config model: applications, each with ordered routing rules; limits; where scenarios
+//! live. Loaded from TOML (default `scenarios/dialtone.toml`), or from the copy embedded in
+//! the binary when that file is absent, so `dialtone` runs anywhere on its defaults.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dialtone_bindings::host::{Limits, Script};
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Default config path, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "scenarios/dialtone.toml";
+
+/// The embedded default config and the scenarios it names.
+const EMBEDDED_CONFIG: &str = include_str!("../../scenarios/dialtone.toml");
+const EMBEDDED_SCENARIOS: &[(&str, &str)] = &[(
+    "hello.voxengine.js",
+    include_str!("../../scenarios/hello.voxengine.js"),
+)];
+
+/// Config errors: each names the file and what is wrong.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for the model.
+    #[error("invalid config {origin}: {source}")]
+    Parse {
+        /// File name, or "(embedded)".
+        origin: String,
+        /// The TOML error.
+        source: Box<toml::de::Error>,
+    },
+    /// A rule's pattern is not a valid regex.
+    #[error(
+        "application '{application}', rule '{rule}': invalid {which} pattern '{pattern}': {source}"
+    )]
+    Pattern {
+        /// Application name.
+        application: String,
+        /// Rule name.
+        rule: String,
+        /// "include" or "exclude".
+        which: &'static str,
+        /// The pattern.
+        pattern: String,
+        /// The regex error.
+        source: Box<regex::Error>,
+    },
+    /// Something else in the model is inconsistent.
+    #[error("invalid config {origin}: {message}")]
+    Invalid {
+        /// File name, or "(embedded)".
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A scenario file could not be read.
+    #[error("cannot read scenario {path}: {source}")]
+    Scenario {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Session limits (VoxEngine's values by default).
+    #[serde(default)]
+    pub limits: Limits,
+    /// Applications; the one named `default` takes calls no other application claims.
+    #[serde(default, rename = "application")]
+    pub applications: Vec<Application>,
+    /// Where the file came from: its directory resolves scenario paths.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// An application: routing rules, and (later) its secrets and users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// Unique name.
+    pub name: String,
+    /// Ordered rules; the first that matches wins.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// A routing rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Name, unique within the application.
+    pub name: String,
+    /// Regex matched against the whole destination.
+    pub pattern: String,
+    /// Regex that, when it matches the whole destination, skips the rule.
+    #[serde(default)]
+    pub exclude: Option<String>,
+    /// Scenario files, evaluated in order in one realm.
+    pub scenarios: Vec<String>,
+}
+
+/// Where a config came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The copy compiled into the binary.
+    #[default]
+    Embedded,
+    /// A file on disk.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Embedded => write!(f, "(embedded default)"),
+            Origin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path`, or the default file, or the embedded default when neither exists.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        match path {
+            Some(path) => Self::from_file(path),
+            None if Path::new(DEFAULT_CONFIG_PATH).is_file() => {
+                Self::from_file(Path::new(DEFAULT_CONFIG_PATH))
+            }
+            None => Self::embedded(),
+        }
+    }
+
+    /// The embedded default config.
+    pub fn embedded() -> Result<Self, ConfigError> {
+        Self::parse(EMBEDDED_CONFIG, Origin::Embedded)
+    }
+
+    /// Reads and validates a config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, Origin::File(path.to_owned()))
+    }
+
+    /// Parses and validates config text.
+    pub fn parse(text: &str, origin: Origin) -> Result<Self, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            origin: origin.to_string(),
+            source: Box::new(source),
+        })?;
+        config.origin = origin;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            origin: self.origin.to_string(),
+            message,
+        };
+        let mut names = BTreeMap::new();
+        for app in &self.applications {
+            if names.insert(app.name.as_str(), ()).is_some() {
+                return Err(invalid(format!(
+                    "application '{}' is defined twice",
+                    app.name
+                )));
+            }
+            let mut rules = BTreeMap::new();
+            for rule in &app.rules {
+                if rules.insert(rule.name.as_str(), ()).is_some() {
+                    return Err(invalid(format!(
+                        "application '{}': rule '{}' is defined twice",
+                        app.name, rule.name
+                    )));
+                }
+                if rule.scenarios.is_empty() {
+                    return Err(invalid(format!(
+                        "application '{}', rule '{}': no scenarios",
+                        app.name, rule.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The application named `name`.
+    pub fn application(&self, name: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.name == name)
+    }
+
+    /// Reads the scenario sources a rule names: from disk next to the config file, or from
+    /// the embedded copies for the embedded config.
+    pub fn load_scenarios(&self, names: &[String]) -> Result<Vec<Script>, ConfigError> {
+        names.iter().map(|name| self.load_scenario(name)).collect()
+    }
+
+    fn load_scenario(&self, name: &str) -> Result<Script, ConfigError> {
+        match &self.origin {
+            Origin::Embedded => EMBEDDED_SCENARIOS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(n, source)| Script {
+                    name: (*n).to_owned(),
+                    source: (*source).to_owned(),
+                })
+                .ok_or_else(|| ConfigError::Scenario {
+                    path: PathBuf::from(name),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "not embedded in the binary",
+                    ),
+                }),
+            Origin::File(config) => {
+                let dir = config.parent().unwrap_or(Path::new("."));
+                read_script(&dir.join(name))
+            }
+        }
+    }
+}
+
+/// Reads one scenario file; its stack-trace name is the file name.
+pub fn read_script(path: &Path) -> Result<Script, ConfigError> {
+    let source = std::fs::read_to_string(path).map_err(|source| ConfigError::Scenario {
+        path: path.to_owned(),
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    Ok(Script { name, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_has_the_default_application() {
+        let config = Config::embedded().expect("embedded config is valid");
+        let app = config.application("default").expect("default application");
+        assert!(!app.rules.is_empty());
+        let scripts = config
+            .load_scenarios(&app.rules[0].scenarios)
+            .expect("embedded scenarios");
+        assert!(scripts[0].source.contains("AppEvents.CallAlerting"));
+    }
+
+    #[test]
+    fn unknown_fields_and_duplicate_rules_are_rejected() {
+        let err = Config::parse("[[application]]\nname='a'\nfoo=1\n", Origin::Embedded)
+            .expect_err("unknown field");
+        assert!(err.to_string().contains("unknown field `foo`"), "{err}");
+        let text = "[[application]]\nname='a'\n[[application.rule]]\nname='r'\npattern='.*'\nscenarios=['x.js']\n[[application.rule]]\nname='r'\npattern='1'\nscenarios=['x.js']\n";
+        let err = Config::parse(text, Origin::Embedded).expect_err("duplicate rule");
+        assert!(
+            err.to_string().contains("rule 'r' is defined twice"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn limits_default_to_voxengine_values_and_can_be_set() {
+        let config =
+            Config::parse("[limits]\ncallback_ms = 250\n", Origin::Embedded).expect("valid");
+        assert_eq!(config.limits.callback_ms, 250);
+        assert_eq!(config.limits.heap_bytes, 16 << 20);
+        assert_eq!(config.limits.max_timers, 100);
+    }
+}

@@ -1,0 +1,207 @@
+//! `dialtone console`: runs scenarios against a simulated inbound call on an in-memory leg and
+//! prints what happens. The engine of the golden tests.
+
+mod sim_leg;
+mod transcript;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dialtone_bindings::host::{
+    self, EndReason, HostEvent, IncomingCall, Limits, Outbound, SessionSpec,
+};
+use dialtone_bindings::run_session;
+use tokio::time::{Instant, sleep_until};
+
+pub use sim_leg::{CallerScript, LegOutput, MediaRoot, SimLeg};
+pub use transcript::{Entry, JsonTranscript, TextTranscript, Transcript};
+
+use crate::config::{ConfigError, read_script};
+
+/// The simulated call's id.
+pub const CONSOLE_CALL_ID: &str = "call-1";
+/// The console session's id.
+pub const CONSOLE_SESSION_ID: &str = "console-session";
+
+/// What to run and how the simulated caller behaves.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    /// Scenario files, evaluated in order in one realm.
+    pub scenarios: Vec<PathBuf>,
+    /// Application the session runs as.
+    pub application: String,
+    /// Caller number.
+    pub from: String,
+    /// Caller display name.
+    pub display_name: String,
+    /// Dialed number.
+    pub to: String,
+    /// Headers of the simulated INVITE.
+    pub headers: BTreeMap<String, String>,
+    /// Secrets the scenario can read.
+    pub secrets: BTreeMap<String, String>,
+    /// The simulated caller.
+    pub caller: CallerScript,
+    /// Session limits.
+    pub limits: Limits,
+}
+
+impl Default for ConsoleOptions {
+    fn default() -> Self {
+        Self {
+            scenarios: Vec::new(),
+            application: "default".into(),
+            from: "1001".into(),
+            display_name: "Console Caller".into(),
+            to: "2000".into(),
+            headers: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            caller: CallerScript::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Runs the scenarios against one simulated call, recording everything into `transcript`.
+/// Must run inside a `LocalSet` (the session is `!Send`).
+pub async fn run(
+    options: &ConsoleOptions,
+    transcript: &mut dyn Transcript,
+) -> Result<EndReason, ConfigError> {
+    let scripts = options
+        .scenarios
+        .iter()
+        .map(|path| read_script(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec = SessionSpec {
+        session_id: CONSOLE_SESSION_ID.into(),
+        application: options.application.clone(),
+        rule: "console".into(),
+        scripts,
+        secrets: options.secrets.clone(),
+        custom_data: String::new(),
+        limits: options.limits,
+    };
+    let (host, session) = host::channel();
+    let start = Instant::now();
+    let incoming = IncomingCall {
+        id: CONSOLE_CALL_ID.into(),
+        callerid: options.from.clone(),
+        display_name: options.display_name.clone(),
+        destination: options.to.clone(),
+        to_uri: format!("sip:{}@127.0.0.1", options.to),
+        from_uri: format!("sip:{}@127.0.0.1", options.from),
+        headers: options.headers.clone(),
+        scheme: "sip".into(),
+    };
+    let _ = host.events.send(HostEvent::CallAlerting(incoming));
+    // Relative media paths resolve against the directory of the last (main) scenario.
+    let media_root = MediaRoot(
+        options
+            .scenarios
+            .last()
+            .and_then(|p| p.parent())
+            .map(PathBuf::from)
+            .unwrap_or_default(),
+    );
+    let leg = SimLeg::new(CONSOLE_CALL_ID, options.caller.clone(), media_root, start);
+    let (reason, ()) = tokio::join!(
+        run_session(spec, session),
+        drive(host, leg, start, transcript)
+    );
+    Ok(reason)
+}
+
+/// The console's host loop: prints what the session sends and plays the leg.
+async fn drive(
+    mut host: host::HostIo,
+    mut leg: SimLeg,
+    start: Instant,
+    transcript: &mut dyn Transcript,
+) {
+    let deliver =
+        |outputs: Vec<LegOutput>, host: &host::HostIo, transcript: &mut dyn Transcript| {
+            let at = Instant::now() - start;
+            for output in outputs {
+                match output {
+                    LegOutput::Note(text) => transcript.record(at, &Entry::Sim(text)),
+                    LegOutput::Event(event) => {
+                        let _ = host.events.send(HostEvent::Call {
+                            call_id: CONSOLE_CALL_ID.into(),
+                            event,
+                        });
+                    }
+                }
+            }
+        };
+    loop {
+        let timeout = leg.next_timeout();
+        tokio::select! {
+            biased;
+            message = host.outbound.recv() => {
+                let at = Instant::now() - start;
+                match message {
+                    None => return,
+                    Some(Outbound::Log { level, text }) => transcript.record(at, &Entry::Log { level, text }),
+                    Some(Outbound::Event { name, payload }) => transcript.record(at, &Entry::Event { name, payload }),
+                    Some(Outbound::Call { call_id, command }) => {
+                        transcript.record(at, &Entry::Command { call_id: call_id.clone(), command: command.clone() });
+                        if call_id == CONSOLE_CALL_ID {
+                            let outputs = leg.on_command(Instant::now(), &command);
+                            deliver(outputs, &host, transcript);
+                        }
+                    }
+                    Some(Outbound::Ended(reason)) => {
+                        transcript.record(at, &Entry::End(reason));
+                        return;
+                    }
+                    Some(_) => {}
+                }
+            }
+            () = sleep_until(timeout.unwrap_or_else(Instant::now)), if timeout.is_some() => {
+                let outputs = leg.on_timeout(Instant::now());
+                deliver(outputs, &host, transcript);
+            }
+        }
+    }
+}
+
+/// Parses `10s`, `500ms`, `2m` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration '{text}' (try 10s, 500ms, 2m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => {
+            return Err(format!(
+                "invalid duration unit in '{text}' (use ms, s or m)"
+            ));
+        }
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("3h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+}

@@ -1,0 +1,457 @@
+//! The console's simulated inbound call leg: a sans-IO state machine that acts out the
+//! scenario's commands with realistic timing (playback length from the file, speech length from
+//! the text) and plays a scripted caller (DTMF digits, hang-up).
+//!
+//! Drive it like this: feed every command with [`SimLeg::on_command`], call
+//! [`SimLeg::on_timeout`] when [`SimLeg::next_timeout`] is reached, and deliver every
+//! [`LegOutput`] returned. Time is always passed in.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use dialtone_bindings::host::{CallCommand, CallEvent};
+use tokio::time::Instant;
+
+use crate::media;
+
+/// Time from `answer()` to the caller's ACK.
+const ANSWER_DELAY: Duration = Duration::from_millis(20);
+/// Time from connect to the caller's first DTMF digit.
+const FIRST_DIGIT_DELAY: Duration = Duration::from_secs(1);
+/// Time between two DTMF digits; a `,` in the digit string waits [`DIGIT_PAUSE`].
+const DIGIT_GAP: Duration = Duration::from_millis(250);
+const DIGIT_PAUSE: Duration = Duration::from_secs(1);
+
+/// What the simulated caller does.
+#[derive(Debug, Clone, Default)]
+pub struct CallerScript {
+    /// The caller hangs up this long after the call starts (CANCEL before answer, BYE after).
+    pub hangup_after: Option<Duration>,
+    /// Digits the caller presses once connected; `,` pauses one second.
+    pub dtmf: String,
+}
+
+/// Where relative media paths of `startPlayback` are resolved.
+#[derive(Debug, Clone, Default)]
+pub struct MediaRoot(pub std::path::PathBuf);
+
+impl MediaRoot {
+    fn resolve(&self, url: &str) -> String {
+        let is_relative = !url.contains("://") && std::path::Path::new(url).is_relative();
+        if is_relative && !self.0.as_os_str().is_empty() {
+            self.0.join(url).to_string_lossy().into_owned()
+        } else {
+            url.to_owned()
+        }
+    }
+}
+
+/// What the leg reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LegOutput {
+    /// An event for the session.
+    Event(CallEvent),
+    /// A note for the transcript (what the simulated network or caller did).
+    Note(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LegState {
+    Alerting,
+    Answering,
+    Connected { at: Instant },
+    Ended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    AnswerComplete,
+    PlaybackEnd { generation: u64 },
+    CallerHangup,
+    Digit(char),
+}
+
+/// One simulated inbound call.
+#[derive(Debug)]
+pub struct SimLeg {
+    call_id: String,
+    media_root: MediaRoot,
+    script: CallerScript,
+    state: LegState,
+    tones: bool,
+    /// The current playback's generation; a newer playback or stop supersedes it.
+    playback: Option<u64>,
+    generation: u64,
+    recording: Option<(String, Instant)>,
+    schedule: BTreeMap<(Instant, u64), Action>,
+    seq: u64,
+}
+
+impl SimLeg {
+    /// A new alerting call that started at `now`.
+    pub fn new(call_id: &str, script: CallerScript, media_root: MediaRoot, now: Instant) -> Self {
+        let mut leg = Self {
+            call_id: call_id.to_owned(),
+            media_root,
+            script,
+            state: LegState::Alerting,
+            tones: false,
+            playback: None,
+            generation: 0,
+            recording: None,
+            schedule: BTreeMap::new(),
+            seq: 0,
+        };
+        if let Some(after) = leg.script.hangup_after {
+            leg.at(now + after, Action::CallerHangup);
+        }
+        leg
+    }
+
+    /// Whether the call is over.
+    pub fn is_ended(&self) -> bool {
+        self.state == LegState::Ended
+    }
+
+    /// When [`SimLeg::on_timeout`] must be called next.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        self.schedule.keys().next().map(|(at, _)| *at)
+    }
+
+    fn at(&mut self, when: Instant, action: Action) {
+        self.seq += 1;
+        self.schedule.insert((when, self.seq), action);
+    }
+
+    /// Acts out one command from the scenario.
+    pub fn on_command(&mut self, now: Instant, command: &CallCommand) -> Vec<LegOutput> {
+        let mut out = Vec::new();
+        if self.state == LegState::Ended {
+            out.push(LegOutput::Note(format!(
+                "{} ignored: the call is over",
+                command.name()
+            )));
+            return out;
+        }
+        match command {
+            CallCommand::Ring { .. } => out.push(note("180 Ringing sent to the caller")),
+            CallCommand::Answer { .. } => {
+                if self.state == LegState::Alerting {
+                    self.state = LegState::Answering;
+                    self.at(now + ANSWER_DELAY, Action::AnswerComplete);
+                    out.push(note("200 OK sent; waiting for the caller's ACK"));
+                }
+            }
+            CallCommand::Reject { code, .. } => match self.state {
+                LegState::Connected { .. } => {
+                    out.push(note("reject ignored: the call is connected (use hangup)"))
+                }
+                _ => {
+                    out.push(LegOutput::Note(format!("{code} sent to the caller")));
+                    self.end(now, format!("rejected with {code}"), &mut out);
+                }
+            },
+            CallCommand::Hangup { .. } => match self.state {
+                LegState::Connected { .. } => {
+                    out.push(note("BYE sent to the caller"));
+                    self.end(now, "hung up by the scenario".into(), &mut out);
+                }
+                _ => {
+                    out.push(note("603 Decline sent to the caller"));
+                    self.end(
+                        now,
+                        "hung up by the scenario before answer".into(),
+                        &mut out,
+                    );
+                }
+            },
+            CallCommand::StartPlayback { url, looped } => {
+                let path = self.media_root.resolve(url);
+                match media::file_duration(&path) {
+                    Ok(length) => self.play(now, length, *looped, &mut out),
+                    Err(e) => {
+                        self.playback = None;
+                        // Name the file as the scenario did, not as resolved on this machine.
+                        let error = e.to_string().replace(&path, url);
+                        out.push(LegOutput::Event(CallEvent::PlaybackFinished {
+                            error: Some(error),
+                        }));
+                    }
+                }
+            }
+            CallCommand::Say { text, .. } => {
+                self.play(now, media::speech_duration(text), false, &mut out)
+            }
+            CallCommand::StopPlayback => self.playback = None,
+            CallCommand::HandleTones { enabled } => self.tones = *enabled,
+            CallCommand::SendDigits { digits } => {
+                out.push(LegOutput::Note(format!("caller hears DTMF {digits}")))
+            }
+            CallCommand::Record { .. } => {
+                let url = format!("memory://recordings/{}.wav", self.call_id);
+                self.recording = Some((url.clone(), now));
+                out.push(LegOutput::Event(CallEvent::RecordStarted { url }));
+            }
+            _ => out.push(LegOutput::Note(format!(
+                "{} is not simulated",
+                command.name()
+            ))),
+        }
+        out
+    }
+
+    /// Runs every action due at `now`.
+    pub fn on_timeout(&mut self, now: Instant) -> Vec<LegOutput> {
+        let mut out = Vec::new();
+        while let Some(entry) = self.schedule.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let action = entry.remove();
+            if self.state == LegState::Ended {
+                continue;
+            }
+            match action {
+                Action::AnswerComplete => {
+                    self.state = LegState::Connected { at: now };
+                    out.push(note("ACK received"));
+                    out.push(LegOutput::Event(CallEvent::Connected {
+                        headers: Default::default(),
+                    }));
+                    self.schedule_digits(now);
+                }
+                Action::PlaybackEnd { generation } => {
+                    if self.playback == Some(generation) {
+                        self.playback = None;
+                        out.push(LegOutput::Event(CallEvent::PlaybackFinished {
+                            error: None,
+                        }));
+                    }
+                }
+                Action::CallerHangup => match self.state {
+                    LegState::Connected { .. } => {
+                        out.push(note("caller hung up (BYE)"));
+                        self.end(now, "caller hung up".into(), &mut out);
+                    }
+                    _ => {
+                        out.push(note("caller gave up before answer (CANCEL, 487 sent)"));
+                        self.end(now, "caller cancelled".into(), &mut out);
+                    }
+                },
+                Action::Digit(tone) => {
+                    if self.tones {
+                        out.push(LegOutput::Event(CallEvent::ToneReceived {
+                            tone: tone.to_string(),
+                            tone_type: "1".into(),
+                        }));
+                    } else {
+                        out.push(LegOutput::Note(format!(
+                            "caller pressed {tone} (not reported: handleTones is off)"
+                        )));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn play(&mut self, now: Instant, length: Duration, looped: bool, out: &mut Vec<LegOutput>) {
+        self.generation += 1;
+        self.playback = Some(self.generation);
+        out.push(LegOutput::Event(CallEvent::PlaybackStarted {
+            duration: Some(length.as_millis() as u64),
+        }));
+        if !looped {
+            let generation = self.generation;
+            self.at(now + length, Action::PlaybackEnd { generation });
+        }
+    }
+
+    fn schedule_digits(&mut self, connected: Instant) {
+        let mut at = connected + FIRST_DIGIT_DELAY;
+        let digits: Vec<char> = self.script.dtmf.chars().collect();
+        for digit in digits {
+            if digit == ',' {
+                at += DIGIT_PAUSE;
+                continue;
+            }
+            self.at(at, Action::Digit(digit.to_ascii_uppercase()));
+            at += DIGIT_GAP;
+        }
+    }
+
+    fn end(&mut self, now: Instant, reason: String, out: &mut Vec<LegOutput>) {
+        let duration = match self.state {
+            LegState::Connected { at } => (now - at).as_secs(),
+            _ => 0,
+        };
+        self.state = LegState::Ended;
+        self.playback = None;
+        self.schedule.clear();
+        if let Some((url, started)) = self.recording.take() {
+            out.push(LegOutput::Event(CallEvent::RecordStopped {
+                url,
+                duration: (now - started).as_secs(),
+            }));
+        }
+        out.push(LegOutput::Event(CallEvent::Disconnected {
+            reason,
+            duration,
+            headers: Default::default(),
+        }));
+    }
+}
+
+fn note(text: &str) -> LegOutput {
+    LegOutput::Note(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(out: &[LegOutput]) -> Vec<&'static str> {
+        out.iter()
+            .filter_map(|o| match o {
+                LegOutput::Event(e) => Some(e.name()),
+                LegOutput::Note(_) => None,
+            })
+            .collect()
+    }
+
+    fn answer(leg: &mut SimLeg, t0: Instant) -> Instant {
+        leg.on_command(
+            t0,
+            &CallCommand::Answer {
+                headers: Default::default(),
+            },
+        );
+        let at = leg.next_timeout().expect("ACK scheduled");
+        assert_eq!(at, t0 + ANSWER_DELAY);
+        assert_eq!(events(&leg.on_timeout(at)), ["Call.Connected"]);
+        at
+    }
+
+    #[test]
+    fn say_finishes_after_the_estimated_speech_time() {
+        let t0 = Instant::now();
+        let mut leg = SimLeg::new("c", CallerScript::default(), MediaRoot::default(), t0);
+        let t1 = answer(&mut leg, t0);
+        let out = leg.on_command(
+            t1,
+            &CallCommand::Say {
+                text: "one two three".into(),
+                voice: None,
+            },
+        );
+        assert_eq!(
+            out,
+            [LegOutput::Event(CallEvent::PlaybackStarted {
+                duration: Some(1390)
+            })]
+        );
+        assert!(leg.on_timeout(t1 + Duration::from_millis(1389)).is_empty());
+        assert_eq!(
+            events(&leg.on_timeout(t1 + Duration::from_millis(1390))),
+            ["Call.PlaybackFinished"]
+        );
+    }
+
+    #[test]
+    fn a_new_playback_replaces_the_old_one_without_finishing_it() {
+        let t0 = Instant::now();
+        let mut leg = SimLeg::new("c", CallerScript::default(), MediaRoot::default(), t0);
+        leg.on_command(
+            t0,
+            &CallCommand::Say {
+                text: "a b c d e f".into(),
+                voice: None,
+            },
+        );
+        leg.on_command(
+            t0,
+            &CallCommand::Say {
+                text: "x".into(),
+                voice: None,
+            },
+        );
+        let out = leg.on_timeout(t0 + Duration::from_secs(10));
+        assert_eq!(
+            events(&out),
+            ["Call.PlaybackFinished"],
+            "only the second one finishes"
+        );
+    }
+
+    #[test]
+    fn missing_file_finishes_with_an_error() {
+        let t0 = Instant::now();
+        let mut leg = SimLeg::new("c", CallerScript::default(), MediaRoot::default(), t0);
+        let out = leg.on_command(
+            t0,
+            &CallCommand::StartPlayback {
+                url: "/nonexistent.wav".into(),
+                looped: false,
+            },
+        );
+        match &out[..] {
+            [LegOutput::Event(CallEvent::PlaybackFinished { error: Some(e) })] => {
+                assert!(e.starts_with("cannot read '/nonexistent.wav'"), "{e}")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn digits_are_reported_only_with_handle_tones() {
+        let t0 = Instant::now();
+        let script = CallerScript {
+            hangup_after: None,
+            dtmf: "1,#".into(),
+        };
+        let mut leg = SimLeg::new("c", script, MediaRoot::default(), t0);
+        let t1 = answer(&mut leg, t0);
+        leg.on_command(t1, &CallCommand::HandleTones { enabled: true });
+        let first = leg.on_timeout(t1 + FIRST_DIGIT_DELAY);
+        assert_eq!(
+            first,
+            [LegOutput::Event(CallEvent::ToneReceived {
+                tone: "1".into(),
+                tone_type: "1".into()
+            })]
+        );
+        leg.on_command(t1, &CallCommand::HandleTones { enabled: false });
+        let second = leg.on_timeout(t1 + FIRST_DIGIT_DELAY + DIGIT_GAP + DIGIT_PAUSE);
+        assert_eq!(
+            second,
+            [LegOutput::Note(
+                "caller pressed # (not reported: handleTones is off)".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn caller_hangup_before_and_after_answer() {
+        let t0 = Instant::now();
+        let script = CallerScript {
+            hangup_after: Some(Duration::from_secs(5)),
+            dtmf: String::new(),
+        };
+        let mut leg = SimLeg::new("c", script.clone(), MediaRoot::default(), t0);
+        let out = leg.on_timeout(t0 + Duration::from_secs(5));
+        assert!(
+            matches!(out.last(), Some(LegOutput::Event(CallEvent::Disconnected { reason, duration: 0, .. })) if reason == "caller cancelled")
+        );
+        assert!(leg.is_ended());
+
+        let mut leg = SimLeg::new("c", script, MediaRoot::default(), t0);
+        let t1 = answer(&mut leg, t0);
+        leg.on_command(t1, &CallCommand::Record { stereo: false });
+        let out = leg.on_timeout(t0 + Duration::from_secs(5));
+        assert_eq!(events(&out), ["Call.RecordStopped", "Call.Disconnected"]);
+        assert!(matches!(
+            &out[2],
+            LegOutput::Event(CallEvent::Disconnected { duration: 4, .. })
+        ));
+    }
+}

@@ -1,0 +1,85 @@
+//! Media: audio files and their formats. (RTP and the paced sender arrive with SIP calls.)
+
+pub mod wav;
+
+use std::path::Path;
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// Media errors: each says which file and what is wrong with it.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// The file could not be read.
+    #[error("cannot read '{path}': {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a WAV file this reader understands.
+    #[error("'{path}' is not a playable WAV file: {reason}")]
+    BadWav {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The file extension names no supported format.
+    #[error("'{path}': unsupported audio format (use .wav, .ulaw or .pcmu)")]
+    Unsupported {
+        /// The file.
+        path: String,
+    },
+    /// A URL was given where only local files are played.
+    #[error("'{url}': the console plays local files only")]
+    RemoteUrl {
+        /// The URL.
+        url: String,
+    },
+}
+
+/// How long a local audio file plays.
+pub fn file_duration(path: &str) -> Result<Duration, MediaError> {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return Err(MediaError::RemoteUrl { url: path.into() });
+    }
+    let local = path.strip_prefix("file://").unwrap_or(path);
+    let extension = Path::new(local)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let read = |p: &str| {
+        std::fs::read(p).map_err(|source| MediaError::Read {
+            path: p.into(),
+            source,
+        })
+    };
+    match extension.as_deref() {
+        Some("wav") => {
+            let info = wav::WavInfo::parse(&read(local)?).map_err(|reason| MediaError::BadWav {
+                path: local.into(),
+                reason,
+            })?;
+            Ok(info.duration())
+        }
+        // Raw G.711 at 8 kHz: one byte per sample.
+        Some("ulaw" | "pcmu" | "alaw" | "pcma") => {
+            let bytes = std::fs::metadata(local)
+                .map_err(|source| MediaError::Read {
+                    path: local.into(),
+                    source,
+                })?
+                .len();
+            Ok(Duration::from_millis(bytes / 8))
+        }
+        _ => Err(MediaError::Unsupported { path: local.into() }),
+    }
+}
+
+/// Estimated length of `text` spoken by a TTS at about 165 words per minute.
+pub fn speech_duration(text: &str) -> Duration {
+    let words = text.split_whitespace().count() as u64;
+    Duration::from_millis(300 + words * 60_000 / 165)
+}

@@ -1,0 +1,21 @@
+// Modules and require(): MCP is undefined until required; unsupported and unknown modules
+// throw with a code.
+Logger.write(`Modules.MCP=${Modules.MCP} Modules.ASR=${Modules.ASR}; typeof MCP before: ${typeof MCP}`);
+require(Modules.MCP);
+require(Modules.MCP);
+Logger.write(`typeof MCP after: ${typeof MCP}; ToolResult=${MCP.ServerEvents.ToolResult}`);
+for (const name of [Modules.ASR, "nope", undefined]) {
+  try {
+    require(name);
+  } catch (err) {
+    Logger.write(`${err.name} ${err.code}: ${err.message}`);
+  }
+}
+VoxEngine.addEventListener(AppEvents.Started, async () => {
+  try {
+    await MCP.createClient({ mcpServerConnectionConfig: { transport: "http", endpoint: "http://127.0.0.1:1/mcp" } });
+  } catch (err) {
+    Logger.write(`createClient: ${err.code}`);
+  }
+  VoxEngine.terminate();
+});
