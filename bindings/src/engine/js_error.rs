@@ -109,12 +109,15 @@ impl Thrown {
     }
 }
 
-/// The stack without the facade's own frames: scenario authors see their code only.
+/// The stack without the facade's own frames: scenario authors see their code only. The
+/// facade is loaded from bytecode without debug info, so its frames read `(<null>:0:1)`.
 fn scenario_frames(stack: &str) -> String {
-    let prelude = format!("({}:", super::prelude::PRELUDE_NAME);
+    let prelude = format!("({}", super::prelude::PRELUDE_NAME);
     stack
         .lines()
-        .filter(|line| !line.contains(&prelude) && !line.trim().is_empty())
+        .filter(|line| {
+            !line.contains(&prelude) && !line.contains("(<null>:") && !line.trim().is_empty()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -125,7 +128,7 @@ mod tests {
 
     #[test]
     fn prelude_frames_are_dropped() {
-        let stack = "    at codedError (dialtone:prelude:63:26)\n    at <anonymous> (a.voxengine.js:4:5)\n    at emit (dialtone:prelude:48:49)\n";
+        let stack = "    at codedError (dialtone:prelude:63:26)\n    at <anonymous> (a.voxengine.js:4:5)\n    at emit (<null>:0:1)\n";
         assert_eq!(
             scenario_frames(stack),
             "    at <anonymous> (a.voxengine.js:4:5)"

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::js_error::Thrown;
-use super::prelude::{PRELUDE, PRELUDE_NAME};
+use super::prelude;
 use super::state::{CallPhase, SessionState};
 use crate::api;
 use crate::host::{
@@ -75,10 +75,10 @@ impl Drop for Session {
     }
 }
 
-fn script_options(name: &str, strict: bool) -> EvalOptions {
+fn script_options(name: &str) -> EvalOptions {
     let mut options = EvalOptions::default();
     options.global = true;
-    options.strict = strict;
+    options.strict = false;
     options.filename = Some(name.to_owned());
     options
 }
@@ -151,16 +151,17 @@ impl Session {
             forced_end: None,
         };
 
-        let dispatcher = session.ctx.with(|ctx| -> rquickjs::Result<_> {
-            let ops = api::install_ops(&ctx, &state)?;
-            let prelude: Function =
-                ctx.eval_with_options(PRELUDE, script_options(PRELUDE_NAME, true))?;
-            let dispatcher: Object = prelude.call((ops, ctx.globals()))?;
+        let dispatcher = session.ctx.with(|ctx| -> Result<_, String> {
+            let init = prelude::load(&ctx)?;
+            let ops = api::install_ops(&ctx, &state).map_err(|e| e.to_string())?;
+            let dispatcher: Object = init
+                .call((ops, ctx.globals()))
+                .map_err(|e| format!("initialising the prelude: {e}"))?;
             Ok(Persistent::save(&ctx, dispatcher))
         });
         match dispatcher {
             Ok(d) => session.dispatcher = Some(d),
-            Err(e) => return Err(load_error(&state, format!("prelude: {e}"))),
+            Err(e) => return Err(load_error(&state, e)),
         }
 
         for script in &spec.scripts {
@@ -168,7 +169,7 @@ impl Session {
             let outcome = session.ctx.with(|ctx| {
                 match ctx.eval_with_options::<(), _>(
                     script.source.as_str(),
-                    script_options(&script.name, false),
+                    script_options(&script.name),
                 ) {
                     Ok(()) => None,
                     Err(e) => Some(caught(&ctx, e)),
