@@ -24,6 +24,55 @@ pub struct SessionsReport {
     pub start_p99: Duration,
     /// Resident memory added per idle session (bytes).
     pub bytes_per_session: u64,
+    /// The same measured for the Node.js peer in the same run, or why it could not run.
+    pub node: Result<PeerFigures, String>,
+}
+
+/// A peer's figures for the same workload.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct PeerFigures {
+    /// Median start time, ms.
+    pub p50_ms: f64,
+    /// 99th percentile start time, ms.
+    pub p99_ms: f64,
+    /// Resident memory per idle session.
+    pub bytes_per_session: u64,
+}
+
+/// Runs the Node.js peer (`node`, one `vm` context per session) for `count` sessions.
+pub fn node_peer(count: usize) -> Result<PeerFigures, String> {
+    use std::io::Write as _;
+    let dir = std::env::temp_dir().join(format!("dialtone-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let script = dir.join("node_contexts.js");
+    std::fs::write(&script, include_str!("bench/node_contexts.js")).map_err(|e| e.to_string())?;
+    let child = std::process::Command::new("node")
+        .arg(&script)
+        .arg(count.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let result = child
+        .map_err(|e| format!("cannot run node: {e}"))
+        .and_then(|mut child| {
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin
+                    .write_all(BENCH_SCENARIO.as_bytes())
+                    .map_err(|e| e.to_string())?;
+            }
+            let output = child.wait_with_output().map_err(|e| e.to_string())?;
+            if !output.status.success() {
+                return Err(format!(
+                    "node failed: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                ));
+            }
+            serde_json::from_slice(&output.stdout)
+                .map_err(|e| format!("node printed no figures: {e}"))
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 impl std::fmt::Display for SessionsReport {
@@ -41,12 +90,24 @@ impl std::fmt::Display for SessionsReport {
             ms(self.start_p99),
             ms(self.start_p50) / ms(SESSION_START_P50_TARGET),
         )?;
-        write!(
+        writeln!(
             f,
             "  memory per idle session (RSS delta): {} KiB; {:.2}x the 256 KiB target",
             self.bytes_per_session >> 10,
             self.bytes_per_session as f64 / SESSION_BYTES_TARGET as f64,
-        )
+        )?;
+        match &self.node {
+            Ok(node) => write!(
+                f,
+                "  peer, Node.js vm context per session (same scenario, same run): p50 {:.3} ms, p99 {:.3} ms, {} KiB\n  ratio dialtone/node: start p50 {:.2}x, memory {:.2}x",
+                node.p50_ms,
+                node.p99_ms,
+                node.bytes_per_session >> 10,
+                ms(self.start_p50) / node.p50_ms,
+                self.bytes_per_session as f64 / node.bytes_per_session.max(1) as f64,
+            ),
+            Err(why) => write!(f, "  peer, Node.js: not measured ({why})"),
+        }
     }
 }
 
@@ -116,5 +177,6 @@ pub async fn sessions(count: usize, threads: usize) -> Result<SessionsReport, En
         start_p50: pick(0.5),
         start_p99: pick(0.99),
         bytes_per_session,
+        node: node_peer(count),
     })
 }
