@@ -267,3 +267,26 @@ async fn no_call_timeout_and_unanswered_call_limit() {
     assert_eq!(reason, EndReason::NoCalls);
     assert!(logs(&out).iter().any(|l| l.contains("no-call timeout")));
 }
+
+#[test]
+fn a_session_hitting_a_limit_leaves_its_neighbours_alone() {
+    let pool = crate::SessionPool::new(1).expect("pool");
+    let runtime = tokio::runtime::Runtime::new().expect("io runtime");
+    let mut runaway = spec("VoxEngine.addEventListener(AppEvents.Started, () => { for (;;) {} });");
+    runaway.limits.callback_ms = 100;
+    let calm = spec(
+        "VoxEngine.addEventListener(AppEvents.Started, () => setTimeout(() => VoxEngine.terminate(), 50));",
+    );
+    let (host_a, session_a) = host::channel();
+    let (host_b, session_b) = host::channel();
+    let ended_a = pool.spawn(runaway, session_a).expect("spawn");
+    let ended_b = pool.spawn(calm, session_b).expect("spawn");
+    let (a, b) = runtime.block_on(async { (ended_a.await, ended_b.await) });
+    assert_eq!(
+        a.expect("ended"),
+        EndReason::Limit(LimitKind::CallbackTime(100))
+    );
+    assert_eq!(b.expect("ended"), EndReason::Terminated);
+    drop((host_a, host_b));
+    pool.shutdown();
+}
