@@ -4,6 +4,7 @@
 
 mod call;
 mod logger;
+mod mcp;
 mod timers;
 mod util;
 mod voxengine;
@@ -22,6 +23,7 @@ pub(crate) fn install_ops<'js>(ctx: &Ctx<'js>, state: &Rc<SessionState>) -> Resu
     call::install(ctx, &ops, state)?;
     timers::install(ctx, &ops, state)?;
     util::install(ctx, &ops)?;
+    mcp::install(ctx, &ops, state)?;
     Ok(ops)
 }
 
@@ -30,6 +32,7 @@ pub(crate) fn install_ops<'js>(ctx: &Ctx<'js>, state: &Rc<SessionState>) -> Resu
 pub(crate) enum ErrorClass {
     Type,
     Range,
+    Plain,
 }
 
 /// Throws `class(message)` with a stable `code` property, as the JS facade's errors carry.
@@ -42,6 +45,7 @@ pub(crate) fn throw_coded(
     let thrown = match class {
         ErrorClass::Type => Exception::throw_type(ctx, message),
         ErrorClass::Range => Exception::throw_range(ctx, message),
+        ErrorClass::Plain => Exception::throw_message(ctx, message),
     };
     let value = ctx.catch();
     if let Some(object) = value.as_object()

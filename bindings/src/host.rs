@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 pub type CallId = String;
 
 /// Everything a session needs to start: which scripts to run and for whom.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SessionSpec {
     /// Unique session id, reported in `AppEvents.Started` as `sessionId`.
     pub session_id: String,
@@ -34,6 +34,10 @@ pub struct SessionSpec {
     pub custom_data: String,
     /// Limits for this session.
     pub limits: Limits,
+    /// What the application allows its MCP clients.
+    pub mcp: crate::mcp::McpPolicy,
+    /// The runtime network I/O (MCP clients) runs on; the session's own when None.
+    pub io: Option<tokio::runtime::Handle>,
 }
 
 /// One scenario source file.

@@ -14,7 +14,10 @@
 //! - `api/`: one file per JS surface. Each surface is a small JS facade (`*.js`, deno_core
 //!   style) over Rust ops (`*.rs`): `voxengine` (VoxEngine, AppEvents), `call` (Call,
 //!   CallEvents), `logger`, `timers`, `modules` (Modules, require), `util` (uuidgen, base64),
-//!   `mcp` (the `MCP` namespace loaded by `require(Modules.MCP)`).
+//!   `mcp` + `mcp_client` (the `MCP` namespace and `MCP.Client`, loaded by
+//!   `require(Modules.MCP)`).
+//! - [`mcp`]: the MCP client core behind them: rmcp over streamable HTTP, our legacy-SSE
+//!   transport, stdio; one task per client on the I/O runtime.
 //!
 //! **Invariant: run-to-completion.** A session dispatches one host event or timer at a time,
 //! then runs promise jobs until none is left, before it looks at the next one.
@@ -25,6 +28,7 @@
 mod api;
 pub mod engine;
 pub mod host;
+pub mod mcp;
 
 pub use engine::{SessionPool, run_session};
 pub use host::{EndReason, HostEvent, Limits, Outbound, SessionSpec};

@@ -146,6 +146,7 @@ pub async fn sessions(count: usize, threads: usize) -> Result<SessionsReport, En
             secrets: Default::default(),
             custom_data: String::new(),
             limits: Limits::default(),
+            ..SessionSpec::default()
         };
         let began = Instant::now();
         let ended = pool.spawn(spec, session)?;

@@ -97,6 +97,27 @@ pub struct Application {
     /// Ordered rules; the first that matches wins.
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
+    /// What the application's MCP clients may do.
+    #[serde(default)]
+    pub mcp: McpConfig,
+}
+
+/// `[application.mcp]`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpConfig {
+    /// Whether scenarios may start local stdio MCP servers (`transport: "stdio"`).
+    #[serde(default)]
+    pub allow_stdio: bool,
+}
+
+impl McpConfig {
+    /// The policy handed to sessions.
+    pub fn policy(&self) -> dialtone_bindings::mcp::McpPolicy {
+        dialtone_bindings::mcp::McpPolicy {
+            allow_stdio: self.allow_stdio,
+        }
+    }
 }
 
 /// A routing rule.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use dialtone_bindings::host::{
     self, EndReason, HostEvent, IncomingCall, Limits, Outbound, SessionSpec,
 };
+use dialtone_bindings::mcp::McpPolicy;
 use dialtone_bindings::run_session;
 use tokio::time::{Instant, sleep_until};
 
@@ -45,6 +46,8 @@ pub struct ConsoleOptions {
     pub caller: CallerScript,
     /// Session limits.
     pub limits: Limits,
+    /// What the application allows its MCP clients.
+    pub mcp: McpPolicy,
 }
 
 impl Default for ConsoleOptions {
@@ -59,6 +62,7 @@ impl Default for ConsoleOptions {
             secrets: BTreeMap::new(),
             caller: CallerScript::default(),
             limits: Limits::default(),
+            mcp: McpPolicy::default(),
         }
     }
 }
@@ -82,6 +86,8 @@ pub async fn run(
         secrets: options.secrets.clone(),
         custom_data: String::new(),
         limits: options.limits,
+        mcp: options.mcp,
+        io: None,
     };
     let (host, session) = host::channel();
     let start = Instant::now();

@@ -143,7 +143,7 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
     }
     let options = ConsoleOptions {
         scenarios: args.scenarios,
-        application: args.app,
+        application: args.app.clone(),
         from: args.from,
         display_name: args.display_name,
         to: args.to,
@@ -154,6 +154,10 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
             dtmf: args.dtmf,
         },
         limits: config.limits,
+        mcp: config
+            .application(&args.app)
+            .map(|a| a.mcp.policy())
+            .unwrap_or_default(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

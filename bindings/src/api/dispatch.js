@@ -16,10 +16,15 @@ return {
   timer(id, done) {
     fireTimer(id, done);
   },
+  // An MCP client event: kind is connected, failed, result, notification or closed.
+  mcp(kind, id, name, payloadJson) {
+    deliverMcp(kind, id, name, payloadJson);
+  },
   // Drops every listener and callback (teardown).
   clear() {
     appListeners.clear();
     timers.clear();
     calls.clear();
+    mcpClients.clear();
   },
 };

@@ -1,6 +1,27 @@
-// MCP module placeholder: require(Modules.MCP) defines the MCP namespace. The client itself
-// arrives with the MCP issue; until then createClient rejects with ERR_NOT_IMPLEMENTED.
-// Part of the prelude.
+// The MCP namespace, defined by require(Modules.MCP). Part of the prelude.
+
+function createMcpClient(parameters) {
+  try {
+    const params = requireObject("MCP.createClient", parameters, false);
+    const config = params.mcpServerConnectionConfig;
+    if (config === null || typeof config !== "object" || Array.isArray(config)) {
+      throw codedError(TypeError, "ERR_MCP_CONFIG", "MCP.createClient: mcpServerConnectionConfig must be an object");
+    }
+    const onClose = params.onWebSocketClose;
+    if (onClose !== undefined && typeof onClose !== "function") {
+      throw codedError(TypeError, "ERR_INVALID_HANDLER", `MCP.createClient: onWebSocketClose must be a function, got ${describe(onClose)}`);
+    }
+    const headers = {};
+    for (const [name, value] of Object.entries(config.headers || {})) headers[name] = String(value);
+    const id = ops.mcpCreate(JSON.stringify({ ...config, headers }));
+    return new Promise((resolve, reject) => {
+      const client = new MCPClient(MCP_CLIENT_TOKEN, id, onClose);
+      mcpClients.set(id, { client, resolve, reject });
+    });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 moduleInstallers.set(Modules.MCP, () => {
   global.MCP = Object.freeze({
@@ -8,16 +29,8 @@ moduleInstallers.set(Modules.MCP, () => {
       WebSocketMediaStarted: "MCP.Events.WebSocketMediaStarted",
       WebSocketMediaEnded: "MCP.Events.WebSocketMediaEnded",
     }),
-    ServerEvents: Object.freeze({
-      ConnectorInformation: "MCP.ServerEvents.ConnectorInformation",
-      ToolsList: "MCP.ServerEvents.ToolsList",
-      ToolResult: "MCP.ServerEvents.ToolResult",
-      MCPError: "MCP.ServerEvents.MCPError",
-      Unknown: "MCP.ServerEvents.Unknown",
-    }),
-    createClient() {
-      return Promise.reject(codedError(Error, "ERR_NOT_IMPLEMENTED",
-        "MCP.createClient: the MCP client is not implemented in this build"));
-    },
+    ServerEvents: MCP_SERVER_EVENTS,
+    Client: MCPClient,
+    createClient: createMcpClient,
   });
 });

@@ -30,6 +30,7 @@ use crate::host::{
     CallCommand, CallEvent, EndReason, HostEvent, IncomingCall, LimitKind, LogLevel, Outbound,
     SessionIo, SessionSpec,
 };
+use crate::mcp::McpEvent;
 
 /// Runs one session to its end and returns why it ended. The host also receives the reason as
 /// [`Outbound::Ended`], after every other message of the session.
@@ -38,11 +39,17 @@ pub async fn run_session(spec: SessionSpec, io: SessionIo) -> EndReason {
         mut events,
         outbound,
     } = io;
-    let state = Rc::new(SessionState::new(&spec, outbound));
+    let (state, mut mcp_events) = SessionState::new(&spec, outbound);
+    let state = Rc::new(state);
     let reason = match Session::load(&spec, state.clone()) {
-        Ok(mut session) => session.run(&mut events).await,
+        Ok(mut session) => session.run(&mut events, &mut mcp_events).await,
         Err(reason) => reason,
     };
+    // MCP clients cancel what is in flight and close their transports (bounded per client).
+    let clients = state.mcp.borrow_mut().close_all();
+    for client in clients {
+        let _ = client.await;
+    }
     state.send(Outbound::Ended(reason.clone()));
     reason
 }
@@ -198,7 +205,11 @@ impl Session {
         Ok(session)
     }
 
-    async fn run(&mut self, events: &mut mpsc::UnboundedReceiver<HostEvent>) -> EndReason {
+    async fn run(
+        &mut self,
+        events: &mut mpsc::UnboundedReceiver<HostEvent>,
+        mcp_events: &mut mpsc::UnboundedReceiver<McpEvent>,
+    ) -> EndReason {
         let started = json!({
             "sessionId": self.state.session_id,
             "applicationName": self.state.application,
@@ -217,6 +228,7 @@ impl Session {
                     Some(event) => self.on_host_event(event),
                     None => self.forced_end = Some(EndReason::Shutdown("the host went away".into())),
                 },
+                Some(event) = mcp_events.recv() => self.on_mcp_event(event),
                 () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.on_deadline(Instant::now());
                 }
@@ -308,6 +320,113 @@ impl Session {
             let deliver: Function = d.get("call")?;
             deliver.call::<_, ()>((call_id.as_str(), name, json.as_str()))
         });
+    }
+
+    fn on_mcp_event(&mut self, event: McpEvent) {
+        let report =
+            |state: &SessionState, client: u32, name: &str, payload: &serde_json::Value| {
+                let mut fields = serde_json::Map::new();
+                fields.insert("client".into(), json!(client));
+                match payload {
+                    serde_json::Value::Object(map) => fields.extend(map.clone()),
+                    other => {
+                        fields.insert("payload".into(), other.clone());
+                    }
+                }
+                state.send(Outbound::Event {
+                    name: name.to_owned(),
+                    payload: serde_json::Value::Object(fields),
+                });
+            };
+        let deliver = |session: &mut Self,
+                       kind: &'static str,
+                       client: u32,
+                       name: &'static str,
+                       payload: String| {
+            session.turn(&format!("in an MCP {kind} handler"), |_, d| {
+                let mcp: Function = d.get("mcp")?;
+                mcp.call::<_, ()>((kind, client, name, payload.as_str()))
+            });
+        };
+        match event {
+            McpEvent::Connected { client, info } => {
+                // The promise resolves in one turn (its continuation adds the listeners), and
+                // ConnectorInformation follows in the next.
+                deliver(self, "connected", client, "", String::new());
+                if self.end_reason().is_none() {
+                    report(
+                        &self.state,
+                        client,
+                        "MCP.ServerEvents.ConnectorInformation",
+                        &info,
+                    );
+                    deliver(
+                        self,
+                        "notification",
+                        client,
+                        "ConnectorInformation",
+                        info.to_string(),
+                    );
+                }
+            }
+            McpEvent::ConnectFailed {
+                client,
+                code,
+                message,
+            } => {
+                report(
+                    &self.state,
+                    client,
+                    "MCP.createClient rejected",
+                    &json!({ "code": code, "message": message }),
+                );
+                deliver(
+                    self,
+                    "failed",
+                    client,
+                    "",
+                    json!({ "code": code, "message": message }).to_string(),
+                );
+            }
+            McpEvent::Result {
+                client,
+                request_id,
+                name,
+                payload,
+            } => {
+                let event = json!({ "requestId": request_id, "payload": payload });
+                report(
+                    &self.state,
+                    client,
+                    &format!("MCP.ServerEvents.{name}"),
+                    &event,
+                );
+                deliver(self, "result", client, name, event.to_string());
+            }
+            McpEvent::Notification {
+                client,
+                name,
+                payload,
+            } => {
+                report(
+                    &self.state,
+                    client,
+                    &format!("MCP.ServerEvents.{name}"),
+                    &payload,
+                );
+                deliver(self, "notification", client, name, payload.to_string());
+            }
+            McpEvent::Closed {
+                client,
+                code,
+                reason,
+            } => {
+                self.state.mcp.borrow_mut().forget(client);
+                let payload = json!({ "code": code, "reason": reason, "wasClean": false });
+                report(&self.state, client, "MCP.onWebSocketClose", &payload);
+                deliver(self, "closed", client, "", payload.to_string());
+            }
+        }
     }
 
     fn on_deadline(&mut self, now: Instant) {

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::timers::{TimerLimitExceeded, TimerQueue};
 use crate::host::{CallCommand, CallId, EndReason, LimitKind, Limits, LogLevel, Outbound};
+use crate::mcp::{McpEvent, McpHub};
 
 /// Longest `Logger.write` line, in characters (VoxEngine's cap).
 pub(crate) const LOG_LINE_MAX_CHARS: usize = 15_000;
@@ -35,6 +36,8 @@ pub(crate) struct SessionState {
     pub(crate) timers: RefCell<TimerQueue>,
     /// Where each of the session's calls is, for the call limits and for teardown.
     pub(crate) calls: RefCell<BTreeMap<CallId, CallPhase>>,
+    /// The session's MCP clients.
+    pub(crate) mcp: RefCell<McpHub>,
 }
 
 /// Where a call is, as far as the session's limits and teardown care.
@@ -51,11 +54,17 @@ pub(crate) enum CallPhase {
 }
 
 impl SessionState {
+    /// The state, and the receiver of the session's MCP client events.
     pub(crate) fn new(
         spec: &crate::host::SessionSpec,
         outbound: mpsc::UnboundedSender<Outbound>,
-    ) -> Self {
-        Self {
+    ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
+        let io = spec
+            .io
+            .clone()
+            .unwrap_or_else(tokio::runtime::Handle::current);
+        let (mcp, mcp_events) = McpHub::new(io, spec.application.clone(), spec.mcp);
+        let state = Self {
             session_id: spec.session_id.clone(),
             application: spec.application.clone(),
             rule: spec.rule.clone(),
@@ -68,7 +77,9 @@ impl SessionState {
             ending: Cell::new(false),
             timers: RefCell::new(TimerQueue::new(spec.limits.max_timers)),
             calls: RefCell::new(BTreeMap::new()),
-        }
+            mcp: RefCell::new(mcp),
+        };
+        (state, mcp_events)
     }
 
     /// Sends a message to the host. A host that went away is not an error for the scenario:

@@ -19,6 +19,7 @@ fn spec(source: &str) -> SessionSpec {
         secrets: BTreeMap::from([("TOKEN".to_string(), "s3cret".to_string())]),
         custom_data: String::new(),
         limits: Limits::default(),
+        ..SessionSpec::default()
     }
 }
 

@@ -1,0 +1,71 @@
+//! Ops behind `MCP` and `MCP.Client`: `mcpCreate(configJson)`, `mcpRequest(client, kind,
+//! paramsJson)`, `mcpClose(client)`.
+
+use std::rc::Rc;
+
+use rquickjs::{Ctx, Function, Object, Result};
+
+use super::{ErrorClass, throw_coded};
+use crate::engine::state::SessionState;
+use crate::mcp::RequestKind;
+
+pub(super) fn install<'js>(
+    ctx: &Ctx<'js>,
+    ops: &Object<'js>,
+    state: &Rc<SessionState>,
+) -> Result<()> {
+    let st = state.clone();
+    ops.set(
+        "mcpCreate",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, config: String| -> Result<u32> {
+                let created = st.mcp.borrow_mut().create(&config);
+                created.map_err(|e| throw_coded(&ctx, ErrorClass::Plain, e.code(), &e.to_string()))
+            },
+        )?,
+    )?;
+
+    let st = state.clone();
+    ops.set(
+        "mcpRequest",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  client: u32,
+                  kind: String,
+                  params: String|
+                  -> Result<Option<u64>> {
+                let Some(kind) = RequestKind::parse(&kind) else {
+                    return Err(throw_coded(
+                        &ctx,
+                        ErrorClass::Type,
+                        "ERR_INVALID_ARGUMENT",
+                        &format!("unknown MCP request '{kind}'"),
+                    ));
+                };
+                let params = serde_json::from_str(&params).map_err(|e| {
+                    throw_coded(
+                        &ctx,
+                        ErrorClass::Type,
+                        "ERR_INVALID_ARGUMENT",
+                        &format!("{}: parameters are not JSON: {e}", kind.method()),
+                    )
+                })?;
+                if st.is_ending() {
+                    return Ok(None);
+                }
+                Ok(st.mcp.borrow_mut().request(client, kind, params))
+            },
+        )?,
+    )?;
+
+    let st = state.clone();
+    ops.set(
+        "mcpClose",
+        Function::new(ctx.clone(), move |client: u32| {
+            st.mcp.borrow_mut().close(client)
+        })?,
+    )?;
+    Ok(())
+}

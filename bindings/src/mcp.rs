@@ -1,0 +1,148 @@
+//! The MCP client behind `require(Modules.MCP)`.
+//!
+//! - `config`: `mcpServerConnectionConfig`, validated.
+//! - `client`: one task per client on the I/O runtime (connect, requests in order, close).
+//! - `handler`: the rmcp `ClientHandler`, one `on_*` per server notification.
+//! - `sse`: the legacy HTTP+SSE transport (2024-11-05) as an rmcp worker.
+//! - `error`: connect errors with stable codes.
+//!
+//! [`McpHub`] is a session's registry of its clients: the ops use it to create clients and
+//! send requests; the clients answer with [`McpEvent`]s that the session loop dispatches to
+//! JS, one turn each.
+
+mod client;
+mod config;
+pub mod error;
+mod handler;
+pub mod sse;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use client::Command;
+pub(crate) use client::RequestKind;
+use config::ConnectionConfig;
+pub use error::McpError;
+
+/// Something an MCP client tells its session.
+#[derive(Debug)]
+pub(crate) enum McpEvent {
+    /// Connected and initialized: `createClient` resolves, then `ConnectorInformation`.
+    Connected { client: u32, info: Value },
+    /// `createClient` rejects with this code and message.
+    ConnectFailed {
+        client: u32,
+        code: &'static str,
+        message: String,
+    },
+    /// The one result of a request (`ToolsList`, `ToolResult`, `MCPError` ...).
+    Result {
+        client: u32,
+        request_id: u64,
+        name: &'static str,
+        payload: Value,
+    },
+    /// A server notification (`ToolsListChanged`, `Progress`, `LoggingMessage` ...).
+    Notification {
+        client: u32,
+        name: &'static str,
+        payload: Value,
+    },
+    /// The transport died: `onWebSocketClose` with this code.
+    Closed {
+        client: u32,
+        code: u16,
+        reason: String,
+    },
+}
+
+/// What the application allows its scenarios' MCP clients.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct McpPolicy {
+    /// Whether `transport: "stdio"` may start local processes.
+    pub allow_stdio: bool,
+}
+
+/// A session's MCP clients.
+#[derive(Debug)]
+pub(crate) struct McpHub {
+    io: tokio::runtime::Handle,
+    application: String,
+    policy: McpPolicy,
+    events: mpsc::UnboundedSender<McpEvent>,
+    clients: HashMap<u32, mpsc::UnboundedSender<Command>>,
+    tasks: Vec<JoinHandle<()>>,
+    next_client: u32,
+    next_request: u64,
+}
+
+impl McpHub {
+    pub(crate) fn new(
+        io: tokio::runtime::Handle,
+        application: String,
+        policy: McpPolicy,
+    ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let hub = Self {
+            io,
+            application,
+            policy,
+            events,
+            clients: HashMap::new(),
+            tasks: Vec::new(),
+            next_client: 1,
+            next_request: 1,
+        };
+        (hub, receiver)
+    }
+
+    /// Validates `config_json` and starts connecting; the result arrives as an event.
+    pub(crate) fn create(&mut self, config_json: &str) -> Result<u32, McpError> {
+        let config: ConnectionConfig = serde_json::from_str(config_json)
+            .map_err(|e| McpError::Config(format!("invalid mcpServerConnectionConfig: {e}")))?;
+        let settings = config.validate(&self.application, self.policy.allow_stdio)?;
+        let id = self.next_client;
+        self.next_client += 1;
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let task = self
+            .io
+            .spawn(client::run(id, settings, receiver, self.events.clone()));
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(task);
+        self.clients.insert(id, commands);
+        Ok(id)
+    }
+
+    /// Queues a request; returns its id, or None when the client is gone.
+    pub(crate) fn request(&mut self, client: u32, kind: RequestKind, params: Value) -> Option<u64> {
+        let id = self.next_request;
+        self.next_request += 1;
+        let sender = self.clients.get(&client)?;
+        sender.send(Command::Request { id, kind, params }).ok()?;
+        Some(id)
+    }
+
+    /// `client.close()`: cancel what is in flight, close the transport.
+    pub(crate) fn close(&mut self, client: u32) {
+        if let Some(sender) = self.clients.remove(&client) {
+            let _ = sender.send(Command::Close);
+        }
+    }
+
+    /// The client's transport died; it takes no more requests.
+    pub(crate) fn forget(&mut self, client: u32) {
+        self.clients.remove(&client);
+    }
+
+    /// The session ends: every client cancels its requests and closes. Returns the tasks to
+    /// wait for (bounded by each client's close timeout).
+    pub(crate) fn close_all(&mut self) -> Vec<JoinHandle<()>> {
+        for (_, sender) in self.clients.drain() {
+            let _ = sender.send(Command::Close);
+        }
+        std::mem::take(&mut self.tasks)
+    }
+}

@@ -1,0 +1,501 @@
+//! One MCP client: a task on the I/O runtime that connects, then runs the scenario's requests
+//! concurrently on the wire and reports their results **in request order**; it cancels what is
+//! in flight (`notifications/cancelled`) and closes the transport (DELETE of the streamable
+//! HTTP session) when the scenario closes it or the session ends.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use futures::stream::{FuturesOrdered, StreamExt};
+use rmcp::ServiceExt;
+use rmcp::model::{CancelledNotificationParam, ClientRequest, RequestId};
+use rmcp::service::{Peer, PeerRequestOptions, RoleClient, RunningService, ServiceError};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::McpEvent;
+use super::config::{ClientSettings, Target};
+use super::error::{McpError, chain, classify_connect_error};
+use super::handler::{Handler, ProgressRoutes};
+use super::sse::LegacySse;
+
+/// Most pages `{all: true}` walks before it stops.
+const MAX_PAGES: usize = 64;
+/// How long closing may take (cancel notifications, DELETE) before the client gives up.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What a scenario asks of a client.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// One request; exactly one result event answers it.
+    Request {
+        id: u64,
+        kind: RequestKind,
+        params: Value,
+    },
+    /// `client.close()`.
+    Close,
+}
+
+/// The requests a scenario can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestKind {
+    ListTools,
+    CallTool,
+    ListResources,
+    ReadResource,
+    ListPrompts,
+    GetPrompt,
+}
+
+impl RequestKind {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "listTools" => Self::ListTools,
+            "callTool" => Self::CallTool,
+            "listResources" => Self::ListResources,
+            "readResource" => Self::ReadResource,
+            "listPrompts" => Self::ListPrompts,
+            "getPrompt" => Self::GetPrompt,
+            _ => return None,
+        })
+    }
+
+    /// The JSON-RPC method.
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            Self::ListTools => "tools/list",
+            Self::CallTool => "tools/call",
+            Self::ListResources => "resources/list",
+            Self::ReadResource => "resources/read",
+            Self::ListPrompts => "prompts/list",
+            Self::GetPrompt => "prompts/get",
+        }
+    }
+
+    /// The result event.
+    fn event(self) -> &'static str {
+        match self {
+            Self::ListTools => "ToolsList",
+            Self::CallTool => "ToolResult",
+            Self::ListResources => "ResourcesList",
+            Self::ReadResource => "ResourceContent",
+            Self::ListPrompts => "PromptsList",
+            Self::GetPrompt => "PromptResult",
+        }
+    }
+
+    /// For list requests: the result field holding the page's items.
+    fn items(self) -> Option<&'static str> {
+        match self {
+            Self::ListTools => Some("tools"),
+            Self::ListResources => Some("resources"),
+            Self::ListPrompts => Some("prompts"),
+            _ => None,
+        }
+    }
+}
+
+/// A finished request, ready to report.
+struct Outcome {
+    event: McpEvent,
+    /// Set when the transport failed under this request: the client is dead.
+    transport_failure: Option<(u16, String)>,
+}
+
+/// The HTTP client every MCP client of the process shares (keep-alive pooling per server).
+fn http_client() -> Result<reqwest::Client, McpError> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| McpError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+async fn connect(
+    handler: Handler,
+    settings: &ClientSettings,
+) -> Result<RunningService<RoleClient, Handler>, McpError> {
+    let endpoint = settings.target.endpoint();
+    let classify = |e: rmcp::service::ClientInitializeError| classify_connect_error(&endpoint, &e);
+    match &settings.target {
+        Target::Http(url) => {
+            let mut headers = HashMap::new();
+            for (name, value) in &settings.headers {
+                let name = http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| McpError::Config(e.to_string()))?;
+                let value = http::HeaderValue::from_str(value)
+                    .map_err(|e| McpError::Config(e.to_string()))?;
+                headers.insert(name, value);
+            }
+            let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
+                .custom_headers(headers)
+                .reinit_on_expired_session(true);
+            let transport = StreamableHttpClientTransport::with_client(http_client()?, config);
+            handler.serve(transport).await.map_err(classify)
+        }
+        Target::Sse(url) => {
+            let transport = LegacySse::new(url.clone(), settings.headers.clone(), http_client()?);
+            handler.serve(transport).await.map_err(classify)
+        }
+        Target::Stdio {
+            command,
+            args,
+            env,
+            cwd,
+        } => {
+            let mut process = tokio::process::Command::new(command);
+            process.args(args).envs(env).kill_on_drop(true);
+            if let Some(cwd) = cwd {
+                process.current_dir(cwd);
+            }
+            let transport = TokioChildProcess::new(process).map_err(|e| McpError::Spawn {
+                command: command.clone(),
+                detail: e.to_string(),
+            })?;
+            handler.serve(transport).await.map_err(classify)
+        }
+    }
+}
+
+/// What `ConnectorInformation` carries.
+fn connector_information(
+    service: &RunningService<RoleClient, Handler>,
+    settings: &ClientSettings,
+) -> Value {
+    let mut info = service
+        .peer_info()
+        .and_then(|info| serde_json::to_value(&*info).ok())
+        .unwrap_or_else(|| json!({}));
+    if let Some(map) = info.as_object_mut() {
+        map.insert("transport".into(), json!(settings.target.transport()));
+        map.insert("endpoint".into(), json!(settings.target.endpoint()));
+        map.entry("instructions").or_insert(Value::Null);
+    }
+    info
+}
+
+/// Runs one client until it is closed, the session ends, or the transport dies.
+pub(crate) async fn run(
+    client: u32,
+    settings: ClientSettings,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<McpEvent>,
+) {
+    let routes = ProgressRoutes::default();
+    let handler = Handler::new(client, &settings, events.clone(), routes.clone());
+    let endpoint = settings.target.endpoint();
+    let connect_timeout = settings.connect_timeout;
+    let service = tokio::select! {
+        result = tokio::time::timeout(connect_timeout, connect(handler, &settings)) => match result {
+            Ok(Ok(service)) => service,
+            Ok(Err(error)) => {
+                let _ = events.send(McpEvent::ConnectFailed { client, code: error.code(), message: error.to_string() });
+                return;
+            }
+            Err(_) => {
+                let error = McpError::Timeout { endpoint, seconds: connect_timeout.as_secs_f64() };
+                let _ = events.send(McpEvent::ConnectFailed { client, code: error.code(), message: error.to_string() });
+                return;
+            }
+        },
+        () = closed(&mut commands) => return,
+    };
+    let _ = events.send(McpEvent::Connected {
+        client,
+        info: connector_information(&service, &settings),
+    });
+
+    let settings = Arc::new(settings);
+    let peer = service.peer().clone();
+    let cancel = service.cancellation_token();
+    let mut service_done = tokio::spawn(service.waiting());
+    let live: Arc<Mutex<HashMap<u64, RequestId>>> = Arc::default();
+    let mut inflight: FuturesOrdered<BoxFuture<'static, Outcome>> = FuturesOrdered::new();
+    let mut dead: Option<(u16, String)> = None;
+    let mut service_ended = false;
+    let mut scenario_done = false;
+    loop {
+        if dead.is_some() && inflight.is_empty() {
+            break;
+        }
+        tokio::select! {
+            command = commands.recv(), if !scenario_done => match command {
+                Some(Command::Request { id, kind, params }) => {
+                    let request = if let Some((_, reason)) = &dead {
+                        let outcome = error_outcome(client, id, kind, json!("transport_closed"), format!("the connection to the MCP server is gone: {reason}"));
+                        futures::future::ready(outcome).boxed()
+                    } else {
+                        execute(peer.clone(), client, id, kind, params, settings.clone(), routes.clone(), live.clone()).boxed()
+                    };
+                    inflight.push_back(request);
+                }
+                Some(Command::Close) | None => {
+                    scenario_done = true;
+                    break;
+                }
+            },
+            Some(outcome) = inflight.next(), if !inflight.is_empty() => {
+                if dead.is_none() {
+                    dead = outcome.transport_failure.clone();
+                }
+                let _ = events.send(outcome.event);
+            }
+            quit = &mut service_done, if !service_ended => {
+                service_ended = true;
+                let reason = match quit {
+                    Ok(_) => "the MCP server closed the connection".to_owned(),
+                    Err(e) => format!("the MCP client task failed: {e}"),
+                };
+                dead.get_or_insert((1006, reason));
+            }
+        }
+    }
+
+    if scenario_done {
+        // Tell the server to stop what it is doing for us, then close the transport.
+        let pending: Vec<RequestId> = live
+            .lock()
+            .map(|l| l.values().cloned().collect())
+            .unwrap_or_default();
+        let wind_down = async {
+            for request_id in pending {
+                let params = CancelledNotificationParam::new(
+                    Some(request_id),
+                    Some("the scenario closed the MCP client or its call ended".into()),
+                );
+                let _ = peer.notify_cancelled(params).await;
+            }
+            cancel.cancel();
+            if !service_ended {
+                let _ = service_done.await;
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, wind_down).await;
+    } else if let Some((code, reason)) = dead {
+        cancel.cancel();
+        let _ = events.send(McpEvent::Closed {
+            client,
+            code,
+            reason,
+        });
+    }
+}
+
+/// Resolves when the scenario closes the client (or the session, dropping the sender, ends).
+async fn closed(commands: &mut mpsc::UnboundedReceiver<Command>) {
+    while let Some(command) = commands.recv().await {
+        if matches!(command, Command::Close) {
+            return;
+        }
+    }
+}
+
+fn error_outcome(client: u32, id: u64, kind: RequestKind, code: Value, error: String) -> Outcome {
+    Outcome {
+        event: McpEvent::Result {
+            client,
+            request_id: id,
+            name: "MCPError",
+            payload: json!({ "error": error, "code": code, "method": kind.method(), "requestId": id }),
+        },
+        transport_failure: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    peer: Peer<RoleClient>,
+    client: u32,
+    id: u64,
+    kind: RequestKind,
+    mut params: Value,
+    settings: Arc<ClientSettings>,
+    routes: ProgressRoutes,
+    live: Arc<Mutex<HashMap<u64, RequestId>>>,
+) -> Outcome {
+    let fields = params.as_object_mut();
+    let (all, progress) = match fields {
+        Some(map) => (
+            map.remove("all").and_then(|v| v.as_bool()).unwrap_or(false),
+            map.remove("progress")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+        ),
+        None => (false, false),
+    };
+    if kind == RequestKind::CallTool
+        && let Some(allowed) = &settings.allowed_tools
+    {
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !allowed.contains(name) {
+            return error_outcome(
+                client,
+                id,
+                kind,
+                json!("tool_not_allowed"),
+                format!("tool '{name}' is not in allowedTools"),
+            );
+        }
+    }
+    let one = |params: Value| send(&peer, id, kind, params, progress, &settings, &routes, &live);
+    let result = match kind.items() {
+        Some(items) if all => {
+            let mut collected = Vec::new();
+            let mut page_params = params.clone();
+            let mut pages = 0;
+            loop {
+                let page = match one(page_params.clone()).await {
+                    Ok(page) => page,
+                    Err(e) => break Err(e),
+                };
+                pages += 1;
+                if let Some(list) = page.get(items).and_then(Value::as_array) {
+                    collected.extend(list.iter().cloned());
+                }
+                match page.get("nextCursor").and_then(Value::as_str) {
+                    Some(cursor) if pages < MAX_PAGES => page_params["cursor"] = json!(cursor),
+                    _ => break Ok(json!({ items: collected })),
+                }
+            }
+        }
+        _ => one(params).await,
+    };
+    let mut payload = match result {
+        Ok(payload) => payload,
+        Err(failure) => return failure.into_outcome(client, id, kind),
+    };
+    if kind == RequestKind::ListTools
+        && let Some(allowed) = &settings.allowed_tools
+        && let Some(tools) = payload.get_mut("tools").and_then(Value::as_array_mut)
+    {
+        tools.retain(|t| {
+            t.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| allowed.contains(n))
+        });
+    }
+    let size = serde_json::to_vec(&payload).map_or(0, |v| v.len());
+    if size > settings.max_result_bytes {
+        return error_outcome(
+            client,
+            id,
+            kind,
+            json!("result_too_large"),
+            format!(
+                "the result has {size} bytes, more than maxResultBytes ({})",
+                settings.max_result_bytes
+            ),
+        );
+    }
+    Outcome {
+        event: McpEvent::Result {
+            client,
+            request_id: id,
+            name: kind.event(),
+            payload,
+        },
+        transport_failure: None,
+    }
+}
+
+/// Why a request failed.
+enum Failure {
+    Invalid(String),
+    Service(ServiceError),
+}
+
+impl Failure {
+    fn into_outcome(self, client: u32, id: u64, kind: RequestKind) -> Outcome {
+        let (code, error, transport_failure) = match self {
+            Failure::Invalid(message) => (json!("invalid_params"), message, None),
+            Failure::Service(ServiceError::McpError(data)) => {
+                (json!(data.code.0), data.message.to_string(), None)
+            }
+            Failure::Service(ServiceError::Timeout { timeout }) => (
+                json!("timeout"),
+                format!(
+                    "no result within {} s (requestTimeout); the request was cancelled on the server",
+                    timeout.as_secs_f64()
+                ),
+                None,
+            ),
+            Failure::Service(ServiceError::TransportClosed) => {
+                let reason = "the connection to the MCP server closed".to_owned();
+                (
+                    json!("transport_closed"),
+                    reason.clone(),
+                    Some((1006, reason)),
+                )
+            }
+            Failure::Service(ServiceError::TransportSend(error)) => {
+                let text = chain(&error).join(": ");
+                let code = if text.contains("Deserialize")
+                    || text.contains("malformed")
+                    || text.contains("expected")
+                {
+                    1011
+                } else {
+                    1006
+                };
+                (json!("transport_error"), text.clone(), Some((code, text)))
+            }
+            Failure::Service(other) => (json!("request_failed"), other.to_string(), None),
+        };
+        let mut outcome = error_outcome(client, id, kind, code, error);
+        outcome.transport_failure = transport_failure;
+        outcome
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    peer: &Peer<RoleClient>,
+    id: u64,
+    kind: RequestKind,
+    params: Value,
+    progress: bool,
+    settings: &ClientSettings,
+    routes: &ProgressRoutes,
+    live: &Mutex<HashMap<u64, RequestId>>,
+) -> Result<Value, Failure> {
+    let request: ClientRequest =
+        serde_json::from_value(json!({ "method": kind.method(), "params": params }))
+            .map_err(|e| Failure::Invalid(format!("invalid {} parameters: {e}", kind.method())))?;
+    let options =
+        PeerRequestOptions::with_timeout(settings.request_timeout).reset_timeout_on_progress();
+    let handle = peer
+        .send_request_with_option(request, options)
+        .await
+        .map_err(Failure::Service)?;
+    let token = handle.progress_token.clone();
+    if let Ok(mut routes) = routes.lock() {
+        routes.insert(token.clone(), (id, progress));
+    }
+    if let Ok(mut live) = live.lock() {
+        live.insert(id, handle.id.clone());
+    }
+    let response = handle.await_response().await;
+    if let Ok(mut routes) = routes.lock() {
+        routes.remove(&token);
+    }
+    if let Ok(mut live) = live.lock() {
+        live.remove(&id);
+    }
+    let result = response.map_err(Failure::Service)?;
+    serde_json::to_value(&result).map_err(|e| Failure::Invalid(format!("unreadable result: {e}")))
+}

@@ -1,0 +1,276 @@
+//! `mcpServerConnectionConfig`: what a scenario passes to `MCP.createClient`, validated into
+//! [`ClientSettings`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use super::error::McpError;
+
+/// Defaults (seconds) for `connectTimeout` and `requestTimeout`.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT_S: f64 = 10.0;
+pub(crate) const DEFAULT_REQUEST_TIMEOUT_S: f64 = 60.0;
+/// Largest result delivered to a scenario by default (the JS heap is 16 MiB).
+pub(crate) const DEFAULT_MAX_RESULT_BYTES: usize = 2 << 20;
+
+/// Headers the transports set themselves.
+const RESERVED_HEADERS: &[&str] = &[
+    "accept",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "last-event-id",
+    "content-type",
+    "content-length",
+    "host",
+];
+
+/// The config as the scenario wrote it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct ConnectionConfig {
+    pub(crate) transport: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) client_name: Option<String>,
+    pub(crate) client_version: Option<String>,
+    pub(crate) connect_timeout: Option<f64>,
+    pub(crate) request_timeout: Option<f64>,
+    pub(crate) allowed_tools: Option<Vec<String>>,
+    pub(crate) max_result_bytes: Option<usize>,
+    pub(crate) protocol_version: Option<String>,
+    pub(crate) command: Option<String>,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) cwd: Option<String>,
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Target {
+    /// Streamable HTTP.
+    Http(Url),
+    /// Legacy HTTP+SSE (2024-11-05).
+    Sse(Url),
+    /// A local server on stdin/stdout.
+    Stdio {
+        command: String,
+        args: Vec<String>,
+        env: BTreeMap<String, String>,
+        cwd: Option<String>,
+    },
+}
+
+impl Target {
+    /// `"http"`, `"sse"` or `"stdio"`.
+    pub(crate) fn transport(&self) -> &'static str {
+        match self {
+            Target::Http(_) => "http",
+            Target::Sse(_) => "sse",
+            Target::Stdio { .. } => "stdio",
+        }
+    }
+
+    /// The endpoint URL, or the command line for stdio.
+    pub(crate) fn endpoint(&self) -> String {
+        match self {
+            Target::Http(url) | Target::Sse(url) => url.to_string(),
+            Target::Stdio { command, args, .. } => std::iter::once(command.as_str())
+                .chain(args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// A validated config.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientSettings {
+    pub(crate) target: Target,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) client_name: String,
+    pub(crate) client_version: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) allowed_tools: Option<BTreeSet<String>>,
+    pub(crate) max_result_bytes: usize,
+    /// The protocol revision offered in `initialize`.
+    pub(crate) protocol_version: String,
+}
+
+/// Protocol revisions Dialtone offers; the server picks what it speaks in `initialize`.
+pub(crate) const PROTOCOL_VERSIONS: &[&str] =
+    &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+fn seconds(name: &str, value: Option<f64>, default: f64) -> Result<Duration, McpError> {
+    let value = value.unwrap_or(default);
+    if !(value.is_finite() && value > 0.0 && value <= 86_400.0) {
+        return Err(McpError::Config(format!(
+            "{name} must be a number of seconds in (0, 86400], got {value}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+fn url(transport: &str, endpoint: Option<&str>) -> Result<Url, McpError> {
+    let endpoint = endpoint
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| McpError::Config(format!("mcpServerConnectionConfig.endpoint is required for the \"{transport}\" transport (is the secret holding it set?)")))?;
+    let url = Url::parse(endpoint.trim())
+        .map_err(|e| McpError::Config(format!("endpoint '{endpoint}' is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(McpError::Config(format!(
+            "endpoint '{endpoint}' must be an http:// or https:// URL"
+        )));
+    }
+    Ok(url)
+}
+
+impl ConnectionConfig {
+    /// Validates the config; `allow_stdio` is the application's policy.
+    pub(crate) fn validate(
+        self,
+        application: &str,
+        allow_stdio: bool,
+    ) -> Result<ClientSettings, McpError> {
+        let transport = self.transport.clone().ok_or_else(|| {
+            McpError::Config(
+                "mcpServerConnectionConfig.transport is required (\"http\", \"sse\" or \"stdio\")"
+                    .into(),
+            )
+        })?;
+        let target = match transport.as_str() {
+            "http" => Target::Http(url("http", self.endpoint.as_deref())?),
+            "sse" => Target::Sse(url("sse", self.endpoint.as_deref())?),
+            "stdio" => {
+                if !allow_stdio {
+                    return Err(McpError::StdioForbidden(application.to_owned()));
+                }
+                let command = self
+                    .command
+                    .clone()
+                    .filter(|c| !c.is_empty())
+                    .ok_or_else(|| McpError::Config("mcpServerConnectionConfig.command is required for the \"stdio\" transport".into()))?;
+                Target::Stdio {
+                    command,
+                    args: self.args.clone(),
+                    env: self.env.clone(),
+                    cwd: self.cwd.clone(),
+                }
+            }
+            other => {
+                return Err(McpError::Config(format!(
+                    "unknown transport '{other}' (use \"http\", \"sse\" or \"stdio\")"
+                )));
+            }
+        };
+        for name in self.headers.keys() {
+            let lower = name.to_ascii_lowercase();
+            if RESERVED_HEADERS.contains(&lower.as_str()) {
+                return Err(McpError::Config(format!(
+                    "header '{name}' is set by the transport and cannot be overridden"
+                )));
+            }
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(McpError::Config(format!(
+                    "'{name}' is not a valid HTTP header name"
+                )));
+            }
+        }
+        for (name, value) in &self.headers {
+            if http::HeaderValue::from_str(value).is_err() {
+                return Err(McpError::Config(format!(
+                    "the value of header '{name}' is not a valid HTTP header value"
+                )));
+            }
+        }
+        let protocol_version = match self.protocol_version {
+            None => PROTOCOL_VERSIONS[0].to_owned(),
+            Some(v) if PROTOCOL_VERSIONS.contains(&v.as_str()) => v,
+            Some(v) => {
+                return Err(McpError::Config(format!(
+                    "protocolVersion '{v}' is not one of {}",
+                    PROTOCOL_VERSIONS.join(", ")
+                )));
+            }
+        };
+        Ok(ClientSettings {
+            target,
+            headers: self.headers,
+            client_name: self.client_name.unwrap_or_else(|| "dialtone".into()),
+            client_version: self
+                .client_version
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+            connect_timeout: seconds(
+                "connectTimeout",
+                self.connect_timeout,
+                DEFAULT_CONNECT_TIMEOUT_S,
+            )?,
+            request_timeout: seconds(
+                "requestTimeout",
+                self.request_timeout,
+                DEFAULT_REQUEST_TIMEOUT_S,
+            )?,
+            allowed_tools: self.allowed_tools.map(|t| t.into_iter().collect()),
+            max_result_bytes: self.max_result_bytes.unwrap_or(DEFAULT_MAX_RESULT_BYTES),
+            protocol_version,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<ClientSettings, McpError> {
+        serde_json::from_str::<ConnectionConfig>(json)
+            .expect("json")
+            .validate("app", false)
+    }
+
+    #[test]
+    fn defaults_and_transports() {
+        let s =
+            parse(r#"{"transport":"http","endpoint":"http://127.0.0.1:1/mcp"}"#).expect("valid");
+        assert_eq!(s.target.transport(), "http");
+        assert_eq!(s.connect_timeout, Duration::from_secs(10));
+        assert_eq!(s.request_timeout, Duration::from_secs(60));
+        assert_eq!(s.protocol_version, "2025-11-25");
+        assert_eq!(s.client_name, "dialtone");
+        assert!(matches!(
+            parse(r#"{"transport":"sse","endpoint":"https://h/sse"}"#).map(|s| s.target),
+            Ok(Target::Sse(_))
+        ));
+    }
+
+    #[test]
+    fn clear_errors() {
+        let e = |json: &str| parse(json).expect_err("invalid").to_string();
+        assert!(e(r#"{"endpoint":"http://h"}"#).contains("transport is required"));
+        assert!(
+            e(r#"{"transport":"ws","endpoint":"http://h"}"#).contains("unknown transport 'ws'")
+        );
+        assert!(e(r#"{"transport":"http"}"#).contains("endpoint is required"));
+        assert!(
+            e(r#"{"transport":"http","endpoint":"ftp://h"}"#)
+                .contains("must be an http:// or https:// URL")
+        );
+        assert!(
+            e(r#"{"transport":"http","endpoint":"http://h","headers":{"Mcp-Session-Id":"x"}}"#)
+                .contains("cannot be overridden")
+        );
+        assert!(
+            e(r#"{"transport":"http","endpoint":"http://h","requestTimeout":-1}"#)
+                .contains("requestTimeout")
+        );
+        assert!(
+            e(r#"{"transport":"stdio","command":"x"}"#)
+                .contains("not allowed for application 'app'")
+        );
+        assert_eq!(
+            parse(r#"{"transport":"ws"}"#).expect_err("invalid").code(),
+            "ERR_MCP_CONFIG"
+        );
+    }
+}

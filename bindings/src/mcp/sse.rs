@@ -1,0 +1,240 @@
+//! The legacy HTTP+SSE transport (MCP 2024-11-05), which rmcp 3 no longer ships, as an rmcp
+//! [`Worker`]: GET the event stream, wait for the `endpoint` event, resolve it against the
+//! stream's URL, POST each JSON-RPC message there (the server answers 202), and read the
+//! replies and notifications from `message` events.
+//!
+//! The stream is not reconnected: a new stream is a new server session, so a dropped stream
+//! ends the transport and the client reports it.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use eventsource_client as es;
+use eventsource_client::Client as _;
+use futures::{StreamExt, TryStreamExt};
+use launchdarkly_sdk_transport::{ByteStream, HttpTransport, ResponseFuture, TransportError};
+use rmcp::RoleClient;
+use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::worker::{Worker, WorkerContext, WorkerQuitReason};
+use url::Url;
+
+/// Errors of the legacy SSE transport.
+#[derive(Debug, thiserror::Error)]
+pub enum SseError {
+    /// The transport was closed.
+    #[error("the SSE transport is closed")]
+    Closed,
+    /// A worker task failed.
+    #[error("SSE worker task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    /// The server answered the GET or a POST with an error status.
+    #[error("{method} {url} answered HTTP {status}")]
+    HttpStatus {
+        /// GET or POST.
+        method: &'static str,
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The WWW-Authenticate challenge, if any.
+        challenge: Option<String>,
+    },
+    /// The HTTP request failed (connect, TLS, reset ...).
+    #[error("HTTP request failed: {0}")]
+    Http(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The server broke the SSE protocol or closed the stream.
+    #[error("SSE stream: {0}")]
+    Stream(String),
+    /// A `message` event did not hold a JSON-RPC message.
+    #[error("malformed JSON-RPC message from the server: {0}")]
+    Malformed(String),
+}
+
+/// An `HttpTransport` for eventsource-client over our reqwest client.
+#[derive(Clone)]
+struct ReqwestTransport(reqwest::Client);
+
+impl HttpTransport for ReqwestTransport {
+    fn request(&self, request: http::Request<Option<Bytes>>) -> ResponseFuture {
+        let client = self.0.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let mut builder = client
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers);
+            if let Some(body) = body {
+                builder = builder.body(body);
+            }
+            let response = builder.send().await.map_err(TransportError::new)?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let stream: ByteStream = Box::pin(response.bytes_stream().map_err(TransportError::new));
+            let mut out = http::Response::new(stream);
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
+    }
+}
+
+/// The legacy SSE client transport.
+pub(crate) struct LegacySse {
+    sse_url: Url,
+    headers: BTreeMap<String, String>,
+    http: reqwest::Client,
+}
+
+impl LegacySse {
+    pub(crate) fn new(
+        sse_url: Url,
+        headers: BTreeMap<String, String>,
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
+            sse_url,
+            headers,
+            http,
+        }
+    }
+}
+
+fn stream_error(url: &Url, error: es::Error) -> SseError {
+    match error {
+        es::Error::UnexpectedResponse(response, _) => SseError::HttpStatus {
+            method: "GET",
+            url: url.to_string(),
+            status: response.status(),
+            challenge: response
+                .get_header_value("www-authenticate")
+                .ok()
+                .flatten()
+                .map(str::to_owned),
+        },
+        es::Error::Transport(error) => SseError::Http(Box::new(error)),
+        other => SseError::Stream(other.to_string()),
+    }
+}
+
+fn fatal(error: SseError, context: &'static str) -> WorkerQuitReason<SseError> {
+    WorkerQuitReason::fatal(error, context)
+}
+
+impl Worker for LegacySse {
+    type Error = SseError;
+    type Role = RoleClient;
+
+    fn err_closed() -> Self::Error {
+        SseError::Closed
+    }
+
+    fn err_join(e: tokio::task::JoinError) -> Self::Error {
+        SseError::Join(e)
+    }
+
+    async fn run(self, mut cx: WorkerContext<Self>) -> Result<(), WorkerQuitReason<Self::Error>> {
+        let url = self.sse_url.clone();
+        let mut builder = es::ClientBuilder::for_url(url.as_str())
+            .map_err(|e| fatal(SseError::Stream(e.to_string()), "building the SSE request"))?
+            .reconnect(es::ReconnectOptions::reconnect(false).build());
+        for (name, value) in &self.headers {
+            builder = builder
+                .header(name, value)
+                .map_err(|e| fatal(SseError::Stream(e.to_string()), "setting a header"))?;
+        }
+        let client = builder.build_with_transport(ReqwestTransport(self.http.clone()));
+        let mut stream = client.stream();
+
+        // 1. The server first names the URL to POST to.
+        let post_url = loop {
+            match stream.next().await {
+                Some(Ok(es::SSE::Event(event))) if event.event_type == "endpoint" => {
+                    let target = event.data.trim();
+                    break url.join(target).map_err(|e| {
+                        fatal(
+                            SseError::Stream(format!(
+                                "endpoint event '{target}' is not a URL: {e}"
+                            )),
+                            "reading the endpoint event",
+                        )
+                    })?;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(fatal(stream_error(&url, e), "opening the SSE stream")),
+                None => {
+                    return Err(fatal(
+                        SseError::Stream("closed before the endpoint event".into()),
+                        "opening the SSE stream",
+                    ));
+                }
+            }
+        };
+
+        // 2. POST what the handler sends; deliver what the stream brings.
+        let cancelled = cx.cancellation_token.clone();
+        loop {
+            tokio::select! {
+                () = cancelled.cancelled() => return Err(WorkerQuitReason::Cancelled),
+                request = cx.recv_from_handler() => {
+                    let request = request?;
+                    let (http, post_url, headers) = (self.http.clone(), post_url.clone(), self.headers.clone());
+                    tokio::spawn(async move {
+                        let result = post(&http, &post_url, &headers, &request.message).await;
+                        let _ = request.responder.send(result);
+                    });
+                }
+                event = stream.next() => match event {
+                    Some(Ok(es::SSE::Event(event))) if event.event_type == "message" => {
+                        let message: RxJsonRpcMessage<RoleClient> = serde_json::from_str(&event.data).map_err(|e| {
+                            fatal(SseError::Malformed(format!("{e} in {}", preview(&event.data))), "reading a message event")
+                        })?;
+                        cx.send_to_handler(message).await?;
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(fatal(stream_error(&url, e), "reading the SSE stream")),
+                    None => return Err(WorkerQuitReason::TransportClosed),
+                }
+            }
+        }
+    }
+}
+
+async fn post(
+    http: &reqwest::Client,
+    url: &Url,
+    headers: &BTreeMap<String, String>,
+    message: &TxJsonRpcMessage<RoleClient>,
+) -> Result<(), SseError> {
+    let mut request = http.post(url.clone()).json(message);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| SseError::Http(Box::new(e)))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Err(SseError::HttpStatus {
+        method: "POST",
+        url: url.to_string(),
+        status: status.as_u16(),
+        challenge,
+    })
+}
+
+/// The start of a long text, for error messages.
+fn preview(text: &str) -> String {
+    let cut: String = text.chars().take(80).collect();
+    if cut.len() < text.len() {
+        format!("'{cut}…'")
+    } else {
+        format!("'{cut}'")
+    }
+}
