@@ -75,6 +75,8 @@ pub(crate) struct McpHub {
     events: mpsc::UnboundedSender<McpEvent>,
     clients: HashMap<u32, mpsc::UnboundedSender<Command>>,
     tasks: Vec<JoinHandle<()>>,
+    /// Created with the first client, shared by the session's clients.
+    http: Option<reqwest::Client>,
     next_client: u32,
     next_request: u64,
 }
@@ -93,6 +95,7 @@ impl McpHub {
             events,
             clients: HashMap::new(),
             tasks: Vec::new(),
+            http: None,
             next_client: 1,
             next_request: 1,
         };
@@ -104,12 +107,15 @@ impl McpHub {
         let config: ConnectionConfig = serde_json::from_str(config_json)
             .map_err(|e| McpError::Config(format!("invalid mcpServerConnectionConfig: {e}")))?;
         let settings = config.validate(&self.application, self.policy.allow_stdio)?;
+        let http = match &self.http {
+            Some(http) => http.clone(),
+            None => self.http.insert(client::http_client()?).clone(),
+        };
         let id = self.next_client;
         self.next_client += 1;
         let (commands, receiver) = mpsc::unbounded_channel();
-        let task = self
-            .io
-            .spawn(client::run(id, settings, receiver, self.events.clone()));
+        let run = client::run(id, settings, http, receiver, self.events.clone());
+        let task = self.io.spawn(run);
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(task);
         self.clients.insert(id, commands);
@@ -143,6 +149,7 @@ impl McpHub {
         for (_, sender) in self.clients.drain() {
             let _ = sender.send(Command::Close);
         }
+        self.http = None;
         std::mem::take(&mut self.tasks)
     }
 }

@@ -1,5 +1,5 @@
 // Modules and require(): MCP is undefined until required; unsupported and unknown modules
-// throw with a code.
+// throw with a code. createClient with a bad config rejects with ERR_MCP_CONFIG.
 Logger.write(`Modules.MCP=${Modules.MCP} Modules.ASR=${Modules.ASR}; typeof MCP before: ${typeof MCP}`);
 require(Modules.MCP);
 require(Modules.MCP);
@@ -13,9 +13,9 @@ for (const name of [Modules.ASR, "nope", undefined]) {
 }
 VoxEngine.addEventListener(AppEvents.Started, async () => {
   try {
-    await MCP.createClient({ mcpServerConnectionConfig: { transport: "http", endpoint: "http://127.0.0.1:1/mcp" } });
+    await MCP.createClient({ mcpServerConnectionConfig: { transport: "websocket", endpoint: "ws://127.0.0.1:1/mcp" } });
   } catch (err) {
-    Logger.write(`createClient: ${err.code}`);
+    Logger.write(`createClient: ${err.code}: ${err.message}`);
   }
   VoxEngine.terminate();
 });

@@ -6,12 +6,16 @@
 //!
 //! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
+//! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
+//! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
 //! - `tests/golden.rs`: one `#[test]` per golden case.
 //! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.
 //! - `tests/cli.rs`: the `dialtone` binary's commands.
 //! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
 
 pub mod golden;
+pub mod peers;
+pub mod scenario;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 //! HTTP session) when the scenario closes it or the session ends.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -108,28 +108,64 @@ struct Outcome {
     transport_failure: Option<(u16, String)>,
 }
 
-/// The HTTP client every MCP client of the process shares (keep-alive pooling per server).
-fn http_client() -> Result<reqwest::Client, McpError> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .tcp_nodelay(true)
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .clone()
+/// A session's HTTP client: its MCP clients share keep-alive connections. It belongs to the
+/// session (not the process) because a connection lives on the runtime that opened it.
+pub(crate) fn http_client() -> Result<reqwest::Client, McpError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
         .map_err(|e| McpError::Config(format!("cannot build the HTTP client: {e}")))
 }
 
+/// Connects with the configured transport. An endpoint that turns out to speak the other HTTP
+/// transport (the legacy SSE GET answered 400/404/405/406, or the streamable POST answered
+/// 404/405) is retried with it, so one scenario works against both kinds of server; the
+/// transport actually used is reported in `ConnectorInformation`.
 async fn connect(
     handler: Handler,
     settings: &ClientSettings,
-) -> Result<RunningService<RoleClient, Handler>, McpError> {
-    let endpoint = settings.target.endpoint();
-    let classify = |e: rmcp::service::ClientInitializeError| classify_connect_error(&endpoint, &e);
+    http: &reqwest::Client,
+) -> Result<(RunningService<RoleClient, Handler>, &'static str), McpError> {
+    let wrong_transport = |e: &McpError, statuses: &[u16]| matches!(e, McpError::HttpStatus { status, .. } if statuses.contains(status));
     match &settings.target {
+        Target::Http(url) => {
+            match connect_to(handler.clone(), &settings.target, settings, http).await {
+                Err(e) if wrong_transport(&e, &[404, 405]) => {
+                    let service = connect_to(handler, &Target::Sse(url.clone()), settings, http)
+                        .await
+                        .map_err(|_| e)?;
+                    Ok((service, "sse"))
+                }
+                other => other.map(|s| (s, settings.target.transport())),
+            }
+        }
+        Target::Sse(url) => {
+            match connect_to(handler.clone(), &settings.target, settings, http).await {
+                Err(e) if wrong_transport(&e, &[400, 404, 405, 406]) => {
+                    let service = connect_to(handler, &Target::Http(url.clone()), settings, http)
+                        .await
+                        .map_err(|_| e)?;
+                    Ok((service, "http"))
+                }
+                other => other.map(|s| (s, settings.target.transport())),
+            }
+        }
+        Target::Stdio { .. } => connect_to(handler, &settings.target, settings, http)
+            .await
+            .map(|s| (s, settings.target.transport())),
+    }
+}
+
+async fn connect_to(
+    handler: Handler,
+    target: &Target,
+    settings: &ClientSettings,
+    http: &reqwest::Client,
+) -> Result<RunningService<RoleClient, Handler>, McpError> {
+    let endpoint = target.endpoint();
+    let classify = |e: rmcp::service::ClientInitializeError| classify_connect_error(&endpoint, &e);
+    match target {
         Target::Http(url) => {
             let mut headers = HashMap::new();
             for (name, value) in &settings.headers {
@@ -142,11 +178,13 @@ async fn connect(
             let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
                 .custom_headers(headers)
                 .reinit_on_expired_session(true);
-            let transport = StreamableHttpClientTransport::with_client(http_client()?, config);
+            let transport = StreamableHttpClientTransport::with_client(http.clone(), config);
             handler.serve(transport).await.map_err(classify)
         }
         Target::Sse(url) => {
-            let transport = LegacySse::new(url.clone(), settings.headers.clone(), http_client()?);
+            let transport = LegacySse::connect(url.clone(), settings.headers.clone(), http.clone())
+                .await
+                .map_err(|e| classify_connect_error(&endpoint, &e))?;
             handler.serve(transport).await.map_err(classify)
         }
         Target::Stdio {
@@ -173,13 +211,14 @@ async fn connect(
 fn connector_information(
     service: &RunningService<RoleClient, Handler>,
     settings: &ClientSettings,
+    transport: &str,
 ) -> Value {
     let mut info = service
         .peer_info()
         .and_then(|info| serde_json::to_value(&*info).ok())
         .unwrap_or_else(|| json!({}));
     if let Some(map) = info.as_object_mut() {
-        map.insert("transport".into(), json!(settings.target.transport()));
+        map.insert("transport".into(), json!(transport));
         map.insert("endpoint".into(), json!(settings.target.endpoint()));
         map.entry("instructions").or_insert(Value::Null);
     }
@@ -190,6 +229,7 @@ fn connector_information(
 pub(crate) async fn run(
     client: u32,
     settings: ClientSettings,
+    http: reqwest::Client,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<McpEvent>,
 ) {
@@ -197,9 +237,9 @@ pub(crate) async fn run(
     let handler = Handler::new(client, &settings, events.clone(), routes.clone());
     let endpoint = settings.target.endpoint();
     let connect_timeout = settings.connect_timeout;
-    let service = tokio::select! {
-        result = tokio::time::timeout(connect_timeout, connect(handler, &settings)) => match result {
-            Ok(Ok(service)) => service,
+    let (service, transport) = tokio::select! {
+        result = tokio::time::timeout(connect_timeout, connect(handler, &settings, &http)) => match result {
+            Ok(Ok(connected)) => connected,
             Ok(Err(error)) => {
                 let _ = events.send(McpEvent::ConnectFailed { client, code: error.code(), message: error.to_string() });
                 return;
@@ -214,7 +254,7 @@ pub(crate) async fn run(
     };
     let _ = events.send(McpEvent::Connected {
         client,
-        info: connector_information(&service, &settings),
+        info: connector_information(&service, &settings, transport),
     });
 
     let settings = Arc::new(settings);

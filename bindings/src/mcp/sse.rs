@@ -77,24 +77,58 @@ impl HttpTransport for ReqwestTransport {
     }
 }
 
-/// The legacy SSE client transport.
+/// The legacy SSE client transport, connected: the stream is open and the server has named
+/// the URL to POST to. Connecting happens before rmcp takes over, so a refused connection or
+/// an HTTP error (401 with its challenge) reaches the caller as such.
 pub(crate) struct LegacySse {
+    stream: es::BoxStream<es::Result<es::SSE>>,
     sse_url: Url,
+    post_url: Url,
     headers: BTreeMap<String, String>,
     http: reqwest::Client,
 }
 
 impl LegacySse {
-    pub(crate) fn new(
+    /// Opens the event stream and waits for the `endpoint` event.
+    pub(crate) async fn connect(
         sse_url: Url,
         headers: BTreeMap<String, String>,
         http: reqwest::Client,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, SseError> {
+        let mut builder = es::ClientBuilder::for_url(sse_url.as_str())
+            .map_err(|e| SseError::Stream(e.to_string()))?
+            .reconnect(es::ReconnectOptions::reconnect(false).build());
+        for (name, value) in &headers {
+            builder = builder
+                .header(name, value)
+                .map_err(|e| SseError::Stream(e.to_string()))?;
+        }
+        let client = builder.build_with_transport(ReqwestTransport(http.clone()));
+        let mut stream = client.stream();
+        let post_url = loop {
+            match stream.next().await {
+                Some(Ok(es::SSE::Event(event))) if event.event_type == "endpoint" => {
+                    let target = event.data.trim();
+                    break sse_url.join(target).map_err(|e| {
+                        SseError::Stream(format!("endpoint event '{target}' is not a URL: {e}"))
+                    })?;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(stream_error(&sse_url, e)),
+                None => {
+                    return Err(SseError::Stream(
+                        "the stream closed before the endpoint event".into(),
+                    ));
+                }
+            }
+        };
+        Ok(Self {
+            stream,
             sse_url,
+            post_url,
             headers,
             http,
-        }
+        })
     }
 }
 
@@ -132,51 +166,20 @@ impl Worker for LegacySse {
     }
 
     async fn run(self, mut cx: WorkerContext<Self>) -> Result<(), WorkerQuitReason<Self::Error>> {
-        let url = self.sse_url.clone();
-        let mut builder = es::ClientBuilder::for_url(url.as_str())
-            .map_err(|e| fatal(SseError::Stream(e.to_string()), "building the SSE request"))?
-            .reconnect(es::ReconnectOptions::reconnect(false).build());
-        for (name, value) in &self.headers {
-            builder = builder
-                .header(name, value)
-                .map_err(|e| fatal(SseError::Stream(e.to_string()), "setting a header"))?;
-        }
-        let client = builder.build_with_transport(ReqwestTransport(self.http.clone()));
-        let mut stream = client.stream();
-
-        // 1. The server first names the URL to POST to.
-        let post_url = loop {
-            match stream.next().await {
-                Some(Ok(es::SSE::Event(event))) if event.event_type == "endpoint" => {
-                    let target = event.data.trim();
-                    break url.join(target).map_err(|e| {
-                        fatal(
-                            SseError::Stream(format!(
-                                "endpoint event '{target}' is not a URL: {e}"
-                            )),
-                            "reading the endpoint event",
-                        )
-                    })?;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(fatal(stream_error(&url, e), "opening the SSE stream")),
-                None => {
-                    return Err(fatal(
-                        SseError::Stream("closed before the endpoint event".into()),
-                        "opening the SSE stream",
-                    ));
-                }
-            }
-        };
-
-        // 2. POST what the handler sends; deliver what the stream brings.
+        let Self {
+            mut stream,
+            sse_url,
+            post_url,
+            headers,
+            http,
+        } = self;
         let cancelled = cx.cancellation_token.clone();
         loop {
             tokio::select! {
                 () = cancelled.cancelled() => return Err(WorkerQuitReason::Cancelled),
                 request = cx.recv_from_handler() => {
                     let request = request?;
-                    let (http, post_url, headers) = (self.http.clone(), post_url.clone(), self.headers.clone());
+                    let (http, post_url, headers) = (http.clone(), post_url.clone(), headers.clone());
                     tokio::spawn(async move {
                         let result = post(&http, &post_url, &headers, &request.message).await;
                         let _ = request.responder.send(result);
@@ -190,7 +193,7 @@ impl Worker for LegacySse {
                         cx.send_to_handler(message).await?;
                     }
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(fatal(stream_error(&url, e), "reading the SSE stream")),
+                    Some(Err(e)) => return Err(fatal(stream_error(&sse_url, e), "reading the SSE stream")),
                     None => return Err(WorkerQuitReason::TransportClosed),
                 }
             }

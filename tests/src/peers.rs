@@ -1,0 +1,170 @@
+//! Real peers for the integration tests: MCP servers from npm and PyPI, started on loopback
+//! and stopped when their handle drops. `tests/run` installs them into `target/peers/`
+//! (`tests/peers/install-mcp-peers.sh`); a missing install is an error that says so.
+
+use std::io::{BufRead, BufReader};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+/// How long a peer may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where `tests/peers/install-mcp-peers.sh` installs the peers.
+pub fn peers_dir() -> PathBuf {
+    crate::workspace_root().join("target").join("peers")
+}
+
+fn require(path: PathBuf) -> Result<PathBuf> {
+    if path.exists() {
+        Ok(path)
+    } else {
+        bail!(
+            "{} is missing: run tests/run (it installs the MCP test peers)",
+            path.display()
+        )
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (for peers that cannot report the port they bound).
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+/// A running peer process; killed (and reaped) on drop.
+#[derive(Debug)]
+pub struct Peer {
+    child: Child,
+    /// Its TCP port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Peer {
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Stops the peer now (a server killed mid-call).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts `command`, which prints `READY <port>` on stdout once it accepts connections.
+fn start_with_ready_line(mut command: Command, what: &str) -> Result<Peer> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {what}"))?;
+    let stdout = child.stdout.take().context("peer stdout")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(port) = line
+                .strip_prefix("READY ")
+                .and_then(|p| p.trim().parse::<u16>().ok())
+            {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    match rx.recv_timeout(START_TIMEOUT) {
+        Ok(port) => Ok(Peer { child, port }),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{what} did not print READY within {START_TIMEOUT:?}")
+        }
+    }
+}
+
+/// Which PyPI `mcp` major version runs the Python server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PyMcp {
+    /// mcp 2.x (`MCPServer`).
+    V2,
+    /// mcp 1.x (`FastMCP`).
+    V1,
+}
+
+/// The Python MCP test server (`tests/peers/mcp_server.py`): `transport` is `sse` or
+/// `streamable-http`; with `token`, requests need `Authorization: Bearer <token>`.
+pub fn python_server(version: PyMcp, transport: &str, token: Option<&str>) -> Result<Peer> {
+    let venv = match version {
+        PyMcp::V2 => "venv-mcp2",
+        PyMcp::V1 => "venv-mcp1",
+    };
+    let python = require(peers_dir().join(venv).join("bin").join("python"))?;
+    let mut command = Command::new(python);
+    command
+        .arg(crate::workspace_root().join("tests/peers/mcp_server.py"))
+        .arg(transport)
+        .arg("0")
+        .args(["--seed", "7"]);
+    if let Some(token) = token {
+        command.args(["--token", token]);
+    }
+    start_with_ready_line(
+        command,
+        &format!("the Python MCP server ({venv}, {transport})"),
+    )
+}
+
+/// A deliberately broken HTTP server (`tests/peers/bad_http_server.py`): `malformed`,
+/// `silent` or `html`.
+pub fn bad_http_server(mode: &str) -> Result<Peer> {
+    let python = require(peers_dir().join("venv-mcp2").join("bin").join("python"))?;
+    let mut command = Command::new(python);
+    command
+        .arg(crate::workspace_root().join("tests/peers/bad_http_server.py"))
+        .arg(mode)
+        .arg("0");
+    start_with_ready_line(command, &format!("the bad HTTP server ({mode})"))
+}
+
+/// The npm `@modelcontextprotocol/server-everything` in `streamableHttp` or `sse` mode, bound
+/// to 127.0.0.1 by the loopback-only preload.
+pub fn server_everything(mode: &str) -> Result<Peer> {
+    let script = require(
+        peers_dir().join("node/node_modules/@modelcontextprotocol/server-everything/dist/index.js"),
+    )?;
+    let port = free_port()?;
+    let child = Command::new("node")
+        .arg("-r")
+        .arg(crate::workspace_root().join("tests/peers/loopback-only.cjs"))
+        .arg(script)
+        .arg(mode)
+        .env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting server-everything (is node installed?)")?;
+    let mut peer = Peer { child, port };
+    let started = Instant::now();
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        if started.elapsed() > START_TIMEOUT {
+            peer.kill();
+            bail!("server-everything ({mode}) did not listen on {port} within {START_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(peer)
+}

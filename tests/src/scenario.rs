@@ -1,0 +1,103 @@
+//! Runs scenarios through the console on real time (network peers need real time) and
+//! returns the transcript, for tests that assert on what happened.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use dialtone::console::{self, ConsoleOptions, TextTranscript};
+use dialtone_bindings::host::EndReason;
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Run {
+    /// The text transcript.
+    pub transcript: String,
+    /// Why the session ended.
+    pub end: EndReason,
+    /// Tasks still alive on the session's runtime once it ended (leak check; should be 0).
+    pub tasks_left: usize,
+}
+
+impl Run {
+    /// The `Logger.write` lines (first line of each), in order.
+    pub fn logs(&self) -> Vec<String> {
+        self.lines_of("log")
+    }
+
+    /// Lines of one kind (`log`, `warn`, `error`, `event`, `cmd`, `sim`), text after the kind.
+    pub fn lines_of(&self, kind: &str) -> Vec<String> {
+        let marker = format!("  {kind:<5}  ");
+        self.transcript
+            .lines()
+            .filter_map(|l| l.split_once(&marker).map(|(_, rest)| rest.to_owned()))
+            .collect()
+    }
+}
+
+/// Writes `source` to a temporary scenario file and runs it with `options` (its `scenarios`
+/// are replaced).
+pub fn run_source(source: &str, mut options: ConsoleOptions) -> Result<Run> {
+    let dir = std::env::temp_dir().join(format!(
+        "dialtone-scenario-{}-{}",
+        std::process::id(),
+        uuid_like()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("test.voxengine.js");
+    std::fs::write(&path, source)?;
+    options.scenarios = vec![path];
+    let run = run(&options);
+    let _ = std::fs::remove_dir_all(&dir);
+    run
+}
+
+/// Runs `options` through the console on real time.
+pub fn run(options: &ConsoleOptions) -> Result<Run> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let local = tokio::task::LocalSet::new();
+    let mut out = TextTranscript(Vec::new());
+    let end = runtime.block_on(local.run_until(console::run(options, &mut out)))?;
+    // Give closing connections one moment to wind down; a leaked task stays.
+    runtime.block_on(
+        local.run_until(async { tokio::time::sleep(std::time::Duration::from_millis(200)).await }),
+    );
+    let tasks_left = runtime.metrics().num_alive_tasks();
+    Ok(Run {
+        transcript: String::from_utf8(out.0)?,
+        end,
+        tasks_left,
+    })
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+/// The reference VoxEngine MCP scenario, read from `shared/seeds` beside the checkout
+/// (it is Voximplant's documentation; it runs unchanged and is not copied into the project).
+pub fn reference_mcp_scenario() -> Result<String> {
+    let seeds = crate::workspace_root()
+        .join("..")
+        .join("shared")
+        .join("seeds");
+    let path: PathBuf = std::fs::read_dir(&seeds)
+        .with_context(|| format!("reading {}", seeds.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("004_"))
+        })
+        .context("no 004_* seed (the VoxEngine MCP doc)")?;
+    let text = std::fs::read_to_string(&path)?;
+    let start = text
+        .find("```javascript title=\"mcp-client-example.js\"")
+        .context("the reference scenario's code block")?;
+    let body = &text[start..];
+    let body = &body[body.find('\n').context("code block")? + 1..];
+    let end = body.find("\n```").context("end of the code block")?;
+    Ok(body[..end].to_owned())
+}
