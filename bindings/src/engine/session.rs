@@ -13,6 +13,7 @@
 //! is released before the runtime is dropped.**
 
 use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -73,6 +74,11 @@ struct Session {
     no_call_since: Option<Instant>,
     /// An end decided by the host or a session limit (not by JS).
     forced_end: Option<EndReason>,
+    /// MCP clients whose `createClient` has resolved.
+    mcp_connected: HashSet<u32>,
+    /// Notifications a client received during its handshake, delivered after
+    /// `ConnectorInformation` (the scenario adds its listeners once `createClient` resolves).
+    mcp_early: HashMap<u32, Vec<McpEvent>>,
 }
 
 impl Drop for Session {
@@ -156,6 +162,8 @@ impl Session {
             interrupted,
             no_call_since: Some(Instant::now()),
             forced_end: None,
+            mcp_connected: HashSet::new(),
+            mcp_early: HashMap::new(),
         };
 
         let dispatcher = session.ctx.with(|ctx| -> Result<_, String> {
@@ -351,7 +359,8 @@ impl Session {
         match event {
             McpEvent::Connected { client, info } => {
                 // The promise resolves in one turn (its continuation adds the listeners), and
-                // ConnectorInformation follows in the next.
+                // ConnectorInformation follows in the next, then what arrived meanwhile.
+                self.mcp_connected.insert(client);
                 deliver(self, "connected", client, "", String::new());
                 if self.end_reason().is_none() {
                     report(
@@ -368,6 +377,12 @@ impl Session {
                         info.to_string(),
                     );
                 }
+                for early in self.mcp_early.remove(&client).unwrap_or_default() {
+                    self.on_mcp_event(early);
+                }
+            }
+            McpEvent::Notification { client, .. } if !self.mcp_connected.contains(&client) => {
+                self.mcp_early.entry(client).or_default().push(event);
             }
             McpEvent::ConnectFailed {
                 client,
