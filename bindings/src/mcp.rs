@@ -3,6 +3,7 @@
 //! - `config`: `mcpServerConnectionConfig`, validated.
 //! - `client`: one task per client on the I/O runtime (connect, requests in order, close).
 //! - `handler`: the rmcp `ClientHandler`, one `on_*` per server notification.
+//! - `http`: reqwest for rmcp's streamable-HTTP transport, with a response-header timeout.
 //! - `sse`: the legacy HTTP+SSE transport (2024-11-05) as an rmcp worker.
 //! - `error`: connect errors with stable codes.
 //!
@@ -14,6 +15,7 @@ mod client;
 mod config;
 pub mod error;
 mod handler;
+mod http;
 pub mod sse;
 
 use std::collections::HashMap;

@@ -43,12 +43,37 @@ pub struct Peer {
     child: Child,
     /// Its TCP port on 127.0.0.1.
     pub port: u16,
+    /// Where its stderr goes.
+    log: PathBuf,
+}
+
+/// A fresh file for a peer's stderr.
+fn log_file(what: &str) -> Result<(PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!("dialtone-peers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let name: String = what
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = dir.join(format!(
+        "{}-{name}.log",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = std::fs::File::create(&path)?;
+    Ok((path, file))
 }
 
 impl Peer {
     /// `http://127.0.0.1:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// What the peer wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Stops the peer now (a server killed mid-call).
@@ -66,10 +91,11 @@ impl Drop for Peer {
 
 /// Starts `command`, which prints `READY <port>` on stdout once it accepts connections.
 fn start_with_ready_line(mut command: Command, what: &str) -> Result<Peer> {
+    let (log, stderr) = log_file(what)?;
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .with_context(|| format!("starting {what}"))?;
     let stdout = child.stdout.take().context("peer stdout")?;
@@ -85,7 +111,7 @@ fn start_with_ready_line(mut command: Command, what: &str) -> Result<Peer> {
         }
     });
     match rx.recv_timeout(START_TIMEOUT) {
-        Ok(port) => Ok(Peer { child, port }),
+        Ok(port) => Ok(Peer { child, port, log }),
         Err(_) => {
             let _ = child.kill();
             let _ = child.wait();
@@ -106,6 +132,20 @@ pub enum PyMcp {
 /// The Python MCP test server (`tests/peers/mcp_server.py`): `transport` is `sse` or
 /// `streamable-http`; with `token`, requests need `Authorization: Bearer <token>`.
 pub fn python_server(version: PyMcp, transport: &str, token: Option<&str>) -> Result<Peer> {
+    python_server_with(version, transport, 0, token)
+}
+
+/// The Python MCP test server on a given port (to restart it on the same address).
+pub fn python_server_on(version: PyMcp, transport: &str, port: u16) -> Result<Peer> {
+    python_server_with(version, transport, port, None)
+}
+
+fn python_server_with(
+    version: PyMcp,
+    transport: &str,
+    port: u16,
+    token: Option<&str>,
+) -> Result<Peer> {
     let venv = match version {
         PyMcp::V2 => "venv-mcp2",
         PyMcp::V1 => "venv-mcp1",
@@ -115,7 +155,7 @@ pub fn python_server(version: PyMcp, transport: &str, token: Option<&str>) -> Re
     command
         .arg(crate::workspace_root().join("tests/peers/mcp_server.py"))
         .arg(transport)
-        .arg("0")
+        .arg(port.to_string())
         .args(["--seed", "7"]);
     if let Some(token) = token {
         command.args(["--token", token]);
@@ -145,6 +185,7 @@ pub fn server_everything(mode: &str) -> Result<Peer> {
         peers_dir().join("node/node_modules/@modelcontextprotocol/server-everything/dist/index.js"),
     )?;
     let port = free_port()?;
+    let (log, stderr) = log_file(&format!("server-everything-{mode}"))?;
     let child = Command::new("node")
         .arg("-r")
         .arg(crate::workspace_root().join("tests/peers/loopback-only.cjs"))
@@ -153,10 +194,10 @@ pub fn server_everything(mode: &str) -> Result<Peer> {
         .env("PORT", port.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .context("starting server-everything (is node installed?)")?;
-    let mut peer = Peer { child, port };
+    let mut peer = Peer { child, port, log };
     let started = Instant::now();
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {

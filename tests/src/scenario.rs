@@ -61,7 +61,7 @@ pub fn run(options: &ConsoleOptions) -> Result<Run> {
     let end = runtime.block_on(local.run_until(console::run(options, &mut out)))?;
     // Give closing connections one moment to wind down; a leaked task stays.
     runtime.block_on(
-        local.run_until(async { tokio::time::sleep(std::time::Duration::from_millis(200)).await }),
+        local.run_until(async { tokio::time::sleep(std::time::Duration::from_millis(1500)).await }),
     );
     let tasks_left = runtime.metrics().num_alive_tasks();
     Ok(Run {

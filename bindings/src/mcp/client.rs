@@ -22,6 +22,7 @@ use super::McpEvent;
 use super::config::{ClientSettings, Target};
 use super::error::{McpError, chain, classify_connect_error};
 use super::handler::{Handler, ProgressRoutes};
+use super::http::BoundedHttp;
 use super::sse::LegacySse;
 
 /// Most pages `{all: true}` walks before it stops.
@@ -178,7 +179,13 @@ async fn connect_to(
             let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
                 .custom_headers(headers)
                 .reinit_on_expired_session(true);
-            let transport = StreamableHttpClientTransport::with_client(http.clone(), config);
+            let transport = StreamableHttpClientTransport::with_client(
+                BoundedHttp::new(
+                    http.clone(),
+                    settings.request_timeout.max(settings.connect_timeout),
+                ),
+                config,
+            );
             handler.serve(transport).await.map_err(classify)
         }
         Target::Sse(url) => {

@@ -94,9 +94,27 @@ pub(crate) fn chain(error: &(dyn StdError + 'static)) -> Vec<String> {
         if out.last() != Some(&text) {
             out.push(text);
         }
-        current = e.source();
+        current = cause(e);
     }
     out
+}
+
+/// The error under `error`. rmcp's streamable-HTTP client error wraps the reqwest error
+/// without naming it as its source, so it is unwrapped by hand.
+fn cause<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+    use rmcp::service::ClientInitializeError;
+    use rmcp::transport::streamable_http_client::StreamableHttpError;
+    if let Some(StreamableHttpError::Client(inner)) =
+        error.downcast_ref::<StreamableHttpError<reqwest::Error>>()
+    {
+        return Some(inner);
+    }
+    if let Some(ClientInitializeError::TransportError { error, .. }) =
+        error.downcast_ref::<ClientInitializeError>()
+    {
+        return Some(error);
+    }
+    error.source()
 }
 
 /// Turns a failed connect into the error a scenario can act on: refused, DNS, HTTP status
@@ -120,7 +138,7 @@ pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'st
         {
             return McpError::Refused { endpoint };
         }
-        current = e.source();
+        current = cause(e);
     }
     let messages = chain(error);
     let text = messages.join(": ");

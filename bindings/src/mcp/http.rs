@@ -1,0 +1,145 @@
+//! The streamable-HTTP client rmcp drives: reqwest, with a bound on how long a server may take
+//! to send **response headers**. A server that accepts the connection and never answers would
+//! otherwise keep rmcp's worker task and its socket alive for as long as the server holds the
+//! connection; with the bound, both end within the request timeout. Streams that have started
+//! (SSE responses, the GET stream) are not bounded.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use http::{HeaderName, HeaderValue};
+use rmcp::model::ClientJsonRpcMessage;
+use rmcp::transport::streamable_http_client::{
+    SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
+};
+
+/// reqwest with a response-header timeout.
+#[derive(Clone)]
+pub(crate) struct BoundedHttp {
+    inner: reqwest::Client,
+    header_timeout: Duration,
+}
+
+impl BoundedHttp {
+    pub(crate) fn new(inner: reqwest::Client, header_timeout: Duration) -> Self {
+        Self {
+            inner,
+            header_timeout,
+        }
+    }
+
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        future: impl Future<Output = Result<T, StreamableHttpError<reqwest::Error>>>,
+    ) -> Result<T, StreamableHttpError<reqwest::Error>> {
+        match tokio::time::timeout(self.header_timeout, future).await {
+            Ok(result) => result,
+            Err(_) => Err(StreamableHttpError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no response to the {what} within {} s",
+                    self.header_timeout.as_secs_f64()
+                ),
+            ))),
+        }
+    }
+}
+
+impl StreamableHttpClient for BoundedHttp {
+    type Error = reqwest::Error;
+
+    async fn post_message(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+        self.bounded(
+            "POST",
+            self.inner
+                .post_message(uri, message, session_id, auth_header, custom_headers),
+        )
+        .await
+    }
+
+    async fn post_message_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        message: ClientJsonRpcMessage,
+        session_id: Option<Arc<str>>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+        let post = self.inner.post_message_with_max_sse_event_size(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            max_sse_event_size,
+        );
+        self.bounded("POST", post).await
+    }
+
+    async fn delete_session(
+        &self,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<(), StreamableHttpError<Self::Error>> {
+        self.bounded(
+            "DELETE",
+            self.inner
+                .delete_session(uri, session_id, auth_header, custom_headers),
+        )
+        .await
+    }
+
+    async fn get_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+    ) -> Result<
+        BoxStream<'static, Result<sse_stream::Sse, SseError>>,
+        StreamableHttpError<Self::Error>,
+    > {
+        let get =
+            self.inner
+                .get_stream(uri, session_id, last_event_id, auth_header, custom_headers);
+        self.bounded("GET", get).await
+    }
+
+    async fn get_stream_with_max_sse_event_size(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: usize,
+    ) -> Result<
+        BoxStream<'static, Result<sse_stream::Sse, SseError>>,
+        StreamableHttpError<Self::Error>,
+    > {
+        let get = self.inner.get_stream_with_max_sse_event_size(
+            uri,
+            session_id,
+            last_event_id,
+            auth_header,
+            custom_headers,
+            max_sse_event_size,
+        );
+        self.bounded("GET", get).await
+    }
+}

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Dialtone's MCP test peer: a small dice/echo server on PyPI `mcp`.
+
+Runs unchanged under mcp 2.x (``mcp.server.mcpserver.MCPServer``) and mcp 1.x
+(``mcp.server.fastmcp.FastMCP``); install both with tests/peers/install-mcp-peers.sh.
+
+Usage:
+    mcp_server.py TRANSPORT PORT [--token TOKEN] [--seed N]
+
+    TRANSPORT  ``streamable-http`` (endpoint /mcp) or ``sse`` (GET /sse, POST /messages/?session_id=...)
+    PORT       TCP port on 127.0.0.1; 0 picks a free port (the script binds the
+               socket itself and hands it to uvicorn, so the real port is known).
+    --token    require ``Authorization: Bearer TOKEN`` on every MCP request
+               (401 + WWW-Authenticate otherwise), via the SDK's token_verifier +
+               AuthSettings. /.well-known/oauth-protected-resource is served.
+    --seed     seed the dice RNG (reproducible rolls).
+
+Once the socket accepts connections, exactly one line ``READY <port>`` is printed
+to stdout (flushed). Nothing else is written to stdout; logs go to stderr.
+Always binds 127.0.0.1 only. SIGTERM/SIGINT stop it (graceful timeout 1 s).
+
+Tools: roll(diceRollExpression), echo(message), slow(seconds) (progress every
+0.5 s when the request carries a progressToken), hang(), big(megabytes),
+fail(message). Resource: dice://rules. Prompt: roll-prompt(dice).
+"""
+
+import argparse
+import asyncio
+import hmac
+import random
+import re
+import socket
+import sys
+
+try:  # mcp 2.x
+    from mcp.server.mcpserver import Context
+    from mcp.server.mcpserver import MCPServer as _Server
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    MCP_MAJOR = 2
+except ImportError:  # mcp 1.x
+    from mcp.server.fastmcp import Context
+    from mcp.server.fastmcp import FastMCP as _Server
+    from mcp.server.fastmcp.exceptions import ToolError
+
+    MCP_MAJOR = 1
+
+import uvicorn
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+
+HOST = "127.0.0.1"
+MAX_DICE = 1000
+MAX_SIDES = 1_000_000
+MAX_BIG_MB = 512
+
+DICE_RULES = """Dice expressions (tool `roll`, argument `diceRollExpression`):
+  NdM   roll N dice with M sides (N defaults to 1: `d20` = `1d20`)
+  K     a constant
+Terms are joined with + or -; spaces are ignored. Examples: `2d6 + 1d4`, `d20+5`, `3d6 - 2`.
+The text result is `<expression> = <total> (rolls [r1, r2, ...])`;
+structuredContent is {"result": <that text>}.
+"""
+
+_TERM = re.compile(r"([+-])?(?:(\d*)[dD](\d+)|(\d+))")
+
+
+class StaticTokenVerifier:
+    """Accepts exactly one static bearer token (the SDK's TokenVerifier protocol)."""
+
+    def __init__(self, token: str):
+        self._token = token
+
+    async def verify_token(self, token: str):
+        if hmac.compare_digest(token.encode(), self._token.encode()):
+            return AccessToken(token=token, client_id="dialtone-test", scopes=[], expires_at=None)
+        return None
+
+
+def roll_expression(expression: str, rng: random.Random) -> str:
+    """Evaluates a dice expression; raises ToolError when it is not one."""
+    text = "".join(expression.split())
+    if not text:
+        raise ToolError("empty dice expression")
+    pos, total, rolls, terms = 0, 0, [], 0
+    while pos < len(text):
+        m = _TERM.match(text, pos)
+        if m is None or m.end() == pos or (terms > 0 and m.group(1) is None):
+            raise ToolError(f"invalid dice expression: {expression!r}")
+        sign = -1 if m.group(1) == "-" else 1
+        if m.group(3) is not None:
+            count = int(m.group(2)) if m.group(2) else 1
+            sides = int(m.group(3))
+            if not (1 <= count <= MAX_DICE) or not (1 <= sides <= MAX_SIDES):
+                raise ToolError(f"invalid dice expression: {expression!r} (1..{MAX_DICE} dice of 1..{MAX_SIDES} sides)")
+            these = [rng.randint(1, sides) for _ in range(count)]
+            rolls.extend(these)
+            total += sign * sum(these)
+        else:
+            total += sign * int(m.group(4))
+        pos = m.end()
+        terms += 1
+    return f"{expression.strip()} = {total} (rolls [{', '.join(map(str, rolls))}])"
+
+
+def build_server(transport: str, port: int, token, rng: random.Random):
+    kwargs = {"name": "dialtone-dice", "log_level": "WARNING"}
+    if MCP_MAJOR == 1:
+        # 1.x takes host/port in the constructor (host 127.0.0.1 turns on its
+        # DNS-rebinding protection); 2.x takes them when building the app.
+        kwargs.update(host=HOST, port=port)
+    if token is not None:
+        kwargs["token_verifier"] = StaticTokenVerifier(token)
+        kwargs["auth"] = AuthSettings(
+            issuer_url=f"http://{HOST}:{port}",  # dummy: no authorization server exists
+            resource_server_url=f"http://{HOST}:{port}",
+            required_scopes=[],
+            validate_token_resource=False,
+        )
+    mcp = _Server(**kwargs)
+
+    @mcp.tool(description="Roll dice, e.g. '2d6 + 1d4'. Returns the total and every roll.")
+    def roll(diceRollExpression: str) -> str:  # noqa: N803 (wire name)
+        return roll_expression(diceRollExpression, rng)
+
+    @mcp.tool(description="Return the message unchanged.")
+    def echo(message: str) -> str:
+        return message
+
+    @mcp.tool(description="Sleep for the given seconds, reporting progress every 0.5 s.")
+    async def slow(seconds: float, ctx: Context) -> str:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        seconds = max(0.0, seconds)
+        step = 0
+        while step * 0.5 < seconds:
+            step += 1
+            done = min(step * 0.5, seconds)
+            await asyncio.sleep(max(0.0, start + done - loop.time()))
+            await ctx.report_progress(done, seconds, f"slept {done:g} of {seconds:g} s")
+        return f"slept {seconds:g}"
+
+    @mcp.tool(description="Never returns (until cancelled).")
+    async def hang() -> str:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            # Tests read this to see that the client cancelled the request on the server.
+            print("CANCELLED hang", file=sys.stderr, flush=True)
+            raise
+        return "unreachable"
+
+    @mcp.tool(description="Return a text of the given size in MiB.", structured_output=False)
+    def big(megabytes: float) -> str:
+        if not (0 <= megabytes <= MAX_BIG_MB):
+            raise ToolError(f"megabytes must be within 0..{MAX_BIG_MB}")
+        size = int(megabytes * 1024 * 1024)
+        line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_=+()[]{}<>;:,.!?@#$%^&*~/\n"
+        return (line * (size // len(line) + 1))[:size]
+
+    @mcp.tool(description="Always fails with the given message (tool result isError=true).")
+    def fail(message: str) -> str:
+        raise ToolError(message)
+
+    @mcp.resource("dice://rules", name="dice-rules", description="How dice expressions work.", mime_type="text/plain")
+    def dice_rules() -> str:
+        return DICE_RULES
+
+    @mcp.prompt(name="roll-prompt", description="Ask the model to roll the given dice.")
+    def roll_prompt(dice: str) -> str:
+        return f"Please roll {dice} using the roll tool and tell me the total."
+
+    if transport == "sse":
+        return mcp.sse_app() if MCP_MAJOR == 1 else mcp.sse_app(host=HOST)
+    return mcp.streamable_http_app() if MCP_MAJOR == 1 else mcp.streamable_http_app(host=HOST)
+
+
+class _ReadyServer(uvicorn.Server):
+    """Prints READY once the listening socket is being served."""
+
+    def __init__(self, config, port: int):
+        super().__init__(config)
+        self._ready_port = port
+
+    async def startup(self, sockets=None):
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            sys.stdout.write(f"READY {self._ready_port}\n")
+            sys.stdout.flush()
+
+
+def log_requests(app):
+    """Writes `HTTP <METHOD> <path>` to stderr for every request (tests read it)."""
+
+    async def logged(scope, receive, send):
+        if scope["type"] == "http":
+            print(f"HTTP {scope['method']} {scope['path']}", file=sys.stderr, flush=True)
+        await app(scope, receive, send)
+
+    return logged
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Dialtone MCP test peer (mcp 1.x and 2.x)")
+    ap.add_argument("transport", choices=["sse", "streamable-http"])
+    ap.add_argument("port", type=int, help="TCP port on 127.0.0.1 (0 = pick a free one)")
+    ap.add_argument("--token", help="require Authorization: Bearer TOKEN")
+    ap.add_argument("--seed", type=int, help="seed for the dice RNG")
+    args = ap.parse_args(argv)
+    if not (0 <= args.port <= 65535):
+        ap.error("port must be within 0..65535")
+
+    # Bind first so port 0 works and the resource URL (auth) carries the real port.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, args.port))
+    except OSError as e:
+        print(f"mcp_server.py: cannot bind {HOST}:{args.port}: {e}", file=sys.stderr)
+        return 2
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    port = sock.getsockname()[1]
+
+    rng = random.Random(args.seed)
+    app = log_requests(build_server(args.transport, port, args.token, rng))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=1,
+        backlog=2048,
+    )
+    server = _ReadyServer(config, port)
+    asyncio.run(server.serve(sockets=[sock]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

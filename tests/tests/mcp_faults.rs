@@ -1,0 +1,411 @@
+//! The MCP client when things go wrong: every fault ends in a rejected `createClient` or an
+//! `MCPError` with a clear reason while the call goes on, and leaves no task behind.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use dialtone::console::{CallerScript, ConsoleOptions};
+use dialtone_bindings::host::EndReason;
+use dialtone_tests::peers::{PyMcp, bad_http_server, free_port, python_server};
+use dialtone_tests::scenario::{Run, run_source};
+
+/// Connects with `config` (a JS object literal); logs `rejected <code>: <message>` or
+/// `connected <protocolVersion> <transport>`, then runs `then(client)` (JS statements).
+fn connect_then(config: &str, then: &str) -> String {
+    format!(
+        r#"
+require(Modules.MCP);
+const log = (tag, value) => Logger.write(tag + " " + (typeof value === "string" ? value : JSON.stringify(value)));
+VoxEngine.addEventListener(AppEvents.CallAlerting, async ({{ call }}) => {{
+  call.answer();
+  call.addEventListener(CallEvents.Disconnected, () => {{ log("call", "disconnected"); VoxEngine.terminate(); }});
+  let client;
+  try {{
+    client = await MCP.createClient({{
+      mcpServerConnectionConfig: {config},
+      onWebSocketClose: (e) => log("closed", e),
+    }});
+  }} catch (e) {{
+    log("rejected", e.code + ": " + e.message);
+    call.say("Sorry, the service is unavailable.");
+    call.addEventListener(CallEvents.PlaybackFinished, () => call.hangup());
+    return;
+  }}
+  client.addEventListener(MCP.ServerEvents.ConnectorInformation, (e) => {{
+    log("connected", e.data.payload.protocolVersion + " " + e.data.payload.transport);
+    {then}
+  }});
+}});
+"#
+    )
+}
+
+fn run(source: &str) -> Result<Run> {
+    run_source(source, ConsoleOptions::default())
+}
+
+fn logged(run: &Run, tag: &str) -> Vec<String> {
+    run.logs()
+        .iter()
+        .filter_map(|l| l.strip_prefix(&format!("{tag} ")).map(str::to_owned))
+        .collect()
+}
+
+/// The call went on after the fault: the scenario spoke and hung up, and the session ended
+/// normally with no task left.
+fn call_went_on(run: &Run) {
+    assert!(
+        run.transcript.contains("cmd    call-1 hangup"),
+        "{}",
+        run.transcript
+    );
+    assert_eq!(run.end, EndReason::Terminated, "{}", run.transcript);
+    assert_eq!(run.tasks_left, 0, "tasks left behind:\n{}", run.transcript);
+}
+
+fn rejected(run: &Run) -> String {
+    logged(run, "rejected")
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("not rejected:\n{}", run.transcript))
+}
+
+#[test]
+fn server_not_running_is_refused() -> Result<()> {
+    let port = free_port()?;
+    let run = run(&connect_then(
+        &format!(r#"{{ transport: "http", endpoint: "http://127.0.0.1:{port}/mcp" }}"#),
+        "",
+    ))?;
+    assert_eq!(
+        rejected(&run),
+        format!("ERR_MCP_REFUSED: MCP server http://127.0.0.1:{port}/mcp refused the connection")
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn unresolvable_host_is_a_dns_error() -> Result<()> {
+    let run = run(&connect_then(
+        r#"{ transport: "sse", endpoint: "http://no-such-host.invalid/sse", connectTimeout: 5 }"#,
+        "",
+    ))?;
+    let error = rejected(&run);
+    assert!(
+        error.starts_with(
+            "ERR_MCP_DNS: cannot resolve the host of MCP server http://no-such-host.invalid/sse"
+        ),
+        "{error}"
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn silent_server_times_out_the_connect() -> Result<()> {
+    let server = bad_http_server("silent")?;
+    // requestTimeout bounds how long the abandoned request may hold its socket and task.
+    let run = run(&connect_then(
+        &format!(
+            r#"{{ transport: "http", endpoint: "{}", connectTimeout: 1, requestTimeout: 1 }}"#,
+            server.url("/mcp")
+        ),
+        "",
+    ))?;
+    assert_eq!(
+        rejected(&run),
+        format!(
+            "ERR_MCP_TIMEOUT: MCP server {} did not complete the connection within 1 s (connectTimeout)",
+            server.url("/mcp")
+        )
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn malformed_json_and_html_fail_the_handshake() -> Result<()> {
+    for mode in ["malformed", "html"] {
+        let server = bad_http_server(mode)?;
+        let run = run(&connect_then(
+            &format!(
+                r#"{{ transport: "http", endpoint: "{}" }}"#,
+                server.url("/mcp")
+            ),
+            "",
+        ))?;
+        let error = rejected(&run);
+        assert!(
+            error.starts_with(&format!(
+                "ERR_MCP_HANDSHAKE: MCP handshake with {} failed: ",
+                server.url("/mcp")
+            )),
+            "{mode}: {error}"
+        );
+        call_went_on(&run);
+    }
+    Ok(())
+}
+
+#[test]
+fn request_timeout_yields_mcp_error_and_the_client_stays_usable() -> Result<()> {
+    let server = python_server(PyMcp::V2, "streamable-http", None)?;
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => {
+        log("error", e.data.payload);
+        client.callTool({ name: "echo", arguments: { message: "still here" } });
+      });
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text);
+        client.close();
+        call.hangup();
+      });
+      client.callTool({ name: "hang", arguments: {} });
+    "#;
+    let run = run(&connect_then(
+        &format!(
+            r#"{{ transport: "http", endpoint: "{}", requestTimeout: 1 }}"#,
+            server.url("/mcp")
+        ),
+        then,
+    ))?;
+    let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
+    assert_eq!(error["code"], "timeout", "{}", run.transcript);
+    assert_eq!(error["method"], "tools/call");
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("within 1 s (requestTimeout)")),
+        "{error}"
+    );
+    assert_eq!(logged(&run, "result"), ["still here"]);
+    assert!(
+        server.log().contains("CANCELLED hang"),
+        "the timed-out request was cancelled on the server:\n{}",
+        server.log()
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn server_killed_mid_call() -> Result<()> {
+    let mut server = python_server(PyMcp::V2, "streamable-http", None)?;
+    let url = server.url("/mcp");
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data.payload));
+      client.callTool({ name: "hang", arguments: {} });
+    "#;
+    let source = connect_then(&format!(r#"{{ transport: "http", endpoint: "{url}" }}"#), then)
+        .replace(r#"onWebSocketClose: (e) => log("closed", e),"#, r#"onWebSocketClose: (e) => { log("closed", e); call.say("The service went away."); call.addEventListener(CallEvents.PlaybackFinished, () => call.hangup()); },"#);
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        server.kill();
+    });
+    let run = run(&source)?;
+    killer.join().expect("killer thread");
+    let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
+    assert!(
+        ["transport_error", "transport_closed"]
+            .contains(&error["code"].as_str().unwrap_or_default()),
+        "{error}"
+    );
+    let closed: serde_json::Value = serde_json::from_str(&logged(&run, "closed")[0])?;
+    assert!(closed["code"] == 1006 || closed["code"] == 1011, "{closed}");
+    assert_eq!(closed["wasClean"], false);
+    assert_eq!(
+        logged(&run, "closed").len(),
+        1,
+        "onWebSocketClose fires once"
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn ten_megabyte_result_is_refused_and_the_call_goes_on() -> Result<()> {
+    let server = python_server(PyMcp::V2, "streamable-http", None)?;
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => {
+        log("error", e.data.payload);
+        client.callTool({ name: "echo", arguments: { message: "small" } });
+      });
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text);
+        client.close();
+        call.hangup();
+      });
+      client.callTool({ name: "big", arguments: { megabytes: 10 } });
+    "#;
+    let run = run(&connect_then(
+        &format!(
+            r#"{{ transport: "http", endpoint: "{}" }}"#,
+            server.url("/mcp")
+        ),
+        then,
+    ))?;
+    let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
+    assert_eq!(error["code"], "result_too_large", "{error}");
+    assert_eq!(logged(&run, "result"), ["small"]);
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn allowed_tools_filters_the_list_and_refuses_other_calls() -> Result<()> {
+    let server = python_server(PyMcp::V2, "sse", None)?;
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.ToolsList, (e) => {
+        log("tools", e.data.payload.tools.map((t) => t.name));
+        client.callTool({ name: "roll", arguments: { diceRollExpression: "1d6" } });
+      });
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => {
+        log("error", e.data.payload);
+        client.close();
+        call.hangup();
+      });
+      client.listTools({});
+    "#;
+    let run = run(&connect_then(
+        &format!(
+            r#"{{ transport: "sse", endpoint: "{}", allowedTools: ["echo"] }}"#,
+            server.url("/sse")
+        ),
+        then,
+    ))?;
+    assert_eq!(logged(&run, "tools"), [r#"["echo"]"#]);
+    let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
+    assert_eq!(error["code"], "tool_not_allowed");
+    assert_eq!(error["error"], "tool 'roll' is not in allowedTools");
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn negotiates_every_tested_protocol_revision() -> Result<()> {
+    for (version, transport, path) in [
+        ("2025-11-25", "http", "/mcp"),
+        ("2025-06-18", "http", "/mcp"),
+        ("2025-03-26", "http", "/mcp"),
+        ("2024-11-05", "sse", "/sse"),
+    ] {
+        let py_transport = if transport == "http" {
+            "streamable-http"
+        } else {
+            "sse"
+        };
+        for py in [PyMcp::V2, PyMcp::V1] {
+            let server = python_server(py, py_transport, None)?;
+            let then = r#"
+              client.addEventListener(MCP.ServerEvents.ToolResult, (e) => { log("result", e.data.payload.content[0].text); client.close(); call.hangup(); });
+              client.callTool({ name: "echo", arguments: { message: "v" } });
+            "#;
+            let config = format!(
+                r#"{{ transport: "{transport}", endpoint: "{}", protocolVersion: "{version}" }}"#,
+                server.url(path)
+            );
+            let run = run(&connect_then(&config, then))?;
+            assert_eq!(
+                logged(&run, "connected"),
+                [format!("{version} {transport}")],
+                "{py:?}: {}",
+                run.transcript
+            );
+            assert_eq!(logged(&run, "result"), ["v"]);
+            call_went_on(&run);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn stdio_needs_the_application_to_allow_it() -> Result<()> {
+    let run = run(&connect_then(
+        r#"{ transport: "stdio", command: "python3", args: ["-c", "pass"] }"#,
+        "",
+    ))?;
+    assert!(rejected(&run).starts_with("ERR_MCP_STDIO_FORBIDDEN: MCP.createClient: the stdio transport is not allowed for application 'default'"));
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn expired_session_reinitializes_once_and_retries() -> Result<()> {
+    // The server restarts on the same port between two calls: the old session id gets 404.
+    let port = free_port()?;
+    let mut server = dialtone_tests::peers::python_server_on(PyMcp::V2, "streamable-http", port)?;
+    let then = r#"
+      let n = 0;
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text);
+        if (++n === 1) setTimeout(() => client.callTool({ name: "echo", arguments: { message: "after restart" } }), 3000);
+        else { client.close(); call.hangup(); }
+      });
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => { log("error", e.data.payload); client.close(); call.hangup(); });
+      client.callTool({ name: "echo", arguments: { message: "before restart" } });
+    "#;
+    let source = connect_then(
+        &format!(r#"{{ transport: "http", endpoint: "http://127.0.0.1:{port}/mcp" }}"#),
+        then,
+    );
+    let restarter = std::thread::spawn(move || -> Result<()> {
+        std::thread::sleep(Duration::from_millis(1500));
+        server.kill();
+        let restarted =
+            dialtone_tests::peers::python_server_on(PyMcp::V2, "streamable-http", port)?;
+        std::thread::sleep(Duration::from_secs(4));
+        drop(restarted);
+        Ok(())
+    });
+    let run = run(&source)?;
+    restarter.join().expect("restarter thread")?;
+    assert_eq!(
+        logged(&run, "result"),
+        ["before restart", "after restart"],
+        "{}",
+        run.transcript
+    );
+    assert!(
+        logged(&run, "closed").iter().all(|c| c.contains("1000")),
+        "{}",
+        run.transcript
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
+    let server = python_server(PyMcp::V2, "streamable-http", None)?;
+    let then = r#" client.callTool({ name: "hang", arguments: {} }); "#;
+    let options = ConsoleOptions {
+        caller: CallerScript {
+            hangup_after: Some(Duration::from_secs(2)),
+            dtmf: String::new(),
+        },
+        ..ConsoleOptions::default()
+    };
+    let source = connect_then(
+        &format!(
+            r#"{{ transport: "http", endpoint: "{}" }}"#,
+            server.url("/mcp")
+        ),
+        then,
+    );
+    let run = run_source(&source, options)?;
+    assert_eq!(run.end, EndReason::Terminated, "{}", run.transcript);
+    assert_eq!(run.tasks_left, 0);
+    // Nothing fires after the session ends: no onWebSocketClose, no MCPError.
+    assert!(logged(&run, "closed").is_empty(), "{}", run.transcript);
+    let log = server.log();
+    assert!(
+        log.contains("CANCELLED"),
+        "the server saw notifications/cancelled:\n{log}"
+    );
+    assert!(
+        log.contains("HTTP DELETE /mcp"),
+        "the server saw the session DELETE:\n{log}"
+    );
+    Ok(())
+}
