@@ -409,3 +409,53 @@ fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()> {
+    let script = dialtone_tests::workspace_root().join("tests/peers/paged_stdio_server.py");
+    let then = r#"
+      let lists = 0;
+      client.addEventListener(MCP.ServerEvents.ToolsList, (e) => {
+        log("tools", { names: e.data.payload.tools.map((t) => t.name), nextCursor: e.data.payload.nextCursor || null });
+        if (++lists === 2) client.callTool({ name: "notify", arguments: {} });
+      });
+      client.addEventListener(MCP.ServerEvents.ToolsListChanged, () => log("changed", "tools"));
+      client.addEventListener(MCP.ServerEvents.LoggingMessage, (e) => log("server-log", e.data.payload));
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text);
+        client.close();
+        call.hangup();
+      });
+      client.listTools({});
+      client.listTools({ all: true });
+    "#;
+    let config = format!(
+        r#"{{ transport: "stdio", command: "python3", args: [{:?}] }}"#,
+        script.display().to_string()
+    );
+    let options = ConsoleOptions {
+        mcp: dialtone_bindings::mcp::McpPolicy { allow_stdio: true },
+        ..ConsoleOptions::default()
+    };
+    let run = run_source(&connect_then(&config, then), options)?;
+    assert_eq!(
+        logged(&run, "connected"),
+        ["2025-11-25 stdio"],
+        "{}",
+        run.transcript
+    );
+    assert_eq!(
+        logged(&run, "tools"),
+        [
+            r#"{"names":["tool-1","tool-2","tool-3"],"nextCursor":"3"}"#,
+            r#"{"names":["tool-1","tool-2","tool-3","tool-4","tool-5","tool-6","notify"],"nextCursor":null}"#,
+        ]
+    );
+    assert_eq!(logged(&run, "changed"), ["tools"]);
+    let server_log: serde_json::Value = serde_json::from_str(&logged(&run, "server-log")[0])?;
+    assert_eq!(server_log["data"], "hello from the server");
+    assert_eq!(server_log["level"], "info");
+    assert_eq!(logged(&run, "result"), ["called notify"]);
+    call_went_on(&run);
+    Ok(())
+}
