@@ -66,7 +66,14 @@ interface DialtoneError extends Error {
     | "ERR_INVALID_MODULE"
     | "ERR_MODULE_UNSUPPORTED"
     | "ERR_TIMER_LIMIT"
-    | "ERR_NOT_IMPLEMENTED";
+    | "ERR_MCP_CONFIG"
+    | "ERR_MCP_STDIO_FORBIDDEN"
+    | "ERR_MCP_REFUSED"
+    | "ERR_MCP_DNS"
+    | "ERR_MCP_TIMEOUT"
+    | "ERR_MCP_HTTP_STATUS"
+    | "ERR_MCP_HANDSHAKE"
+    | "ERR_MCP_SPAWN";
 }
 
 interface AppEvent {
@@ -214,7 +221,7 @@ declare function base64_encode(data: string): string;
 /** Decodes base64 into a UTF-8 string; throws ERR_INVALID_ARGUMENT on bad input. */
 declare function base64_decode(data: string): string;
 
-/** Defined by require(Modules.MCP). */
+/** Defined by require(Modules.MCP). See docs/mcp.md. */
 declare namespace MCP {
   enum Events {
     WebSocketMediaStarted = "MCP.Events.WebSocketMediaStarted",
@@ -226,18 +233,85 @@ declare namespace MCP {
     ToolResult = "MCP.ServerEvents.ToolResult",
     MCPError = "MCP.ServerEvents.MCPError",
     Unknown = "MCP.ServerEvents.Unknown",
+    ResourcesList = "MCP.ServerEvents.ResourcesList",
+    ResourceContent = "MCP.ServerEvents.ResourceContent",
+    PromptsList = "MCP.ServerEvents.PromptsList",
+    PromptResult = "MCP.ServerEvents.PromptResult",
+    ToolsListChanged = "MCP.ServerEvents.ToolsListChanged",
+    ResourcesListChanged = "MCP.ServerEvents.ResourcesListChanged",
+    PromptsListChanged = "MCP.ServerEvents.PromptsListChanged",
+    ResourceUpdated = "MCP.ServerEvents.ResourceUpdated",
+    Progress = "MCP.ServerEvents.Progress",
+    LoggingMessage = "MCP.ServerEvents.LoggingMessage",
   }
   interface MCPServerConnectionConfig {
-    transport: "http" | "sse";
-    endpoint: string;
+    /** "http" (streamable HTTP), "sse" (legacy HTTP+SSE) or "stdio" (if the application allows it). */
+    transport: "http" | "sse" | "stdio";
+    /** Server URL for "http" and "sse". */
+    endpoint?: string;
+    /** Headers sent on every HTTP request (e.g. Authorization). */
     headers?: { [name: string]: string };
     clientName?: string;
     clientVersion?: string;
+    /** Seconds to connect and initialize (default 10). */
+    connectTimeout?: number;
+    /** Seconds a request may take; progress resets it (default 60). */
+    requestTimeout?: number;
+    /** Only these tools are listed and callable. */
+    allowedTools?: string[];
+    /** Largest result delivered, in bytes (default 2 MiB). */
+    maxResultBytes?: number;
+    /** Revision offered in initialize (default "2025-11-25"). */
+    protocolVersion?: "2025-11-25" | "2025-06-18" | "2025-03-26" | "2024-11-05";
+    /** stdio: the server's command, arguments, environment and working directory. */
+    command?: string;
+    args?: string[];
+    env?: { [name: string]: string };
+    cwd?: string;
+  }
+  interface WebSocketCloseEvent {
+    code: number;
+    reason: string;
+    wasClean: boolean;
   }
   interface ClientParameters {
     mcpServerConnectionConfig: MCPServerConnectionConfig;
-    onWebSocketClose?: (event: { code: number; reason: string; wasClean: boolean }) => void;
+    /** Called once: 1000 after close(), 1006/1011 when the transport dies. */
+    onWebSocketClose?: (event: WebSocketCloseEvent) => void;
   }
-  /** Not implemented in this build yet: rejects with ERR_NOT_IMPLEMENTED. */
-  function createClient(parameters: ClientParameters): Promise<never>;
+  interface ServerEvent {
+    name: ServerEvents;
+    client: Client;
+    data: {
+      customEvent: string;
+      payload: any;
+      /** On result events: the id the request method returned. */
+      requestId?: number;
+    };
+  }
+  interface PageParams {
+    cursor?: string;
+    /** Walk every page into one result. */
+    all?: boolean;
+    _meta?: object;
+  }
+  /** An MCP client; results arrive as events, one per request, in request order. */
+  class Client {
+    private constructor();
+    id(): string;
+    webSocketId(): string;
+    toString(): string;
+    addEventListener(event: ServerEvents | Events, handler: (event: ServerEvent) => any): void;
+    removeEventListener(event: ServerEvents | Events, handler?: (event: ServerEvent) => any): void;
+    listTools(params?: PageParams): number | undefined;
+    callTool(params: { name: string; arguments?: object; _meta?: object; progress?: boolean }): number | undefined;
+    listResources(params?: PageParams): number | undefined;
+    readResource(params: { uri: string; _meta?: object }): number | undefined;
+    listPrompts(params?: PageParams): number | undefined;
+    getPrompt(params: { name: string; arguments?: { [name: string]: string }; _meta?: object }): number | undefined;
+    /** Cancels what is in flight, closes the transport; onWebSocketClose fires with 1000. */
+    close(): void;
+  }
+  /** Connects and initializes; rejects with an Error whose code says why (ERR_MCP_*). */
+  function createClient(parameters: ClientParameters): Promise<Client>;
 }

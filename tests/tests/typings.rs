@@ -30,9 +30,11 @@ fn declared(typings: &str) -> BTreeMap<String, Option<String>> {
                 name,
                 ..,
             ]
-            | [kind @ ("enum" | "namespace" | "function"), name, ..]
-                if !in_interface =>
-            {
+            | [
+                kind @ ("enum" | "namespace" | "class" | "function"),
+                name,
+                ..,
+            ] if !in_interface => {
                 let name = name
                     .split(['(', '<', '{'])
                     .next()
@@ -51,7 +53,11 @@ fn declared(typings: &str) -> BTreeMap<String, Option<String>> {
                     && method.contains('(')
                     && !method.starts_with("private") =>
             {
-                let class = &scopes[scopes.len() - 1].0;
+                let class = scopes
+                    .iter()
+                    .map(|(n, _, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 let name = method.split('(').next().unwrap_or_default();
                 out.insert(format!("{class}.prototype.{name}"), None);
             }
