@@ -1,4 +1,7 @@
 //! `dialtone bench`: benchmarks that print figures and ratios (never pass/fail timing tests).
+//! `sessions` lives here; `mcp` in `bench/mcp.rs`.
+
+pub mod mcp;
 
 use std::time::{Duration, Instant};
 

@@ -54,6 +54,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// Sequential MCP tools/call: Dialtone against the TS and Python SDK clients and a raw floor.
+    Mcp {
+        /// Calls per client.
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +117,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Console(args) => console_command(args),
         Command::Route { to, app, config } => route_command(&to, &app, config),
+        Command::Bench {
+            what: BenchCommand::Mcp { count },
+        } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime.block_on(dialtone::bench::mcp::mcp(count.max(1)))?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             what: BenchCommand::Sessions { count, threads },
         } => {

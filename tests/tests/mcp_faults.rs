@@ -459,3 +459,34 @@ fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()
     call_went_on(&run);
     Ok(())
 }
+
+#[test]
+fn progress_keeps_a_long_call_alive_past_the_request_timeout() -> Result<()> {
+    let server = python_server(PyMcp::V2, "streamable-http", None)?;
+    let then = r#"
+      let progress = 0;
+      client.addEventListener(MCP.ServerEvents.Progress, () => progress++);
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text + " after " + (progress > 3 ? "progress" : "no progress"));
+        client.close();
+        call.hangup();
+      });
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => { log("error", e.data.payload); client.close(); call.hangup(); });
+      client.callTool({ name: "slow", arguments: { seconds: 2.5 }, progress: true });
+    "#;
+    let run = run(&connect_then(
+        &format!(
+            r#"{{ transport: "http", endpoint: "{}", requestTimeout: 1 }}"#,
+            server.url("/mcp")
+        ),
+        then,
+    ))?;
+    assert_eq!(
+        logged(&run, "result"),
+        ["slept 2.5 after progress"],
+        "{}",
+        run.transcript
+    );
+    call_went_on(&run);
+    Ok(())
+}
