@@ -147,22 +147,19 @@ async fn drive(
             biased;
             message = host.outbound.recv() => {
                 let at = Instant::now() - start;
-                match message {
-                    None => return,
-                    Some(Outbound::Log { level, text }) => transcript.record(at, &Entry::Log { level, text }),
-                    Some(Outbound::Event { name, payload }) => transcript.record(at, &Entry::Event { name, payload }),
-                    Some(Outbound::Call { call_id, command }) => {
-                        transcript.record(at, &Entry::Command { call_id: call_id.clone(), command: command.clone() });
-                        if call_id == CONSOLE_CALL_ID {
-                            let outputs = leg.on_command(Instant::now(), &command);
-                            deliver(outputs, &host, transcript);
-                        }
-                    }
-                    Some(Outbound::Ended(reason)) => {
-                        transcript.record(at, &Entry::End(reason));
-                        return;
-                    }
-                    Some(_) => {}
+                let Some(message) = message else { return };
+                if let Outbound::Call { call_id, command } = &message
+                    && call_id == CONSOLE_CALL_ID
+                {
+                    transcript.record(at, &Entry::Session(message.clone()));
+                    let outputs = leg.on_command(Instant::now(), command);
+                    deliver(outputs, &host, transcript);
+                    continue;
+                }
+                let ended = matches!(message, Outbound::Ended(_));
+                transcript.record(at, &Entry::Session(message));
+                if ended {
+                    return;
                 }
             }
             () = sleep_until(timeout.unwrap_or_else(Instant::now)), if timeout.is_some() => {

@@ -4,37 +4,16 @@
 use std::io::Write;
 use std::time::Duration;
 
-use dialtone_bindings::host::{CallCommand, EndReason, LogLevel};
+use dialtone_bindings::host::{CallCommand, LogLevel, Outbound};
 use serde_json::json;
 
-/// One transcript entry.
+/// One transcript entry: what the session sent the host, or what the simulated leg did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
-    /// A session-log line.
-    Log {
-        /// Severity.
-        level: LogLevel,
-        /// The text (may span lines).
-        text: String,
-    },
-    /// An event dispatched to the scenario.
-    Event {
-        /// Event value, e.g. `Call.Connected`.
-        name: String,
-        /// Payload (`call` is the call id).
-        payload: serde_json::Value,
-    },
-    /// A command the scenario sent to a call.
-    Command {
-        /// The call.
-        call_id: String,
-        /// The command.
-        command: CallCommand,
-    },
+    /// A message from the session (log line, dispatched event, call command, end).
+    Session(Outbound),
     /// Something the simulated caller or leg did.
     Sim(String),
-    /// The session ended.
-    End(EndReason),
 }
 
 /// Where transcript entries go.
@@ -66,7 +45,7 @@ fn command_args(command: &CallCommand) -> String {
 impl<W: Write> Transcript for TextTranscript<W> {
     fn record(&mut self, at: Duration, entry: &Entry) {
         let (kind, text) = match entry {
-            Entry::Log { level, text } => (
+            Entry::Session(Outbound::Log { level, text }) => (
                 match level {
                     LogLevel::Info => "log",
                     LogLevel::Warn => "warn",
@@ -74,7 +53,7 @@ impl<W: Write> Transcript for TextTranscript<W> {
                 },
                 text.clone(),
             ),
-            Entry::Event { name, payload } => {
+            Entry::Session(Outbound::Event { name, payload }) => {
                 let empty = payload.as_object().is_some_and(|o| o.is_empty());
                 (
                     "event",
@@ -85,12 +64,13 @@ impl<W: Write> Transcript for TextTranscript<W> {
                     },
                 )
             }
-            Entry::Command { call_id, command } => (
+            Entry::Session(Outbound::Call { call_id, command }) => (
                 "cmd",
                 format!("{call_id} {}{}", command.name(), command_args(command)),
             ),
             Entry::Sim(text) => ("sim", text.clone()),
-            Entry::End(reason) => ("end", reason.to_string()),
+            Entry::Session(Outbound::Ended(reason)) => ("end", reason.to_string()),
+            Entry::Session(_) => return,
         };
         let stamp = format!("{:>8.3}", at.as_secs_f64());
         let mut lines = text.lines();
@@ -106,19 +86,20 @@ impl<W: Write> Transcript for JsonTranscript<W> {
     fn record(&mut self, at: Duration, entry: &Entry) {
         let t = (at.as_secs_f64() * 1000.0).round() / 1000.0;
         let line = match entry {
-            Entry::Log { level, text } => {
+            Entry::Session(Outbound::Log { level, text }) => {
                 json!({"t": t, "kind": "log", "level": level, "text": text})
             }
-            Entry::Event { name, payload } => {
+            Entry::Session(Outbound::Event { name, payload }) => {
                 json!({"t": t, "kind": "event", "name": name, "payload": payload})
             }
-            Entry::Command { call_id, command } => {
+            Entry::Session(Outbound::Call { call_id, command }) => {
                 json!({"t": t, "kind": "cmd", "call": call_id, "command": command})
             }
             Entry::Sim(text) => json!({"t": t, "kind": "sim", "text": text}),
-            Entry::End(reason) => {
+            Entry::Session(Outbound::Ended(reason)) => {
                 json!({"t": t, "kind": "end", "reason": reason, "text": reason.to_string(), "normal": reason.is_normal()})
             }
+            Entry::Session(_) => return,
         };
         let _ = writeln!(self.0, "{line}");
     }
@@ -133,19 +114,19 @@ mod tests {
         let mut out = TextTranscript(Vec::new());
         out.record(
             Duration::from_millis(1250),
-            &Entry::Log {
+            &Entry::Session(Outbound::Log {
                 level: LogLevel::Error,
                 text: "boom\n    at f (a.js:1:1)".into(),
-            },
+            }),
         );
         out.record(
             Duration::ZERO,
-            &Entry::Command {
+            &Entry::Session(Outbound::Call {
                 call_id: "call-1".into(),
                 command: CallCommand::Answer {
                     headers: Default::default(),
                 },
-            },
+            }),
         );
         let text = String::from_utf8(out.0).expect("utf-8");
         assert_eq!(
