@@ -40,6 +40,25 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, async ({{ call }}) => {{
     )
 }
 
+/// Calls `first` (a callTool argument), expects an MCPError for it, then shows the client is
+/// still usable: an echo of `message` comes back, and the call hangs up.
+fn error_then_echo(first: &str, message: &str) -> String {
+    format!(
+        r#"
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => {{
+        log("error", e.data.payload);
+        client.callTool({{ name: "echo", arguments: {{ message: "{message}" }} }});
+      }});
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {{
+        log("result", e.data.payload.content[0].text);
+        client.close();
+        call.hangup();
+      }});
+      client.callTool({first});
+    "#
+    )
+}
+
 fn run(source: &str) -> Result<Run> {
     run_source(source, ConsoleOptions::default())
 }
@@ -151,24 +170,13 @@ fn malformed_json_and_html_fail_the_handshake() -> Result<()> {
 #[test]
 fn request_timeout_yields_mcp_error_and_the_client_stays_usable() -> Result<()> {
     let server = python_server(PyMcp::V2, "streamable-http", None)?;
-    let then = r#"
-      client.addEventListener(MCP.ServerEvents.MCPError, (e) => {
-        log("error", e.data.payload);
-        client.callTool({ name: "echo", arguments: { message: "still here" } });
-      });
-      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
-        log("result", e.data.payload.content[0].text);
-        client.close();
-        call.hangup();
-      });
-      client.callTool({ name: "hang", arguments: {} });
-    "#;
+    let then = error_then_echo(r#"{ name: "hang", arguments: {} }"#, "still here");
     let run = run(&connect_then(
         &format!(
             r#"{{ transport: "http", endpoint: "{}", requestTimeout: 1 }}"#,
             server.url("/mcp")
         ),
-        then,
+        &then,
     ))?;
     let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
     assert_eq!(error["code"], "timeout", "{}", run.transcript);
@@ -226,24 +234,13 @@ fn server_killed_mid_call() -> Result<()> {
 #[test]
 fn ten_megabyte_result_is_refused_and_the_call_goes_on() -> Result<()> {
     let server = python_server(PyMcp::V2, "streamable-http", None)?;
-    let then = r#"
-      client.addEventListener(MCP.ServerEvents.MCPError, (e) => {
-        log("error", e.data.payload);
-        client.callTool({ name: "echo", arguments: { message: "small" } });
-      });
-      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
-        log("result", e.data.payload.content[0].text);
-        client.close();
-        call.hangup();
-      });
-      client.callTool({ name: "big", arguments: { megabytes: 10 } });
-    "#;
+    let then = error_then_echo(r#"{ name: "big", arguments: { megabytes: 10 } }"#, "small");
     let run = run(&connect_then(
         &format!(
             r#"{{ transport: "http", endpoint: "{}" }}"#,
             server.url("/mcp")
         ),
-        then,
+        &then,
     ))?;
     let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
     assert_eq!(error["code"], "result_too_large", "{error}");
