@@ -1,5 +1,8 @@
-//! Media: audio files and their formats. (RTP and the paced sender arrive with SIP calls.)
+//! Media: audio files and their formats, G.711, conversion to 8 kHz μ-law. (RTP and the paced
+//! sender arrive with SIP calls.)
 
+pub mod convert;
+pub mod g711;
 pub mod wav;
 
 use std::path::Path;
