@@ -331,50 +331,20 @@ impl Session {
     }
 
     fn on_mcp_event(&mut self, event: McpEvent) {
-        let report =
-            |state: &SessionState, client: u32, name: &str, payload: &serde_json::Value| {
-                let mut fields = serde_json::Map::new();
-                fields.insert("client".into(), json!(client));
-                match payload {
-                    serde_json::Value::Object(map) => fields.extend(map.clone()),
-                    other => {
-                        fields.insert("payload".into(), other.clone());
-                    }
-                }
-                state.send(Outbound::Event {
-                    name: name.to_owned(),
-                    payload: serde_json::Value::Object(fields),
-                });
-            };
-        let deliver = |session: &mut Self,
-                       kind: &'static str,
-                       client: u32,
-                       name: &'static str,
-                       payload: String| {
-            session.turn(&format!("in an MCP {kind} handler"), |_, d| {
-                let mcp: Function = d.get("mcp")?;
-                mcp.call::<_, ()>((kind, client, name, payload.as_str()))
-            });
-        };
         match event {
             McpEvent::Connected { client, info } => {
                 // The promise resolves in one turn (its continuation adds the listeners), and
                 // ConnectorInformation follows in the next, then what arrived meanwhile.
                 self.mcp_connected.insert(client);
-                deliver(self, "connected", client, "", String::new());
+                self.mcp_turn("connected", client, "", None, serde_json::Value::Null);
                 if self.end_reason().is_none() {
-                    report(
-                        &self.state,
-                        client,
-                        "MCP.ServerEvents.ConnectorInformation",
-                        &info,
-                    );
-                    deliver(
-                        self,
+                    let reported = "MCP.ServerEvents.ConnectorInformation";
+                    self.mcp_turn(
                         "notification",
                         client,
                         "ConnectorInformation",
-                        info.to_string(),
+                        Some(reported),
+                        info,
                     );
                 }
                 for early in self.mcp_early.remove(&client).unwrap_or_default() {
@@ -389,18 +359,14 @@ impl Session {
                 code,
                 message,
             } => {
-                report(
-                    &self.state,
-                    client,
-                    "MCP.createClient rejected",
-                    &json!({ "code": code, "message": message }),
-                );
-                deliver(
-                    self,
+                self.mcp_early.remove(&client);
+                let payload = json!({ "code": code, "message": message });
+                self.mcp_turn(
                     "failed",
                     client,
                     "",
-                    json!({ "code": code, "message": message }).to_string(),
+                    Some("MCP.createClient rejected"),
+                    payload,
                 );
             }
             McpEvent::Result {
@@ -409,27 +375,17 @@ impl Session {
                 name,
                 payload,
             } => {
-                let event = json!({ "requestId": request_id, "payload": payload });
-                report(
-                    &self.state,
-                    client,
-                    &format!("MCP.ServerEvents.{name}"),
-                    &event,
-                );
-                deliver(self, "result", client, name, event.to_string());
+                let reported = format!("MCP.ServerEvents.{name}");
+                let payload = json!({ "requestId": request_id, "payload": payload });
+                self.mcp_turn("result", client, name, Some(&reported), payload);
             }
             McpEvent::Notification {
                 client,
                 name,
                 payload,
             } => {
-                report(
-                    &self.state,
-                    client,
-                    &format!("MCP.ServerEvents.{name}"),
-                    &payload,
-                );
-                deliver(self, "notification", client, name, payload.to_string());
+                let reported = format!("MCP.ServerEvents.{name}");
+                self.mcp_turn("notification", client, name, Some(&reported), payload);
             }
             McpEvent::Closed {
                 client,
@@ -438,10 +394,44 @@ impl Session {
             } => {
                 self.state.mcp.borrow_mut().forget(client);
                 let payload = json!({ "code": code, "reason": reason, "wasClean": false });
-                report(&self.state, client, "MCP.onWebSocketClose", &payload);
-                deliver(self, "closed", client, "", payload.to_string());
+                self.mcp_turn("closed", client, "", Some("MCP.onWebSocketClose"), payload);
             }
         }
+    }
+
+    /// Reports an MCP event to the host as `reported` (with the client id), then delivers it
+    /// to the facade as one turn.
+    fn mcp_turn(
+        &mut self,
+        kind: &'static str,
+        client: u32,
+        name: &'static str,
+        reported: Option<&str>,
+        payload: serde_json::Value,
+    ) {
+        if let Some(reported) = reported {
+            let mut fields = serde_json::Map::new();
+            fields.insert("client".into(), json!(client));
+            match &payload {
+                serde_json::Value::Object(map) => fields.extend(map.clone()),
+                other => {
+                    fields.insert("payload".into(), other.clone());
+                }
+            }
+            self.state.send(Outbound::Event {
+                name: reported.to_owned(),
+                payload: serde_json::Value::Object(fields),
+            });
+        }
+        let payload = if payload.is_null() {
+            String::new()
+        } else {
+            payload.to_string()
+        };
+        self.turn(&format!("in an MCP {kind} handler"), |_, d| {
+            let mcp: Function = d.get("mcp")?;
+            mcp.call::<_, ()>((kind, client, name, payload.as_str()))
+        });
     }
 
     fn on_deadline(&mut self, now: Instant) {
