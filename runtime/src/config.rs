@@ -3,6 +3,7 @@
 //! the binary when that file is absent, so `dialtone` runs anywhere on its defaults.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use dialtone_bindings::host::{Limits, Script};
@@ -14,10 +15,16 @@ pub const DEFAULT_CONFIG_PATH: &str = "scenarios/dialtone.toml";
 
 /// The embedded default config and the scenarios it names.
 const EMBEDDED_CONFIG: &str = include_str!("../../scenarios/dialtone.toml");
-const EMBEDDED_SCENARIOS: &[(&str, &str)] = &[(
-    "hello.voxengine.js",
-    include_str!("../../scenarios/hello.voxengine.js"),
-)];
+const EMBEDDED_SCENARIOS: &[(&str, &str)] = &[
+    (
+        "hello.voxengine.js",
+        include_str!("../../scenarios/hello.voxengine.js"),
+    ),
+    (
+        "dtmf-echo.voxengine.js",
+        include_str!("../../scenarios/dtmf-echo.voxengine.js"),
+    ),
+];
 
 /// Config errors: each names the file and what is wrong.
 #[derive(Debug, Error)]
@@ -77,6 +84,9 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Listeners and media of `dialtone serve`.
+    #[serde(default)]
+    pub server: ServerConfig,
     /// Session limits (VoxEngine's values by default).
     #[serde(default)]
     pub limits: Limits,
@@ -86,6 +96,40 @@ pub struct Config {
     /// Where the file came from: its directory resolves scenario paths.
     #[serde(skip)]
     pub origin: Origin,
+}
+
+/// `[server]`: where `dialtone serve` listens. Flags override each field.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// SIP address, on UDP and (if `sip_tcp`) TCP.
+    pub sip: SocketAddr,
+    /// Also listen for SIP on TCP, same address.
+    pub sip_tcp: bool,
+    /// HTTP address (health, metrics).
+    pub http: SocketAddr,
+    /// RTP ports, `"LOW-HIGH"` (even ports are used), or `"0"` for ports the OS picks.
+    pub rtp_ports: String,
+    /// Address written into SDP and Contact when it differs from the SIP listener's (NAT).
+    pub media_address: Option<IpAddr>,
+    /// Where recordings go.
+    pub data_dir: PathBuf,
+    /// Application that takes inbound SIP calls.
+    pub application: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            sip: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            sip_tcp: true,
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            rtp_ports: "20000-30000".into(),
+            media_address: None,
+            data_dir: PathBuf::from("dialtone-data"),
+            application: "default".into(),
+        }
+    }
 }
 
 /// An application: routing rules, and (later) its secrets and users.

@@ -5,10 +5,17 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: the TOML config model (applications, rules, limits) and its embedded default.
+//! - [`config`]: the TOML config model (server, applications, rules, limits) and its embedded
+//!   default.
 //! - [`router`]: anchored-regex routing of a destination to a rule, with per-rule diagnostics.
+//! - [`catalog`]: the config compiled for routing; what a new call runs.
 //! - [`console`]: `dialtone console`, a simulated inbound call leg plus transcript printing.
-//! - [`media`]: audio files (WAV headers, durations).
+//! - [`sip`]: inbound SIP on rsipstack: one call task per INVITE, SDP offer/answer.
+//! - [`media`]: audio files, G.711, RTP, the per-call paced RTP stream, TTS, recording.
+//! - [`rtp_ports`]: RTP port allocation.
+//! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
+//! - [`http`]: `/health` and `/metrics`.
+//! - [`metrics`]: counters and latency histograms.
 //! - [`bench`]: `dialtone bench`, the benchmarks.
 //! - `main.rs`: the `dialtone` CLI.
 
@@ -16,7 +23,13 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod catalog;
 pub mod config;
 pub mod console;
+pub mod http;
 pub mod media;
+pub mod metrics;
 pub mod router;
+pub mod rtp_ports;
+pub mod serve;
+pub mod sip;

@@ -22,6 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Answer SIP calls with scenarios: SIP on UDP+TCP, health and metrics on HTTP.
+    Serve(ServeArgs),
     /// Run scenarios against a simulated inbound call and print what happens.
     Console(ConsoleArgs),
     /// Show which application, rule and scenarios a call to a destination runs.
@@ -60,6 +62,37 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         count: usize,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Config file (default: scenarios/dialtone.toml, else the embedded default).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// SIP address for UDP and TCP [config: server.sip; default 127.0.0.1:5060].
+    #[arg(long)]
+    sip: Option<std::net::SocketAddr>,
+    /// Do not listen for SIP on TCP.
+    #[arg(long)]
+    no_tcp: bool,
+    /// HTTP address for /health and /metrics [config: server.http; default 127.0.0.1:8080].
+    #[arg(long)]
+    http: Option<std::net::SocketAddr>,
+    /// RTP ports, LOW-HIGH, or 0 for OS-chosen ports [config: server.rtp_ports].
+    #[arg(long)]
+    rtp_ports: Option<String>,
+    /// Address written into SDP when callers reach us on another one (NAT).
+    #[arg(long)]
+    media_address: Option<std::net::IpAddr>,
+    /// Directory for recordings [config: server.data_dir].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Application that takes inbound calls [config: server.application].
+    #[arg(long)]
+    app: Option<String>,
+    /// JS worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,6 +148,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => serve_command(args),
         Command::Console(args) => console_command(args),
         Command::Route { to, app, config } => route_command(&to, &app, config),
         Command::Bench {
@@ -134,6 +168,93 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{EnvFilter, FilterExt as _, filter_fn};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let env =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rsipstack=warn"));
+    // rsipstack drops a SIP message it cannot parse with a debug line; that line is ours to show.
+    let malformed = filter_fn(|meta| {
+        meta.target().starts_with("rsipstack::transport")
+            && meta.fields().field("raw_message").is_some()
+            && meta.fields().field("error").is_some()
+    });
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_filter(env.or(malformed)),
+        )
+        .try_init();
+}
+
+fn serve_command(args: ServeArgs) -> Result<ExitCode> {
+    init_tracing();
+    let mut config = Config::load(args.config.as_deref())?;
+    let server = &mut config.server;
+    if let Some(sip) = args.sip {
+        server.sip = sip;
+    }
+    if args.no_tcp {
+        server.sip_tcp = false;
+    }
+    if let Some(http) = args.http {
+        server.http = http;
+    }
+    if let Some(ports) = args.rtp_ports {
+        server.rtp_ports = ports;
+    }
+    if let Some(ip) = args.media_address {
+        server.media_address = Some(ip);
+    }
+    if let Some(dir) = args.data_dir {
+        server.data_dir = dir;
+    }
+    if let Some(app) = args.app {
+        server.application = app;
+    }
+    let origin = config.origin.to_string();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let server = dialtone::serve::Server::start_with(
+            config,
+            std::sync::Arc::new(dialtone::media::tts::Espeak::default()),
+            args.threads,
+        )
+        .await?;
+        tracing::info!("dialtone serve: config {origin}; Ctrl-C stops");
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new calls; waiting up to 10 s for calls in progress");
+        server.shutdown(std::time::Duration::from_secs(10)).await;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 fn split_pair<'a>(text: &'a str, separator: char, what: &str) -> Result<(&'a str, &'a str)> {

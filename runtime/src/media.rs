@@ -1,8 +1,13 @@
-//! Media: audio files and their formats, G.711, conversion to 8 kHz μ-law. (RTP and the paced
-//! sender arrive with SIP calls.)
+//! Media: audio files and their formats, G.711, conversion to 8 kHz μ-law, RTP, and the
+//! per-call paced RTP stream with playback, DTMF and recording.
 
 pub mod convert;
 pub mod g711;
+pub mod recorder;
+pub mod rtp;
+pub mod source;
+pub mod stream;
+pub mod tts;
 pub mod wav;
 
 use std::path::Path;
@@ -35,6 +40,25 @@ pub enum MediaError {
     Unsupported {
         /// The file.
         path: String,
+    },
+    /// An http(s) URL could not be fetched.
+    #[error("cannot fetch '{url}': {reason}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Speech synthesis failed.
+    #[error("text-to-speech failed: {0}")]
+    Tts(String),
+    /// A recording could not be written.
+    #[error("cannot write recording '{path}': {source}")]
+    Record {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
     },
     /// A URL was given where only local files are played.
     #[error("'{url}': the console plays local files only")]

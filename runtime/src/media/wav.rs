@@ -2,10 +2,12 @@
 
 use std::time::Duration;
 
-/// WAVE format codes this reader accepts.
-const FORMAT_PCM: u16 = 1;
-const FORMAT_ALAW: u16 = 6;
-const FORMAT_ULAW: u16 = 7;
+/// WAVE_FORMAT_PCM (integer samples).
+pub const FORMAT_PCM: u16 = 1;
+/// WAVE_FORMAT_ALAW.
+pub const FORMAT_ALAW: u16 = 6;
+/// WAVE_FORMAT_MULAW.
+pub const FORMAT_ULAW: u16 = 7;
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
 
 /// The format and data location of a WAV file.

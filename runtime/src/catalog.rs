@@ -1,0 +1,91 @@
+//! What a new call runs: the config's applications and rules, compiled for routing. A call takes
+//! the catalog current when it arrives and keeps it, so a reload never changes a call in
+//! progress.
+
+use std::sync::{Arc, RwLock};
+
+use dialtone_bindings::host::{Limits, Script};
+use dialtone_bindings::mcp::McpPolicy;
+use thiserror::Error;
+
+use crate::config::{Config, ConfigError};
+use crate::router::{NoRoute, Route, Router};
+
+/// Why a call cannot start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CatalogError {
+    /// No rule takes the destination.
+    #[error(transparent)]
+    NoRoute(#[from] NoRoute),
+    /// The rule's scenarios cannot be read.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// The scenarios, limits and policy for one call.
+#[derive(Debug, Clone)]
+pub struct CallPlan {
+    /// The application, rule and scenario names.
+    pub route: Route,
+    /// The scenario sources.
+    pub scripts: Vec<Script>,
+    /// Session limits.
+    pub limits: Limits,
+    /// MCP policy of the application.
+    pub mcp: McpPolicy,
+}
+
+/// A config ready for routing.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The config.
+    pub config: Config,
+    router: Router,
+}
+
+impl Catalog {
+    /// Compiles the config's rules.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let router = Router::new(&config)?;
+        Ok(Self { config, router })
+    }
+
+    /// What a call to `destination` in `application` runs.
+    pub fn plan(&self, application: &str, destination: &str) -> Result<CallPlan, CatalogError> {
+        let route = self.router.route(application, destination)?;
+        let scripts = self.config.load_scenarios(&route.scenarios)?;
+        let mcp = self
+            .config
+            .application(&route.application)
+            .map(|a| a.mcp.policy())
+            .unwrap_or_default();
+        Ok(CallPlan {
+            route,
+            scripts,
+            limits: self.config.limits,
+            mcp,
+        })
+    }
+}
+
+/// The current catalog, replaceable as a whole.
+#[derive(Debug)]
+pub struct CatalogCell(RwLock<Arc<Catalog>>);
+
+impl CatalogCell {
+    /// Holds `catalog`.
+    pub fn new(catalog: Catalog) -> Self {
+        Self(RwLock::new(Arc::new(catalog)))
+    }
+
+    /// The catalog new calls use.
+    pub fn current(&self) -> Arc<Catalog> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces it for calls that arrive from now on.
+    pub fn replace(&self, catalog: Catalog) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+}

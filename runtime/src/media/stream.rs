@@ -1,0 +1,516 @@
+//! One call's RTP stream: a task with one UDP socket and one 20 ms clock that sends exactly one
+//! PCMU frame per tick (playback, or silence so NATs stay open), sends RFC 4733 digits in place
+//! of audio, reports the caller's RFC 4733 digits once each, and records.
+//!
+//! RTP is symmetric: once the caller's packets arrive, we send to where they come from, which is
+//! what gets media through NATs that rewrite the SDP's address.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use super::recorder::Recorder;
+use super::rtp::{self, FRAME_SAMPLES, PCMU, RtpPacket, TelephoneEvent};
+use super::source::Audio;
+use super::{MediaError, g711};
+
+/// μ-law silence.
+const SILENCE: u8 = 0xff;
+/// Packets per RFC 4733 digit before its end packets (100 ms).
+const DIGIT_PACKETS: u32 = 5;
+/// End packets sent for each digit (RFC 4733 §2.5.1.4 recommends three).
+const END_PACKETS: u32 = 3;
+/// Ticks of ordinary audio between two sent digits (60 ms).
+const DIGIT_GAP_TICKS: u32 = 3;
+/// Caller audio buffered for a mixed recording, at most.
+const MAX_MIX_BACKLOG: usize = 8000;
+
+/// Counters shared by every stream of a server.
+#[derive(Debug, Default)]
+pub struct RtpCounters {
+    /// Packets sent.
+    pub sent: AtomicU64,
+    /// Packets received and parsed.
+    pub received: AtomicU64,
+    /// Datagrams that were not RTP.
+    pub invalid: AtomicU64,
+}
+
+/// What the call asks of its stream.
+#[derive(Debug)]
+pub enum StreamCommand {
+    /// Where to send, the peer's telephone-event payload type, and whether we send at all.
+    Remote {
+        /// The SDP's address (replaced by the caller's source address once packets arrive).
+        addr: SocketAddr,
+        /// The peer's telephone-event payload type.
+        telephone_event: Option<u8>,
+        /// False while the peer holds the call (our direction is recvonly/inactive).
+        send: bool,
+    },
+    /// Play audio; replaces what is playing.
+    Play {
+        /// Reported back in [`StreamEvent::PlaybackFinished`].
+        generation: u64,
+        /// The audio.
+        audio: Audio,
+        /// Repeat until stopped.
+        looped: bool,
+    },
+    /// Stop the current playback without reporting it.
+    Stop,
+    /// Send DTMF digits (RFC 4733).
+    Digits(String),
+    /// Start recording into this file.
+    Record(Recorder),
+    /// Stop recording.
+    StopRecord,
+}
+
+/// What the stream reports.
+#[derive(Debug, PartialEq)]
+pub enum StreamEvent {
+    /// A playback reached its end.
+    PlaybackFinished {
+        /// The generation given in [`StreamCommand::Play`].
+        generation: u64,
+    },
+    /// The caller pressed a key (one event per RFC 4733 event, whatever the retransmissions).
+    Tone(char),
+    /// A recording ended.
+    RecordStopped {
+        /// The file.
+        path: PathBuf,
+        /// Its length, or why it could not be finished.
+        result: Result<Duration, String>,
+    },
+}
+
+/// The call's handle on its stream; dropping it stops the stream (finishing any recording).
+#[derive(Debug)]
+pub struct MediaStream {
+    commands: mpsc::UnboundedSender<StreamCommand>,
+    local: SocketAddr,
+}
+
+impl MediaStream {
+    /// Starts the stream's task on `socket`.
+    pub fn start(
+        socket: UdpSocket,
+        events: mpsc::UnboundedSender<StreamEvent>,
+        counters: Arc<RtpCounters>,
+    ) -> std::io::Result<Self> {
+        let local = socket.local_addr()?;
+        let (commands, rx) = mpsc::unbounded_channel();
+        let task = StreamTask {
+            socket,
+            events,
+            counters,
+            remote: None,
+            telephone_event: None,
+            sending: true,
+            ssrc: rand_u32(),
+            sequence: rand_u32() as u16,
+            timestamp: rand_u32(),
+            playback: None,
+            digits: VecDeque::new(),
+            digit: None,
+            gap: 0,
+            last_tone: None,
+            recorder: None,
+            inbound: VecDeque::new(),
+            packet: Vec::with_capacity(12 + FRAME_SAMPLES),
+        };
+        tokio::spawn(task.run(rx));
+        Ok(Self { commands, local })
+    }
+
+    /// The local RTP address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Sends a command (ignored once the stream has stopped).
+    pub fn send(&self, command: StreamCommand) {
+        let _ = self.commands.send(command);
+    }
+}
+
+struct Playback {
+    generation: u64,
+    audio: Audio,
+    position: usize,
+    looped: bool,
+}
+
+struct DigitInProgress {
+    event: u8,
+    timestamp: u32,
+    packets: u32,
+}
+
+struct StreamTask {
+    socket: UdpSocket,
+    events: mpsc::UnboundedSender<StreamEvent>,
+    counters: Arc<RtpCounters>,
+    remote: Option<SocketAddr>,
+    telephone_event: Option<u8>,
+    sending: bool,
+    ssrc: u32,
+    sequence: u16,
+    timestamp: u32,
+    playback: Option<Playback>,
+    digits: VecDeque<u8>,
+    digit: Option<DigitInProgress>,
+    gap: u32,
+    /// (timestamp, event) of the last caller digit reported.
+    last_tone: Option<(u32, u8)>,
+    recorder: Option<Recorder>,
+    /// Caller samples not yet mixed into a mixed recording.
+    inbound: VecDeque<i16>,
+    packet: Vec<u8>,
+}
+
+impl StreamTask {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<StreamCommand>) {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut buf = vec![0u8; 2048];
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    None => break,
+                },
+                _ = clock.tick() => self.on_tick().await,
+                received = self.socket.recv_from(&mut buf) => {
+                    if let Ok((len, from)) = received {
+                        self.on_datagram(&buf[..len], from);
+                    }
+                }
+            }
+        }
+        self.stop_recording();
+    }
+
+    fn on_command(&mut self, command: StreamCommand) {
+        match command {
+            StreamCommand::Remote {
+                addr,
+                telephone_event,
+                send,
+            } => {
+                if addr.port() != 0 {
+                    self.remote = Some(addr);
+                }
+                self.telephone_event = telephone_event;
+                self.sending = send && addr.port() != 0;
+            }
+            StreamCommand::Play {
+                generation,
+                audio,
+                looped,
+            } => {
+                self.playback = Some(Playback {
+                    generation,
+                    audio,
+                    position: 0,
+                    looped,
+                });
+            }
+            StreamCommand::Stop => self.playback = None,
+            StreamCommand::Digits(digits) => {
+                self.digits
+                    .extend(digits.chars().filter_map(rtp::digit_to_event));
+            }
+            StreamCommand::Record(recorder) => {
+                self.stop_recording();
+                self.inbound.clear();
+                self.recorder = Some(recorder);
+            }
+            StreamCommand::StopRecord => self.stop_recording(),
+        }
+    }
+
+    fn stop_recording(&mut self) {
+        if let Some(recorder) = self.recorder.take() {
+            let path = recorder.path().to_path_buf();
+            let result = recorder.finish().map_err(|e| e.to_string());
+            let _ = self
+                .events
+                .send(StreamEvent::RecordStopped { path, result });
+        }
+    }
+
+    fn record(&mut self, samples: &[i16]) {
+        if let Some(recorder) = &mut self.recorder
+            && let Err(error) = recorder.write(samples)
+        {
+            self.fail_recording(error);
+        }
+    }
+
+    fn fail_recording(&mut self, error: MediaError) {
+        if let Some(recorder) = self.recorder.take() {
+            let path = recorder.path().to_path_buf();
+            drop(recorder);
+            let _ = self.events.send(StreamEvent::RecordStopped {
+                path,
+                result: Err(error.to_string()),
+            });
+        }
+    }
+
+    async fn on_tick(&mut self) {
+        let timestamp = self.timestamp;
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        let mut frame = [SILENCE; FRAME_SAMPLES];
+        // Playback advances in time even while a digit is sent or the call is on hold.
+        if let Some(playback) = &mut self.playback {
+            let mut filled = 0;
+            while filled < FRAME_SAMPLES && !playback.audio.is_empty() {
+                let take = (FRAME_SAMPLES - filled).min(playback.audio.len() - playback.position);
+                frame[filled..filled + take]
+                    .copy_from_slice(&playback.audio[playback.position..playback.position + take]);
+                filled += take;
+                playback.position += take;
+                if playback.position == playback.audio.len() {
+                    if !playback.looped {
+                        break;
+                    }
+                    playback.position = 0;
+                }
+            }
+            if playback.position >= playback.audio.len() && !playback.looped {
+                let generation = playback.generation;
+                self.playback = None;
+                let _ = self
+                    .events
+                    .send(StreamEvent::PlaybackFinished { generation });
+            }
+        }
+        if self.recorder.as_ref().is_some_and(|r| r.mixed) {
+            let mut mixed = [0i16; FRAME_SAMPLES];
+            for (i, out) in mixed.iter_mut().enumerate() {
+                let caller = self.inbound.pop_front().unwrap_or(0);
+                let ours = g711::decode(frame[i]);
+                *out = caller.saturating_add(ours);
+            }
+            self.record(&mixed);
+        }
+        let Some(remote) = self.remote.filter(|_| self.sending) else {
+            return;
+        };
+        if self.send_digit(remote, timestamp).await {
+            return;
+        }
+        let marker = self.sequence == 0;
+        self.send_packet(remote, PCMU, marker, timestamp, &frame)
+            .await;
+    }
+
+    /// Sends this tick's telephone-event packets, if a digit is in progress; true if it did.
+    async fn send_digit(&mut self, remote: SocketAddr, timestamp: u32) -> bool {
+        let Some(pt) = self.telephone_event else {
+            self.digits.clear();
+            return false;
+        };
+        if self.digit.is_none() {
+            if self.gap > 0 {
+                self.gap -= 1;
+                return false;
+            }
+            let Some(event) = self.digits.pop_front() else {
+                return false;
+            };
+            self.digit = Some(DigitInProgress {
+                event,
+                timestamp,
+                packets: 0,
+            });
+        }
+        let Some(digit) = &mut self.digit else {
+            return false;
+        };
+        digit.packets += 1;
+        let (event, start, packets) = (digit.event, digit.timestamp, digit.packets);
+        let done = packets >= DIGIT_PACKETS;
+        let payload = TelephoneEvent {
+            event,
+            end: done,
+            volume: 10,
+            duration: (packets * FRAME_SAMPLES as u32) as u16,
+        }
+        .to_bytes();
+        let repeats = if done { END_PACKETS } else { 1 };
+        for _ in 0..repeats {
+            self.send_packet(remote, pt, packets == 1, start, &payload)
+                .await;
+        }
+        if done {
+            self.digit = None;
+            self.gap = DIGIT_GAP_TICKS;
+        }
+        true
+    }
+
+    async fn send_packet(
+        &mut self,
+        remote: SocketAddr,
+        payload_type: u8,
+        marker: bool,
+        timestamp: u32,
+        payload: &[u8],
+    ) {
+        rtp::write_packet(
+            &mut self.packet,
+            payload_type,
+            marker,
+            self.sequence,
+            timestamp,
+            self.ssrc,
+            payload,
+        );
+        self.sequence = self.sequence.wrapping_add(1);
+        if self.socket.send_to(&self.packet, remote).await.is_ok() {
+            self.counters.sent.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn on_datagram(&mut self, data: &[u8], from: SocketAddr) {
+        let Some(packet) = RtpPacket::parse(data) else {
+            self.counters.invalid.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        self.counters.received.fetch_add(1, Ordering::Relaxed);
+        // Symmetric RTP: answer where the caller's media really comes from.
+        if self.remote.is_some() {
+            self.remote = Some(from);
+        }
+        if packet.payload_type == PCMU {
+            let samples: Vec<i16> = packet.payload.iter().map(|&b| g711::decode(b)).collect();
+            match &self.recorder {
+                Some(r) if r.mixed => {
+                    self.inbound.extend(samples);
+                    while self.inbound.len() > MAX_MIX_BACKLOG {
+                        self.inbound.pop_front();
+                    }
+                }
+                Some(_) => self.record(&samples),
+                None => {}
+            }
+        } else if Some(packet.payload_type) == self.telephone_event
+            && let Some(event) = TelephoneEvent::parse(packet.payload)
+        {
+            // One report per event: retransmitted and end packets share its timestamp.
+            let key = (packet.timestamp, event.event);
+            if self.last_tone != Some(key) {
+                self.last_tone = Some(key);
+                if let Some(digit) = rtp::event_to_digit(event.event) {
+                    let _ = self.events.send(StreamEvent::Tone(digit));
+                }
+            }
+        }
+    }
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default(),
+    );
+    hasher.finish() as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pair() -> (MediaStream, mpsc::UnboundedReceiver<StreamEvent>, UdpSocket) {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let peer = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stream = MediaStream::start(socket, tx, Arc::default()).expect("start");
+        stream.send(StreamCommand::Remote {
+            addr: peer.local_addr().expect("addr"),
+            telephone_event: Some(101),
+            send: true,
+        });
+        (stream, rx, peer)
+    }
+
+    async fn next_packet(peer: &UdpSocket) -> Vec<u8> {
+        let mut buf = vec![0; 2048];
+        let (len, _) = tokio::time::timeout(Duration::from_secs(2), peer.recv_from(&mut buf))
+            .await
+            .expect("a packet within 2 s")
+            .expect("recv");
+        buf.truncate(len);
+        buf
+    }
+
+    #[tokio::test]
+    async fn plays_then_reports_the_end_once() {
+        let (stream, mut events, peer) = pair().await;
+        stream.send(StreamCommand::Play {
+            generation: 7,
+            audio: vec![0x11u8; 400].into(),
+            looped: false,
+        });
+        let finished = tokio::time::timeout(Duration::from_secs(2), events.recv())
+            .await
+            .expect("finished in time");
+        assert_eq!(
+            finished,
+            Some(StreamEvent::PlaybackFinished { generation: 7 })
+        );
+        // Frames are 160 bytes of PCMU, with our audio in them.
+        let mut saw_audio = false;
+        for _ in 0..10 {
+            let packet = next_packet(&peer).await;
+            let parsed = RtpPacket::parse(&packet).expect("rtp");
+            assert_eq!((parsed.payload_type, parsed.payload.len()), (PCMU, 160));
+            saw_audio |= parsed.payload.contains(&0x11);
+        }
+        assert!(saw_audio);
+    }
+
+    #[tokio::test]
+    async fn sends_and_reports_digits_once() {
+        let (stream, mut events, peer) = pair().await;
+        stream.send(StreamCommand::Digits("5#".into()));
+        let mut events_seen = Vec::new();
+        for _ in 0..40 {
+            let packet = next_packet(&peer).await;
+            let parsed = RtpPacket::parse(&packet).expect("rtp");
+            if parsed.payload_type == 101 {
+                let event = TelephoneEvent::parse(parsed.payload).expect("event");
+                events_seen.push((event.event, event.end, parsed.timestamp));
+                // Echo it back, as a caller's phone would send it.
+                peer.send_to(&packet, stream.local_addr())
+                    .await
+                    .expect("send");
+            }
+        }
+        let ends = events_seen.iter().filter(|(_, end, _)| *end).count();
+        assert_eq!(ends, 6, "three end packets per digit: {events_seen:?}");
+        let mut tones = Vec::new();
+        while let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_millis(200), events.recv()).await
+        {
+            tones.push(event);
+        }
+        assert_eq!(tones, vec![StreamEvent::Tone('5'), StreamEvent::Tone('#')]);
+    }
+}

@@ -1,0 +1,92 @@
+//! RTP port allocation: even ports from a configured range, handed out round robin so a port
+//! just freed is not reused at once (late packets of the old call would land in the new one).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tokio::net::UdpSocket;
+
+/// The RTP port range of a server.
+#[derive(Debug)]
+pub struct RtpPorts {
+    /// `None`: the OS picks (tests, or `rtp_ports = "0"`).
+    range: Option<(u16, u16)>,
+    next: AtomicU32,
+}
+
+impl RtpPorts {
+    /// Parses `"LOW-HIGH"` or `"0"`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text == "0" {
+            return Ok(Self {
+                range: None,
+                next: AtomicU32::new(0),
+            });
+        }
+        let invalid = || format!("invalid RTP port range '{text}' (expected LOW-HIGH or 0)");
+        let (low, high) = text.split_once('-').ok_or_else(invalid)?;
+        let low: u16 = low.trim().parse().map_err(|_| invalid())?;
+        let high: u16 = high.trim().parse().map_err(|_| invalid())?;
+        if low == 0 || high < low.saturating_add(1) {
+            return Err(invalid());
+        }
+        Ok(Self {
+            range: Some((low + low % 2, high)),
+            next: AtomicU32::new(0),
+        })
+    }
+
+    /// Binds a UDP socket for one call's RTP on `ip`.
+    pub async fn bind(&self, ip: IpAddr) -> std::io::Result<UdpSocket> {
+        let Some((low, high)) = self.range else {
+            return UdpSocket::bind(SocketAddr::new(ip, 0)).await;
+        };
+        let slots = u32::from((high - low) / 2 + 1);
+        let mut last_error = None;
+        for _ in 0..slots.min(64) {
+            let slot = self.next.fetch_add(1, Ordering::Relaxed) % slots;
+            let port = low + (slot * 2) as u16;
+            match UdpSocket::bind(SocketAddr::new(ip, port)).await {
+                Ok(socket) => return Ok(socket),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| std::io::Error::other("no RTP port free")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ranges() {
+        assert!(RtpPorts::parse("0").expect("0").range.is_none());
+        assert_eq!(
+            RtpPorts::parse("10001-10010").expect("range").range,
+            Some((10002, 10010))
+        );
+        assert!(RtpPorts::parse("10-5").is_err());
+        assert!(RtpPorts::parse("abc").is_err());
+    }
+
+    #[tokio::test]
+    async fn hands_out_distinct_even_ports() {
+        let ports = RtpPorts::parse("41000-41100").expect("range");
+        let a = ports
+            .bind("127.0.0.1".parse().expect("ip"))
+            .await
+            .expect("bind");
+        let b = ports
+            .bind("127.0.0.1".parse().expect("ip"))
+            .await
+            .expect("bind");
+        let (pa, pb) = (
+            a.local_addr().expect("addr").port(),
+            b.local_addr().expect("addr").port(),
+        );
+        assert_ne!(pa, pb);
+        assert_eq!((pa % 2, pb % 2), (0, 0));
+    }
+}

@@ -1,0 +1,806 @@
+//! One inbound SIP call and its scenario session: the host side of the host interface for a
+//! real call. A task per call owns the INVITE dialog, the RTP stream and the session's channel
+//! ends, and turns each into the other:
+//!
+//! - session commands (answer, say, hangup ...) → SIP responses/requests and stream commands;
+//! - dialog states (ACK, BYE, CANCEL, re-INVITE) and stream events (tones, playback end) →
+//!   call events for the session.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use dialtone_bindings::host::{
+    self, CallCommand, CallEvent, EndReason, HostEvent, HostIo, LogLevel, Outbound, SessionSpec,
+};
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Header, HeadersExt as _, Method, StatusCode};
+use rsipstack::transaction::transaction::Transaction;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::sdp::{self, Direction, Offer};
+use super::{CallContext, invite};
+use crate::catalog::CatalogError;
+use crate::media::MediaError;
+use crate::media::recorder::Recorder;
+use crate::media::source::Audio;
+use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
+use crate::metrics::CallResult;
+
+/// How long the end of a call waits for the recording to be closed.
+const RECORD_CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// One message a session sent, as observers see it.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// The session.
+    pub session_id: String,
+    /// Its call (SIP Call-ID).
+    pub call_id: String,
+    /// What it sent.
+    pub message: Outbound,
+}
+
+/// Takes an INVITE: routes it, then runs the call on its own task.
+pub(crate) fn start(tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc<CallContext>) {
+    tokio::spawn(async move {
+        let received = Instant::now();
+        if let Some((mut call, mut tx)) = admit(tx, &dialogs, &context, received).await {
+            let mut dialog = call.dialog.clone();
+            tokio::spawn(async move {
+                if let Err(e) = dialog.handle(&mut tx).await {
+                    tracing::debug!("INVITE transaction: {e}");
+                }
+            });
+            let id = call.dialog.id();
+            call.run().await;
+            dialogs.remove_dialog(&id);
+        }
+    });
+}
+
+/// Routes and accepts an INVITE up to a started session, or answers it with the reason it
+/// cannot be taken.
+async fn admit(
+    mut tx: Transaction,
+    dialogs: &Arc<DialogLayer>,
+    context: &Arc<CallContext>,
+    received: Instant,
+) -> Option<(Call, Transaction)> {
+    let call_id = tx
+        .original
+        .call_id_header()
+        .map(|h| h.value().to_owned())
+        .unwrap_or_default();
+    let incoming = invite::incoming_call(&tx.original, &call_id);
+    let catalog = context.catalog.current();
+    let application = catalog.config.server.application.clone();
+    let refuse = |status: StatusCode, result: CallResult, why: String| {
+        context.metrics.call_result(result);
+        tracing::warn!(call = %call_id, "INVITE answered {}: {why}", status.code());
+        status
+    };
+    let plan = match catalog.plan(&application, &incoming.destination) {
+        Ok(plan) => plan,
+        Err(CatalogError::NoRoute(e)) => {
+            let mut why = e.to_string();
+            if let crate::router::NoRoute::NoMatch { misses, .. } = &e {
+                for miss in misses {
+                    why.push_str("; ");
+                    why.push_str(&miss.to_string());
+                }
+            }
+            let status = refuse(StatusCode::NotFound, CallResult::NoRoute, why);
+            let _ = tx.reply(status).await;
+            return None;
+        }
+        Err(e) => {
+            let status = refuse(
+                StatusCode::ServerInternalError,
+                CallResult::Failed,
+                e.to_string(),
+            );
+            let _ = tx.reply(status).await;
+            return None;
+        }
+    };
+    let offer = if tx.original.body.is_empty() {
+        None
+    } else {
+        match Offer::parse(&tx.original.body) {
+            Ok(offer) => Some(offer),
+            Err(e) => {
+                let status = refuse(
+                    StatusCode::NotAcceptableHere,
+                    CallResult::Failed,
+                    e.to_string(),
+                );
+                let _ = tx.reply(status).await;
+                return None;
+            }
+        }
+    };
+    let socket = match context.rtp_ports.bind(context.media_ip).await {
+        Ok(socket) => socket,
+        Err(e) => {
+            let why = format!("no RTP port: {e}");
+            let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
+            let _ = tx.reply(status).await;
+            return None;
+        }
+    };
+    let (state_tx, states) = dialogs.new_dialog_state_channel();
+    let dialog = match dialogs.get_or_create_server_invite(&tx, state_tx, None, None) {
+        Ok(dialog) => dialog,
+        Err(e) => {
+            let why = format!("cannot create the dialog: {e}");
+            let status = refuse(StatusCode::ServerInternalError, CallResult::Failed, why);
+            let _ = tx.reply(status).await;
+            return None;
+        }
+    };
+    let (stream_tx, stream_events) = mpsc::unbounded_channel();
+    let stream = match MediaStream::start(socket, stream_tx, context.metrics.rtp.clone()) {
+        Ok(stream) => stream,
+        Err(e) => {
+            let why = format!("cannot start RTP: {e}");
+            let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
+            let _ = tx.reply(status).await;
+            return None;
+        }
+    };
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let spec = SessionSpec {
+        session_id: session_id.clone(),
+        application: plan.route.application.clone(),
+        rule: plan.route.rule.clone(),
+        scripts: plan.scripts,
+        secrets: Default::default(),
+        custom_data: String::new(),
+        limits: plan.limits,
+        mcp: plan.mcp,
+        io: Some(context.io.clone()),
+    };
+    let (host, session_io) = host::channel();
+    if let Err(e) = context.pool.spawn(spec, session_io) {
+        let why = format!("cannot start the session: {e}");
+        let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
+        let _ = tx.reply(status).await;
+        return None;
+    }
+    tracing::info!(
+        call = %call_id,
+        session = %session_id,
+        "INVITE from {} to {} -> application '{}', rule '{}'",
+        incoming.from_uri,
+        incoming.destination,
+        plan.route.application,
+        plan.route.rule
+    );
+    context
+        .metrics
+        .sessions_total
+        .fetch_add(1, Ordering::Relaxed);
+    context
+        .metrics
+        .sessions_active
+        .fetch_add(1, Ordering::Relaxed);
+    context.metrics.calls_active.fetch_add(1, Ordering::Relaxed);
+    let _ = host.events.send(HostEvent::CallAlerting(incoming));
+    let (loads_tx, loads) = mpsc::unbounded_channel();
+    let call = Call {
+        context: context.clone(),
+        call_id,
+        session_id,
+        dialog,
+        host,
+        states,
+        stream: Some(stream),
+        stream_events,
+        loads_tx,
+        loads,
+        offer,
+        sdp_version: 1,
+        phase: Phase::Alerting,
+        received,
+        session_ended: false,
+        alerting_seen: false,
+        tones: false,
+        generation: 0,
+        recording: None,
+        recordings: 0,
+    };
+    Some((call, tx))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Ringing: nothing final sent.
+    Alerting,
+    /// 200 OK sent, waiting for the ACK.
+    Answered,
+    /// ACK received.
+    Connected { at: Instant },
+    /// Over (final error response, BYE, CANCEL or ACK timeout).
+    Ended,
+}
+
+struct Call {
+    context: Arc<CallContext>,
+    call_id: String,
+    session_id: String,
+    dialog: InviteDialog,
+    host: HostIo,
+    states: DialogStateReceiver,
+    stream: Option<MediaStream>,
+    stream_events: mpsc::UnboundedReceiver<StreamEvent>,
+    loads_tx: mpsc::UnboundedSender<Loaded>,
+    loads: mpsc::UnboundedReceiver<Loaded>,
+    offer: Option<Offer>,
+    sdp_version: u64,
+    phase: Phase,
+    received: Instant,
+    session_ended: bool,
+    alerting_seen: bool,
+    tones: bool,
+    /// The current playback's generation; anything older is stale.
+    generation: u64,
+    /// The recording in progress (its URL).
+    recording: Option<String>,
+    recordings: u32,
+}
+
+impl Call {
+    async fn run(&mut self) {
+        while !(self.session_ended && self.phase == Phase::Ended) {
+            tokio::select! {
+                message = self.host.outbound.recv() => match message {
+                    Some(message) => self.on_outbound(message).await,
+                    None => self.on_session_end(None).await,
+                },
+                state = self.states.recv(), if self.phase != Phase::Ended => match state {
+                    Some(state) => self.on_dialog(state).await,
+                    None => self.end_call("the dialog is gone".into()).await,
+                },
+                Some(event) = self.stream_events.recv() => self.on_stream(event),
+                Some(loaded) = self.loads.recv() => self.on_loaded(loaded),
+            }
+        }
+        self.context
+            .metrics
+            .sessions_active
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn observe(&self, message: Outbound) {
+        let _ = self.context.records.send(SessionRecord {
+            session_id: self.session_id.clone(),
+            call_id: self.call_id.clone(),
+            message,
+        });
+    }
+
+    fn deliver(&self, event: CallEvent) {
+        let _ = self.host.events.send(HostEvent::Call {
+            call_id: self.call_id.clone(),
+            event,
+        });
+    }
+
+    async fn on_outbound(&mut self, message: Outbound) {
+        match &message {
+            Outbound::Call { call_id, command } if *call_id == self.call_id => {
+                self.on_command(command.clone()).await;
+            }
+            Outbound::Call { call_id, command } => tracing::warn!(
+                session = %self.session_id,
+                "{} for unknown call {call_id} ignored",
+                command.name()
+            ),
+            Outbound::Log { level, text } => match level {
+                LogLevel::Info => tracing::info!(session = %self.session_id, "{text}"),
+                LogLevel::Warn => tracing::warn!(session = %self.session_id, "{text}"),
+                LogLevel::Error => tracing::error!(session = %self.session_id, "{text}"),
+            },
+            Outbound::Event { name, .. } => {
+                if name == "Application.CallAlerting" && !self.alerting_seen {
+                    self.alerting_seen = true;
+                    self.context
+                        .metrics
+                        .invite_to_alerting
+                        .observe(self.received.elapsed());
+                }
+            }
+            Outbound::Ended(reason) => {
+                let reason = reason.clone();
+                self.observe(message);
+                self.on_session_end(Some(reason)).await;
+                return;
+            }
+            _ => {}
+        }
+        self.observe(message);
+    }
+
+    async fn on_session_end(&mut self, reason: Option<EndReason>) {
+        if self.session_ended {
+            return;
+        }
+        self.session_ended = true;
+        let why = reason
+            .as_ref()
+            .map_or_else(|| "the session stopped".to_owned(), ToString::to_string);
+        let normal = reason.as_ref().is_some_and(EndReason::is_normal);
+        if normal {
+            tracing::info!(session = %self.session_id, "session ended: {why}");
+        } else {
+            self.context
+                .metrics
+                .sessions_failed
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::error!(session = %self.session_id, call = %self.call_id, "session ended: {why}");
+        }
+        match self.phase {
+            Phase::Alerting => {
+                // A scenario that failed to load or crashed is a server error; one that ended
+                // without answering leaves the caller with "temporarily unavailable".
+                let status = if normal {
+                    StatusCode::TemporarilyUnavailable
+                } else {
+                    StatusCode::ServerInternalError
+                };
+                let _ = self.dialog.reject(Some(status), Some(why));
+                self.context.metrics.call_result(CallResult::Rejected);
+                self.finish(None).await;
+            }
+            Phase::Answered | Phase::Connected { .. } => {
+                self.bye();
+                self.finish(None).await;
+            }
+            Phase::Ended => {}
+        }
+    }
+
+    async fn on_command(&mut self, command: CallCommand) {
+        if self.phase == Phase::Ended {
+            tracing::debug!(call = %self.call_id, "{} ignored: the call is over", command.name());
+            return;
+        }
+        match command {
+            CallCommand::Ring { .. } => {
+                if self.phase == Phase::Alerting
+                    && let Err(e) = self.dialog.ringing(None, None)
+                {
+                    tracing::warn!(call = %self.call_id, "180 Ringing: {e}");
+                }
+            }
+            CallCommand::Answer { .. } => self.answer(),
+            CallCommand::Reject { code, .. } => {
+                if self.phase == Phase::Alerting {
+                    let status = StatusCode::from(code);
+                    let _ = self.dialog.reject(Some(status), None);
+                    self.context.metrics.call_result(CallResult::Rejected);
+                    self.finish(Some(format!("rejected with {code}"))).await;
+                } else {
+                    tracing::info!(call = %self.call_id, "reject ignored: the call is answered (use hangup)");
+                }
+            }
+            CallCommand::Hangup { .. } => {
+                if self.phase == Phase::Alerting {
+                    let _ = self.dialog.reject(Some(StatusCode::Decline), None);
+                    self.context.metrics.call_result(CallResult::Rejected);
+                    self.finish(Some("hung up by the scenario before answer".into()))
+                        .await;
+                } else {
+                    self.bye();
+                    self.finish(Some("hung up by the scenario".into())).await;
+                }
+            }
+            CallCommand::StartPlayback { url, looped } => {
+                let generation = self.next_generation();
+                let media = self.context.media.clone();
+                let done = self.loads_tx.clone();
+                tokio::spawn(async move {
+                    let loaded = media.load(&url).await;
+                    let _ = done.send(Loaded {
+                        generation,
+                        audio: loaded,
+                        looped,
+                    });
+                });
+            }
+            CallCommand::Say { text, voice } => {
+                let generation = self.next_generation();
+                let media = self.context.media.clone();
+                let done = self.loads_tx.clone();
+                tokio::spawn(async move {
+                    let loaded = media.speech(&text, voice.as_deref()).await;
+                    let _ = done.send(Loaded {
+                        generation,
+                        audio: loaded,
+                        looped: false,
+                    });
+                });
+            }
+            CallCommand::StopPlayback => {
+                self.next_generation();
+                self.stream_send(StreamCommand::Stop);
+            }
+            CallCommand::HandleTones { enabled } => self.tones = enabled,
+            CallCommand::SendDigits { digits } => {
+                if self
+                    .offer
+                    .as_ref()
+                    .is_some_and(|o| o.telephone_event.is_none())
+                {
+                    tracing::warn!(call = %self.call_id, "sendDigits: the caller did not offer telephone-event; digits not sent");
+                } else {
+                    self.stream_send(StreamCommand::Digits(digits));
+                }
+            }
+            CallCommand::Record { stereo } => self.record(stereo),
+            other => {
+                tracing::warn!(call = %self.call_id, "{} is not supported on SIP calls", other.name())
+            }
+        }
+    }
+
+    fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+
+    fn stream_send(&self, command: StreamCommand) {
+        if let Some(stream) = &self.stream {
+            stream.send(command);
+        }
+    }
+
+    fn answer(&mut self) {
+        if self.phase != Phase::Alerting {
+            return;
+        }
+        let Some(local) = self.stream.as_ref().map(MediaStream::local_addr) else {
+            return;
+        };
+        let local = std::net::SocketAddr::new(self.context.media_ip, local.port());
+        let (direction, telephone_event) = match &self.offer {
+            Some(offer) => (
+                offer.direction.answer(),
+                offer
+                    .telephone_event
+                    .unwrap_or(sdp::DEFAULT_TELEPHONE_EVENT),
+            ),
+            None => (Direction::SendRecv, sdp::DEFAULT_TELEPHONE_EVENT),
+        };
+        let body = sdp::answer(
+            local,
+            session_number(&self.call_id),
+            self.sdp_version,
+            telephone_event,
+            direction,
+        );
+        let headers = vec![Header::ContentType("application/sdp".into())];
+        if let Err(e) = self.dialog.accept(Some(headers), Some(body.into_bytes())) {
+            tracing::warn!(call = %self.call_id, "200 OK: {e}");
+            return;
+        }
+        if let Some(offer) = &self.offer {
+            self.stream_send(StreamCommand::Remote {
+                addr: offer.remote,
+                telephone_event: offer.telephone_event,
+                send: direction.we_send(),
+            });
+        }
+        self.phase = Phase::Answered;
+        self.context.metrics.call_result(CallResult::Answered);
+        self.context
+            .metrics
+            .invite_to_answer
+            .observe(self.received.elapsed());
+    }
+
+    fn bye(&self) {
+        let dialog = self.dialog.clone();
+        let call_id = self.call_id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = dialog.bye().await {
+                tracing::info!(call = %call_id, "BYE: {e}");
+            }
+        });
+    }
+
+    fn record(&mut self, mixed: bool) {
+        self.recordings += 1;
+        let file = format!("{}-{}.wav", self.session_id, self.recordings);
+        let path: PathBuf = self.context.data_dir.join("recordings").join(file);
+        match Recorder::create(&path, mixed) {
+            Ok(recorder) => {
+                let url = file_url(&path);
+                self.recording = Some(url.clone());
+                self.stream_send(StreamCommand::Record(recorder));
+                self.deliver(CallEvent::RecordStarted { url });
+            }
+            Err(e) => {
+                tracing::warn!(call = %self.call_id, "record: {e}");
+                self.deliver(CallEvent::RecordError {
+                    error: e.to_string(),
+                });
+            }
+        }
+    }
+
+    fn on_loaded(&mut self, loaded: Loaded) {
+        let Loaded {
+            generation,
+            audio,
+            looped,
+        } = loaded;
+        if generation != self.generation || self.phase == Phase::Ended {
+            return;
+        }
+        match audio {
+            Ok(audio) => {
+                let duration = audio.len() as u64 / 8;
+                self.stream_send(StreamCommand::Play {
+                    generation,
+                    audio,
+                    looped,
+                });
+                self.deliver(CallEvent::PlaybackStarted {
+                    duration: Some(duration),
+                });
+            }
+            Err(e) => {
+                tracing::warn!(session = %self.session_id, call = %self.call_id, "playback failed: {e}");
+                self.deliver(CallEvent::PlaybackFinished {
+                    error: Some(e.to_string()),
+                });
+            }
+        }
+    }
+
+    fn on_stream(&mut self, event: StreamEvent) {
+        match event {
+            StreamEvent::PlaybackFinished { generation } => {
+                if generation == self.generation && self.phase != Phase::Ended {
+                    self.deliver(CallEvent::PlaybackFinished { error: None });
+                }
+            }
+            StreamEvent::Tone(tone) => {
+                if self.tones && matches!(self.phase, Phase::Connected { .. }) {
+                    self.deliver(CallEvent::ToneReceived {
+                        tone: tone.to_string(),
+                        tone_type: "1".into(),
+                    });
+                }
+            }
+            StreamEvent::RecordStopped { path, result } => {
+                self.recording = None;
+                match result {
+                    Ok(duration) => self.deliver(CallEvent::RecordStopped {
+                        url: file_url(&path),
+                        duration: duration.as_secs(),
+                    }),
+                    Err(error) => self.deliver(CallEvent::RecordError { error }),
+                }
+            }
+        }
+    }
+
+    async fn on_dialog(&mut self, state: DialogState) {
+        match state {
+            DialogState::Confirmed(..) => {
+                if self.phase == Phase::Answered {
+                    if self.offer.is_none() {
+                        self.take_answer_from_ack();
+                    }
+                    self.phase = Phase::Connected { at: Instant::now() };
+                    self.deliver(CallEvent::Connected {
+                        headers: Default::default(),
+                    });
+                }
+            }
+            DialogState::Updated(_, request, handle) => {
+                let status = if request.method == Method::Invite || request.method == Method::Update
+                {
+                    self.on_reoffer(&request.body)
+                } else {
+                    Err(StatusCode::OK)
+                };
+                let result = match status {
+                    Ok(body) => {
+                        let headers = vec![Header::ContentType("application/sdp".into())];
+                        handle
+                            .respond(StatusCode::OK, Some(headers), Some(body.into_bytes()))
+                            .await
+                    }
+                    Err(status) => handle.reply(status).await,
+                };
+                if result.is_err() {
+                    tracing::debug!(call = %self.call_id, "re-INVITE transaction already gone");
+                }
+            }
+            DialogState::Info(_, request, handle) => {
+                self.on_info(&request.body);
+                let _ = handle.reply(StatusCode::OK).await;
+            }
+            DialogState::Options(_, _, handle)
+            | DialogState::Notify(_, _, handle)
+            | DialogState::Message(_, _, handle) => {
+                let _ = handle.reply(StatusCode::OK).await;
+            }
+            DialogState::Refer(_, _, handle) | DialogState::Publish(_, _, handle) => {
+                let _ = handle.reply(StatusCode::NotImplemented).await;
+            }
+            DialogState::Terminated(_, reason) => {
+                let text = match reason {
+                    TerminatedReason::UacBye => "caller hung up".to_owned(),
+                    TerminatedReason::UacCancel => {
+                        self.context.metrics.call_result(CallResult::Cancelled);
+                        "caller cancelled".to_owned()
+                    }
+                    TerminatedReason::Timeout => "no ACK from the caller".to_owned(),
+                    other => format!("dialog terminated ({other:?})"),
+                };
+                self.end_call(text).await;
+            }
+            _ => {}
+        }
+    }
+
+    /// A re-INVITE or UPDATE: a new offer (hold, unhold, new address) or a session refresh.
+    fn on_reoffer(&mut self, body: &[u8]) -> Result<String, StatusCode> {
+        let offer = if body.is_empty() {
+            // No offer: answer with our current description.
+            self.offer.clone()
+        } else {
+            match Offer::parse(body) {
+                Ok(offer) => Some(offer),
+                Err(e) => {
+                    tracing::warn!(call = %self.call_id, "re-INVITE refused (488): {e}");
+                    return Err(StatusCode::NotAcceptableHere);
+                }
+            }
+        };
+        let local = self
+            .stream
+            .as_ref()
+            .map(MediaStream::local_addr)
+            .ok_or(StatusCode::ServerInternalError)?;
+        let local = std::net::SocketAddr::new(self.context.media_ip, local.port());
+        let direction = offer
+            .as_ref()
+            .map_or(Direction::SendRecv, |o| o.direction.answer());
+        if let Some(offer) = &offer {
+            tracing::info!(call = %self.call_id, "re-INVITE: media to {} ({direction:?})", offer.remote);
+            self.stream_send(StreamCommand::Remote {
+                addr: offer.remote,
+                telephone_event: offer.telephone_event,
+                send: direction.we_send(),
+            });
+        }
+        self.offer = offer;
+        self.sdp_version += 1;
+        let telephone_event = self
+            .offer
+            .as_ref()
+            .and_then(|o| o.telephone_event)
+            .unwrap_or(sdp::DEFAULT_TELEPHONE_EVENT);
+        Ok(sdp::answer(
+            local,
+            session_number(&self.call_id),
+            self.sdp_version,
+            telephone_event,
+            direction,
+        ))
+    }
+
+    /// A delayed offer's answer arrives in the ACK.
+    fn take_answer_from_ack(&mut self) {
+        let Some(ack) = self.dialog.last_remote_ack() else {
+            return;
+        };
+        if ack.body.is_empty() {
+            return;
+        }
+        match Offer::parse(&ack.body) {
+            Ok(answer) => {
+                self.stream_send(StreamCommand::Remote {
+                    addr: answer.remote,
+                    telephone_event: answer.telephone_event,
+                    send: answer.direction.answer().we_send(),
+                });
+                self.offer = Some(answer);
+            }
+            Err(e) => tracing::warn!(call = %self.call_id, "SDP in ACK: {e}"),
+        }
+    }
+
+    /// SIP INFO DTMF (`application/dtmf-relay`: `Signal=5`).
+    fn on_info(&self, body: &[u8]) {
+        let text = String::from_utf8_lossy(body);
+        let signal = text.lines().find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case("signal")
+                .then(|| value.trim().to_ascii_uppercase())
+        });
+        if let Some(tone) = signal
+            && self.tones
+            && tone.len() == 1
+            && crate::media::rtp::digit_to_event(tone.chars().next().unwrap_or(' ')).is_some()
+        {
+            self.deliver(CallEvent::ToneReceived {
+                tone,
+                tone_type: "3".into(),
+            });
+        }
+    }
+
+    /// The far end ended the call.
+    async fn end_call(&mut self, reason: String) {
+        if self.phase != Phase::Ended {
+            self.finish(Some(reason)).await;
+        }
+    }
+
+    /// Marks the call over: stops media (closing the recording first) and, with a reason,
+    /// tells the session `Disconnected`.
+    async fn finish(&mut self, disconnected: Option<String>) {
+        let duration = match self.phase {
+            Phase::Connected { at } => at.elapsed().as_secs(),
+            _ => 0,
+        };
+        self.phase = Phase::Ended;
+        self.context
+            .metrics
+            .calls_active
+            .fetch_sub(1, Ordering::Relaxed);
+        if self.recording.is_some() {
+            self.stream_send(StreamCommand::StopRecord);
+            let deadline = Instant::now() + RECORD_CLOSE_WAIT;
+            while self.recording.is_some() {
+                match tokio::time::timeout_at(deadline, self.stream_events.recv()).await {
+                    Ok(Some(event)) => {
+                        if matches!(event, StreamEvent::RecordStopped { .. }) {
+                            self.on_stream(event);
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+        self.stream = None;
+        if let Some(reason) = disconnected {
+            self.deliver(CallEvent::Disconnected {
+                reason,
+                duration,
+                headers: Default::default(),
+            });
+        }
+    }
+}
+
+/// Audio a loader task finished (file, URL or speech).
+struct Loaded {
+    generation: u64,
+    audio: Result<Audio, MediaError>,
+    looped: bool,
+}
+
+fn file_url(path: &std::path::Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("file://{}", absolute.display())
+}
+
+/// A stable SDP session number for a call.
+fn session_number(call_id: &str) -> u64 {
+    call_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    }) >> 1
+}

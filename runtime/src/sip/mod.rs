@@ -1,0 +1,227 @@
+//! Inbound SIP: rsipstack's transport, transaction and dialog layers, and one [`call`] task per
+//! INVITE that plays the host side of a scenario session.
+//!
+//! Out of dialog: INVITE starts a call (after routing), OPTIONS gets 200, anything else that
+//! needs a dialog gets 481, other methods 405. In dialog (ACK, BYE, CANCEL, re-INVITE, INFO ...)
+//! the dialog layer matches the request and the call task sees the resulting dialog state.
+
+mod call;
+mod invite;
+pub mod sdp;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use dialtone_bindings::SessionPool;
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::sip::{Method, StatusCode};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::TransportLayer;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::udp::UdpConnection;
+use thiserror::Error;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog::CatalogCell;
+use crate::media::source::MediaSource;
+use crate::metrics::Metrics;
+use crate::rtp_ports::RtpPorts;
+
+pub use call::SessionRecord;
+
+/// `User-Agent` / `Server` of our messages.
+pub const USER_AGENT: &str = concat!("Dialtone/", env!("CARGO_PKG_VERSION"));
+
+/// SIP start-up errors.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SipError {
+    /// A listener could not be bound.
+    #[error("cannot listen for SIP on {transport} {addr}: {reason}")]
+    Bind {
+        /// "UDP" or "TCP".
+        transport: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
+    /// rsipstack refused to start.
+    #[error("SIP stack: {0}")]
+    Stack(String),
+}
+
+/// What every call of a server shares.
+#[derive(Debug)]
+pub struct CallContext {
+    /// Where sessions run.
+    pub pool: Arc<SessionPool>,
+    /// Applications, rules and scenarios (swapped as a whole on reload).
+    pub catalog: CatalogCell,
+    /// Playback and speech.
+    pub media: Arc<MediaSource>,
+    /// RTP ports.
+    pub rtp_ports: RtpPorts,
+    /// Address in our SDP.
+    pub media_ip: IpAddr,
+    /// Recordings go under `data_dir/recordings`.
+    pub data_dir: PathBuf,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Where MCP and other network I/O of sessions runs.
+    pub io: tokio::runtime::Handle,
+    /// Everything sessions send, for observers (tests, later session history).
+    pub records: broadcast::Sender<SessionRecord>,
+}
+
+/// A running SIP listener.
+#[derive(Debug)]
+pub struct SipServer {
+    /// The UDP address (its port is also the TCP port).
+    pub udp: SocketAddr,
+    /// The TCP address, if TCP is on.
+    pub tcp: Option<SocketAddr>,
+    cancel: CancellationToken,
+}
+
+impl SipServer {
+    /// Binds UDP (and TCP) on `addr` and starts taking calls. Port 0 picks a free port, used
+    /// for both transports.
+    pub async fn start(
+        addr: SocketAddr,
+        tcp: bool,
+        context: Arc<CallContext>,
+    ) -> Result<Self, SipError> {
+        let cancel = CancellationToken::new();
+        let transport = TransportLayer::new(cancel.child_token());
+        let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
+            .await
+            .map_err(|e| SipError::Bind {
+                transport: "UDP",
+                addr,
+                reason: e.to_string(),
+            })?;
+        let udp_addr = SocketAddr::try_from(udp.get_addr().addr.clone())
+            .map_err(|e| SipError::Stack(format!("UDP listener has no socket address: {e}")))?;
+        transport.add_transport(udp.into());
+        let mut tcp_addr = None;
+        if tcp {
+            let at = SocketAddr::new(addr.ip(), udp_addr.port());
+            // Bind once ourselves so a taken port is an error here, not a log line later.
+            std::net::TcpListener::bind(at).map_err(|e| SipError::Bind {
+                transport: "TCP",
+                addr: at,
+                reason: e.to_string(),
+            })?;
+            let listener =
+                TcpListenerConnection::new(at, None)
+                    .await
+                    .map_err(|e| SipError::Bind {
+                        transport: "TCP",
+                        addr: at,
+                        reason: e.to_string(),
+                    })?;
+            transport.add_transport(listener.into());
+            tcp_addr = Some(at);
+        }
+        let endpoint = EndpointBuilder::new()
+            .with_cancel_token(cancel.child_token())
+            .with_transport_layer(transport)
+            .with_user_agent(USER_AGENT)
+            .build();
+        let mut incoming = endpoint
+            .incoming_transactions()
+            .map_err(|e| SipError::Stack(e.to_string()))?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let inner = endpoint.inner.clone();
+        tokio::spawn(async move {
+            if let Err(e) = inner.serve().await {
+                tracing::error!("SIP endpoint stopped: {e}");
+            }
+        });
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            // Keeps the endpoint (and its transports) alive while we serve.
+            let _endpoint = endpoint;
+            loop {
+                let tx = tokio::select! {
+                    () = stop.cancelled() => break,
+                    tx = incoming.recv() => match tx {
+                        Some(tx) => tx,
+                        None => break,
+                    },
+                };
+                dispatch(tx, &dialogs, &context).await;
+            }
+        });
+        tracing::info!(
+            "SIP listening on udp:{udp_addr}{}",
+            tcp_addr
+                .map(|a| format!(" and tcp:{a}"))
+                .unwrap_or_default()
+        );
+        Ok(Self {
+            udp: udp_addr,
+            tcp: tcp_addr,
+            cancel,
+        })
+    }
+
+    /// Stops listening. Calls in progress keep their own tasks until they end.
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for SipServer {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc<CallContext>) {
+    if let Some(mut dialog) = dialogs.match_dialog(&tx) {
+        tokio::spawn(async move {
+            if let Err(e) = dialog.handle(&mut tx).await {
+                tracing::debug!("in-dialog {}: {e}", tx.original.method);
+            }
+        });
+        return;
+    }
+    match tx.original.method {
+        Method::Invite => call::start(tx, dialogs.clone(), context.clone()),
+        Method::Options => reply(tx, StatusCode::OK),
+        Method::Ack => {}
+        Method::Bye | Method::Cancel | Method::Info | Method::Update | Method::PRack => {
+            tracing::info!(
+                "{} for no known call (Call-ID {}): 481",
+                tx.original.method,
+                call_id(&tx)
+            );
+            reply(tx, StatusCode::CallTransactionDoesNotExist);
+        }
+        _ => {
+            tracing::info!("{} is not supported here: 405", tx.original.method);
+            reply(tx, StatusCode::MethodNotAllowed);
+        }
+    }
+}
+
+fn reply(mut tx: Transaction, status: StatusCode) {
+    tokio::spawn(async move {
+        if let Err(e) = tx.reply(status).await {
+            tracing::debug!("reply to {}: {e}", tx.original.method);
+        }
+    });
+}
+
+fn call_id(tx: &Transaction) -> String {
+    use rsipstack::sip::HeadersExt as _;
+    tx.original
+        .call_id_header()
+        .map(|h| h.value().to_owned())
+        .unwrap_or_default()
+}
