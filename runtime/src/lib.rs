@@ -13,6 +13,7 @@
 //! - [`sip`]: inbound SIP on rsipstack: one call task per INVITE, SDP offer/answer.
 //! - [`media`]: audio files, G.711, RTP, the per-call paced RTP stream, TTS, recording.
 //! - [`rtp_ports`]: RTP port allocation.
+//! - [`secrets`]: where a session's per-application secrets come from.
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
 //! - [`http`]: `/health` and `/metrics`.
 //! - [`metrics`]: counters and latency histograms.
@@ -31,5 +32,6 @@ pub mod media;
 pub mod metrics;
 pub mod router;
 pub mod rtp_ports;
+pub mod secrets;
 pub mod serve;
 pub mod sip;

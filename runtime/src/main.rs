@@ -221,12 +221,11 @@ fn serve_command(args: ServeArgs) -> Result<ExitCode> {
     let origin = config.origin.to_string();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let server = dialtone::serve::Server::start_with(
-            config,
-            std::sync::Arc::new(dialtone::media::tts::Espeak::default()),
-            args.threads,
-        )
-        .await?;
+        let options = dialtone::serve::ServeOptions {
+            js_threads: args.threads,
+            ..Default::default()
+        };
+        let server = dialtone::serve::Server::start_with(config, options).await?;
         tracing::info!("dialtone serve: config {origin}; Ctrl-C stops");
         shutdown_signal().await;
         tracing::info!("shutting down: no new calls; waiting up to 10 s for calls in progress");

@@ -17,6 +17,7 @@ use crate::media::source::MediaSource;
 use crate::media::tts::{Espeak, Tts};
 use crate::metrics::Metrics;
 use crate::rtp_ports::RtpPorts;
+use crate::secrets::{SecretSource, StaticSecrets};
 use crate::sip::{CallContext, SessionRecord, SipError, SipServer};
 
 /// Messages kept for slow observers of [`Server::subscribe`].
@@ -48,6 +49,27 @@ pub enum ServeError {
     Pool(String),
 }
 
+/// The replaceable parts of a server.
+#[derive(Debug)]
+pub struct ServeOptions {
+    /// Speech synthesis for `say`.
+    pub tts: Arc<dyn Tts>,
+    /// JS worker threads (0: one per core).
+    pub js_threads: usize,
+    /// Per-application secrets.
+    pub secrets: Arc<dyn SecretSource>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            tts: Arc::new(Espeak::default()),
+            js_threads: 0,
+            secrets: Arc::new(StaticSecrets::default()),
+        }
+    }
+}
+
 /// A running server.
 #[derive(Debug)]
 pub struct Server {
@@ -63,15 +85,16 @@ pub struct Server {
 impl Server {
     /// Starts everything `config.server` describes. Must run on a multi-thread runtime.
     pub async fn start(config: Config) -> Result<Self, ServeError> {
-        Self::start_with(config, Arc::new(Espeak::default()), 0).await
+        Self::start_with(config, ServeOptions::default()).await
     }
 
-    /// [`Server::start`] with a chosen TTS and number of JS threads (0: one per core).
-    pub async fn start_with(
-        config: Config,
-        tts: Arc<dyn Tts>,
-        js_threads: usize,
-    ) -> Result<Self, ServeError> {
+    /// [`Server::start`] with chosen parts.
+    pub async fn start_with(config: Config, options: ServeOptions) -> Result<Self, ServeError> {
+        let ServeOptions {
+            tts,
+            js_threads,
+            secrets,
+        } = options;
         let settings = config.server.clone();
         let rtp_ports = RtpPorts::parse(&settings.rtp_ports).map_err(ServeError::Setting)?;
         let media_ip = settings
@@ -89,6 +112,7 @@ impl Server {
         let context = Arc::new(CallContext {
             pool: Arc::new(pool),
             catalog: CatalogCell::new(Catalog::new(config)?),
+            secrets,
             media: Arc::new(MediaSource::new(media_root, tts)),
             rtp_ports,
             media_ip,

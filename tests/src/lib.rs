@@ -8,6 +8,8 @@
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
 //! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
+//! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, recording levels.
+//! - [`sipp_xml`]: the SIPp uac scenarios the SIP tests use.
 //! - `tests/golden.rs`: one `#[test]` per golden case.
 //! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.
 //! - `tests/cli.rs`: the `dialtone` binary's commands.
@@ -16,6 +18,8 @@
 pub mod golden;
 pub mod peers;
 pub mod scenario;
+pub mod sip;
+pub mod sipp_xml;
 
 use std::path::PathBuf;
 

@@ -159,7 +159,7 @@ async fn admit(
         application: plan.route.application.clone(),
         rule: plan.route.rule.clone(),
         scripts: plan.scripts,
-        secrets: Default::default(),
+        secrets: context.secrets.secrets(&plan.route.application),
         custom_data: String::new(),
         limits: plan.limits,
         mcp: plan.mcp,

@@ -61,6 +61,8 @@ pub struct CallContext {
     pub pool: Arc<SessionPool>,
     /// Applications, rules and scenarios (swapped as a whole on reload).
     pub catalog: CatalogCell,
+    /// Per-application secrets.
+    pub secrets: Arc<dyn crate::secrets::SecretSource>,
     /// Playback and speech.
     pub media: Arc<MediaSource>,
     /// RTP ports.

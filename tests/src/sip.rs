@@ -1,0 +1,293 @@
+//! SIP test harness: a `dialtone serve` server in-process on 127.0.0.1 port 0 with its own
+//! config and scenarios, SIPp runs against it (scenario XML written by the test), and audio
+//! checks of recordings.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use dialtone::config::Config;
+use dialtone::metrics::Metrics;
+use dialtone::secrets::StaticSecrets;
+use dialtone::serve::{ServeOptions, Server};
+use dialtone::sip::SessionRecord;
+use dialtone_bindings::host::Outbound;
+use tokio::sync::broadcast;
+
+use crate::peers::free_port;
+
+/// A server and the temp dir holding its config, scenarios and recordings.
+pub struct TestServer {
+    runtime: tokio::runtime::Runtime,
+    server: Option<Server>,
+    records: broadcast::Receiver<SessionRecord>,
+    /// Config, scenarios, `data/`.
+    pub dir: PathBuf,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+fn temp_dir(what: &str) -> Result<PathBuf> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "dialtone-{what}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+impl TestServer {
+    /// Starts a server whose application `default` has one rule per `(pattern, source)`, in
+    /// order, each running that scenario source.
+    pub fn start(rules: &[(&str, &str)]) -> Result<Self> {
+        Self::start_with_secrets(rules, BTreeMap::new())
+    }
+
+    /// [`TestServer::start`] with secrets for application `default`.
+    pub fn start_with_secrets(
+        rules: &[(&str, &str)],
+        secrets: BTreeMap<String, String>,
+    ) -> Result<Self> {
+        let dir = temp_dir("sip")?;
+        let mut config = format!(
+            "[server]\nsip = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
+             data_dir = {:?}\n\n[[application]]\nname = \"default\"\n",
+            dir.join("data").display().to_string()
+        );
+        for (index, (pattern, source)) in rules.iter().enumerate() {
+            let file = format!("rule{index}.voxengine.js");
+            std::fs::write(dir.join(&file), source)?;
+            config.push_str(&format!(
+                "\n[[application.rule]]\nname = \"rule{index}\"\npattern = {pattern:?}\nscenarios = [\"{file}\"]\n"
+            ));
+        }
+        let path = dir.join("dialtone.toml");
+        std::fs::write(&path, &config)?;
+        let config = Config::from_file(&path)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let options = ServeOptions {
+            js_threads: 1,
+            secrets: Arc::new(StaticSecrets(BTreeMap::from([(
+                "default".to_string(),
+                secrets,
+            )]))),
+            ..ServeOptions::default()
+        };
+        let server = runtime.block_on(Server::start_with(config, options))?;
+        let records = server.subscribe();
+        Ok(Self {
+            runtime,
+            server: Some(server),
+            records,
+            dir,
+        })
+    }
+
+    fn server(&self) -> &Server {
+        self.server.as_ref().expect("running until drop")
+    }
+
+    /// The SIP port (UDP and TCP).
+    pub fn sip_port(&self) -> u16 {
+        self.server().sip.udp.port()
+    }
+
+    /// The HTTP address.
+    pub fn http(&self) -> std::net::SocketAddr {
+        self.server().http
+    }
+
+    /// Counters.
+    pub fn metrics(&self) -> &Metrics {
+        self.server().metrics()
+    }
+
+    /// Runs a future on the server's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Collects session messages until `sessions` sessions have ended (or `timeout`).
+    pub fn until_sessions_end(&mut self, sessions: usize, timeout: Duration) -> Result<Records> {
+        let deadline = Instant::now() + timeout;
+        let mut seen = Vec::new();
+        let mut ended = 0;
+        while ended < sessions {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = self
+                .runtime
+                .block_on(async { tokio::time::timeout(left, self.records.recv()).await });
+            match next {
+                Ok(Ok(record)) => {
+                    if matches!(record.message, Outbound::Ended(_)) {
+                        ended += 1;
+                    }
+                    seen.push(record);
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
+                    bail!("observer lagged by {n} messages")
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => bail!("server gone"),
+                Err(_) => bail!(
+                    "only {ended} of {sessions} sessions ended within {timeout:?}; seen:\n{}",
+                    Records(seen).describe()
+                ),
+            }
+        }
+        Ok(Records(seen))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime
+                .block_on(server.shutdown(Duration::from_secs(2)));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Session messages, in arrival order.
+#[derive(Debug)]
+pub struct Records(pub Vec<SessionRecord>);
+
+impl Records {
+    /// `Logger.write` lines (and warnings/errors), in order.
+    pub fn logs(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter_map(|r| match &r.message {
+                Outbound::Log { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Events dispatched to scenarios: (name, payload).
+    pub fn events(&self) -> Vec<(String, serde_json::Value)> {
+        self.0
+            .iter()
+            .filter_map(|r| match &r.message {
+                Outbound::Event { name, payload } => Some((name.clone(), payload.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Names of the dispatched events.
+    pub fn event_names(&self) -> Vec<String> {
+        self.events().into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// The first event named `name`.
+    pub fn event(&self, name: &str) -> Option<serde_json::Value> {
+        self.events()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, payload)| payload)
+    }
+
+    /// Everything, one line each, for assertion messages.
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {:?}",
+                    &r.session_id[..8.min(r.session_id.len())],
+                    r.message
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// A finished SIPp run.
+#[derive(Debug)]
+pub struct SippRun {
+    /// Exit code (0: every call succeeded).
+    pub code: i32,
+    /// stdout and stderr, and the error log.
+    pub output: String,
+}
+
+/// Runs sipp against `127.0.0.1:port` with `args`, and with scenario `xml` when given (else
+/// `args` must pick one, e.g. `-sn uac`). Bounded by `timeout`.
+pub fn sipp(port: u16, xml: Option<&str>, args: &[&str], timeout: Duration) -> Result<SippRun> {
+    let dir = temp_dir("sipp")?;
+    let local = free_port()?.to_string();
+    let media = free_port()?.to_string();
+    let mut command = Command::new("timeout");
+    command
+        .arg("-k")
+        .arg("5")
+        .arg(timeout.as_secs().to_string())
+        .arg("sipp")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-i", "127.0.0.1", "-p", &local, "-mi", "127.0.0.1"])
+        .args(["-mp", &media, "-nostdin", "-trace_err"])
+        .args([
+            "-timeout",
+            &format!("{}s", timeout.as_secs().saturating_sub(2).max(1)),
+        ])
+        .current_dir(&dir);
+    if let Some(xml) = xml {
+        let path = dir.join("scenario.xml");
+        std::fs::write(&path, xml)?;
+        command.arg("-sf").arg(&path);
+    }
+    command.args(args);
+    let output = command
+        .output()
+        .context("running sipp (Debian package sip-tester; tests/run installs it)")?;
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    for entry in std::fs::read_dir(&dir)?.flatten() {
+        if entry.file_name().to_string_lossy().ends_with("errors.log") {
+            text.push_str("\n--- sipp errors.log ---\n");
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(SippRun {
+        code: output.status.code().unwrap_or(-1),
+        output: text,
+    })
+}
+
+/// RMS level (0..1) of a 16-bit PCM WAV file's samples.
+pub fn wav_rms(path: &Path) -> Result<f64> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (samples, _) = dialtone::media::convert::wav_samples(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if samples.is_empty() {
+        return Ok(0.0);
+    }
+    let sum: f64 = samples
+        .iter()
+        .map(|s| (f64::from(*s) / 32768.0).powi(2))
+        .sum();
+    Ok((sum / samples.len() as f64).sqrt())
+}
+
+/// Whether `deadline` has passed (for bounded polling loops).
+pub fn before(deadline: Instant) -> bool {
+    Instant::now() < deadline
+}

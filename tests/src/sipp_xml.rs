@@ -1,0 +1,231 @@
+//! SIPp uac scenarios the SIP tests run, built from a few pieces: an INVITE with a PCMU offer,
+//! the ACK of a 2xx (routed by the dialog's route set), the ACK of a non-2xx, CANCEL, and
+//! answering the server's BYE.
+
+/// The INVITE, with `extra` headers and `sdp` as its body.
+fn invite(extra: &str, sdp: &str) -> String {
+    format!(
+        r#"  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      X-Test-Header: dialtone
+{extra}      Content-Type: application/sdp
+      Content-Length: [len]
+
+{sdp}
+    ]]>
+  </send>
+"#
+    )
+}
+
+/// A PCMU + telephone-event offer on sipp's media port, with `direction`.
+pub fn offer(port: &str, direction: &str) -> String {
+    format!(
+        "      v=0\n      o=sipp 1 1 IN IP4 [local_ip]\n      s=-\n      c=IN IP4 [media_ip]\n      t=0 0\n      \
+         m=audio {port} RTP/AVP 0 101\n      a=rtpmap:0 PCMU/8000\n      \
+         a=rtpmap:101 telephone-event/8000\n      a={direction}"
+    )
+}
+
+const ACK_2XX: &str = r#"  <send>
+    <![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: [cseq] ACK
+      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+"#;
+
+/// ACK of a non-2xx final response: same branch as the INVITE (copied from its Via).
+const ACK_ERROR: &str = r#"  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+"#;
+
+const OK_TO_BYE: &str = r#"  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+    ]]>
+  </send>
+"#;
+
+fn scenario(name: &str, body: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<scenario name=\"{name}\">\n{body}</scenario>\n"
+    )
+}
+
+/// INVITE, then exactly final response `code` (provisional ones allowed), then its ACK.
+pub fn expect_final(code: u16) -> String {
+    scenario(
+        &format!("expect {code}"),
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
+             <recv response=\"{code}\"/>\n{ACK_ERROR}",
+            invite("", &offer("[media_port]", "sendrecv"))
+        ),
+    )
+}
+
+/// INVITE, answered; then the server hangs up: 200 to its BYE. `on_ok` and `on_bye` are
+/// sipp `<action>` contents checked on the 200 and on the BYE; `extra` goes into the INVITE.
+pub fn answered_then_server_bye(extra: &str, on_ok: &str, on_bye: &str) -> String {
+    scenario(
+        "answered, server hangs up",
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
+             <recv response=\"200\" rrs=\"true\"><action>{on_ok}</action></recv>\n{ack}  \
+             <recv request=\"BYE\" timeout=\"20000\"><action>{on_bye}</action></recv>\n{OK_TO_BYE}",
+            invite(extra, &offer("[media_port]", "sendrecv")),
+            ack = ack_2xx()
+        ),
+    )
+}
+
+/// INVITE, 180, then CANCEL: 200 to the CANCEL and 487 to the INVITE, which is ACKed.
+pub fn cancel_after_ringing() -> String {
+    let cancel = r#"  <send>
+    <![CDATA[
+      CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      [last_Via:]
+      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 CANCEL
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+"#;
+    scenario(
+        "cancel after 180",
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\"/>\n  \
+             <pause milliseconds=\"300\"/>\n{cancel}  <recv response=\"200\"/>\n  \
+             <recv response=\"487\"/>\n{ACK_ERROR}",
+            invite("", &offer("[media_port]", "sendrecv"))
+        ),
+    )
+}
+
+/// A call that is put on hold and then moved to port `[$newport]` by re-INVITEs, checking the
+/// direction of each answer, and then hung up by the caller after `hold_ms`.
+pub fn reinvite_hold_and_move(hold_ms: u32) -> String {
+    let reinvite = |cseq: u32, port: &str, direction: &str| {
+        format!(
+            r#"  <send retrans="500">
+    <![CDATA[
+      INVITE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: {cseq} INVITE
+      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+{}
+    ]]>
+  </send>
+"#,
+            offer(port, direction)
+        )
+    };
+    let ack = |cseq: u32| ACK_2XX.replace("[cseq] ACK", &format!("{cseq} ACK"));
+    let bye = r#"  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 4 BYE
+      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+"#;
+    let check = |attribute: &str, var: &str| {
+        format!(
+            "<action><ereg regexp=\"a={attribute}\" search_in=\"body\" check_it=\"true\" assign_to=\"{var}\"/></action>"
+        )
+    };
+    scenario(
+        "hold, then move media",
+        &format!(
+            "  <Global variables=\"newport\"/>\n{invite}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
+             <recv response=\"200\" rrs=\"true\">{first}</recv>\n{ack1}  <pause milliseconds=\"300\"/>\n\
+             {hold}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"200\">{held}</recv>\n{ack2}  \
+             <pause milliseconds=\"300\"/>\n{unhold}  <recv response=\"100\" optional=\"true\"/>\n  \
+             <recv response=\"200\">{moved}</recv>\n{ack3}  <pause milliseconds=\"{hold_ms}\"/>\n{bye}  \
+             <recv response=\"200\"/>\n  <Reference variables=\"a,b,c\"/>\n",
+            invite = invite("", &offer("[media_port]", "sendrecv")),
+            first = check("sendrecv", "a"),
+            ack1 = ack(1),
+            hold = reinvite(2, "[media_port]", "sendonly"),
+            held = check("recvonly", "b"),
+            ack2 = ack(2),
+            unhold = reinvite(3, "[$newport]", "sendrecv"),
+            moved = check("sendrecv", "c"),
+            ack3 = ack(3),
+        ),
+    )
+}
+
+/// ACK of a 2xx with the INVITE's CSeq number.
+pub fn ack_2xx() -> String {
+    ACK_2XX.replace("[cseq] ACK", "1 ACK")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scenarios_are_well_formed_enough() {
+        for xml in [
+            super::expect_final(404),
+            super::answered_then_server_bye("", "", ""),
+            super::cancel_after_ringing(),
+            super::reinvite_hold_and_move(500),
+        ] {
+            assert!(xml.starts_with("<?xml"));
+            assert_eq!(xml.matches("<send").count(), xml.matches("</send>").count());
+            assert!(!xml.contains("[cseq]"), "every ACK has its CSeq");
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! Inbound SIP calls from SIPp (Debian sip-tester) against an in-process `dialtone serve`:
+//! answered calls with RTP both ways, caller BYE, CANCEL, no route, reject, a scenario that
+//! does not load, TCP, re-INVITE hold/move, Record-Route, malformed input, and 100 calls at
+//! 20 calls per second.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use dialtone::metrics::CallResult;
+use dialtone_tests::sip::{TestServer, sipp, wav_rms};
+use dialtone_tests::sipp_xml;
+
+const SIPP_TIMEOUT: Duration = Duration::from_secs(30);
+const SESSION_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Answers, records the caller, speaks, hangs up when the speech ends.
+const SPEAK_AND_HANG_UP: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call, callerid, destination, headers }) => {
+  Logger.write(`alerting ${callerid} -> ${destination} x=${headers["X-Test-Header"]}`);
+  call.addEventListener(CallEvents.Connected, () => {
+    call.record();
+    call.say("Hello from Dialtone. This sentence is echoed back by the caller.");
+  });
+  call.addEventListener(CallEvents.PlaybackStarted, (e) => Logger.write(`playing ${e.duration} ms`));
+  call.addEventListener(CallEvents.PlaybackFinished, () => call.hangup());
+  call.addEventListener(CallEvents.RecordStopped, (e) => Logger.write(`recorded ${e.url}`));
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.answer();
+});
+"#;
+
+/// Answers and plays until the caller hangs up.
+const ANSWER_AND_WAIT: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => call.say("Please hold the line. ".repeat(20)));
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason} after ${e.duration} s`);
+    VoxEngine.terminate();
+  });
+  call.answer();
+});
+"#;
+
+fn assert_sipp_ok(run: &dialtone_tests::sip::SippRun) {
+    assert_eq!(run.code, 0, "sipp failed:\n{}", run.output);
+}
+
+#[test]
+fn answered_call_plays_speech_and_records_the_echo() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", SPEAK_AND_HANG_UP)])?;
+    let xml = sipp_xml::answered_then_server_bye("", "", "");
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1", "-rtp_echo"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    let logs = records.logs();
+    assert_eq!(logs[0], "alerting 1001 -> 2000 x=dialtone", "{logs:?}");
+    let names = records.event_names();
+    let order = [
+        "Application.CallAlerting",
+        "Call.Connected",
+        "Call.PlaybackStarted",
+        "Call.PlaybackFinished",
+        "Call.RecordStopped",
+        "Call.Disconnected",
+    ];
+    let mut at = 0;
+    for name in order {
+        at += names[at..]
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("{name} missing or out of order in {names:?}"));
+    }
+    let playing: u64 = logs
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("playing ")?
+                .strip_suffix(" ms")?
+                .parse()
+                .ok()
+        })
+        .expect("PlaybackStarted duration");
+    assert!(
+        playing > 2000,
+        "espeak speech is seconds long: {playing} ms"
+    );
+    assert!(
+        logs.contains(&"disconnected: hung up by the scenario".to_string()),
+        "{logs:?}"
+    );
+    // The caller (sipp -rtp_echo) sent our speech back; the recording holds it.
+    let url = logs
+        .iter()
+        .find_map(|l| l.strip_prefix("recorded file://"))
+        .expect("recording url");
+    let rms = wav_rms(std::path::Path::new(url))?;
+    assert!(rms > 0.01, "recording is silent (rms {rms})");
+    assert_eq!(server.metrics().calls(CallResult::Answered), 1);
+    let sent = server
+        .metrics()
+        .rtp
+        .sent
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent > 100, "RTP packets sent: {sent}");
+    Ok(())
+}
+
+#[test]
+fn caller_bye_disconnects_with_duration() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;
+    let run = sipp(
+        server.sip_port(),
+        None,
+        &[
+            "-sn",
+            "uac",
+            "-s",
+            "2000",
+            "-m",
+            "1",
+            "-d",
+            "1500",
+            "-rtp_echo",
+        ],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    let disconnected = records.event("Call.Disconnected").expect("Disconnected");
+    assert_eq!(disconnected["reason"], "caller hung up", "{disconnected}");
+    assert_eq!(disconnected["duration"], 1, "{disconnected}");
+    Ok(())
+}
+
+#[test]
+fn cancel_before_answer_gets_487_and_disconnects() -> Result<()> {
+    let ring_only = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.ring();
+});
+"#;
+    let mut server = TestServer::start(&[(".*", ring_only)])?;
+    let xml = sipp_xml::cancel_after_ringing();
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    assert_eq!(
+        records.logs(),
+        vec!["disconnected: caller cancelled".to_string()]
+    );
+    assert_eq!(server.metrics().calls(CallResult::Cancelled), 1);
+    Ok(())
+}
+
+#[test]
+fn a_destination_no_rule_matches_gets_404_and_no_session() -> Result<()> {
+    let server = TestServer::start(&[(r"1\d{3}", ANSWER_AND_WAIT)])?;
+    let xml = sipp_xml::expect_final(404);
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "999", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    assert_eq!(server.metrics().calls(CallResult::NoRoute), 1);
+    assert_eq!(
+        server
+            .metrics()
+            .sessions_total
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    Ok(())
+}
+
+#[test]
+fn a_scenario_can_reject_with_486() -> Result<()> {
+    let busy = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.reject(486);
+});
+"#;
+    let mut server = TestServer::start(&[(".*", busy)])?;
+    let xml = sipp_xml::expect_final(486);
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    assert_eq!(
+        records.logs(),
+        vec!["disconnected: rejected with 486".to_string()]
+    );
+    Ok(())
+}
+
+#[test]
+fn a_scenario_that_does_not_compile_gets_500_with_the_reason_logged() -> Result<()> {
+    let mut server =
+        TestServer::start(&[(".*", "VoxEngine.addEventListener(AppEvents.CallAlerting, (")])?;
+    let xml = sipp_xml::expect_final(500);
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    let ended = records.describe();
+    assert!(ended.contains("LoadError"), "{ended}");
+    assert!(ended.contains("SyntaxError"), "{ended}");
+    // The server goes on taking calls.
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    Ok(())
+}
+
+#[test]
+fn calls_over_tcp() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;
+    let run = sipp(
+        server.sip_port(),
+        None,
+        &[
+            "-sn", "uac", "-t", "t1", "-s", "2000", "-m", "2", "-d", "500",
+        ],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(2, SESSION_TIMEOUT)?;
+    let reasons: Vec<_> = records
+        .events()
+        .into_iter()
+        .filter(|(n, _)| n == "Call.Disconnected")
+        .map(|(_, p)| p["reason"].clone())
+        .collect();
+    assert_eq!(reasons, vec!["caller hung up", "caller hung up"]);
+    Ok(())
+}
+
+#[test]
+fn reinvite_holds_and_moves_the_media() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    receiver.set_read_timeout(Some(Duration::from_millis(200)))?;
+    let new_port = receiver.local_addr()?.port().to_string();
+    let xml = sipp_xml::reinvite_hold_and_move(1500);
+    let port = server.sip_port();
+    let caller = std::thread::spawn(move || {
+        sipp(
+            port,
+            Some(&xml),
+            &["-s", "2000", "-m", "1", "-set", "newport", &new_port],
+            SIPP_TIMEOUT,
+        )
+    });
+    // After the move, our speech arrives at the new address.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut packets = 0;
+    let mut buf = [0u8; 2048];
+    while packets < 20 && Instant::now() < deadline {
+        if let Ok((len, _)) = receiver.recv_from(&mut buf)
+            && len == 172
+        {
+            packets += 1;
+        }
+    }
+    let run = caller.join().expect("sipp thread")?;
+    assert_sipp_ok(&run);
+    assert!(packets >= 20, "RTP at the new address: {packets}");
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    let disconnected = records.event("Call.Disconnected").expect("Disconnected");
+    assert_eq!(disconnected["reason"], "caller hung up");
+    Ok(())
+}
+
+#[test]
+fn record_route_is_echoed_and_the_bye_follows_the_route() -> Result<()> {
+    let quick = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => setTimeout(() => call.hangup(), 300));
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+});
+"#;
+    let mut server = TestServer::start(&[(".*", quick)])?;
+    // The "proxy" is sipp itself, so the in-dialog BYE reaches it only through the route set.
+    let extra = "      Record-Route: <sip:127.0.0.1:[local_port];lr;x-proxy=dialtone-test>\n";
+    let on_ok = r#"<ereg regexp="x-proxy=dialtone-test" search_in="hdr" header="Record-Route:" check_it="true" assign_to="rr"/>"#;
+    let on_bye = r#"<ereg regexp="x-proxy=dialtone-test" search_in="hdr" header="Route:" check_it="true" assign_to="route"/>"#;
+    let xml = sipp_xml::answered_then_server_bye(extra, on_ok, on_bye).replace(
+        "</scenario>",
+        "  <Reference variables=\"rr,route\"/>\n</scenario>",
+    );
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    Ok(())
+}
+
+#[test]
+fn malformed_messages_are_dropped_and_the_server_goes_on() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;
+    let port = server.sip_port();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    let junk: [&[u8]; 5] = [
+        b"\x00\x01\x02garbage",
+        b"INVITE sip:2000@127.0.0.1 SIP/2.0\r\nVia: nonsense\r\n\r\n",
+        b"INVITE sip:2000@127.0.0.1 SIP/2.0\r\nContent-Length: 99999\r\n\r\nv=0",
+        b"SIP/2.0 200 OK\r\n\r\n",
+        &[0xff; 1400],
+    ];
+    for datagram in junk {
+        socket.send_to(datagram, ("127.0.0.1", port))?;
+    }
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    std::io::Write::write_all(&mut tcp, b"BYE garbage\r\n\r\n\x00\x00\r\n\r\n")?;
+    drop(tcp);
+    // A proper call still works.
+    let run = sipp(
+        port,
+        None,
+        &["-sn", "uac", "-s", "2000", "-m", "1", "-d", "300"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    Ok(())
+}
+
+#[test]
+fn a_hundred_calls_at_20_per_second_all_succeed() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;
+    let run = sipp(
+        server.sip_port(),
+        None,
+        &[
+            "-sn",
+            "uac",
+            "-s",
+            "2000",
+            "-r",
+            "20",
+            "-m",
+            "100",
+            "-l",
+            "40",
+            "-d",
+            "1000",
+            "-rtp_echo",
+        ],
+        Duration::from_secs(60),
+    )?;
+    assert_sipp_ok(&run);
+    assert!(run.output.contains("Successful call"), "{}", run.output);
+    server.until_sessions_end(100, Duration::from_secs(30))?;
+    assert_eq!(server.metrics().calls(CallResult::Answered), 100);
+    assert_eq!(
+        server
+            .metrics()
+            .calls_active
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    Ok(())
+}
