@@ -1,0 +1,96 @@
+"""A softphone caller for Dialtone's tests, on pjsua2 (PyPI pjsua2-python).
+
+    pjsua2_call.py URI WAV SECONDS RECORD_WAV [DTMF] [DTMF_AT]
+
+Calls URI from 127.0.0.1 offering PCMU only, streams WAV (8 kHz 16-bit mono) into the call,
+records what it hears into RECORD_WAV, sends DTMF (RFC 4733) DTMF_AT seconds after connect,
+and hangs up SECONDS after connect unless the far end hangs up first. Prints one line per call
+state ("STATE CONFIRMED 200") and exits 0 when the call was confirmed, 1 otherwise.
+"""
+import sys
+import time
+
+import pjsua2 as pj
+
+uri, wav, seconds, record = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+dtmf = sys.argv[5] if len(sys.argv) > 5 else ""
+dtmf_at = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
+
+ep = pj.Endpoint()
+ep.libCreate()
+cfg = pj.EpConfig()
+cfg.logConfig.level = 1
+cfg.logConfig.consoleLevel = 1
+cfg.uaConfig.threadCnt = 0
+cfg.uaConfig.mainThreadOnly = True
+ep.libInit(cfg)
+transport = pj.TransportConfig()
+transport.port = 0
+transport.boundAddress = "127.0.0.1"
+transport.publicAddress = "127.0.0.1"
+ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+ep.audDevManager().setNullDev()
+for codec in ep.codecEnum2():
+    ep.codecSetPriority(codec.codecId, 0)
+ep.codecSetPriority("PCMU/8000", 255)
+ep.libStart()
+
+account_cfg = pj.AccountConfig()
+account_cfg.idUri = "sip:pjsua@127.0.0.1"
+account_cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+account_cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
+account = pj.Account()
+account.create(account_cfg)
+
+player = pj.AudioMediaPlayer()
+player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
+recorder = pj.AudioMediaRecorder()
+recorder.createRecorder(record)
+
+state = {"confirmed_at": None, "disconnected": False, "confirmed": False}
+
+
+class Call(pj.Call):
+    def onCallState(self, prm):
+        info = self.getInfo()
+        print("STATE", info.stateText, info.lastStatusCode, flush=True)
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            state["confirmed"] = True
+            state["confirmed_at"] = time.monotonic()
+        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            state["disconnected"] = True
+
+    def onCallMediaState(self, prm):
+        info = self.getInfo()
+        for index, media in enumerate(info.media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                audio = self.getAudioMedia(index)
+                player.startTransmit(audio)
+                audio.startTransmit(recorder)
+
+
+call = Call(account)
+call.makeCall(uri, pj.CallOpParam(True))
+deadline = time.monotonic() + seconds + 15
+sent_dtmf = False
+hung_up = False
+while not state["disconnected"] and time.monotonic() < deadline:
+    ep.libHandleEvents(10)
+    at = state["confirmed_at"]
+    if at is None:
+        continue
+    elapsed = time.monotonic() - at
+    if dtmf and not sent_dtmf and elapsed >= dtmf_at:
+        sent_dtmf = True
+        call.dialDtmf(dtmf)
+        print("DTMF", dtmf, flush=True)
+    if not hung_up and elapsed >= seconds:
+        hung_up = True
+        call.hangup(pj.CallOpParam())
+for _ in range(50):
+    ep.libHandleEvents(10)
+del call
+recorder = None
+player = None
+ep.libDestroy()
+sys.exit(0 if state["confirmed"] else 1)

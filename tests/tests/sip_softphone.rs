@@ -1,0 +1,176 @@
+//! Real calls from a softphone (pjsua2, PyPI pjsua2-python) and the VoxEngine reference MCP
+//! scenario on a real SIP call.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use dialtone_tests::peers::{PyMcp, peers_dir, python_server};
+use dialtone_tests::scenario::reference_mcp_scenario;
+use dialtone_tests::sip::{TestServer, sipp, wav_rms};
+use dialtone_tests::{sipp_xml, workspace_root};
+
+/// Answers, records the caller, speaks, and reports the caller's keys.
+const RECORD_SPEAK_AND_LISTEN: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => {
+    call.record();
+    call.handleTones(true);
+    call.say("Hello caller. This is Dialtone speaking to you over RTP. Please press some keys.");
+  });
+  call.addEventListener(CallEvents.ToneReceived, (e) => Logger.write(`tone ${e.tone} type ${e.type}`));
+  call.addEventListener(CallEvents.RecordStopped, (e) => Logger.write(`recorded ${e.url}`));
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.answer();
+});
+"#;
+
+/// A spoken 8 kHz 16-bit mono WAV for the caller to send (espeak-ng + sox).
+fn caller_wav(dir: &Path) -> Result<PathBuf> {
+    let spoken = dir.join("spoken.wav");
+    let wav = dir.join("caller.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-w"])
+        .arg(&spoken)
+        .arg("This is the caller. One two three four five six seven eight nine ten.")
+        .status()
+        .context("espeak-ng (tests/run installs it)")?;
+    if !status.success() {
+        bail!("espeak-ng failed: {status}");
+    }
+    let status = Command::new("sox")
+        .arg(&spoken)
+        .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
+        .arg(&wav)
+        .status()
+        .context("sox (tests/run installs it)")?;
+    if !status.success() {
+        bail!("sox failed: {status}");
+    }
+    Ok(wav)
+}
+
+/// Runs the pjsua2 caller; returns its output.
+fn pjsua2_call(
+    port: u16,
+    wav: &Path,
+    seconds: u32,
+    heard: &Path,
+    dtmf: &str,
+    dtmf_at: f32,
+) -> Result<String> {
+    let python = peers_dir().join("venv-pjsua2/bin/python");
+    if !python.exists() {
+        bail!(
+            "{} is missing: run tests/run (it installs pjsua2)",
+            python.display()
+        );
+    }
+    let output = Command::new("timeout")
+        .args(["-k", "5", "45"])
+        .arg(python)
+        .arg(workspace_root().join("tests/peers/pjsua2_call.py"))
+        .arg(format!("sip:2000@127.0.0.1:{port}"))
+        .arg(wav)
+        .arg(seconds.to_string())
+        .arg(heard)
+        .arg(dtmf)
+        .arg(dtmf_at.to_string())
+        .output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() {
+        bail!("pjsua2 caller failed ({}):\n{text}", output.status);
+    }
+    Ok(text)
+}
+
+#[test]
+fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", RECORD_SPEAK_AND_LISTEN)])?;
+    let wav = caller_wav(&server.dir)?;
+    let heard = server.dir.join("heard.wav");
+    let output = pjsua2_call(server.sip_port(), &wav, 7, &heard, "123#", 3.5)?;
+    assert!(output.contains("STATE CONFIRMED 200"), "{output}");
+    let records = server.until_sessions_end(1, Duration::from_secs(20))?;
+    let logs = records.logs();
+    let tones: Vec<&String> = logs.iter().filter(|l| l.starts_with("tone ")).collect();
+    assert_eq!(
+        tones,
+        [
+            "tone 1 type 1",
+            "tone 2 type 1",
+            "tone 3 type 1",
+            "tone # type 1"
+        ],
+        "{logs:?}"
+    );
+    assert!(
+        logs.contains(&"disconnected: caller hung up".to_string()),
+        "{logs:?}"
+    );
+    // Dialtone recorded the caller's speech ...
+    let url = logs
+        .iter()
+        .find_map(|l| l.strip_prefix("recorded file://"))
+        .expect("recording url");
+    let ours = wav_rms(Path::new(url))?;
+    assert!(
+        ours > 0.01,
+        "Dialtone's recording of the caller is silent (rms {ours})"
+    );
+    // ... and the caller heard Dialtone's greeting.
+    let theirs = wav_rms(&heard)?;
+    assert!(theirs > 0.01, "the caller heard silence (rms {theirs})");
+    Ok(())
+}
+
+#[test]
+fn the_reference_mcp_scenario_runs_unchanged_on_a_sip_call() -> Result<()> {
+    const TOKEN: &str = "sip-call-token";
+    let mcp = python_server(PyMcp::V2, "sse", Some(TOKEN))?;
+    let secrets = BTreeMap::from([
+        ("MCP_SERVER_URL".to_string(), mcp.url("/sse")),
+        ("MCP_SERVER_TOKEN".to_string(), TOKEN.to_string()),
+    ]);
+    let mut server =
+        TestServer::start_with_secrets(&[(".*", &reference_mcp_scenario()?)], secrets)?;
+    // The scenario terminates its session after the tool result; Dialtone then hangs up.
+    let xml = sipp_xml::answered_then_server_bye("", "", "");
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1", "-rtp_echo"],
+        Duration::from_secs(30),
+    )?;
+    assert_eq!(run.code, 0, "sipp:\n{}", run.output);
+    let records = server.until_sessions_end(1, Duration::from_secs(20))?;
+    let logs = records.logs();
+    let at = |marker: &str| {
+        logs.iter()
+            .position(|l| l == marker)
+            .unwrap_or_else(|| panic!("no {marker} in {logs:?}"))
+    };
+    let listed = at("===MCP_TOOLS_LIST===");
+    let result = at("===MCP_TOOL_RESULT===");
+    assert!(at("===MCP_CONNECTED===") < listed && listed < result);
+    let data: serde_json::Value = serde_json::from_str(&logs[result + 1])?;
+    let text = data["payload"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(text.starts_with("2d6 + 1d4 = "), "{data}");
+    assert!(
+        records.event("Call.Connected").is_some(),
+        "{}",
+        records.describe()
+    );
+    Ok(())
+}
