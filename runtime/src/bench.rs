@@ -1,7 +1,9 @@
 //! `dialtone bench`: benchmarks that print figures and ratios (never pass/fail timing tests).
-//! `sessions` lives here; `mcp` in `bench/mcp.rs`.
+//! `sessions` lives here; `mcp` in `bench/mcp.rs`; `sip` in `bench/sip.rs`.
 
 pub mod mcp;
+pub mod sip;
+pub mod sipp_xml;
 
 use std::time::{Duration, Instant};
 

@@ -56,6 +56,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// SIPp at rising call rates against `serve`: failures, setup latency, RSS, SIPp's own ceiling.
+    Sip {
+        /// Call rates (calls per second), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "100,200,300,500,700")]
+        rates: Vec<u32>,
+        /// Seconds of call arrivals per rate.
+        #[arg(long, default_value_t = 5)]
+        seconds: u32,
+    },
     /// Sequential MCP tools/call: Dialtone against the TS and Python SDK clients and a raw floor.
     Mcp {
         /// Calls per client.
@@ -156,6 +165,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let runtime = tokio::runtime::Runtime::new()?;
             let report = runtime.block_on(dialtone::bench::mcp::mcp(count.max(1)))?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: BenchCommand::Sip { rates, seconds },
+        } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime.block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }

@@ -9,7 +9,7 @@
 //! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
 //! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, recording levels.
-//! - [`sipp_xml`]: the SIPp uac scenarios the SIP tests use.
+//! - [`sipp_xml`]: the SIPp uac scenarios (shared with `dialtone bench sip`).
 //! - `tests/golden.rs`: one `#[test]` per golden case.
 //! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.
 //! - `tests/cli.rs`: the `dialtone` binary's commands.
@@ -19,7 +19,9 @@ pub mod golden;
 pub mod peers;
 pub mod scenario;
 pub mod sip;
-pub mod sipp_xml;
+
+/// The SIPp scenarios live with `dialtone bench sip`, which runs them too.
+pub use dialtone::bench::sipp_xml;
 
 use std::path::PathBuf;
 

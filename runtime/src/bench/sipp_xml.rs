@@ -1,4 +1,4 @@
-//! SIPp uac scenarios the SIP tests run, built from a few pieces: an INVITE with a PCMU offer,
+//! SIPp uac scenarios that `bench sip` and the SIP tests run, built from a few pieces: an INVITE with a PCMU offer,
 //! the ACK of a 2xx (routed by the dialog's route set), the ACK of a non-2xx, CANCEL, and
 //! answering the server's BYE.
 

@@ -1,0 +1,328 @@
+//! `dialtone bench sip`: SIPp places calls at rising rates against an in-process server whose
+//! scenario answers, plays 2 s and hangs up. For each rate: failed calls, INVITE→200 and
+//! INVITE→CallAlerting-handler percentiles (measured in the server), and peak RSS. In the same
+//! run, SIPp against SIPp (uac → uas, 2 s calls) gives the ceiling of the load generator
+//! itself on this machine.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::mcp::BenchError;
+use super::sipp_xml;
+use crate::config::Config;
+use crate::media::wav;
+use crate::serve::{ServeOptions, Server};
+
+/// Target from the telephony issue: p99 call setup at 200 cps.
+pub const SETUP_P99_TARGET: Duration = Duration::from_millis(5);
+
+const SCENARIO: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => call.startPlayback("two-seconds.wav"));
+  call.addEventListener(CallEvents.PlaybackFinished, () => call.hangup());
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+});
+"#;
+
+/// One rate's figures.
+#[derive(Debug, Clone)]
+pub struct RateRun {
+    /// Calls per second asked of SIPp.
+    pub rate: u32,
+    /// Calls placed.
+    pub calls: u32,
+    /// Calls SIPp counted as failed.
+    pub failed: u32,
+    /// INVITE→200 (p50, p99) in ms.
+    pub answer_ms: (f64, f64),
+    /// INVITE→CallAlerting handler (p50, p99) in ms.
+    pub alerting_ms: (f64, f64),
+}
+
+/// The whole run.
+#[derive(Debug, Clone)]
+pub struct SipReport {
+    /// Dialtone at each rate.
+    pub dialtone: Vec<RateRun>,
+    /// SIPp uac → SIPp uas at each rate: (rate, failed calls).
+    pub sipp_ceiling: Vec<(u32, u32)>,
+    /// Peak RSS of this process (server included), bytes.
+    pub peak_rss: u64,
+}
+
+fn percentiles(mut micros: Vec<u32>) -> (f64, f64) {
+    if micros.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    micros.sort_unstable();
+    let at = |q: f64| f64::from(micros[((micros.len() - 1) as f64 * q) as usize]) / 1000.0;
+    (at(0.5), at(0.99))
+}
+
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn free_port() -> Result<u16, BenchError> {
+    Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Runs sipp in the foreground; returns (exit code, failed calls from its summary).
+fn run_sipp(
+    dir: &Path,
+    target: &str,
+    args: &[String],
+    limit: Duration,
+) -> Result<(i32, u32, String), BenchError> {
+    let output = Command::new("timeout")
+        .arg("-k")
+        .arg("5")
+        .arg(limit.as_secs().to_string())
+        .arg("sipp")
+        .arg(target)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| BenchError::Peer(format!("cannot run sipp (Debian sip-tester): {e}")))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    // "  Failed call            |        0                  |        3  "
+    let failed = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Failed call"))
+        .filter_map(|l| l.rsplit('|').next()?.trim().parse::<u32>().ok())
+        .next_back()
+        .unwrap_or(u32::MAX);
+    Ok((output.status.code().unwrap_or(-1), failed, text))
+}
+
+fn write_tone(dir: &Path) -> Result<PathBuf, BenchError> {
+    let samples: Vec<u8> = (0..16_000)
+        .flat_map(|n| {
+            let v = (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(n) / 8000.0).sin())
+                as i16;
+            v.to_le_bytes()
+        })
+        .collect();
+    let path = dir.join("two-seconds.wav");
+    std::fs::write(&path, wav::encode(wav::FORMAT_PCM, 1, 8000, 16, &samples))?;
+    Ok(path)
+}
+
+/// Runs the benchmark at each of `rates` for `seconds` of call arrivals per rate.
+pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
+    let dir = std::env::temp_dir().join(format!("dialtone-bench-sip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    write_tone(&dir)?;
+    std::fs::write(dir.join("bench.voxengine.js"), SCENARIO)?;
+    let config_path = dir.join("dialtone.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[server]\nsip = \"127.0.0.1:0\"\nsip_tcp = false\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
+             data_dir = {:?}\n\n[[application]]\nname = \"default\"\n[[application.rule]]\n\
+             name = \"bench\"\npattern = \".*\"\nscenarios = [\"bench.voxengine.js\"]\n",
+            dir.join("data").display().to_string()
+        ),
+    )?;
+    let config = Config::from_file(&config_path).map_err(|e| BenchError::Peer(e.to_string()))?;
+    let server = Server::start_with(config, ServeOptions::default())
+        .await
+        .map_err(|e| BenchError::Peer(e.to_string()))?;
+    let target = format!("127.0.0.1:{}", server.sip.udp.port());
+    let xml = dir.join("uac.xml");
+    std::fs::write(&xml, sipp_xml::answered_then_server_bye("", "", ""))?;
+    let mut dialtone = Vec::new();
+    for &rate in rates {
+        let calls = rate * seconds;
+        let args: Vec<String> = [
+            "-sf",
+            &xml.display().to_string(),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &free_port()?.to_string(),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            &free_port()?.to_string(),
+            "-s",
+            "2000",
+            "-r",
+            &rate.to_string(),
+            "-m",
+            &calls.to_string(),
+            "-l",
+            &(rate * 4).to_string(),
+            "-nostdin",
+            "-timeout",
+            &format!("{}s", seconds + 20),
+            "-recv_timeout",
+            "10000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let limit = Duration::from_secs(u64::from(seconds) + 30);
+        let (_, failed, _) = tokio::task::block_in_place(|| run_sipp(&dir, &target, &args, limit))?;
+        // Let every session finish before measuring the next rate.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while server
+            .metrics()
+            .calls_active
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        dialtone.push(RateRun {
+            rate,
+            calls,
+            failed,
+            answer_ms: percentiles(server.metrics().invite_to_answer.take_samples()),
+            alerting_ms: percentiles(server.metrics().invite_to_alerting.take_samples()),
+        });
+    }
+    let peak = peak_rss();
+    server.shutdown(Duration::from_secs(5)).await;
+    let mut sipp_ceiling = Vec::new();
+    for &rate in rates {
+        let uas_port = free_port()?;
+        let mut uas = Command::new("sipp")
+            .args([
+                "-sn",
+                "uas",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &uas_port.to_string(),
+                "-nostdin",
+            ])
+            .args(["-timeout", &format!("{}s", seconds + 40)])
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| BenchError::Peer(format!("cannot run sipp: {e}")))?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let calls = rate * seconds;
+        let args: Vec<String> = [
+            "-sn",
+            "uac",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &free_port()?.to_string(),
+            "-d",
+            "2000",
+            "-r",
+            &rate.to_string(),
+            "-m",
+            &calls.to_string(),
+            "-l",
+            &(rate * 4).to_string(),
+            "-nostdin",
+            "-timeout",
+            &format!("{}s", seconds + 20),
+            "-recv_timeout",
+            "10000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let limit = Duration::from_secs(u64::from(seconds) + 30);
+        let result = tokio::task::block_in_place(|| {
+            run_sipp(&dir, &format!("127.0.0.1:{uas_port}"), &args, limit)
+        });
+        let _ = uas.kill();
+        let _ = uas.wait();
+        sipp_ceiling.push((rate, result?.1));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(SipReport {
+        dialtone,
+        sipp_ceiling,
+        peak_rss: peak,
+    })
+}
+
+impl std::fmt::Display for SipReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "bench sip: SIPp uac -> Dialtone (answer, play 2 s, hang up), UDP on loopback"
+        );
+        let _ = writeln!(
+            out,
+            "{:>6} {:>6} {:>7} {:>17} {:>22}",
+            "cps", "calls", "failed", "INVITE->200 p50/p99", "INVITE->alerting p50/p99"
+        );
+        for run in &self.dialtone {
+            let _ = writeln!(
+                out,
+                "{:>6} {:>6} {:>7} {:>9.2}/{:<7.2}ms {:>12.2}/{:<7.2}ms",
+                run.rate,
+                run.calls,
+                run.failed,
+                run.answer_ms.0,
+                run.answer_ms.1,
+                run.alerting_ms.0,
+                run.alerting_ms.1
+            );
+        }
+        let best = |runs: &mut dyn Iterator<Item = (u32, u32)>| {
+            runs.filter(|(_, failed)| *failed == 0)
+                .map(|(rate, _)| rate)
+                .max()
+                .unwrap_or(0)
+        };
+        let ours = best(&mut self.dialtone.iter().map(|r| (r.rate, r.failed)));
+        let theirs = best(&mut self.sipp_ceiling.iter().copied());
+        let _ = writeln!(
+            out,
+            "SIPp uac -> SIPp uas (2 s calls), failed calls per rate: {}",
+            self.sipp_ceiling
+                .iter()
+                .map(|(rate, failed)| format!("{rate} cps: {failed}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "highest rate with 0 failed calls: Dialtone {ours} cps, SIPp against itself {theirs} cps \
+             (ratio {:.2})",
+            if theirs > 0 {
+                f64::from(ours) / f64::from(theirs)
+            } else {
+                f64::NAN
+            }
+        );
+        if let Some(run) = self.dialtone.iter().find(|r| r.rate == 200) {
+            let _ = writeln!(
+                out,
+                "p99 INVITE->200 at 200 cps: {:.2} ms (target <= {} ms)",
+                run.answer_ms.1,
+                SETUP_P99_TARGET.as_millis()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "peak RSS (server and bench): {} MiB",
+            self.peak_rss >> 20
+        );
+        f.write_str(&out)
+    }
+}
