@@ -306,14 +306,14 @@ impl Call {
                 LogLevel::Warn => tracing::warn!(session = %self.session_id, "{text}"),
                 LogLevel::Error => tracing::error!(session = %self.session_id, "{text}"),
             },
-            Outbound::Event { name, .. } => {
-                if name == "Application.CallAlerting" && !self.alerting_seen {
-                    self.alerting_seen = true;
-                    self.context
-                        .metrics
-                        .invite_to_alerting
-                        .observe(self.received.elapsed());
-                }
+            Outbound::Event { name, .. }
+                if name == "Application.CallAlerting" && !self.alerting_seen =>
+            {
+                self.alerting_seen = true;
+                self.context
+                    .metrics
+                    .invite_to_alerting
+                    .observe(self.received.elapsed());
             }
             Outbound::Ended(reason) => {
                 let reason = reason.clone();
@@ -594,16 +594,14 @@ impl Call {
 
     async fn on_dialog(&mut self, state: DialogState) {
         match state {
-            DialogState::Confirmed(..) => {
-                if self.phase == Phase::Answered {
-                    if self.offer.is_none() {
-                        self.take_answer_from_ack();
-                    }
-                    self.phase = Phase::Connected { at: Instant::now() };
-                    self.deliver(CallEvent::Connected {
-                        headers: Default::default(),
-                    });
+            DialogState::Confirmed(..) if self.phase == Phase::Answered => {
+                if self.offer.is_none() {
+                    self.take_answer_from_ack();
                 }
+                self.phase = Phase::Connected { at: Instant::now() };
+                self.deliver(CallEvent::Connected {
+                    headers: Default::default(),
+                });
             }
             DialogState::Updated(_, request, handle) => {
                 let status = if request.method == Method::Invite || request.method == Method::Update
