@@ -163,3 +163,95 @@ fn embedded_defaults_work_outside_the_repository() {
     assert!(text(&out.stdout).contains("config: (embedded default)"));
     std::fs::remove_dir_all(dir).expect("cleanup");
 }
+
+/// `dialtone serve` on the embedded defaults (from a directory without a config), with ports
+/// chosen by the OS: it reports where it listens, answers /health and /metrics and a SIP
+/// OPTIONS, and stops on SIGTERM.
+#[test]
+fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = temp_dir("serve");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(["serve", "--sip", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .args(["--rtp-ports", "0", "--threads", "1"])
+        .current_dir(&dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let (mut sip, mut http) = (None, None);
+    for _ in 0..20 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(at) = line.split("SIP listening on udp:").nth(1) {
+            sip = at.split_whitespace().next().map(str::to_owned);
+        }
+        if let Some(at) = line.split("HTTP listening on http://").nth(1) {
+            http = at.split_whitespace().next().map(str::to_owned);
+        }
+        if line.contains("(embedded default)") || (sip.is_some() && http.is_some()) {
+            if sip.is_some() && http.is_some() {
+                break;
+            }
+        }
+    }
+    let (sip, http) = (
+        sip.expect("SIP address logged"),
+        http.expect("HTTP address logged"),
+    );
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&http).expect("HTTP connects");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    };
+    let health = get("/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains(r#""status":"ok""#), "{health}");
+    let metrics = get("/metrics");
+    assert!(
+        metrics.contains("dialtone_calls_total{result=\"answered\"} 0"),
+        "{metrics}"
+    );
+    // A SIP OPTIONS over UDP gets 200 OK.
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let local = socket.local_addr().expect("addr");
+    let options = format!(
+        "OPTIONS sip:{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bKcli1\r\n\
+         From: <sip:cli@{local}>;tag=1\r\nTo: <sip:{sip}>\r\nCall-ID: cli-options-1\r\n\
+         CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    );
+    socket
+        .send_to(options.as_bytes(), &sip)
+        .expect("send OPTIONS");
+    let mut buf = [0u8; 4096];
+    let (len, _) = socket.recv_from(&mut buf).expect("a response to OPTIONS");
+    let response = text(&buf[..len]);
+    assert!(response.starts_with("SIP/2.0 200"), "{response}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -60,9 +60,18 @@ impl TestServer {
         rules: &[(&str, &str)],
         secrets: BTreeMap<String, String>,
     ) -> Result<Self> {
+        Self::start_with_config(rules, "", secrets)
+    }
+
+    /// [`TestServer::start`] with `extra` TOML (e.g. a `[limits]` table) and secrets.
+    pub fn start_with_config(
+        rules: &[(&str, &str)],
+        extra: &str,
+        secrets: BTreeMap<String, String>,
+    ) -> Result<Self> {
         let dir = temp_dir("sip")?;
         let mut config = format!(
-            "[server]\nsip = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
+            "{extra}\n[server]\nsip = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
              data_dir = {:?}\n\n[[application]]\nname = \"default\"\n",
             dir.join("data").display().to_string()
         );

@@ -399,3 +399,85 @@ fn a_hundred_calls_at_20_per_second_all_succeed() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn an_unanswered_call_gets_480_when_the_limit_passes() -> Result<()> {
+    let never_answers = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+});
+"#;
+    let mut server = TestServer::start_with_config(
+        &[(".*", never_answers)],
+        "[limits]\nunanswered_call_timeout_s = 1\n",
+        Default::default(),
+    )?;
+    let xml = sipp_xml::expect_final(480);
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    Ok(())
+}
+
+#[test]
+fn playback_from_an_http_url_and_a_missing_file() -> Result<()> {
+    // A one-shot HTTP server with a 0.5 s μ-law WAV.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}/prompt.wav", listener.local_addr()?);
+    let body =
+        dialtone::media::wav::encode(dialtone::media::wav::FORMAT_ULAW, 1, 8000, 8, &[0x55; 4000]);
+    let http = std::thread::spawn(move || -> Result<()> {
+        let (mut stream, _) = listener.accept()?;
+        let mut request = [0u8; 1024];
+        let _ = std::io::Read::read(&mut stream, &mut request)?;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        std::io::Write::write_all(&mut stream, head.as_bytes())?;
+        std::io::Write::write_all(&mut stream, &body)?;
+        Ok(())
+    });
+    let scenario = format!(
+        r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({{ call }}) => {{
+  let step = 0;
+  call.addEventListener(CallEvents.Connected, () => call.startPlayback("{url}"));
+  call.addEventListener(CallEvents.PlaybackStarted, (e) => Logger.write(`started ${{e.duration}}`));
+  call.addEventListener(CallEvents.PlaybackFinished, (e) => {{
+    Logger.write(`finished ${{e.error || "ok"}}`);
+    if (step++ === 0) call.startPlayback("no-such-file.wav"); else call.hangup();
+  }});
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+}});
+"#
+    );
+    let mut server = TestServer::start(&[(".*", &scenario)])?;
+    let xml = sipp_xml::answered_then_server_bye("", "", "");
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    http.join().expect("http thread")?;
+    let logs = records.logs();
+    assert_eq!(logs[0], "started 500", "{logs:?}");
+    assert_eq!(logs[1], "finished ok", "{logs:?}");
+    assert!(
+        logs[2].starts_with("finished cannot read 'no-such-file.wav'"),
+        "{logs:?}"
+    );
+    Ok(())
+}
