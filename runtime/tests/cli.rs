@@ -189,10 +189,8 @@ fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
         if let Some(at) = line.split("HTTP listening on http://").nth(1) {
             http = at.split_whitespace().next().map(str::to_owned);
         }
-        if line.contains("(embedded default)") || (sip.is_some() && http.is_some()) {
-            if sip.is_some() && http.is_some() {
-                break;
-            }
+        if sip.is_some() && http.is_some() {
+            break;
         }
     }
     let (sip, http) = (
