@@ -12,7 +12,10 @@
 //! - [`sipp_xml`]: the SIPp uac scenarios (shared with `dialtone bench sip`).
 //! - `tests/golden.rs`: one `#[test]` per golden case.
 //! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.
-//! - `tests/cli.rs`: the `dialtone` binary's commands.
+//! - `tests/mcp_*.rs`: the MCP client against real servers (npm, PyPI) and faults.
+//! - `tests/sip_sipp.rs`: SIP call flows from SIPp against an in-process `dialtone serve`.
+//! - `tests/sip_softphone.rs`: pjsua2 calls (audio both ways, DTMF) and the reference MCP
+//!   scenario on a SIP call.
 //! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
 
 pub mod golden;
