@@ -147,6 +147,7 @@ async fn admit(
     let stream = match MediaStream::start(socket, stream_tx, context.metrics.rtp.clone()) {
         Ok(stream) => stream,
         Err(e) => {
+            dialogs.remove_dialog(&dialog.id());
             let why = format!("cannot start RTP: {e}");
             let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
             let _ = tx.reply(status).await;
@@ -167,6 +168,7 @@ async fn admit(
     };
     let (host, session_io) = host::channel();
     if let Err(e) = context.pool.spawn(spec, session_io) {
+        dialogs.remove_dialog(&dialog.id());
         let why = format!("cannot start the session: {e}");
         let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
         let _ = tx.reply(status).await;
@@ -353,7 +355,8 @@ impl Call {
                 } else {
                     StatusCode::ServerInternalError
                 };
-                let _ = self.dialog.reject(Some(status), Some(why));
+                // The reason stays in our log (a Reason header would leak stack traces).
+                let _ = self.dialog.reject(Some(status), None);
                 self.context.metrics.call_result(CallResult::Rejected);
                 self.finish(None).await;
             }
