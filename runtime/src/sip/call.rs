@@ -46,114 +46,115 @@ pub struct SessionRecord {
 }
 
 /// Takes an INVITE: routes it, then runs the call on its own task.
-pub(crate) fn start(tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc<CallContext>) {
+pub(crate) fn start(mut tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc<CallContext>) {
     tokio::spawn(async move {
         let received = Instant::now();
-        if let Some((mut call, mut tx)) = admit(tx, &dialogs, &context, received).await {
-            let mut dialog = call.dialog.clone();
-            tokio::spawn(async move {
-                if let Err(e) = dialog.handle(&mut tx).await {
-                    tracing::debug!("INVITE transaction: {e}");
-                }
-            });
-            let id = call.dialog.id();
-            call.run().await;
-            dialogs.remove_dialog(&id);
+        let call_id = tx
+            .original
+            .call_id_header()
+            .map(|h| h.value().to_owned())
+            .unwrap_or_default();
+        match admit(&tx, call_id.clone(), &dialogs, &context, received).await {
+            Ok(mut call) => {
+                let mut dialog = call.dialog.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = dialog.handle(&mut tx).await {
+                        tracing::debug!("INVITE transaction: {e}");
+                    }
+                });
+                let id = call.dialog.id();
+                call.run().await;
+                dialogs.remove_dialog(&id);
+            }
+            Err(Refusal {
+                status,
+                result,
+                why,
+            }) => {
+                context.metrics.call_result(result);
+                tracing::warn!(call = %call_id, "INVITE answered {}: {why}", status.code());
+                let _ = tx.reply(status).await;
+            }
         }
     });
 }
 
-/// Routes and accepts an INVITE up to a started session, or answers it with the reason it
-/// cannot be taken.
+/// Why an INVITE is answered with a final error instead of starting a call.
+struct Refusal {
+    status: StatusCode,
+    result: CallResult,
+    why: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, result: CallResult, why: impl Into<String>) -> Self {
+        Self {
+            status,
+            result,
+            why: why.into(),
+        }
+    }
+
+    fn failed(status: StatusCode, why: impl Into<String>) -> Self {
+        Self::new(status, CallResult::Failed, why)
+    }
+}
+
+/// Routes and accepts an INVITE up to a started session, or says why it cannot be taken.
 async fn admit(
-    mut tx: Transaction,
+    tx: &Transaction,
+    call_id: String,
     dialogs: &Arc<DialogLayer>,
     context: &Arc<CallContext>,
     received: Instant,
-) -> Option<(Call, Transaction)> {
-    let call_id = tx
-        .original
-        .call_id_header()
-        .map(|h| h.value().to_owned())
-        .unwrap_or_default();
+) -> Result<Call, Refusal> {
     let incoming = invite::incoming_call(&tx.original, &call_id);
     let catalog = context.catalog.current();
     let application = catalog.config.server.application.clone();
-    let refuse = |status: StatusCode, result: CallResult, why: String| {
-        context.metrics.call_result(result);
-        tracing::warn!(call = %call_id, "INVITE answered {}: {why}", status.code());
-        status
-    };
-    let plan = match catalog.plan(&application, &incoming.destination) {
-        Ok(plan) => plan,
-        Err(CatalogError::NoRoute(e)) => {
-            let mut why = e.to_string();
-            if let crate::router::NoRoute::NoMatch { misses, .. } = &e {
-                for miss in misses {
-                    why.push_str("; ");
-                    why.push_str(&miss.to_string());
+    let plan = catalog
+        .plan(&application, &incoming.destination)
+        .map_err(|e| match e {
+            CatalogError::NoRoute(e) => {
+                let mut why = e.to_string();
+                if let crate::router::NoRoute::NoMatch { misses, .. } = &e {
+                    for miss in misses {
+                        why.push_str("; ");
+                        why.push_str(&miss.to_string());
+                    }
                 }
+                Refusal::new(StatusCode::NotFound, CallResult::NoRoute, why)
             }
-            let status = refuse(StatusCode::NotFound, CallResult::NoRoute, why);
-            let _ = tx.reply(status).await;
-            return None;
-        }
-        Err(e) => {
-            let status = refuse(
-                StatusCode::ServerInternalError,
-                CallResult::Failed,
-                e.to_string(),
-            );
-            let _ = tx.reply(status).await;
-            return None;
-        }
-    };
+            e => Refusal::failed(StatusCode::ServerInternalError, e.to_string()),
+        })?;
     let offer = if tx.original.body.is_empty() {
         None
     } else {
-        match Offer::parse(&tx.original.body) {
-            Ok(offer) => Some(offer),
-            Err(e) => {
-                let status = refuse(
-                    StatusCode::NotAcceptableHere,
-                    CallResult::Failed,
-                    e.to_string(),
-                );
-                let _ = tx.reply(status).await;
-                return None;
-            }
-        }
+        let offer = Offer::parse(&tx.original.body)
+            .map_err(|e| Refusal::failed(StatusCode::NotAcceptableHere, e.to_string()))?;
+        Some(offer)
     };
-    let socket = match context.rtp_ports.bind(context.media_ip).await {
-        Ok(socket) => socket,
-        Err(e) => {
-            let why = format!("no RTP port: {e}");
-            let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
-            let _ = tx.reply(status).await;
-            return None;
-        }
-    };
-    let (state_tx, states) = dialogs.new_dialog_state_channel();
-    let dialog = match dialogs.get_or_create_server_invite(&tx, state_tx, None, None) {
-        Ok(dialog) => dialog,
-        Err(e) => {
-            let why = format!("cannot create the dialog: {e}");
-            let status = refuse(StatusCode::ServerInternalError, CallResult::Failed, why);
-            let _ = tx.reply(status).await;
-            return None;
-        }
-    };
+    let socket = context
+        .rtp_ports
+        .bind(context.media_ip)
+        .await
+        .map_err(|e| {
+            Refusal::failed(StatusCode::ServiceUnavailable, format!("no RTP port: {e}"))
+        })?;
     let (stream_tx, stream_events) = mpsc::unbounded_channel();
-    let stream = match MediaStream::start(socket, stream_tx, context.metrics.rtp.clone()) {
-        Ok(stream) => stream,
-        Err(e) => {
-            dialogs.remove_dialog(&dialog.id());
-            let why = format!("cannot start RTP: {e}");
-            let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
-            let _ = tx.reply(status).await;
-            return None;
-        }
-    };
+    let stream =
+        MediaStream::start(socket, stream_tx, context.metrics.rtp.clone()).map_err(|e| {
+            Refusal::failed(
+                StatusCode::ServiceUnavailable,
+                format!("cannot start RTP: {e}"),
+            )
+        })?;
+    let (state_tx, states) = dialogs.new_dialog_state_channel();
+    let dialog = dialogs
+        .get_or_create_server_invite(tx, state_tx, None, None)
+        .map_err(|e| {
+            let why = format!("cannot create the dialog: {e}");
+            Refusal::failed(StatusCode::ServerInternalError, why)
+        })?;
     let session_id = uuid::Uuid::new_v4().to_string();
     let spec = SessionSpec {
         session_id: session_id.clone(),
@@ -170,9 +171,7 @@ async fn admit(
     if let Err(e) = context.pool.spawn(spec, session_io) {
         dialogs.remove_dialog(&dialog.id());
         let why = format!("cannot start the session: {e}");
-        let status = refuse(StatusCode::ServiceUnavailable, CallResult::Failed, why);
-        let _ = tx.reply(status).await;
-        return None;
+        return Err(Refusal::failed(StatusCode::ServiceUnavailable, why));
     }
     tracing::info!(
         call = %call_id,
@@ -216,7 +215,7 @@ async fn admit(
         recording: None,
         recordings: 0,
     };
-    Some((call, tx))
+    Ok(call)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
