@@ -79,32 +79,53 @@ fn free_port() -> Result<u16, BenchError> {
         .port())
 }
 
-/// Runs sipp in the foreground; returns (exit code, failed calls from its summary).
-fn run_sipp(
+/// Runs a sipp uac in the foreground at `rate` calls per second for `seconds` of arrivals,
+/// with `scenario` arguments (`-sn uac ...` or `-sf FILE ...`); returns its failed calls.
+fn run_load(
     dir: &Path,
     target: &str,
-    args: &[String],
-    limit: Duration,
-) -> Result<(i32, u32, String), BenchError> {
+    scenario: &[&str],
+    rate: u32,
+    seconds: u32,
+) -> Result<u32, BenchError> {
+    let port = free_port()?.to_string();
+    let (rate_arg, calls, limit) = (
+        rate.to_string(),
+        (rate * seconds).to_string(),
+        (rate * 4).to_string(),
+    );
+    let timeout = format!("{}s", seconds + 20);
     let output = Command::new("timeout")
         .arg("-k")
         .arg("5")
-        .arg(limit.as_secs().to_string())
+        .arg((seconds + 30).to_string())
         .arg("sipp")
         .arg(target)
-        .args(args)
+        .args(scenario)
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-r",
+            &rate_arg,
+            "-m",
+            &calls,
+            "-l",
+            &limit,
+        ])
+        .args(["-nostdin", "-timeout", &timeout, "-recv_timeout", "10000"])
         .current_dir(dir)
         .output()
         .map_err(|e| BenchError::Peer(format!("cannot run sipp (Debian sip-tester): {e}")))?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let text = String::from_utf8_lossy(&output.stdout);
     // "  Failed call            |        0                  |        3  "
-    let failed = text
+    Ok(text
         .lines()
         .filter(|l| l.trim_start().starts_with("Failed call"))
         .filter_map(|l| l.rsplit('|').next()?.trim().parse::<u32>().ok())
         .next_back()
-        .unwrap_or(u32::MAX);
-    Ok((output.status.code().unwrap_or(-1), failed, text))
+        .unwrap_or(u32::MAX))
 }
 
 fn write_tone(dir: &Path) -> Result<PathBuf, BenchError> {
@@ -143,39 +164,22 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
     let target = format!("127.0.0.1:{}", server.sip.udp.port());
     let xml = dir.join("uac.xml");
     std::fs::write(&xml, sipp_xml::answered_then_server_bye("", "", ""))?;
+    let xml = xml.display().to_string();
     let mut dialtone = Vec::new();
     for &rate in rates {
-        let calls = rate * seconds;
-        let args: Vec<String> = [
+        let media_port = free_port()?.to_string();
+        let scenario = [
             "-sf",
-            &xml.display().to_string(),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &free_port()?.to_string(),
+            &xml,
             "-mi",
             "127.0.0.1",
             "-mp",
-            &free_port()?.to_string(),
+            &media_port,
             "-s",
             "2000",
-            "-r",
-            &rate.to_string(),
-            "-m",
-            &calls.to_string(),
-            "-l",
-            &(rate * 4).to_string(),
-            "-nostdin",
-            "-timeout",
-            &format!("{}s", seconds + 20),
-            "-recv_timeout",
-            "10000",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let limit = Duration::from_secs(u64::from(seconds) + 30);
-        let (_, failed, _) = tokio::task::block_in_place(|| run_sipp(&dir, &target, &args, limit))?;
+        ];
+        let failed =
+            tokio::task::block_in_place(|| run_load(&dir, &target, &scenario, rate, seconds))?;
         // Let every session finish before measuring the next rate.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         while server
@@ -189,7 +193,7 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
         }
         dialtone.push(RateRun {
             rate,
-            calls,
+            calls: rate * seconds,
             failed,
             answer_ms: percentiles(server.metrics().invite_to_answer.take_samples()),
             alerting_ms: percentiles(server.metrics().invite_to_alerting.take_samples()),
@@ -217,38 +221,13 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
             .spawn()
             .map_err(|e| BenchError::Peer(format!("cannot run sipp: {e}")))?;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let calls = rate * seconds;
-        let args: Vec<String> = [
-            "-sn",
-            "uac",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &free_port()?.to_string(),
-            "-d",
-            "2000",
-            "-r",
-            &rate.to_string(),
-            "-m",
-            &calls.to_string(),
-            "-l",
-            &(rate * 4).to_string(),
-            "-nostdin",
-            "-timeout",
-            &format!("{}s", seconds + 20),
-            "-recv_timeout",
-            "10000",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let limit = Duration::from_secs(u64::from(seconds) + 30);
-        let result = tokio::task::block_in_place(|| {
-            run_sipp(&dir, &format!("127.0.0.1:{uas_port}"), &args, limit)
-        });
+        let target = format!("127.0.0.1:{uas_port}");
+        let scenario = ["-sn", "uac", "-d", "2000"];
+        let result =
+            tokio::task::block_in_place(|| run_load(&dir, &target, &scenario, rate, seconds));
         let _ = uas.kill();
         let _ = uas.wait();
-        sipp_ceiling.push((rate, result?.1));
+        sipp_ceiling.push((rate, result?));
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(SipReport {

@@ -1,6 +1,6 @@
-//! SIPp uac scenarios that `bench sip` and the SIP tests run, built from a few pieces: an INVITE with a PCMU offer,
-//! the ACK of a 2xx (routed by the dialog's route set), the ACK of a non-2xx, CANCEL, and
-//! answering the server's BYE.
+//! SIPp uac scenarios that `bench sip` and the SIP tests run, built from a few pieces: an
+//! INVITE with a PCMU offer, in-dialog requests (ACK of a 2xx, re-INVITE, BYE; routed by the
+//! dialog's route set), the ACK of a non-2xx, CANCEL, and answering the server's BYE.
 
 /// The INVITE, with `extra` headers and `sdp` as its body.
 fn invite(extra: &str, sdp: &str) -> String {
@@ -35,21 +35,38 @@ pub fn offer(port: &str, direction: &str) -> String {
     )
 }
 
-const ACK_2XX: &str = r#"  <send>
+/// An in-dialog request (`ACK` of a 2xx, re-`INVITE`, `BYE`) with CSeq `cseq`, sent to the
+/// remote target through the route set; `sdp` makes it an offer. Requests other than ACK are
+/// retransmitted until answered.
+fn in_dialog(method: &str, cseq: u32, sdp: Option<&str>) -> String {
+    let retrans = if method == "ACK" {
+        ""
+    } else {
+        " retrans=\"500\""
+    };
+    let body = match sdp {
+        Some(sdp) => {
+            format!("      Content-Type: application/sdp\n      Content-Length: [len]\n\n{sdp}\n")
+        }
+        None => "      Content-Length: 0\n".to_owned(),
+    };
+    format!(
+        r#"  <send{retrans}>
     <![CDATA[
-      ACK [next_url] SIP/2.0
+      {method} [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
       [routes]
       Call-ID: [call_id]
-      CSeq: [cseq] ACK
+      CSeq: {cseq} {method}
       Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
       Max-Forwards: 70
-      Content-Length: 0
-    ]]>
+{body}    ]]>
   </send>
-"#;
+"#
+    )
+}
 
 /// ACK of a non-2xx final response: same branch as the INVITE (copied from its Via).
 const ACK_ERROR: &str = r#"  <send>
@@ -108,7 +125,7 @@ pub fn answered_then_server_bye(extra: &str, on_ok: &str, on_bye: &str) -> Strin
              <recv response=\"200\" rrs=\"true\"><action>{on_ok}</action></recv>\n{ack}  \
              <recv request=\"BYE\" timeout=\"20000\"><action>{on_bye}</action></recv>\n{OK_TO_BYE}",
             invite(extra, &offer("[media_port]", "sendrecv")),
-            ack = ack_2xx()
+            ack = in_dialog("ACK", 1, None)
         ),
     )
 }
@@ -143,44 +160,10 @@ pub fn cancel_after_ringing() -> String {
 /// direction of each answer, and then hung up by the caller after `hold_ms`.
 pub fn reinvite_hold_and_move(hold_ms: u32) -> String {
     let reinvite = |cseq: u32, port: &str, direction: &str| {
-        format!(
-            r#"  <send retrans="500">
-    <![CDATA[
-      INVITE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: {cseq} INVITE
-      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-{}
-    ]]>
-  </send>
-"#,
-            offer(port, direction)
-        )
+        in_dialog("INVITE", cseq, Some(&offer(port, direction)))
     };
-    let ack = |cseq: u32| ACK_2XX.replace("[cseq] ACK", &format!("{cseq} ACK"));
-    let bye = r#"  <send retrans="500">
-    <![CDATA[
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 4 BYE
-      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-"#;
+    let ack = |cseq: u32| in_dialog("ACK", cseq, None);
+    let bye = in_dialog("BYE", 4, None);
     let check = |attribute: &str, var: &str| {
         format!(
             "<action><ereg regexp=\"a={attribute}\" search_in=\"body\" check_it=\"true\" assign_to=\"{var}\"/></action>"
@@ -208,11 +191,6 @@ pub fn reinvite_hold_and_move(hold_ms: u32) -> String {
     )
 }
 
-/// ACK of a 2xx with the INVITE's CSeq number.
-pub fn ack_2xx() -> String {
-    ACK_2XX.replace("[cseq] ACK", "1 ACK")
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -225,7 +203,7 @@ mod tests {
         ] {
             assert!(xml.starts_with("<?xml"));
             assert_eq!(xml.matches("<send").count(), xml.matches("</send>").count());
-            assert!(!xml.contains("[cseq]"), "every ACK has its CSeq");
+            assert!(xml.contains("CSeq: 1 ACK"), "the INVITE's ACK has its CSeq");
         }
     }
 }
