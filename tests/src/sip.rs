@@ -19,6 +19,9 @@ use tokio::sync::broadcast;
 
 use crate::peers::free_port;
 
+/// How long one SIPp call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A server and the temp dir holding its config, scenarios and recordings.
 pub struct TestServer {
     runtime: tokio::runtime::Runtime,
@@ -126,6 +129,18 @@ impl TestServer {
         self.server().metrics()
     }
 
+    /// Places one SIPp call to `destination` with uac scenario `xml` (plus `extra` sipp
+    /// arguments); an error with SIPp's output unless SIPp counted the call successful.
+    pub fn call_once(&self, xml: &str, destination: &str, extra: &[&str]) -> Result<SippRun> {
+        let mut args = vec!["-s", destination, "-m", "1"];
+        args.extend_from_slice(extra);
+        let run = sipp(self.sip_port(), Some(xml), &args, CALL_TIMEOUT)?;
+        if run.code != 0 {
+            bail!("sipp failed (exit {}):\n{}", run.code, run.output);
+        }
+        Ok(run)
+    }
+
     /// Runs a future on the server's runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
@@ -212,6 +227,13 @@ impl Records {
             .map(|(_, payload)| payload)
     }
 
+    /// The file of the first finished recording (`Call.RecordStopped`'s `file://` URL).
+    pub fn recording(&self) -> Option<PathBuf> {
+        let event = self.event("Call.RecordStopped")?;
+        let url = event["url"].as_str()?;
+        url.strip_prefix("file://").map(PathBuf::from)
+    }
+
     /// Everything, one line each, for assertion messages.
     pub fn describe(&self) -> String {
         self.0
@@ -294,9 +316,4 @@ pub fn wav_rms(path: &Path) -> Result<f64> {
         .map(|s| (f64::from(*s) / 32768.0).powi(2))
         .sum();
     Ok((sum / samples.len() as f64).sqrt())
-}
-
-/// Whether `deadline` has passed (for bounded polling loops).
-pub fn before(deadline: Instant) -> bool {
-    Instant::now() < deadline
 }

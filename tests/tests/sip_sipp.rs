@@ -23,7 +23,6 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call, callerid, destinatio
   });
   call.addEventListener(CallEvents.PlaybackStarted, (e) => Logger.write(`playing ${e.duration} ms`));
   call.addEventListener(CallEvents.PlaybackFinished, () => call.hangup());
-  call.addEventListener(CallEvents.RecordStopped, (e) => Logger.write(`recorded ${e.url}`));
   call.addEventListener(CallEvents.Disconnected, (e) => {
     Logger.write(`disconnected: ${e.reason}`);
     VoxEngine.terminate();
@@ -52,13 +51,7 @@ fn assert_sipp_ok(run: &dialtone_tests::sip::SippRun) {
 fn answered_call_plays_speech_and_records_the_echo() -> Result<()> {
     let mut server = TestServer::start(&[(".*", SPEAK_AND_HANG_UP)])?;
     let xml = sipp_xml::answered_then_server_bye("", "", "");
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1", "-rtp_echo"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &["-rtp_echo"])?;
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     let logs = records.logs();
     assert_eq!(logs[0], "alerting 1001 -> 2000 x=dialtone", "{logs:?}");
@@ -96,11 +89,8 @@ fn answered_call_plays_speech_and_records_the_echo() -> Result<()> {
         "{logs:?}"
     );
     // The caller (sipp -rtp_echo) sent our speech back; the recording holds it.
-    let url = logs
-        .iter()
-        .find_map(|l| l.strip_prefix("recorded file://"))
-        .expect("recording url");
-    let rms = wav_rms(std::path::Path::new(url))?;
+    let recording = records.recording().expect("a finished recording");
+    let rms = wav_rms(&recording)?;
     assert!(rms > 0.01, "recording is silent (rms {rms})");
     assert_eq!(server.metrics().calls(CallResult::Answered), 1);
     let sent = server
@@ -152,13 +142,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 "#;
     let mut server = TestServer::start(&[(".*", ring_only)])?;
     let xml = sipp_xml::cancel_after_ringing();
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &[])?;
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     assert_eq!(
         records.logs(),
@@ -172,13 +156,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 fn a_destination_no_rule_matches_gets_404_and_no_session() -> Result<()> {
     let server = TestServer::start(&[(r"1\d{3}", ANSWER_AND_WAIT)])?;
     let xml = sipp_xml::expect_final(404);
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "999", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "999", &[])?;
     assert_eq!(server.metrics().calls(CallResult::NoRoute), 1);
     assert_eq!(
         server
@@ -203,13 +181,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 "#;
     let mut server = TestServer::start(&[(".*", busy)])?;
     let xml = sipp_xml::expect_final(486);
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &[])?;
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     assert_eq!(
         records.logs(),
@@ -223,25 +195,13 @@ fn a_scenario_that_does_not_compile_gets_500_with_the_reason_logged() -> Result<
     let mut server =
         TestServer::start(&[(".*", "VoxEngine.addEventListener(AppEvents.CallAlerting, (")])?;
     let xml = sipp_xml::expect_final(500);
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &[])?;
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     let ended = records.describe();
     assert!(ended.contains("LoadError"), "{ended}");
     assert!(ended.contains("SyntaxError"), "{ended}");
     // The server goes on taking calls.
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &[])?;
     Ok(())
 }
 
@@ -322,13 +282,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
         "</scenario>",
         "  <Reference variables=\"rr,route\"/>\n</scenario>",
     );
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &[])?;
     server.until_sessions_end(1, SESSION_TIMEOUT)?;
     Ok(())
 }
@@ -416,13 +370,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
         Default::default(),
     )?;
     let xml = sipp_xml::expect_final(480);
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &[])?;
     server.until_sessions_end(1, SESSION_TIMEOUT)?;
     Ok(())
 }
@@ -463,13 +411,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({{ call }}) => {{
     );
     let mut server = TestServer::start(&[(".*", &scenario)])?;
     let xml = sipp_xml::answered_then_server_bye("", "", "");
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1"],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.call_once(&xml, "2000", &[])?;
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     http.join().expect("http thread")?;
     let logs = records.logs();

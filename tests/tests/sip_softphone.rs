@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use dialtone_tests::peers::{PyMcp, peers_dir, python_server};
 use dialtone_tests::scenario::reference_mcp_scenario;
-use dialtone_tests::sip::{TestServer, sipp, wav_rms};
+use dialtone_tests::sip::{TestServer, wav_rms};
 use dialtone_tests::{sipp_xml, workspace_root};
 
 /// Answers, records the caller, speaks, and reports the caller's keys.
@@ -21,7 +21,6 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
     call.say("Hello caller. This is Dialtone speaking to you over RTP. Please press some keys.");
   });
   call.addEventListener(CallEvents.ToneReceived, (e) => Logger.write(`tone ${e.tone} type ${e.type}`));
-  call.addEventListener(CallEvents.RecordStopped, (e) => Logger.write(`recorded ${e.url}`));
   call.addEventListener(CallEvents.Disconnected, (e) => {
     Logger.write(`disconnected: ${e.reason}`);
     VoxEngine.terminate();
@@ -118,11 +117,8 @@ fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {
         "{logs:?}"
     );
     // Dialtone recorded the caller's speech ...
-    let url = logs
-        .iter()
-        .find_map(|l| l.strip_prefix("recorded file://"))
-        .expect("recording url");
-    let ours = wav_rms(Path::new(url))?;
+    let recording = records.recording().expect("a finished recording");
+    let ours = wav_rms(&recording)?;
     assert!(
         ours > 0.01,
         "Dialtone's recording of the caller is silent (rms {ours})"
@@ -145,13 +141,7 @@ fn the_reference_mcp_scenario_runs_unchanged_on_a_sip_call() -> Result<()> {
         TestServer::start_with_secrets(&[(".*", &reference_mcp_scenario()?)], secrets)?;
     // The scenario terminates its session after the tool result; Dialtone then hangs up.
     let xml = sipp_xml::answered_then_server_bye("", "", "");
-    let run = sipp(
-        server.sip_port(),
-        Some(&xml),
-        &["-s", "2000", "-m", "1", "-rtp_echo"],
-        Duration::from_secs(30),
-    )?;
-    assert_eq!(run.code, 0, "sipp:\n{}", run.output);
+    server.call_once(&xml, "2000", &["-rtp_echo"])?;
     let records = server.until_sessions_end(1, Duration::from_secs(20))?;
     let logs = records.logs();
     let at = |marker: &str| {
