@@ -5,19 +5,24 @@
 //! - `timers`: the sans-IO timer queue behind `setTimeout`/`setInterval`.
 //! - `js_error`: turning a thrown JS value into a log line and an [`EndReason`].
 //! - `prelude`: the JS facade, assembled from `api/*.js`.
+//! - [`redact`]: masking secret values in everything a session reports.
+//! - `validate`: compiling a scenario without running it.
 //! - `pool`: [`SessionPool`], the JS worker threads sessions are spread over.
 
 mod error;
 mod js_error;
 mod pool;
 mod prelude;
+pub mod redact;
 mod session;
 pub(crate) mod state;
 mod timers;
+mod validate;
 
 pub use error::EngineError;
 pub use pool::SessionPool;
 pub use session::run_session;
+pub use validate::{CompileError, validate_script};
 
 #[cfg(test)]
 mod tests;

@@ -349,6 +349,29 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// The same reason with its free text passed through `f` (redaction).
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Self {
+        match self {
+            EndReason::Shutdown(t) => EndReason::Shutdown(f(&t)),
+            EndReason::LoadError(t) => EndReason::LoadError(f(&t)),
+            EndReason::UncaughtError(t) => EndReason::UncaughtError(f(&t)),
+            other => other,
+        }
+    }
+
+    /// A stable short name: `terminated`, `no_calls`, `shutdown`, `load_error`,
+    /// `uncaught_error`, `limit`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EndReason::Terminated => "terminated",
+            EndReason::NoCalls => "no_calls",
+            EndReason::Shutdown(_) => "shutdown",
+            EndReason::LoadError(_) => "load_error",
+            EndReason::UncaughtError(_) => "uncaught_error",
+            EndReason::Limit(_) => "limit",
+        }
+    }
+
     /// Whether this is an orderly end (exit code 0 in the console).
     pub fn is_normal(&self) -> bool {
         matches!(
@@ -425,6 +448,15 @@ pub enum Outbound {
         name: String,
         /// Payload without live objects (`call` is replaced by its id).
         payload: serde_json::Value,
+    },
+    /// An MCP request (or a connect) finished, for the host's metrics.
+    McpRequest {
+        /// JSON-RPC method (`initialize` for a connect).
+        method: &'static str,
+        /// False when it ended in `MCPError` or a rejected `createClient`.
+        ok: bool,
+        /// From the scenario's call to the result.
+        elapsed: Duration,
     },
     /// The session is over; nothing follows.
     Ended(EndReason),

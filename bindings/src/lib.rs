@@ -30,5 +30,5 @@ pub mod engine;
 pub mod host;
 pub mod mcp;
 
-pub use engine::{SessionPool, run_session};
+pub use engine::{SessionPool, run_session, validate_script};
 pub use host::{EndReason, HostEvent, Limits, Outbound, SessionSpec};

@@ -81,6 +81,17 @@ pub(crate) struct McpHub {
     http: Option<reqwest::Client>,
     next_client: u32,
     next_request: u64,
+    /// When each connect and request started, for the host's MCP metrics.
+    started: HashMap<Started, (std::time::Instant, &'static str)>,
+}
+
+/// What [`McpHub`] times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Started {
+    /// A client's connect (`initialize`).
+    Connect(u32),
+    /// A request.
+    Request(u64),
 }
 
 impl McpHub {
@@ -100,6 +111,7 @@ impl McpHub {
             http: None,
             next_client: 1,
             next_request: 1,
+            started: HashMap::new(),
         };
         (hub, receiver)
     }
@@ -121,6 +133,10 @@ impl McpHub {
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(task);
         self.clients.insert(id, commands);
+        self.started.insert(
+            Started::Connect(id),
+            (std::time::Instant::now(), "initialize"),
+        );
         Ok(id)
     }
 
@@ -130,7 +146,21 @@ impl McpHub {
         self.next_request += 1;
         let sender = self.clients.get(&client)?;
         sender.send(Command::Request { id, kind, params }).ok()?;
+        self.started.insert(
+            Started::Request(id),
+            (std::time::Instant::now(), kind.method()),
+        );
         Some(id)
+    }
+
+    /// A connect or request is over: its method and how long it took.
+    pub(crate) fn finished(
+        &mut self,
+        what: Started,
+    ) -> Option<(&'static str, std::time::Duration)> {
+        self.started
+            .remove(&what)
+            .map(|(at, method)| (method, at.elapsed()))
     }
 
     /// `client.close()`: cancel what is in flight, close the transport.
@@ -152,6 +182,7 @@ impl McpHub {
             let _ = sender.send(Command::Close);
         }
         self.http = None;
+        self.started.clear();
         std::mem::take(&mut self.tasks)
     }
 }

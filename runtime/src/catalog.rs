@@ -1,6 +1,10 @@
 //! What a new call runs: the config's applications and rules, compiled for routing. A call takes
 //! the catalog current when it arrives and keeps it, so a reload never changes a call in
 //! progress.
+//!
+//! - `edit`: [`edit::Editor`], validated changes and reloads that replace the catalog.
+
+pub mod edit;
 
 use std::sync::{Arc, RwLock};
 
@@ -49,6 +53,11 @@ impl Catalog {
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         let router = Router::new(&config)?;
         Ok(Self { config, router })
+    }
+
+    /// The rule that takes a call to `destination` (without reading its scenarios).
+    pub fn plan_route(&self, application: &str, destination: &str) -> Result<Route, NoRoute> {
+        self.router.route(application, destination)
     }
 
     /// What a call to `destination` in `application` runs.

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use dialtone_bindings::host::{Limits, Script};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Default config path, relative to the working directory.
@@ -116,6 +116,11 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Application that takes inbound SIP calls.
     pub application: String,
+    /// Bearer token of the admin API (else `DIALTONE_ADMIN_TOKEN`, else a generated
+    /// `<data_dir>/admin.token`).
+    pub admin_token: Option<String>,
+    /// Days of session history kept.
+    pub history_days: u32,
 }
 
 impl Default for ServerConfig {
@@ -128,12 +133,14 @@ impl Default for ServerConfig {
             media_address: None,
             data_dir: PathBuf::from("dialtone-data"),
             application: "default".into(),
+            admin_token: None,
+            history_days: 30,
         }
     }
 }
 
 /// An application: routing rules, and (later) its secrets and users.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
     /// Unique name.
@@ -142,12 +149,12 @@ pub struct Application {
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
     /// What the application's MCP clients may do.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "McpConfig::is_default")]
     pub mcp: McpConfig,
 }
 
 /// `[application.mcp]`.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct McpConfig {
     /// Whether scenarios may start local stdio MCP servers (`transport: "stdio"`).
@@ -156,6 +163,10 @@ pub struct McpConfig {
 }
 
 impl McpConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
     /// The policy handed to sessions.
     pub fn policy(&self) -> dialtone_bindings::mcp::McpPolicy {
         dialtone_bindings::mcp::McpPolicy {
@@ -165,7 +176,7 @@ impl McpConfig {
 }
 
 /// A routing rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Name, unique within the application.
@@ -173,7 +184,7 @@ pub struct Rule {
     /// Regex matched against the whole destination.
     pub pattern: String,
     /// Regex that, when it matches the whole destination, skips the rule.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclude: Option<String>,
     /// Scenario files, evaluated in order in one realm.
     pub scenarios: Vec<String>,
@@ -235,13 +246,26 @@ impl Config {
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks names are unique and every rule names scenarios.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             origin: self.origin.to_string(),
             message,
         };
         let mut names = BTreeMap::new();
         for app in &self.applications {
+            if !valid_name(&app.name) {
+                return Err(invalid(format!(
+                    "application name '{}' must match {NAME_RULE}",
+                    app.name
+                )));
+            }
+            if let Some(rule) = app.rules.iter().find(|r| !valid_name(&r.name)) {
+                return Err(invalid(format!(
+                    "application '{}': rule name '{}' must match {NAME_RULE}",
+                    app.name, rule.name
+                )));
+            }
             if names.insert(app.name.as_str(), ()).is_some() {
                 return Err(invalid(format!(
                     "application '{}' is defined twice",
@@ -300,6 +324,21 @@ impl Config {
             }
         }
     }
+}
+
+/// What application and rule names look like.
+pub const NAME_RULE: &str = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
+
+/// Whether `name` is a valid application or rule name ([`NAME_RULE`]).
+pub fn valid_name(name: &str) -> bool {
+    name.len() <= 64
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// Reads one scenario file; its stack-trace name is the file name.

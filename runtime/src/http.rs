@@ -1,4 +1,5 @@
-//! The HTTP listener: `/health` and Prometheus `/metrics` (the admin API joins them here).
+//! The HTTP listener: `/health` (open), Prometheus `/metrics` (loopback or token) and the
+//! admin API (token).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,18 +11,26 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::sip::CallContext;
+use crate::admin::{self, Admin};
 
 /// The HTTP routes.
-pub fn router(context: Arc<CallContext>) -> Router {
+pub fn router(state: Arc<Admin>) -> Router {
+    let metrics_route = Router::new()
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::loopback_or_token,
+        ))
+        .with_state(state.clone());
     Router::new()
         .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .with_state(context)
+        .with_state(state.clone())
+        .merge(metrics_route)
+        .merge(admin::routes(state))
 }
 
-async fn health(State(context): State<Arc<CallContext>>) -> impl IntoResponse {
-    let metrics = &context.metrics;
+async fn health(State(state): State<Arc<Admin>>) -> impl IntoResponse {
+    let metrics = &state.context.metrics;
     Json(serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
@@ -30,9 +39,9 @@ async fn health(State(context): State<Arc<CallContext>>) -> impl IntoResponse {
     }))
 }
 
-async fn metrics(State(context): State<Arc<CallContext>>) -> impl IntoResponse {
+async fn metrics(State(state): State<Arc<Admin>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        context.metrics.render(),
+        state.context.metrics.render(),
     )
 }

@@ -15,18 +15,22 @@
 //! - [`rtp_ports`]: RTP port allocation.
 //! - [`secrets`]: where a session's per-application secrets come from.
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
+//! - [`history`]: session history (sessions and their log lines) in SQLite.
 //! - [`http`]: `/health` and `/metrics`.
 //! - [`metrics`]: counters and latency histograms.
+//! - [`admin`]: the admin HTTP API (applications, rules, scenarios, secrets, sessions).
 //! - [`bench`]: `dialtone bench`, the benchmarks.
-//! - `main.rs`: the `dialtone` CLI.
+//! - `main.rs`: the `dialtone` CLI; `remote.rs` (binary only) is its admin API client.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod bench;
 pub mod catalog;
 pub mod config;
 pub mod console;
+pub mod history;
 pub mod http;
 pub mod media;
 pub mod metrics;

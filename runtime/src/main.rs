@@ -11,6 +11,11 @@ use dialtone::console::{
     self, CallerScript, ConsoleOptions, JsonTranscript, TextTranscript, Transcript,
 };
 use dialtone::router::{NoRoute, Router};
+use dialtone::secrets::SecretStore;
+use reqwest::Method;
+
+mod remote;
+use remote::{Remote, segment};
 
 /// Dialtone: a self-hosted, VoxEngine-style scriptable telephony runtime.
 #[derive(Debug, Parser)]
@@ -37,11 +42,78 @@ enum Command {
         /// Config file (default: scenarios/dialtone.toml, else the embedded default).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Ask this server (URL) instead of the one at the config's HTTP address.
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Per-application secrets, encrypted at rest (through the admin API when a server runs).
+    Secrets {
+        #[command(subcommand)]
+        what: SecretsCommand,
+        /// Config file (its data_dir holds the store; its HTTP address finds the server).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        /// Talk to this server (URL) instead of the one at the config's HTTP address.
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// Session history: recent sessions, or one session's log lines.
+    Sessions {
+        /// Only this application.
+        #[arg(long)]
+        app: Option<String>,
+        /// Only calls from this caller.
+        #[arg(long)]
+        caller: Option<String>,
+        /// Only calls to this destination.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this end kind (terminated, no_calls, load_error, uncaught_error, limit ...).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Most sessions shown.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Print this session's log lines instead.
+        #[arg(long, value_name = "SESSION_ID")]
+        logs: Option<String>,
+        /// Config file (its data_dir holds the history).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Ask this server (URL) instead of the one at the config's HTTP address.
+        #[arg(long)]
+        server: Option<String>,
     },
     /// Benchmarks (figures and ratios, not pass/fail).
     Bench {
         #[command(subcommand)]
         what: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretsCommand {
+    /// Set a secret; the value is read from stdin (never from the command line).
+    Set {
+        /// Application.
+        app: String,
+        /// Secret name, ^[A-Za-z][A-Za-z0-9_]{0,63}$.
+        name: String,
+        /// What it is for.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List an application's secrets: names, descriptions, dates (never values).
+    List {
+        /// Application.
+        app: String,
+    },
+    /// Delete a secret.
+    Rm {
+        /// Application.
+        app: String,
+        /// Secret name.
+        name: String,
     },
 }
 
@@ -124,7 +196,8 @@ struct ConsoleArgs {
     /// A header of the simulated INVITE, 'Name: value' (repeatable).
     #[arg(long = "header", value_name = "'NAME: VALUE'")]
     headers: Vec<String>,
-    /// A secret the scenario can read, NAME=VALUE (repeatable).
+    /// A secret the scenario can read, NAME=VALUE (repeatable; overrides the application's
+    /// stored secret of that name).
     #[arg(long = "secret", value_name = "NAME=VALUE")]
     secrets: Vec<String>,
     /// The caller hangs up this long after the call starts (e.g. 10s, 500ms).
@@ -159,7 +232,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve_command(args),
         Command::Console(args) => console_command(args),
-        Command::Route { to, app, config } => route_command(&to, &app, config),
+        Command::Route {
+            to,
+            app,
+            config,
+            server,
+        } => route_command(&to, &app, config, server.as_deref()),
+        Command::Secrets {
+            what,
+            config,
+            server,
+        } => secrets_command(what, config, server.as_deref()),
+        Command::Sessions {
+            app,
+            caller,
+            to,
+            reason,
+            limit,
+            logs,
+            config,
+            server,
+        } => {
+            let filter = dialtone::history::SessionFilter {
+                application: app,
+                caller,
+                destination: to,
+                reason,
+                limit: Some(limit),
+                ..Default::default()
+            };
+            sessions_command(filter, logs, config, server.as_deref())
+        }
         Command::Bench {
             what: BenchCommand::Mcp { count },
         } => {
@@ -242,14 +345,39 @@ fn serve_command(args: ServeArgs) -> Result<ExitCode> {
             js_threads: args.threads,
             ..Default::default()
         };
-        let server = dialtone::serve::Server::start_with(config, options).await?;
-        tracing::info!("dialtone serve: config {origin}; Ctrl-C stops");
+        let server =
+            std::sync::Arc::new(dialtone::serve::Server::start_with(config, options).await?);
+        tracing::info!("dialtone serve: config {origin}; SIGHUP reloads it; Ctrl-C stops");
+        let reloader = tokio::spawn(reload_on_sighup(server.clone()));
         shutdown_signal().await;
+        reloader.abort();
+        let _ = reloader.await;
+        let Ok(server) = std::sync::Arc::try_unwrap(server) else {
+            bail!("the server is still in use at shutdown");
+        };
         tracing::info!("shutting down: no new calls; waiting up to 10 s for calls in progress");
         server.shutdown(std::time::Duration::from_secs(10)).await;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reloads the config file on every SIGHUP; a bad file is logged and changes nothing.
+async fn reload_on_sighup(server: std::sync::Arc<dialtone::serve::Server>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            if let Err(e) = server.reload().await {
+                tracing::error!("reload on SIGHUP refused, calls keep the current config: {e}");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = server;
 }
 
 async fn shutdown_signal() {
@@ -287,7 +415,7 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
         let (name, value) = split_pair(header, ':', "--header (expected 'Name: value')")?;
         headers.insert(name.to_owned(), value.trim().to_owned());
     }
-    let mut secrets = BTreeMap::new();
+    let mut secrets = stored_secrets(&config, &args.app)?;
     for secret in &args.secrets {
         let (name, value) = split_pair(secret, '=', "--secret (expected NAME=VALUE)")?;
         secrets.insert(name.to_owned(), value.to_owned());
@@ -332,8 +460,259 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
     }
 }
 
-fn route_command(to: &str, app: &str, config: Option<PathBuf>) -> Result<ExitCode> {
+/// The application's secrets from the data directory's store, if there is one.
+fn stored_secrets(config: &Config, app: &str) -> Result<BTreeMap<String, String>> {
+    let data_dir = &config.server.data_dir;
+    if !data_dir.join(dialtone::secrets::STORE_FILE).exists() {
+        return Ok(BTreeMap::new());
+    }
+    let store = SecretStore::open(data_dir)?;
+    Ok(store.values(app))
+}
+
+fn secrets_command(
+    what: SecretsCommand,
+    config: Option<PathBuf>,
+    server: Option<&str>,
+) -> Result<ExitCode> {
     let config = Config::load(config.as_deref())?;
+    let remote = Remote::find(&config, server)?;
+    let app_of = |what: &SecretsCommand| match what {
+        SecretsCommand::Set { app, .. }
+        | SecretsCommand::List { app }
+        | SecretsCommand::Rm { app, .. } => app.clone(),
+    };
+    if remote.is_none() && config.application(&app_of(&what)).is_none() {
+        bail!(
+            "no application named '{}' in {} (applications: {})",
+            app_of(&what),
+            config.origin,
+            config
+                .applications
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    match what {
+        SecretsCommand::Set {
+            app,
+            name,
+            description,
+        } => {
+            let value = read_secret_value(&app, &name)?;
+            match &remote {
+                Some(remote) => {
+                    let mut body = serde_json::json!({ "value": value });
+                    if let Some(d) = &description {
+                        body["description"] = serde_json::json!(d);
+                    }
+                    let path =
+                        format!("/applications/{}/secrets/{}", segment(&app), segment(&name));
+                    remote.call(Method::PUT, &path, Some(body))?;
+                    println!(
+                        "secret '{name}' of application '{app}' set (server {})",
+                        remote.base()
+                    );
+                }
+                None => {
+                    let store = SecretStore::open(&config.server.data_dir)?;
+                    store.set(&app, &name, &value, description.as_deref())?;
+                    println!(
+                        "secret '{name}' of application '{app}' set (store in {})",
+                        config.server.data_dir.display()
+                    );
+                }
+            }
+        }
+        SecretsCommand::List { app } => {
+            let list: Vec<serde_json::Value> = match &remote {
+                Some(remote) => {
+                    let path = format!("/applications/{}/secrets", segment(&app));
+                    let (_, json) = remote.call(Method::GET, &path, None)?;
+                    serde_json::from_value(json)?
+                }
+                None => {
+                    let store = SecretStore::open(&config.server.data_dir)?;
+                    store
+                        .list(&app)
+                        .into_iter()
+                        .map(serde_json::to_value)
+                        .collect::<Result<_, _>>()?
+                }
+            };
+            if list.is_empty() {
+                println!("application '{app}' has no secrets");
+            }
+            for secret in list {
+                let text = |key: &str| secret[key].as_str().unwrap_or_default().to_owned();
+                println!(
+                    "{:<24} modified {}  created {}  {}",
+                    text("name"),
+                    text("modified"),
+                    text("created"),
+                    text("description")
+                );
+            }
+        }
+        SecretsCommand::Rm { app, name } => match &remote {
+            Some(remote) => {
+                let path = format!("/applications/{}/secrets/{}", segment(&app), segment(&name));
+                remote.call(Method::DELETE, &path, None)?;
+                println!("secret '{name}' of application '{app}' deleted");
+            }
+            None => {
+                let store = SecretStore::open(&config.server.data_dir)?;
+                if !store.remove(&app, &name)? {
+                    bail!("application '{app}' has no secret named '{name}'");
+                }
+                println!("secret '{name}' of application '{app}' deleted");
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The secret value from stdin: one line at a prompt on a terminal, else all of stdin (one
+/// trailing newline dropped).
+fn read_secret_value(app: &str, name: &str) -> Result<String> {
+    use std::io::{IsTerminal as _, Read as _};
+    let mut value = String::new();
+    if std::io::stdin().is_terminal() {
+        eprint!("value of secret '{name}' of application '{app}': ");
+        std::io::stdin().read_line(&mut value)?;
+    } else {
+        std::io::stdin().read_to_string(&mut value)?;
+    }
+    if value.ends_with('\n') {
+        value.pop();
+        if value.ends_with('\r') {
+            value.pop();
+        }
+    }
+    Ok(value)
+}
+
+fn sessions_command(
+    filter: dialtone::history::SessionFilter,
+    logs: Option<String>,
+    config: Option<PathBuf>,
+    server: Option<&str>,
+) -> Result<ExitCode> {
+    let config = Config::load(config.as_deref())?;
+    let remote = Remote::find(&config, server)?;
+    let history =
+        || dialtone::history::History::open(&config.server.data_dir, config.server.history_days);
+    if let Some(id) = logs {
+        let lines: Vec<serde_json::Value> = match &remote {
+            Some(remote) => {
+                let (_, json) = remote.call(
+                    Method::GET,
+                    &format!("/sessions/{}/logs", segment(&id)),
+                    None,
+                )?;
+                serde_json::from_value(json)?
+            }
+            None => match history()?.logs(&id)? {
+                Some(lines) => lines
+                    .into_iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<_, _>>()?,
+                None => bail!("no session '{id}'"),
+            },
+        };
+        for line in lines {
+            println!(
+                "{} {:<5} {}",
+                line["at"].as_str().unwrap_or_default(),
+                line["level"].as_str().unwrap_or_default(),
+                line["text"].as_str().unwrap_or_default()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<serde_json::Value> = match &remote {
+        Some(remote) => {
+            let mut query = Vec::new();
+            for (key, value) in [
+                ("application", &filter.application),
+                ("caller", &filter.caller),
+                ("destination", &filter.destination),
+                ("reason", &filter.reason),
+            ] {
+                if let Some(value) = value {
+                    query.push(format!("{key}={}", segment(value)));
+                }
+            }
+            query.push(format!("limit={}", filter.limit.unwrap_or(20)));
+            let (_, json) =
+                remote.call(Method::GET, &format!("/sessions?{}", query.join("&")), None)?;
+            serde_json::from_value(json)?
+        }
+        None => history()?
+            .list(&filter)?
+            .into_iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?,
+    };
+    for row in rows {
+        let text = |key: &str| row[key].as_str().unwrap_or("-").to_owned();
+        println!(
+            "{}  {}  {}/{}  {} -> {}  {}s  {}",
+            text("id"),
+            text("started_at"),
+            text("application"),
+            text("rule"),
+            text("caller"),
+            text("destination"),
+            row["duration"]
+                .as_f64()
+                .map_or("-".into(), |d| format!("{d:.1}")),
+            text("end_reason")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn route_command(
+    to: &str,
+    app: &str,
+    config: Option<PathBuf>,
+    server: Option<&str>,
+) -> Result<ExitCode> {
+    let config = Config::load(config.as_deref())?;
+    if let Some(remote) = Remote::find(&config, server)? {
+        let body = serde_json::json!({ "destination": to, "application": app });
+        let (_, answer) = remote.call(Method::POST, "/route-test", Some(body))?;
+        let list = |key: &str| {
+            answer[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        if answer["matched"].as_bool() == Some(true) {
+            println!(
+                "destination '{to}' -> application '{app}', rule '{}'",
+                answer["rule"].as_str().unwrap_or_default()
+            );
+            println!(
+                "scenarios (evaluated in this order): {}",
+                list("scenarios").join(", ")
+            );
+            if let Some(problem) = answer["problem"].as_str() {
+                println!("problem: {problem}");
+            }
+            println!("server: {}", remote.base());
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("{}", answer["reason"].as_str().unwrap_or_default());
+        for miss in list("misses") {
+            println!("  {miss}");
+        }
+        println!("server: {}", remote.base());
+        return Ok(ExitCode::FAILURE);
+    }
     let router = Router::new(&config)?;
     match router.route(app, to) {
         Ok(route) => {

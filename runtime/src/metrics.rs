@@ -1,6 +1,7 @@
 //! Process-wide counters and latency histograms, rendered in the Prometheus text format on
 //! `/metrics`. Plain atomics: the hot paths only add.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -99,10 +100,68 @@ impl Latency {
     }
 }
 
+/// One application's call counters.
+#[derive(Debug, Default, Clone, Copy)]
+struct AppCalls {
+    results: [u64; 5],
+    active: u64,
+}
+
+/// MCP request counters and latency, by method.
+#[derive(Debug, Default)]
+pub struct McpMetrics {
+    /// (method, ok) → count.
+    requests: Mutex<BTreeMap<(&'static str, bool), u64>>,
+    /// Request latency, every method.
+    pub latency: Latency,
+}
+
+impl McpMetrics {
+    /// Records one finished request (or connect).
+    pub fn observe(&self, method: &'static str, ok: bool, elapsed: Duration) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((method, ok))
+            .or_default() += 1;
+        self.latency.observe(elapsed);
+    }
+
+    fn render(&self, out: &mut String) {
+        let requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        out.push_str("# HELP dialtone_mcp_requests_total MCP requests (and connects, method initialize) by method and outcome.\n# TYPE dialtone_mcp_requests_total counter\n");
+        for ((method, ok), count) in &requests {
+            let outcome = if *ok { "ok" } else { "error" };
+            let _ = writeln!(
+                out,
+                "dialtone_mcp_requests_total{{method=\"{method}\",outcome=\"{outcome}\"}} {count}"
+            );
+        }
+        out.push_str("# HELP dialtone_mcp_errors_total MCP requests that ended in MCPError or a failed connect.\n# TYPE dialtone_mcp_errors_total counter\n");
+        let errors: u64 = requests
+            .iter()
+            .filter(|((_, ok), _)| !ok)
+            .map(|(_, n)| n)
+            .sum();
+        let _ = writeln!(out, "dialtone_mcp_errors_total {errors}");
+        self.latency.render(
+            out,
+            "dialtone_mcp_request_seconds",
+            "MCP request (or connect) to its result.",
+        );
+    }
+}
+
 /// Everything `/metrics` shows.
 #[derive(Debug, Default)]
 pub struct Metrics {
     calls_total: [AtomicU64; 5],
+    by_application: Mutex<BTreeMap<String, AppCalls>>,
     /// Calls with a live dialog.
     pub calls_active: AtomicU64,
     /// Sessions running.
@@ -117,12 +176,40 @@ pub struct Metrics {
     pub invite_to_answer: Latency,
     /// INVITE received → the scenario's CallAlerting handler ran.
     pub invite_to_alerting: Latency,
+    /// MCP requests of every session.
+    pub mcp: McpMetrics,
 }
 
 impl Metrics {
+    fn with_app(&self, application: &str, f: impl FnOnce(&mut AppCalls)) {
+        let mut apps = self
+            .by_application
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match apps.get_mut(application) {
+            Some(calls) => f(calls),
+            None => f(apps.entry(application.to_owned()).or_default()),
+        }
+    }
+
     /// Counts a call's result.
-    pub fn call_result(&self, result: CallResult) {
+    pub fn call_result(&self, application: &str, result: CallResult) {
         self.calls_total[result as usize].fetch_add(1, Ordering::Relaxed);
+        self.with_app(application, |calls| calls.results[result as usize] += 1);
+    }
+
+    /// A call of `application` started.
+    pub fn call_started(&self, application: &str) {
+        self.calls_active.fetch_add(1, Ordering::Relaxed);
+        self.with_app(application, |calls| calls.active += 1);
+    }
+
+    /// A call of `application` ended.
+    pub fn call_ended(&self, application: &str) {
+        self.calls_active.fetch_sub(1, Ordering::Relaxed);
+        self.with_app(application, |calls| {
+            calls.active = calls.active.saturating_sub(1);
+        });
     }
 
     /// Calls counted with `result`.
@@ -133,23 +220,35 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP dialtone_calls_total Inbound calls by result.\n");
+        let apps = self
+            .by_application
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        out.push_str("# HELP dialtone_calls_total Inbound calls by application and result.\n");
         out.push_str("# TYPE dialtone_calls_total counter\n");
-        for result in CallResult::ALL {
+        for (application, calls) in &apps {
+            for result in CallResult::ALL {
+                let _ = writeln!(
+                    out,
+                    "dialtone_calls_total{{application=\"{}\",result=\"{}\"}} {}",
+                    label_value(application),
+                    result.label(),
+                    calls.results[result as usize]
+                );
+            }
+        }
+        out.push_str("# HELP dialtone_calls_active Calls in progress by application.\n");
+        out.push_str("# TYPE dialtone_calls_active gauge\n");
+        for (application, calls) in &apps {
             let _ = writeln!(
                 out,
-                "dialtone_calls_total{{result=\"{}\"}} {}",
-                result.label(),
-                self.calls(result)
+                "dialtone_calls_active{{application=\"{}\"}} {}",
+                label_value(application),
+                calls.active
             );
         }
         let gauges = [
-            (
-                "dialtone_calls_active",
-                "gauge",
-                "Calls in progress.",
-                &self.calls_active,
-            ),
             (
                 "dialtone_sessions_active",
                 "gauge",
@@ -204,8 +303,17 @@ impl Metrics {
             "dialtone_invite_to_alerting_seconds",
             "INVITE received to the scenario's CallAlerting handler.",
         );
+        self.mcp.render(&mut out);
         out
     }
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label_value(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -215,14 +323,29 @@ mod tests {
     #[test]
     fn renders_counters_and_histograms() {
         let metrics = Metrics::default();
-        metrics.call_result(CallResult::Answered);
-        metrics.call_result(CallResult::NoRoute);
+        metrics.call_result("a", CallResult::Answered);
+        metrics.call_result("b\"x", CallResult::NoRoute);
+        metrics.call_started("a");
+        metrics
+            .mcp
+            .observe("tools/call", true, Duration::from_millis(3));
+        metrics
+            .mcp
+            .observe("initialize", false, Duration::from_millis(1));
         metrics
             .invite_to_answer
             .observe(Duration::from_micros(1500));
         let text = metrics.render();
-        assert!(text.contains("dialtone_calls_total{result=\"answered\"} 1\n"));
-        assert!(text.contains("dialtone_calls_total{result=\"no_route\"} 1\n"));
+        assert!(text.contains("dialtone_calls_total{application=\"a\",result=\"answered\"} 1\n"));
+        assert!(
+            text.contains("dialtone_calls_total{application=\"b\\\"x\",result=\"no_route\"} 1\n")
+        );
+        assert!(text.contains("dialtone_calls_active{application=\"a\"} 1\n"));
+        assert!(
+            text.contains("dialtone_mcp_requests_total{method=\"tools/call\",outcome=\"ok\"} 1\n")
+        );
+        assert!(text.contains("dialtone_mcp_errors_total 1\n"));
+        assert!(text.contains("dialtone_mcp_request_seconds_count 2\n"));
         assert!(text.contains("dialtone_invite_to_answer_seconds_bucket{le=\"0.001\"} 0\n"));
         assert!(text.contains("dialtone_invite_to_answer_seconds_bucket{le=\"0.002\"} 1\n"));
         assert!(text.contains("dialtone_invite_to_answer_seconds_count 1\n"));

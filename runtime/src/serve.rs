@@ -10,14 +10,17 @@ use dialtone_bindings::SessionPool;
 use thiserror::Error;
 use tokio::sync::broadcast;
 
+use crate::admin::{Admin, AdminToken};
+use crate::catalog::edit::{EditError, Editor};
 use crate::catalog::{Catalog, CatalogCell};
 use crate::config::{Config, ConfigError};
+use crate::history::{History, HistoryError};
 use crate::http;
 use crate::media::source::MediaSource;
 use crate::media::tts::{Espeak, Tts};
 use crate::metrics::Metrics;
 use crate::rtp_ports::RtpPorts;
-use crate::secrets::{SecretSource, StaticSecrets};
+use crate::secrets::{SecretError, SecretSource, SecretStore};
 use crate::sip::{CallContext, SessionRecord, SipError, SipServer};
 
 /// Messages kept for slow observers of [`Server::subscribe`].
@@ -47,6 +50,15 @@ pub enum ServeError {
     /// The JS worker threads could not start.
     #[error("cannot start the session pool: {0}")]
     Pool(String),
+    /// The secret store cannot be opened (wrong or missing key ...).
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    /// The session history cannot be opened.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// The admin token cannot be read or created.
+    #[error("admin token: {0}")]
+    Token(String),
 }
 
 /// The replaceable parts of a server.
@@ -56,8 +68,9 @@ pub struct ServeOptions {
     pub tts: Arc<dyn Tts>,
     /// JS worker threads (0: one per core).
     pub js_threads: usize,
-    /// Per-application secrets.
-    pub secrets: Arc<dyn SecretSource>,
+    /// Where sessions get their secrets; `None`: the encrypted store in the data directory
+    /// (which the admin API manages either way).
+    pub secrets: Option<Arc<dyn SecretSource>>,
 }
 
 impl Default for ServeOptions {
@@ -65,7 +78,7 @@ impl Default for ServeOptions {
         Self {
             tts: Arc::new(Espeak::default()),
             js_threads: 0,
-            secrets: Arc::new(StaticSecrets::default()),
+            secrets: None,
         }
     }
 }
@@ -79,6 +92,8 @@ pub struct Server {
     pub http: SocketAddr,
     /// What calls share (metrics, catalog ...).
     pub context: Arc<CallContext>,
+    /// The admin API's state (secret store, history, catalog editor).
+    pub admin: Arc<Admin>,
     http_task: tokio::task::JoinHandle<()>,
 }
 
@@ -107,6 +122,11 @@ impl Server {
                 .unwrap_or_default(),
             crate::config::Origin::Embedded => std::path::PathBuf::from("."),
         };
+        let store = Arc::new(SecretStore::open(&settings.data_dir)?);
+        let history = Arc::new(History::open(&settings.data_dir, settings.history_days)?);
+        let token = AdminToken::resolve(settings.admin_token.as_deref(), &settings.data_dir)
+            .map_err(|e| ServeError::Token(e.to_string()))?;
+        let secrets: Arc<dyn SecretSource> = secrets.unwrap_or_else(|| store.clone());
         let pool = SessionPool::new(js_threads).map_err(|e| ServeError::Pool(e.to_string()))?;
         let (records, _) = broadcast::channel(RECORD_BACKLOG);
         let context = Arc::new(CallContext {
@@ -120,6 +140,14 @@ impl Server {
             metrics: Arc::new(Metrics::default()),
             io: tokio::runtime::Handle::current(),
             records,
+            history: Some(history.clone()),
+        });
+        let admin = Arc::new(Admin {
+            context: context.clone(),
+            store,
+            history,
+            editor: Editor::default(),
+            token,
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)
@@ -132,19 +160,28 @@ impl Server {
             addr: settings.http,
             source,
         })?;
-        let app = http::router(context.clone());
+        let app = http::router(admin.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let http_task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("HTTP server stopped: {e}");
             }
         });
-        tracing::info!("HTTP listening on http://{http} (/health, /metrics)");
+        tracing::info!(
+            "HTTP listening on http://{http} (/health, /metrics, admin API; token from {})",
+            admin.token.origin
+        );
         Ok(Self {
             sip,
             http,
             context,
+            admin,
             http_task,
         })
+    }
+
+    /// Reads the config file again: new calls get its applications, rules and limits.
+    pub async fn reload(&self) -> Result<(), EditError> {
+        self.admin.editor.reload(&self.context.catalog).await
     }
 
     /// Everything sessions send from now on.

@@ -94,10 +94,10 @@ impl TestServer {
             .build()?;
         let options = ServeOptions {
             js_threads: 1,
-            secrets: Arc::new(StaticSecrets(BTreeMap::from([(
+            secrets: Some(Arc::new(StaticSecrets(BTreeMap::from([(
                 "default".to_string(),
                 secrets,
-            )]))),
+            )])))),
             ..ServeOptions::default()
         };
         let server = runtime.block_on(Server::start_with(config, options))?;

@@ -31,7 +31,7 @@ use crate::host::{
     CallCommand, CallEvent, EndReason, HostEvent, IncomingCall, LimitKind, LogLevel, Outbound,
     SessionIo, SessionSpec,
 };
-use crate::mcp::McpEvent;
+use crate::mcp::{McpEvent, Started};
 
 /// Runs one session to its end and returns why it ended. The host also receives the reason as
 /// [`Outbound::Ended`], after every other message of the session.
@@ -330,9 +330,22 @@ impl Session {
         });
     }
 
+    /// Tells the host how an MCP connect or request went (metrics).
+    fn report_mcp(&self, what: Started, ok: bool) {
+        let finished = self.state.mcp.borrow_mut().finished(what);
+        if let Some((method, elapsed)) = finished {
+            self.state.send(Outbound::McpRequest {
+                method,
+                ok,
+                elapsed,
+            });
+        }
+    }
+
     fn on_mcp_event(&mut self, event: McpEvent) {
         match event {
             McpEvent::Connected { client, info } => {
+                self.report_mcp(Started::Connect(client), true);
                 // The promise resolves in one turn (its continuation adds the listeners), and
                 // ConnectorInformation follows in the next, then what arrived meanwhile.
                 self.mcp_connected.insert(client);
@@ -359,6 +372,7 @@ impl Session {
                 code,
                 message,
             } => {
+                self.report_mcp(Started::Connect(client), false);
                 self.mcp_early.remove(&client);
                 let payload = json!({ "code": code, "message": message });
                 self.mcp_turn(
@@ -375,6 +389,7 @@ impl Session {
                 name,
                 payload,
             } => {
+                self.report_mcp(Started::Request(request_id), name != "MCPError");
                 let reported = format!("MCP.ServerEvents.{name}");
                 let payload = json!({ "requestId": request_id, "payload": payload });
                 self.mcp_turn("result", client, name, Some(&reported), payload);

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::redact::Redactor;
 use super::timers::{TimerLimitExceeded, TimerQueue};
 use crate::host::{CallCommand, CallId, EndReason, LimitKind, Limits, LogLevel, Outbound};
 use crate::mcp::{McpEvent, McpHub};
@@ -25,6 +26,8 @@ pub(crate) struct SessionState {
     pub(crate) rule: String,
     pub(crate) limits: Limits,
     secrets: BTreeMap<String, String>,
+    /// Masks the secret values in everything sent to the host.
+    redactor: Redactor,
     outbound: mpsc::UnboundedSender<Outbound>,
     custom_data: RefCell<String>,
     /// `VoxEngine.terminate()` was called.
@@ -70,6 +73,7 @@ impl SessionState {
             rule: spec.rule.clone(),
             limits: spec.limits,
             secrets: spec.secrets.clone(),
+            redactor: Redactor::new(spec.secrets.values()),
             outbound,
             custom_data: RefCell::new(spec.custom_data.clone()),
             terminate_requested: Cell::new(false),
@@ -82,9 +86,25 @@ impl SessionState {
         (state, mcp_events)
     }
 
-    /// Sends a message to the host. A host that went away is not an error for the scenario:
-    /// the session notices the closed event channel and ends.
+    /// Sends a message to the host, with every secret value masked in log lines, events and
+    /// end reasons (call commands go unmasked: the call needs what the scenario said). A host
+    /// that went away is not an error for the scenario: the session notices the closed event
+    /// channel and ends.
     pub(crate) fn send(&self, message: Outbound) {
+        let message = match message {
+            Outbound::Log { level, text } => Outbound::Log {
+                level,
+                text: self.redactor.text(&text).into_owned(),
+            },
+            Outbound::Event { name, mut payload } => {
+                self.redactor.json(&mut payload);
+                Outbound::Event { name, payload }
+            }
+            Outbound::Ended(reason) => {
+                Outbound::Ended(reason.map_text(|t| self.redactor.text(t).into_owned()))
+            }
+            other => other,
+        };
         let _ = self.outbound.send(message);
     }
 

@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use super::sdp::{self, Direction, Offer};
 use super::{CallContext, invite};
 use crate::catalog::CatalogError;
+use crate::history::{LogRow, SessionRow, Write};
 use crate::media::MediaError;
 use crate::media::recorder::Recorder;
 use crate::media::source::Audio;
@@ -71,7 +72,8 @@ pub(crate) fn start(mut tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc
                 result,
                 why,
             }) => {
-                context.metrics.call_result(result);
+                let application = context.catalog.current().config.server.application.clone();
+                context.metrics.call_result(&application, result);
                 tracing::warn!(call = %call_id, "INVITE answered {}: {why}", status.code());
                 let _ = tx.reply(status).await;
             }
@@ -190,11 +192,27 @@ async fn admit(
         .metrics
         .sessions_active
         .fetch_add(1, Ordering::Relaxed);
-    context.metrics.calls_active.fetch_add(1, Ordering::Relaxed);
+    context.metrics.call_started(&plan.route.application);
+    if let Some(history) = &context.history {
+        history.write(Write::Start(SessionRow {
+            id: session_id.clone(),
+            application: plan.route.application.clone(),
+            rule: plan.route.rule.clone(),
+            call_id: call_id.clone(),
+            caller: incoming.callerid.clone(),
+            destination: incoming.destination.clone(),
+            started_at: chrono::Utc::now(),
+            ended_at: None,
+            duration: None,
+            end_kind: None,
+            end_reason: None,
+        }));
+    }
     let _ = host.events.send(HostEvent::CallAlerting(incoming));
     let (loads_tx, loads) = mpsc::unbounded_channel();
     let call = Call {
         context: context.clone(),
+        application: plan.route.application.clone(),
         call_id,
         session_id,
         dialog,
@@ -232,6 +250,7 @@ enum Phase {
 
 struct Call {
     context: Arc<CallContext>,
+    application: String,
     call_id: String,
     session_id: String,
     dialog: InviteDialog,
@@ -285,6 +304,12 @@ impl Call {
         });
     }
 
+    fn write_history(&self, write: impl FnOnce(String) -> Write) {
+        if let Some(history) = &self.context.history {
+            history.write(write(self.session_id.clone()));
+        }
+    }
+
     fn deliver(&self, event: CallEvent) {
         let _ = self.host.events.send(HostEvent::Call {
             call_id: self.call_id.clone(),
@@ -302,11 +327,29 @@ impl Call {
                 "{} for unknown call {call_id} ignored",
                 command.name()
             ),
-            Outbound::Log { level, text } => match level {
-                LogLevel::Info => tracing::info!(session = %self.session_id, "{text}"),
-                LogLevel::Warn => tracing::warn!(session = %self.session_id, "{text}"),
-                LogLevel::Error => tracing::error!(session = %self.session_id, "{text}"),
-            },
+            Outbound::Log { level, text } => {
+                match level {
+                    LogLevel::Info => tracing::info!(session = %self.session_id, "{text}"),
+                    LogLevel::Warn => tracing::warn!(session = %self.session_id, "{text}"),
+                    LogLevel::Error => tracing::error!(session = %self.session_id, "{text}"),
+                }
+                self.write_history(|session_id| Write::Log {
+                    session_id,
+                    line: LogRow {
+                        at: chrono::Utc::now(),
+                        level: level_name(*level).to_owned(),
+                        text: text.clone(),
+                    },
+                });
+            }
+            Outbound::McpRequest {
+                method,
+                ok,
+                elapsed,
+            } => {
+                self.context.metrics.mcp.observe(method, *ok, *elapsed);
+                return;
+            }
             Outbound::Event { name, .. }
                 if name == "Application.CallAlerting" && !self.alerting_seen =>
             {
@@ -318,6 +361,12 @@ impl Call {
             }
             Outbound::Ended(reason) => {
                 let reason = reason.clone();
+                self.write_history(|session_id| Write::End {
+                    session_id,
+                    at: chrono::Utc::now(),
+                    kind: reason.kind().to_owned(),
+                    reason: reason.to_string(),
+                });
                 self.observe(message);
                 self.on_session_end(Some(reason)).await;
                 return;
@@ -356,7 +405,9 @@ impl Call {
                 };
                 // The reason stays in our log (a Reason header would leak stack traces).
                 let _ = self.dialog.reject(Some(status), None);
-                self.context.metrics.call_result(CallResult::Rejected);
+                self.context
+                    .metrics
+                    .call_result(&self.application, CallResult::Rejected);
                 self.finish(None).await;
             }
             Phase::Answered | Phase::Connected { .. } => {
@@ -385,7 +436,9 @@ impl Call {
                 if self.phase == Phase::Alerting {
                     let status = StatusCode::from(code);
                     let _ = self.dialog.reject(Some(status), None);
-                    self.context.metrics.call_result(CallResult::Rejected);
+                    self.context
+                        .metrics
+                        .call_result(&self.application, CallResult::Rejected);
                     self.finish(Some(format!("rejected with {code}"))).await;
                 } else {
                     tracing::info!(call = %self.call_id, "reject ignored: the call is answered (use hangup)");
@@ -394,7 +447,9 @@ impl Call {
             CallCommand::Hangup { .. } => {
                 if self.phase == Phase::Alerting {
                     let _ = self.dialog.reject(Some(StatusCode::Decline), None);
-                    self.context.metrics.call_result(CallResult::Rejected);
+                    self.context
+                        .metrics
+                        .call_result(&self.application, CallResult::Rejected);
                     self.finish(Some("hung up by the scenario before answer".into()))
                         .await;
                 } else {
@@ -499,7 +554,9 @@ impl Call {
             });
         }
         self.phase = Phase::Answered;
-        self.context.metrics.call_result(CallResult::Answered);
+        self.context
+            .metrics
+            .call_result(&self.application, CallResult::Answered);
         self.context
             .metrics
             .invite_to_answer
@@ -641,7 +698,9 @@ impl Call {
                 let text = match reason {
                     TerminatedReason::UacBye => "caller hung up".to_owned(),
                     TerminatedReason::UacCancel => {
-                        self.context.metrics.call_result(CallResult::Cancelled);
+                        self.context
+                            .metrics
+                            .call_result(&self.application, CallResult::Cancelled);
                         "caller cancelled".to_owned()
                     }
                     TerminatedReason::Timeout => "no ACK from the caller".to_owned(),
@@ -757,10 +816,7 @@ impl Call {
             _ => 0,
         };
         self.phase = Phase::Ended;
-        self.context
-            .metrics
-            .calls_active
-            .fetch_sub(1, Ordering::Relaxed);
+        self.context.metrics.call_ended(&self.application);
         if self.recording.is_some() {
             self.stream_send(StreamCommand::StopRecord);
             let deadline = Instant::now() + RECORD_CLOSE_WAIT;
@@ -803,4 +859,12 @@ fn session_number(call_id: &str) -> u64 {
     call_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     }) >> 1
+}
+
+fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+    }
 }

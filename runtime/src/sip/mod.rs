@@ -75,8 +75,10 @@ pub struct CallContext {
     pub metrics: Arc<Metrics>,
     /// Where MCP and other network I/O of sessions runs.
     pub io: tokio::runtime::Handle,
-    /// Everything sessions send, for observers (tests, later session history).
+    /// Everything sessions send, for observers (tests).
     pub records: broadcast::Sender<SessionRecord>,
+    /// Where sessions and their log lines are kept.
+    pub history: Option<Arc<crate::history::History>>,
 }
 
 /// A running SIP listener.

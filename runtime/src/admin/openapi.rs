@@ -1,0 +1,244 @@
+//! The OpenAPI 3.0 document of the admin API, served at `/openapi.json`. Written by hand next
+//! to the handlers; schemathesis checks the server against it (tests/tests/admin_api.rs).
+
+use axum::Json;
+use serde_json::{Value, json};
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_body(schema: Value) -> Value {
+    json!({ "content": { "application/json": { "schema": schema } } })
+}
+
+fn error(description: &str) -> Value {
+    let mut response = json_body(reference("Error"));
+    response["description"] = json!(description);
+    response
+}
+
+/// An operation: `ok` is (status, description, schema or null for no body); `errors` are the
+/// error statuses it can answer besides 401.
+fn operation(summary: &str, ok: (&str, &str, Value), errors: &[&str]) -> Value {
+    let mut responses = serde_json::Map::new();
+    let (status, description, schema) = ok;
+    let mut success = if schema.is_null() {
+        json!({})
+    } else {
+        json_body(schema)
+    };
+    success["description"] = json!(description);
+    responses.insert(status.into(), success);
+    responses.insert("401".into(), error("Missing or wrong Bearer token"));
+    for status in errors {
+        let description = match *status {
+            "400" => "Malformed request (JSON, path or query)",
+            "404" => "No such application, rule, scenario, secret or session",
+            "409" => "Conflict (exists, in use, or the server runs on the embedded config)",
+            "422" => "Invalid (name, pattern, missing scenario, compile error, limits)",
+            _ => "Error",
+        };
+        responses.insert((*status).into(), error(description));
+    }
+    json!({ "summary": summary, "responses": responses })
+}
+
+fn with_body(mut op: Value, schema: Value) -> Value {
+    let mut body = json_body(schema);
+    body["required"] = json!(true);
+    op["requestBody"] = body;
+    op
+}
+
+fn with_text_body(mut op: Value) -> Value {
+    op["requestBody"] = json!({
+        "required": true,
+        "content": { "text/plain": { "schema": { "type": "string" } } }
+    });
+    op
+}
+
+fn parameter(name: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } })
+}
+
+fn with_parameters(mut op: Value, names: &[&str]) -> Value {
+    op["parameters"] = Value::Array(names.iter().map(|n| parameter(n)).collect());
+    op
+}
+
+fn array(item: &str) -> Value {
+    json!({ "type": "array", "items": reference(item) })
+}
+
+fn paths() -> Value {
+    let app = &["app"];
+    let app_rule = &["app", "rule"];
+    let app_name = &["app", "name"];
+    let session_filters: Vec<Value> = [
+        ("id", "string", None),
+        ("application", "string", None),
+        ("rule", "string", None),
+        ("caller", "string", None),
+        ("destination", "string", None),
+        ("start", "string", Some("date-time")),
+        ("end", "string", Some("date-time")),
+        ("min_duration", "number", None),
+        ("max_duration", "number", None),
+        ("reason", "string", None),
+        ("limit", "integer", None),
+        ("offset", "integer", None),
+    ]
+    .iter()
+    .map(|(name, kind, format)| {
+        let mut schema = json!({ "type": kind });
+        if let Some(format) = format {
+            schema["format"] = json!(format);
+        }
+        if *kind == "integer" {
+            schema["minimum"] = json!(0);
+            schema["maximum"] = json!(u32::MAX);
+        }
+        json!({ "name": name, "in": "query", "required": false, "schema": schema })
+    })
+    .collect();
+    let mut list_sessions = operation(
+        "List sessions, newest first",
+        ("200", "Sessions", array("Session")),
+        &["400"],
+    );
+    list_sessions["parameters"] = Value::Array(session_filters);
+    json!({
+        "/health": { "get": {
+            "summary": "Liveness (no token needed)", "security": [],
+            "responses": { "200": { "description": "Up", "content": { "application/json": { "schema": { "type": "object" } } } } }
+        } },
+        "/metrics": { "get": {
+            "summary": "Prometheus metrics (loopback clients need no token)",
+            "responses": {
+                "200": { "description": "Text exposition", "content": { "text/plain": { "schema": { "type": "string" } } } },
+                "401": error("Not loopback and no token")
+            }
+        } },
+        "/openapi.json": { "get": operation("This document", ("200", "OpenAPI 3.0", json!({ "type": "object" })), &[]) },
+        "/applications": {
+            "get": operation("List applications", ("200", "Applications", array("Application")), &[]),
+            "post": with_body(operation("Create an application", ("201", "Created", reference("Application")), &["400", "409", "422"]), reference("NewApplication"))
+        },
+        "/applications/{app}": {
+            "get": with_parameters(operation("One application", ("200", "The application", reference("Application")), &["400", "404"]), app),
+            "delete": with_parameters(operation("Delete an application and its secrets", ("204", "Deleted", Value::Null), &["400", "404", "409", "422"]), app)
+        },
+        "/applications/{app}/rules": {
+            "get": with_parameters(operation("The application's rules, in order", ("200", "Rules", array("Rule")), &["400", "404"]), app),
+            "post": with_parameters(with_body(operation("Add a rule", ("201", "Created", reference("Rule")), &["400", "404", "409", "422"]), reference("NewRule")), app)
+        },
+        "/applications/{app}/rules/{rule}": {
+            "get": with_parameters(operation("One rule", ("200", "The rule", reference("Rule")), &["400", "404"]), app_rule),
+            "put": with_parameters(with_body(operation("Change a rule", ("200", "Changed", reference("Rule")), &["400", "404", "409", "422"]), reference("RuleUpdate")), app_rule),
+            "delete": with_parameters(operation("Delete a rule", ("204", "Deleted", Value::Null), &["400", "404", "409", "422"]), app_rule)
+        },
+        "/applications/{app}/rule-order": {
+            "put": with_parameters(with_body(operation("Reorder the rules", ("200", "Rules in the new order", array("Rule")), &["400", "404", "409", "422"]), reference("RuleOrder")), app)
+        },
+        "/applications/{app}/secrets": {
+            "get": with_parameters(operation("List secrets (never values)", ("200", "Secrets", array("SecretInfo")), &["400", "404"]), app)
+        },
+        "/applications/{app}/secrets/{name}": {
+            "put": with_parameters(with_body(operation("Set a secret (200 updated, 201 created)", ("200", "Updated", reference("SecretInfo")), &["400", "404", "422"]), reference("SetSecret")), app_name),
+            "delete": with_parameters(operation("Delete a secret", ("204", "Deleted", Value::Null), &["400", "404", "422"]), app_name)
+        },
+        "/scenarios": {
+            "get": operation("List scenario files", ("200", "Scenarios", array("ScenarioInfo")), &[])
+        },
+        "/scenarios/validate": {
+            "post": with_text_body(operation("Compile a scenario without running or saving it", ("200", "Whether it compiles", reference("Validation")), &["400"]))
+        },
+        "/scenarios/{name}": {
+            "get": with_parameters({
+                let mut op = operation("Download a scenario", ("200", "Source", Value::Null), &["400", "404", "422"]);
+                op["responses"]["200"]["content"] = json!({ "application/javascript": { "schema": { "type": "string" } } });
+                op
+            }, &["name"]),
+            "put": with_parameters(with_text_body(operation("Upload a scenario (compiled first; 201 created, 200 replaced)", ("200", "Saved", reference("ScenarioInfo")), &["400", "409", "422"])), &["name"]),
+            "delete": with_parameters(operation("Delete a scenario no rule uses", ("204", "Deleted", Value::Null), &["400", "404", "409", "422"]), &["name"])
+        },
+        "/route-test": {
+            "post": with_body(operation("Which rule and scenarios a call would run, or why none", ("200", "The route", reference("RouteTestResult")), &["400", "404"]), reference("RouteTest"))
+        },
+        "/reload": {
+            "post": operation("Read the config file again", ("200", "Reloaded", json!({ "type": "object", "properties": { "reloaded": { "type": "boolean" } } })), &["409", "422"])
+        },
+        "/sessions": { "get": list_sessions },
+        "/sessions/{id}": {
+            "get": with_parameters(operation("One session", ("200", "The session", reference("Session")), &["400", "404"]), &["id"])
+        },
+        "/sessions/{id}/logs": {
+            "get": with_parameters(operation("A session's log lines (secrets redacted)", ("200", "Log lines", array("LogLine")), &["400", "404"]), &["id"])
+        }
+    })
+}
+
+fn schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let strings = json!({ "type": "array", "items": { "type": "string" } });
+    let nullable_string = json!({ "type": "string", "nullable": true });
+    let time = json!({ "type": "string", "format": "date-time" });
+    json!({
+        "Error": { "type": "object", "required": ["error", "code"], "properties": { "error": string, "code": string } },
+        "Mcp": { "type": "object", "properties": { "allow_stdio": { "type": "boolean" } }, "additionalProperties": false },
+        "Rule": { "type": "object", "required": ["name", "pattern", "scenarios"], "properties": {
+            "name": string, "pattern": string, "exclude": string, "scenarios": strings } },
+        "Application": { "type": "object", "required": ["name", "rules"], "properties": {
+            "name": string, "rules": array("Rule"), "mcp": reference("Mcp") } },
+        "NewApplication": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+            "name": string, "mcp": reference("Mcp") } },
+        "NewRule": { "type": "object", "required": ["name", "pattern", "scenarios"], "additionalProperties": false, "properties": {
+            "name": string, "pattern": string, "exclude": nullable_string, "scenarios": strings,
+            "position": { "type": "integer", "minimum": 0, "maximum": u32::MAX, "nullable": true } } },
+        "RuleUpdate": { "type": "object", "required": ["pattern", "scenarios"], "additionalProperties": false, "properties": {
+            "pattern": string, "exclude": nullable_string, "scenarios": strings } },
+        "RuleOrder": { "type": "object", "required": ["rules"], "additionalProperties": false, "properties": { "rules": strings } },
+        "SecretInfo": { "type": "object", "required": ["application", "name", "created", "modified"], "properties": {
+            "application": string, "name": string, "description": string, "created": time, "modified": time } },
+        "SetSecret": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": {
+            "value": { "type": "string", "maxLength": 8192 }, "description": nullable_string } },
+        "ScenarioInfo": { "type": "object", "required": ["name", "size", "used_by"], "properties": {
+            "name": string, "size": { "type": "integer" }, "used_by": strings } },
+        "Validation": { "type": "object", "required": ["valid"], "properties": { "valid": { "type": "boolean" }, "error": string } },
+        "RouteTest": { "type": "object", "required": ["destination"], "additionalProperties": false, "properties": {
+            "destination": string, "application": nullable_string } },
+        "RouteTestResult": { "type": "object", "required": ["destination", "application", "matched", "scenarios", "misses"], "properties": {
+            "destination": string, "application": string, "matched": { "type": "boolean" }, "rule": string,
+            "scenarios": strings, "misses": strings, "reason": string, "problem": nullable_string } },
+        "Session": { "type": "object", "required": ["id", "application", "rule", "call_id", "caller", "destination", "started_at"], "properties": {
+            "id": string, "application": string, "rule": string, "call_id": string, "caller": string, "destination": string,
+            "started_at": time, "ended_at": { "type": "string", "format": "date-time", "nullable": true },
+            "duration": { "type": "number", "nullable": true }, "end_kind": nullable_string, "end_reason": nullable_string } },
+        "LogLine": { "type": "object", "required": ["at", "level", "text"], "properties": {
+            "at": time, "level": { "type": "string", "enum": ["info", "warn", "error"] }, "text": string } }
+    })
+}
+
+/// The whole document.
+pub(crate) fn spec() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Dialtone admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Applications, rules, scenarios, secrets, route tests and session history. Every endpoint but /health needs `Authorization: Bearer <token>`."
+        },
+        "security": [{ "bearerAuth": [] }],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": { "bearerAuth": { "type": "http", "scheme": "bearer" } },
+            "schemas": schemas()
+        }
+    })
+}
+
+pub(super) async fn document() -> Json<Value> {
+    Json(spec())
+}

@@ -1,0 +1,248 @@
+//! Scenario sources: list, download, upload (compiled first: a scenario that does not compile
+//! is refused), delete (refused while a rule uses it), and validate without saving. Files
+//! live next to the config file; a rule picks an upload up on its next call.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::{Admin, ApiError, path};
+use crate::catalog::edit::{EditError, write_file};
+use crate::config::{Config, Origin};
+use dialtone_bindings::host::Script;
+
+pub(super) fn routes() -> Router<Arc<Admin>> {
+    Router::new()
+        .route("/scenarios", get(list))
+        .route("/scenarios/validate", post(validate))
+        .route(
+            "/scenarios/{name}",
+            get(download).put(upload).delete(remove),
+        )
+}
+
+#[derive(Debug, Serialize)]
+struct ScenarioInfo {
+    name: String,
+    size: u64,
+    /// `application/rule` of every rule that runs it.
+    used_by: Vec<String>,
+}
+
+/// A scenario file name: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.js$`, no directories.
+fn valid_name(name: &str) -> bool {
+    name.len() <= 131
+        && name.ends_with(".js")
+        && name.len() > 3
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && !name.contains("..")
+}
+
+fn checked(name: String) -> Result<String, ApiError> {
+    if valid_name(&name) {
+        Ok(name)
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("scenario name '{name}' must match ^[A-Za-z0-9][A-Za-z0-9_.-]{{0,127}}\\.js$"),
+        ))
+    }
+}
+
+/// The directory scenarios live in, or `None` for the embedded config.
+fn directory(config: &Config) -> Option<PathBuf> {
+    match &config.origin {
+        Origin::File(path) => Some(
+            path.parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default(),
+        ),
+        Origin::Embedded => None,
+    }
+}
+
+fn used_by(config: &Config, name: &str) -> Vec<String> {
+    let mut users = Vec::new();
+    for app in &config.applications {
+        for rule in &app.rules {
+            if rule.scenarios.iter().any(|s| s == name) {
+                users.push(format!("{}/{}", app.name, rule.name));
+            }
+        }
+    }
+    users
+}
+
+async fn list(State(admin): State<Arc<Admin>>) -> Result<Json<Vec<ScenarioInfo>>, ApiError> {
+    let catalog = admin.context.catalog.current();
+    let config = &catalog.config;
+    let mut names: Vec<(String, u64)> = Vec::new();
+    match directory(config) {
+        Some(dir) => {
+            let entries = std::fs::read_dir(&dir)
+                .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if valid_name(&name) {
+                    names.push((name, entry.metadata().map(|m| m.len()).unwrap_or(0)));
+                }
+            }
+        }
+        None => {
+            for app in &config.applications {
+                for rule in &app.rules {
+                    for script in config.load_scenarios(&rule.scenarios).unwrap_or_default() {
+                        names.push((script.name, script.source.len() as u64));
+                    }
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(Json(
+        names
+            .into_iter()
+            .map(|(name, size)| ScenarioInfo {
+                used_by: used_by(config, &name),
+                name,
+                size,
+            })
+            .collect(),
+    ))
+}
+
+async fn download(
+    State(admin): State<Arc<Admin>>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let name = checked(path(name)?)?;
+    let catalog = admin.context.catalog.current();
+    let script = catalog
+        .config
+        .load_scenarios(std::slice::from_ref(&name))
+        .ok()
+        .and_then(|mut s| s.pop())
+        .ok_or_else(|| ApiError::not_found(format!("no scenario named '{name}'")))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/javascript; charset=utf-8",
+        )],
+        script.source,
+    ))
+}
+
+async fn upload(
+    State(admin): State<Arc<Admin>>,
+    name: Result<Path<String>, PathRejection>,
+    source: String,
+) -> Result<impl IntoResponse, ApiError> {
+    let name = checked(path(name)?)?;
+    let catalog = admin.context.catalog.current();
+    let dir = directory(&catalog.config).ok_or(EditError::ReadOnly)?;
+    let max = catalog.config.limits.max_source_chars;
+    if source.chars().count() > max {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_large",
+            format!("the scenario is longer than the {max}-character limit"),
+        ));
+    }
+    let script = Script {
+        name: name.clone(),
+        source,
+    };
+    if let Err(e) = dialtone_bindings::validate_script(&script) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "compile_error",
+            e.to_string(),
+        ));
+    }
+    let file = dir.join(&name);
+    let created = admin
+        .editor
+        .exclusive(|| {
+            let created = !file.exists();
+            write_file(&file, script.source.as_bytes()).map(|()| created)
+        })
+        .await?;
+    let info = ScenarioInfo {
+        used_by: used_by(&catalog.config, &name),
+        size: script.source.len() as u64,
+        name,
+    };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(info)))
+}
+
+async fn remove(
+    State(admin): State<Arc<Admin>>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let name = checked(path(name)?)?;
+    let catalog = admin.context.catalog.current();
+    let dir = directory(&catalog.config).ok_or(EditError::ReadOnly)?;
+    let users = used_by(&catalog.config, &name);
+    if !users.is_empty() {
+        return Err(EditError::Conflict(format!(
+            "scenario '{name}' is used by {}; change those rules first",
+            users.join(", ")
+        ))
+        .into());
+    }
+    let file = dir.join(&name);
+    admin
+        .editor
+        .exclusive(|| match std::fs::remove_file(&file) {
+            Ok(()) => Ok(StatusCode::NO_CONTENT),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(ApiError::not_found(format!("no scenario named '{name}'")))
+            }
+            Err(e) => Err(ApiError::internal(format!("{}: {e}", file.display()))),
+        })
+        .await
+}
+
+async fn validate(source: String) -> Json<serde_json::Value> {
+    let script = Script {
+        name: "scenario.js".into(),
+        source,
+    };
+    Json(match dialtone_bindings::validate_script(&script) {
+        Ok(()) => serde_json::json!({ "valid": true }),
+        Err(e) => serde_json::json!({ "valid": false, "error": e.to_string() }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn scenario_names_cannot_leave_the_directory() {
+        assert!(valid_name("dtmf-echo.voxengine.js"));
+        for bad in ["../x.js", "a/b.js", ".js", "x.txt", ".hidden.js", "a..js"] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Changing the catalog while calls run: the admin API's edits and reloads of the config file
+//! (SIGHUP, `POST /reload`). Every change builds a whole new [`Catalog`], validates it, writes
+//! the config file, and only then replaces the current one, so a call in progress keeps what
+//! it started with and a bad change is refused without touching anything.
+//!
+//! The config file is rewritten with `toml_edit`: `[server]`, `[limits]` and their comments
+//! stay as they are; the `[[application]]` tables are written anew.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use super::{Catalog, CatalogCell};
+use crate::config::{Config, ConfigError, Origin};
+
+/// Why a change was refused.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EditError {
+    /// The server runs on the embedded config: there is no file to change.
+    #[error(
+        "the server runs on the embedded default config; start it with --config FILE to change applications, rules or scenarios"
+    )]
+    ReadOnly,
+    /// Something named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// It exists already, or something else uses it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The result would be an invalid config.
+    #[error("{0}")]
+    Invalid(String),
+    /// A file could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl From<ConfigError> for EditError {
+    fn from(e: ConfigError) -> Self {
+        EditError::Invalid(e.to_string())
+    }
+}
+
+/// Serializes changes to the catalog and its file.
+#[derive(Debug, Default)]
+pub struct Editor {
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl Editor {
+    /// Applies `change` to a copy of the current config; if the result is valid and every
+    /// rule's scenarios can be read, writes the file and makes it current for new calls.
+    pub async fn apply<T>(
+        &self,
+        cell: &CatalogCell,
+        change: impl FnOnce(&mut Config) -> Result<T, EditError>,
+    ) -> Result<T, EditError> {
+        let _guard = self.lock.lock().await;
+        let current = cell.current();
+        let Origin::File(path) = &current.config.origin else {
+            return Err(EditError::ReadOnly);
+        };
+        let path = path.clone();
+        let mut config = current.config.clone();
+        let out = change(&mut config)?;
+        config.validate()?;
+        let catalog = Catalog::new(config)?;
+        for app in &catalog.config.applications {
+            for rule in &app.rules {
+                catalog
+                    .config
+                    .load_scenarios(&rule.scenarios)
+                    .map_err(|e| {
+                        EditError::Invalid(format!(
+                            "application '{}', rule '{}': {e}",
+                            app.name, rule.name
+                        ))
+                    })?;
+            }
+        }
+        write_applications(&path, &catalog.config)?;
+        cell.replace(catalog);
+        Ok(out)
+    }
+
+    /// Reads the config file again and makes its applications, rules and limits current
+    /// (`[server]` settings need a restart). Nothing changes when the file is invalid.
+    pub async fn reload(&self, cell: &CatalogCell) -> Result<(), EditError> {
+        let _guard = self.lock.lock().await;
+        let current = cell.current();
+        let Origin::File(path) = &current.config.origin else {
+            return Err(EditError::ReadOnly);
+        };
+        let mut config = Config::from_file(path)?;
+        config.server = current.config.server.clone();
+        cell.replace(Catalog::new(config)?);
+        tracing::info!("reloaded {}", path.display());
+        Ok(())
+    }
+
+    /// Runs `change` while no other change runs (scenario files).
+    pub async fn exclusive<T>(&self, change: impl FnOnce() -> T) -> T {
+        let _guard = self.lock.lock().await;
+        change()
+    }
+}
+
+/// Rewrites the `[[application]]` tables of the config file, keeping the rest of it.
+fn write_applications(path: &Path, config: &Config) -> Result<(), EditError> {
+    let io = |source| EditError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(io)?;
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| EditError::Invalid(format!("{}: {e}", path.display())))?;
+    #[derive(serde::Serialize)]
+    struct Applications<'a> {
+        application: &'a [crate::config::Application],
+    }
+    let fresh = toml::to_string(&Applications {
+        application: &config.applications,
+    })
+    .map_err(|e| EditError::Invalid(e.to_string()))?;
+    let fresh: toml_edit::DocumentMut = fresh
+        .parse()
+        .map_err(|e| EditError::Invalid(format!("serialized applications: {e}")))?;
+    document.remove("application");
+    if let Some(item) = fresh.get("application") {
+        document.insert("application", item.clone());
+    }
+    write_file(path, document.to_string().as_bytes())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
+    let io = |source| EditError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, bytes).map_err(io)?;
+    std::fs::rename(&temporary, path).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Rule;
+
+    #[tokio::test]
+    async fn an_edit_keeps_server_settings_and_comments_and_reaches_the_catalog() {
+        let dir = std::env::temp_dir().join(format!("dialtone-edit-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("a.js"), "Logger.write('a')").expect("scenario");
+        let path = dir.join("dialtone.toml");
+        let text = "# my comment\n[server]\nhistory_days = 3 # keep\n\n[[application]]\nname = 'default'\n[[application.rule]]\nname = 'all'\npattern = '.*'\nscenarios = ['a.js']\n";
+        std::fs::write(&path, text).expect("config");
+        let cell = CatalogCell::new(
+            Catalog::new(Config::from_file(&path).expect("config")).expect("catalog"),
+        );
+        let editor = Editor::default();
+        editor
+            .apply(&cell, |config| {
+                config.applications[0].rules.insert(
+                    0,
+                    Rule {
+                        name: "vip".into(),
+                        pattern: "100".into(),
+                        exclude: None,
+                        scenarios: vec!["a.js".into()],
+                    },
+                );
+                Ok(())
+            })
+            .await
+            .expect("edit");
+        assert_eq!(
+            cell.current()
+                .plan("default", "100")
+                .expect("plan")
+                .route
+                .rule,
+            "vip"
+        );
+        let written = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            written.contains("# my comment") && written.contains("history_days = 3 # keep"),
+            "{written}"
+        );
+        let reread = Config::from_file(&path).expect("valid");
+        assert_eq!(reread.applications, cell.current().config.applications);
+
+        // A rule naming a missing scenario is refused and nothing changes.
+        let refused = editor
+            .apply(&cell, |config| {
+                config.applications[0].rules[0].scenarios = vec!["missing.js".into()];
+                Ok(())
+            })
+            .await
+            .expect_err("missing scenario");
+        assert!(refused.to_string().contains("missing.js"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), written);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

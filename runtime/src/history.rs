@@ -1,0 +1,493 @@
+//! Session history: every session's application, rule, caller, destination, times, end
+//! reason and (redacted) log lines, in an embedded SQLite database in the data directory,
+//! kept for `server.history_days`.
+//!
+//! Calls never wait for the disk: they send [`Write`]s to one writer thread that commits them
+//! in batches. Queries use their own connection (WAL mode lets them run beside the writer)
+//! and first wait until the writer has committed what was sent before them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone as _, Utc};
+use rusqlite::{Connection, OptionalExtension as _, params_from_iter};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The database file's name in the data directory.
+pub const HISTORY_FILE: &str = "history.sqlite3";
+/// Most writes committed in one transaction.
+const BATCH: usize = 512;
+/// How often old sessions are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Most sessions one list returns.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// History errors.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum HistoryError {
+    /// SQLite failed.
+    #[error("session history {}: {source}", path.display())]
+    Db {
+        /// The database.
+        path: PathBuf,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The writer thread is gone.
+    #[error("the session history writer stopped")]
+    Stopped,
+}
+
+/// One session as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionRow {
+    /// Session id.
+    pub id: String,
+    /// Application.
+    pub application: String,
+    /// Rule.
+    pub rule: String,
+    /// SIP Call-ID of the call that started it.
+    pub call_id: String,
+    /// Caller number.
+    pub caller: String,
+    /// Dialed destination.
+    pub destination: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended (none while it runs).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Seconds from start to end.
+    pub duration: Option<f64>,
+    /// `terminated`, `no_calls`, `shutdown`, `load_error`, `uncaught_error`, `limit`.
+    pub end_kind: Option<String>,
+    /// The end reason in words.
+    pub end_reason: Option<String>,
+}
+
+/// One session-log line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogRow {
+    /// When it was written.
+    pub at: DateTime<Utc>,
+    /// `info`, `warn`, `error`.
+    pub level: String,
+    /// The (redacted) text.
+    pub text: String,
+}
+
+/// What to list; every field narrows the result.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFilter {
+    /// Session id.
+    pub id: Option<String>,
+    /// Application.
+    pub application: Option<String>,
+    /// Rule.
+    pub rule: Option<String>,
+    /// Caller number.
+    pub caller: Option<String>,
+    /// Destination.
+    pub destination: Option<String>,
+    /// Started at or after.
+    pub start: Option<DateTime<Utc>>,
+    /// Started before.
+    pub end: Option<DateTime<Utc>>,
+    /// Lasted at least this many seconds.
+    pub min_duration: Option<f64>,
+    /// Lasted at most this many seconds.
+    pub max_duration: Option<f64>,
+    /// End kind (`terminated`, `load_error` ...).
+    pub reason: Option<String>,
+    /// Most rows (default 100, at most 1000).
+    pub limit: Option<u32>,
+    /// Rows to skip (newest first).
+    pub offset: Option<u32>,
+}
+
+/// A write for the writer thread.
+#[derive(Debug)]
+pub enum Write {
+    /// A session started.
+    Start(SessionRow),
+    /// A session-log line.
+    Log {
+        /// Session id.
+        session_id: String,
+        /// The line.
+        line: LogRow,
+    },
+    /// A session ended.
+    End {
+        /// Session id.
+        session_id: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// End kind.
+        kind: String,
+        /// End reason in words.
+        reason: String,
+    },
+    /// Answer once everything sent before is committed.
+    Flush(std_mpsc::Sender<()>),
+}
+
+/// The session history.
+#[derive(Debug)]
+pub struct History {
+    path: PathBuf,
+    writes: Mutex<std_mpsc::Sender<Write>>,
+    reader: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    application TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    call_id TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    end_kind TEXT,
+    end_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (started_at);
+CREATE TABLE IF NOT EXISTS session_logs (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+";
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+impl History {
+    /// Opens (or creates) `<data_dir>/history.sqlite3` and starts the writer, which prunes
+    /// sessions older than `retention_days` now and every hour.
+    pub fn open(data_dir: &Path, retention_days: u32) -> Result<Self, HistoryError> {
+        let path = data_dir.join(HISTORY_FILE);
+        let db = |source| HistoryError::Db {
+            path: path.clone(),
+            source,
+        };
+        let _ = std::fs::create_dir_all(data_dir);
+        let writer = Connection::open(&path).map_err(db)?;
+        writer.execute_batch(SCHEMA).map_err(db)?;
+        let reader = Connection::open(&path).map_err(db)?;
+        reader.busy_timeout(Duration::from_secs(5)).map_err(db)?;
+        let (writes, receiver) = std_mpsc::channel();
+        let thread_path = path.clone();
+        std::thread::Builder::new()
+            .name("dialtone-history".into())
+            .spawn(move || write_loop(writer, receiver, retention_days, &thread_path))
+            .map_err(|e| HistoryError::Db {
+                path: path.clone(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        Ok(Self {
+            path,
+            writes: Mutex::new(writes),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// Queues a write (never blocks on the disk).
+    pub fn write(&self, write: Write) {
+        let sender = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = sender.send(write);
+    }
+
+    fn flush(&self) -> Result<(), HistoryError> {
+        let (done, wait) = std_mpsc::channel();
+        self.write(Write::Flush(done));
+        wait.recv_timeout(Duration::from_secs(10))
+            .map_err(|_| HistoryError::Stopped)
+    }
+
+    fn db_error(&self, source: rusqlite::Error) -> HistoryError {
+        HistoryError::Db {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Sessions matching `filter`, newest first. Blocking: call from a blocking task.
+    pub fn list(&self, filter: &SessionFilter) -> Result<Vec<SessionRow>, HistoryError> {
+        self.flush()?;
+        let mut sql = String::from(
+            "SELECT id, application, rule, call_id, caller, destination, started_at, ended_at, \
+             end_kind, end_reason FROM sessions WHERE 1 = 1",
+        );
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let mut text = |sql: &mut String, column: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                sql.push_str(&format!(" AND {column} = ?"));
+                values.push(v.clone().into());
+            }
+        };
+        text(&mut sql, "id", &filter.id);
+        text(&mut sql, "application", &filter.application);
+        text(&mut sql, "rule", &filter.rule);
+        text(&mut sql, "caller", &filter.caller);
+        text(&mut sql, "destination", &filter.destination);
+        text(&mut sql, "end_kind", &filter.reason);
+        if let Some(start) = filter.start {
+            sql.push_str(" AND started_at >= ?");
+            values.push(millis(start).into());
+        }
+        if let Some(end) = filter.end {
+            sql.push_str(" AND started_at < ?");
+            values.push(millis(end).into());
+        }
+        if let Some(min) = filter.min_duration {
+            sql.push_str(" AND ended_at IS NOT NULL AND ended_at - started_at >= ?");
+            values.push(((min * 1000.0) as i64).into());
+        }
+        if let Some(max) = filter.max_duration {
+            sql.push_str(" AND ended_at IS NOT NULL AND ended_at - started_at <= ?");
+            values.push(((max * 1000.0) as i64).into());
+        }
+        let limit = filter.limit.unwrap_or(100).min(MAX_LIMIT);
+        sql.push_str(" ORDER BY started_at DESC, id LIMIT ? OFFSET ?");
+        values.push(i64::from(limit).into());
+        values.push(i64::from(filter.offset.unwrap_or(0)).into());
+        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut statement = reader.prepare(&sql).map_err(|e| self.db_error(e))?;
+        let rows = statement
+            .query_map(params_from_iter(values), |row| {
+                let started: i64 = row.get(6)?;
+                let ended: Option<i64> = row.get(7)?;
+                Ok(SessionRow {
+                    id: row.get(0)?,
+                    application: row.get(1)?,
+                    rule: row.get(2)?,
+                    call_id: row.get(3)?,
+                    caller: row.get(4)?,
+                    destination: row.get(5)?,
+                    started_at: from_millis(started),
+                    ended_at: ended.map(from_millis),
+                    duration: ended.map(|e| (e - started) as f64 / 1000.0),
+                    end_kind: row.get(8)?,
+                    end_reason: row.get(9)?,
+                })
+            })
+            .map_err(|e| self.db_error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.db_error(e))
+    }
+
+    /// One session's log lines in order; `None` when there is no such session.
+    pub fn logs(&self, session_id: &str) -> Result<Option<Vec<LogRow>>, HistoryError> {
+        self.flush()?;
+        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let exists = reader
+            .query_row("SELECT 1 FROM sessions WHERE id = ?", [session_id], |_| {
+                Ok(())
+            })
+            .optional()
+            .map_err(|e| self.db_error(e))?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let mut statement = reader
+            .prepare("SELECT at, level, text FROM session_logs WHERE session_id = ? ORDER BY seq")
+            .map_err(|e| self.db_error(e))?;
+        let rows = statement
+            .query_map([session_id], |row| {
+                Ok(LogRow {
+                    at: from_millis(row.get(0)?),
+                    level: row.get(1)?,
+                    text: row.get(2)?,
+                })
+            })
+            .map_err(|e| self.db_error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map(Some)
+            .map_err(|e| self.db_error(e))
+    }
+}
+
+fn write_loop(
+    mut db: Connection,
+    writes: std_mpsc::Receiver<Write>,
+    retention_days: u32,
+    path: &Path,
+) {
+    let mut next_prune = std::time::Instant::now();
+    loop {
+        if std::time::Instant::now() >= next_prune {
+            let cutoff = Utc::now() - chrono::Duration::days(i64::from(retention_days));
+            if let Err(e) = prune(&db, millis(cutoff)) {
+                tracing::error!("session history {}: pruning failed: {e}", path.display());
+            }
+            next_prune = std::time::Instant::now() + PRUNE_EVERY;
+        }
+        let first = match writes.recv_timeout(PRUNE_EVERY) {
+            Ok(write) => write,
+            Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match writes.try_recv() {
+                Ok(write) => batch.push(write),
+                Err(_) => break,
+            }
+        }
+        let mut flushes = Vec::new();
+        if let Err(e) = commit(&mut db, batch, &mut flushes) {
+            tracing::error!(
+                "session history {}: {e}; some entries were lost",
+                path.display()
+            );
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn prune(db: &Connection, cutoff_ms: i64) -> rusqlite::Result<()> {
+    db.execute(
+        "DELETE FROM session_logs WHERE session_id IN (SELECT id FROM sessions WHERE started_at < ?)",
+        [cutoff_ms],
+    )?;
+    db.execute("DELETE FROM sessions WHERE started_at < ?", [cutoff_ms])?;
+    Ok(())
+}
+
+fn commit(
+    db: &mut Connection,
+    batch: Vec<Write>,
+    flushes: &mut Vec<std_mpsc::Sender<()>>,
+) -> rusqlite::Result<()> {
+    let tx = db.transaction()?;
+    for write in batch {
+        match write {
+            Write::Start(row) => {
+                tx.execute(
+                    "INSERT OR REPLACE INTO sessions (id, application, rule, call_id, caller, destination, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rusqlite::params![row.id, row.application, row.rule, row.call_id, row.caller, row.destination, millis(row.started_at)],
+                )?;
+            }
+            Write::Log { session_id, line } => {
+                tx.execute(
+                    "INSERT INTO session_logs (session_id, seq, at, level, text) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_logs WHERE session_id = ?1), ?2, ?3, ?4)",
+                    rusqlite::params![session_id, millis(line.at), line.level, line.text],
+                )?;
+            }
+            Write::End {
+                session_id,
+                at,
+                kind,
+                reason,
+            } => {
+                tx.execute(
+                    "UPDATE sessions SET ended_at = ?, end_kind = ?, end_reason = ? WHERE id = ?",
+                    rusqlite::params![millis(at), kind, reason, session_id],
+                )?;
+            }
+            Write::Flush(done) => flushes.push(done),
+        }
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, application: &str, started_at: DateTime<Utc>) -> SessionRow {
+        SessionRow {
+            id: id.into(),
+            application: application.into(),
+            rule: "r".into(),
+            call_id: format!("call-{id}"),
+            caller: "1001".into(),
+            destination: "2000".into(),
+            started_at,
+            ended_at: None,
+            duration: None,
+            end_kind: None,
+            end_reason: None,
+        }
+    }
+
+    #[test]
+    fn stores_filters_and_prunes_sessions() {
+        let dir = std::env::temp_dir().join(format!("dialtone-history-{}", uuid::Uuid::new_v4()));
+        let history = History::open(&dir, 7).expect("open");
+        let now = Utc::now();
+        history.write(Write::Start(row("s1", "a", now)));
+        history.write(Write::Start(row("s2", "b", now)));
+        for text in ["one", "two"] {
+            history.write(Write::Log {
+                session_id: "s1".into(),
+                line: LogRow {
+                    at: now,
+                    level: "info".into(),
+                    text: text.into(),
+                },
+            });
+        }
+        history.write(Write::End {
+            session_id: "s1".into(),
+            at: now + chrono::Duration::seconds(3),
+            kind: "terminated".into(),
+            reason: "terminated by the scenario".into(),
+        });
+        let all = history.list(&SessionFilter::default()).expect("list");
+        assert_eq!(all.len(), 2);
+        let filter = SessionFilter {
+            application: Some("a".into()),
+            min_duration: Some(2.5),
+            reason: Some("terminated".into()),
+            ..Default::default()
+        };
+        let found = history.list(&filter).expect("list");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].duration, Some(3.0));
+        let logs = history.logs("s1").expect("logs").expect("exists");
+        let texts: Vec<&str> = logs.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["one", "two"]);
+        assert_eq!(history.logs("nope").expect("logs"), None);
+        drop(history);
+
+        // A session older than the retention is pruned when the history opens again.
+        let old = History::open(&dir, 7).expect("reopen");
+        old.write(Write::Start(row(
+            "s0",
+            "a",
+            now - chrono::Duration::days(8),
+        )));
+        assert_eq!(old.list(&SessionFilter::default()).expect("list").len(), 3);
+        drop(old);
+        let reopened = History::open(&dir, 7).expect("reopen");
+        let ids: Vec<String> = reopened
+            .list(&SessionFilter::default())
+            .expect("list")
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert!(!ids.contains(&"s0".to_string()));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
