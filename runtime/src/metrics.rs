@@ -198,6 +198,11 @@ impl Metrics {
         self.with_app(application, |calls| calls.results[result as usize] += 1);
     }
 
+    /// Makes `application`'s series appear (at 0) before its first call.
+    pub fn register_application(&self, application: &str) {
+        self.with_app(application, |_| {});
+    }
+
     /// A call of `application` started.
     pub fn call_started(&self, application: &str) {
         self.calls_active.fetch_add(1, Ordering::Relaxed);

@@ -29,11 +29,13 @@ impl Remote {
             .enable_all()
             .build()?;
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let _inside = runtime.enter();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(1))
             .build()?;
-        let health = runtime.block_on(http.get(format!("{base}/health")).send());
+        drop(_inside);
+        let health = runtime.block_on(async { http.get(format!("{base}/health")).send().await });
         match health {
             Ok(response) if response.status().is_success() => {}
             _ if server.is_some() => bail!("no Dialtone server answers at {base}"),
@@ -78,7 +80,7 @@ impl Remote {
         }
         let response = self
             .runtime
-            .block_on(request.send())
+            .block_on(async { request.send().await })
             .with_context(|| format!("calling {}{path}", self.base))?;
         let status = response.status();
         let text = self.runtime.block_on(response.text()).unwrap_or_default();

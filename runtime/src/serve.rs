@@ -129,6 +129,10 @@ impl Server {
         let secrets: Arc<dyn SecretSource> = secrets.unwrap_or_else(|| store.clone());
         let pool = SessionPool::new(js_threads).map_err(|e| ServeError::Pool(e.to_string()))?;
         let (records, _) = broadcast::channel(RECORD_BACKLOG);
+        let metrics = Arc::new(Metrics::default());
+        for app in &config.applications {
+            metrics.register_application(&app.name);
+        }
         let context = Arc::new(CallContext {
             pool: Arc::new(pool),
             catalog: CatalogCell::new(Catalog::new(config)?),
@@ -137,7 +141,7 @@ impl Server {
             rtp_ports,
             media_ip,
             data_dir: settings.data_dir.clone(),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             io: tokio::runtime::Handle::current(),
             records,
             history: Some(history.clone()),

@@ -213,7 +213,7 @@ fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
     assert!(health.contains(r#""status":"ok""#), "{health}");
     let metrics = get("/metrics");
     assert!(
-        metrics.contains("dialtone_calls_total{result=\"answered\"} 0"),
+        metrics.contains("dialtone_calls_total{application=\"default\",result=\"answered\"} 0"),
         "{metrics}"
     );
     // A SIP OPTIONS over UDP gets 200 OK.
@@ -252,4 +252,261 @@ fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
     };
     assert!(exit.success(), "{exit}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+const KEY_A: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+const KEY_B: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+
+/// A config in `dir` whose data dir is `dir/data`, HTTP on `http`, and one scenario that
+/// reports what it can see of secret TOKEN.
+fn secrets_config(dir: &Path, http: &str) -> PathBuf {
+    let scenario = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const token = VoxEngine.getSecretValue("TOKEN");
+  Logger.write(`token ${token} (${token.length} chars)`);
+  VoxEngine.terminate();
+});
+"#;
+    std::fs::write(dir.join("secret.voxengine.js"), scenario).expect("scenario");
+    let config = format!(
+        "[server]\nhttp = \"{http}\"\nsip = \"127.0.0.1:0\"\nrtp_ports = \"0\"\ndata_dir = \"data\"\n\n\
+         [[application]]\nname = \"default\"\n[[application.rule]]\nname = \"all\"\npattern = \".*\"\n\
+         scenarios = [\"secret.voxengine.js\"]\n"
+    );
+    let path = dir.join("dialtone.toml");
+    std::fs::write(&path, config).expect("config");
+    path
+}
+
+fn dialtone_with(args: &[&str], cwd: &Path, key: Option<&str>, stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dialtone"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("DIALTONE_MASTER_KEY")
+        .env_remove("DIALTONE_ADMIN_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(key) = key {
+        command.env("DIALTONE_MASTER_KEY", key);
+    }
+    let mut child = command.spawn().expect("dialtone runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("dialtone exits")
+}
+
+/// Offline (no server at the config's HTTP address): the CLI edits the encrypted store, reads
+/// values from stdin only, never prints them, and `console --app` runs with them. A wrong or
+/// missing key is a clear error, for the CLI and for `serve`.
+#[test]
+fn secrets_cli_stores_encrypted_values_and_a_wrong_key_stops_serve() {
+    let dir = temp_dir("secrets");
+    // Port 1: nothing listens, so the CLI works on the files.
+    secrets_config(&dir, "127.0.0.1:1");
+    let value = "pa55-from-stdin-9c2e";
+    let set = dialtone_with(
+        &[
+            "secrets",
+            "set",
+            "default",
+            "TOKEN",
+            "--description",
+            "for tests",
+            "--config",
+            "dialtone.toml",
+        ],
+        &dir,
+        Some(KEY_A),
+        &format!("{value}\n"),
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let list = dialtone_with(
+        &["secrets", "list", "default", "--config", "dialtone.toml"],
+        &dir,
+        Some(KEY_A),
+        "",
+    );
+    let listed = text(&list.stdout);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    assert!(
+        listed.contains("TOKEN") && listed.contains("for tests"),
+        "{listed}"
+    );
+    assert!(!listed.contains(value), "{listed}");
+    let unknown = dialtone_with(
+        &["secrets", "list", "nope", "--config", "dialtone.toml"],
+        &dir,
+        Some(KEY_A),
+        "",
+    );
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no application named 'nope'"));
+
+    let console = dialtone_with(
+        &[
+            "console",
+            "--app",
+            "default",
+            "--config",
+            "dialtone.toml",
+            "secret.voxengine.js",
+        ],
+        &dir,
+        Some(KEY_A),
+        "",
+    );
+    let transcript = text(&console.stdout);
+    assert!(
+        transcript.contains(&format!("token *** ({} chars)", value.len())),
+        "{transcript}"
+    );
+    assert!(!transcript.contains(value), "{transcript}");
+
+    for entry in std::fs::read_dir(dir.join("data")).expect("data dir") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        assert!(!bytes.windows(value.len()).any(|w| w == value.as_bytes()));
+    }
+
+    // serve with another key: a clear error, exit code 2, before listening.
+    let serve = dialtone_with(
+        &["serve", "--config", "dialtone.toml"],
+        &dir,
+        Some(KEY_B),
+        "",
+    );
+    assert_eq!(serve.status.code(), Some(2));
+    let stderr = text(&serve.stderr);
+    assert!(
+        stderr.contains("does not open the secret store") && stderr.contains("DIALTONE_MASTER_KEY"),
+        "{stderr}"
+    );
+    // No key at all, while a store exists: also clear.
+    let list = dialtone_with(
+        &["secrets", "list", "default", "--config", "dialtone.toml"],
+        &dir,
+        None,
+        "",
+    );
+    assert!(!list.status.success());
+    assert!(
+        text(&list.stderr).contains("exists but there is no master key"),
+        "{}",
+        text(&list.stderr)
+    );
+
+    let rm = dialtone_with(
+        &[
+            "secrets",
+            "rm",
+            "default",
+            "TOKEN",
+            "--config",
+            "dialtone.toml",
+        ],
+        &dir,
+        Some(KEY_A),
+        "",
+    );
+    assert!(rm.status.success(), "{}", text(&rm.stderr));
+    let again = dialtone_with(
+        &[
+            "secrets",
+            "rm",
+            "default",
+            "TOKEN",
+            "--config",
+            "dialtone.toml",
+        ],
+        &dir,
+        Some(KEY_A),
+        "",
+    );
+    assert!(!again.status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// With a server running at the config's HTTP address, the CLI goes through its admin API
+/// (token from the data dir's admin.token), so the running server sees the change.
+#[test]
+fn secrets_cli_talks_to_a_running_server() {
+    use std::io::{BufRead, BufReader};
+    let dir = temp_dir("secrets-api");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let http = format!("127.0.0.1:{port}");
+    secrets_config(&dir, &http);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dialtone"))
+        .args(["serve", "--config", "dialtone.toml", "--threads", "1"])
+        .current_dir(&dir)
+        .env("DIALTONE_MASTER_KEY", KEY_A)
+        .env_remove("DIALTONE_ADMIN_TOKEN")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut listening = false;
+    for _ in 0..20 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.contains("HTTP listening on") {
+            listening = true;
+            break;
+        }
+    }
+    let set = dialtone_with(
+        &[
+            "secrets",
+            "set",
+            "default",
+            "API_TOKEN",
+            "--config",
+            "dialtone.toml",
+        ],
+        &dir,
+        None,
+        "v-123\n",
+    );
+    let route = dialtone_with(
+        &["route", "--to", "555", "--config", "dialtone.toml"],
+        &dir,
+        None,
+        "",
+    );
+    let list = dialtone_with(
+        &["secrets", "list", "default", "--config", "dialtone.toml"],
+        &dir,
+        None,
+        "",
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(listening, "serve did not start");
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert!(
+        text(&set.stdout).contains(&format!("server http://{http}")),
+        "{}",
+        text(&set.stdout)
+    );
+    let listed = text(&list.stdout);
+    assert!(
+        listed.contains("API_TOKEN") && !listed.contains("v-123"),
+        "{listed}"
+    );
+    let routed = text(&route.stdout);
+    assert!(
+        routed.contains("rule 'all'") && routed.contains(&format!("server: http://{http}")),
+        "{routed}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //!
+//! - [`admin`]: a client of the admin HTTP API.
 //! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
 //! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
@@ -16,8 +17,11 @@
 //! - `tests/sip_sipp.rs`: SIP call flows from SIPp against an in-process `dialtone serve`.
 //! - `tests/sip_softphone.rs`: pjsua2 calls (audio both ways, DTMF) and the reference MCP
 //!   scenario on a SIP call.
+//! - `tests/admin_api.rs`: secrets, redaction, the admin API (401, route-test, hot reload),
+//!   schemathesis against `/openapi.json`.
 //! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
 
+pub mod admin;
 pub mod golden;
 pub mod peers;
 pub mod scenario;

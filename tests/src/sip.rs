@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use dialtone::config::Config;
 use dialtone::metrics::Metrics;
-use dialtone::secrets::StaticSecrets;
+use dialtone::secrets::{SecretSource, StaticSecrets};
 use dialtone::serve::{ServeOptions, Server};
 use dialtone::sip::SessionRecord;
 use dialtone_bindings::host::Outbound;
@@ -72,10 +72,31 @@ impl TestServer {
         extra: &str,
         secrets: BTreeMap<String, String>,
     ) -> Result<Self> {
+        let secrets = StaticSecrets(BTreeMap::from([("default".to_string(), secrets)]));
+        Self::launch(rules, extra, "", Some(Arc::new(secrets)))
+    }
+
+    /// A server as `dialtone serve` runs: secrets from the encrypted store in its data dir,
+    /// admin API token `token`, plus `[[application]]` tables in `more_applications`.
+    pub fn start_managed(
+        rules: &[(&str, &str)],
+        token: &str,
+        more_applications: &str,
+    ) -> Result<Self> {
+        let server = format!("admin_token = {token:?}\n");
+        Self::launch(rules, more_applications, &server, None)
+    }
+
+    fn launch(
+        rules: &[(&str, &str)],
+        extra: &str,
+        server_extra: &str,
+        secrets: Option<Arc<dyn SecretSource>>,
+    ) -> Result<Self> {
         let dir = temp_dir("sip")?;
         let mut config = format!(
             "{extra}\n[server]\nsip = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
-             data_dir = {:?}\n\n[[application]]\nname = \"default\"\n",
+             data_dir = {:?}\n{server_extra}\n[[application]]\nname = \"default\"\n",
             dir.join("data").display().to_string()
         );
         for (index, (pattern, source)) in rules.iter().enumerate() {
@@ -94,10 +115,7 @@ impl TestServer {
             .build()?;
         let options = ServeOptions {
             js_threads: 1,
-            secrets: Some(Arc::new(StaticSecrets(BTreeMap::from([(
-                "default".to_string(),
-                secrets,
-            )])))),
+            secrets,
             ..ServeOptions::default()
         };
         let server = runtime.block_on(Server::start_with(config, options))?;
@@ -124,6 +142,12 @@ impl TestServer {
         self.server().http
     }
 
+    /// Reads the config file again (what SIGHUP does).
+    pub fn reload(&self) -> Result<()> {
+        self.runtime.block_on(self.server().reload())?;
+        Ok(())
+    }
+
     /// Counters.
     pub fn metrics(&self) -> &Metrics {
         self.server().metrics()
@@ -144,6 +168,26 @@ impl TestServer {
     /// Runs a future on the server's runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+
+    /// Waits until some session logs `line`; false on timeout. What it read before is gone.
+    pub fn until_logged(&mut self, line: &str, timeout: Duration) -> Result<bool> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = self
+                .runtime
+                .block_on(async { tokio::time::timeout(left, self.records.recv()).await });
+            match next {
+                Ok(Ok(record)) => {
+                    if matches!(&record.message, Outbound::Log { text, .. } if text == line) {
+                        return Ok(true);
+                    }
+                }
+                Ok(Err(e)) => bail!("observing sessions: {e}"),
+                Err(_) => return Ok(false),
+            }
+        }
     }
 
     /// Collects session messages until `sessions` sessions have ended (or `timeout`).

@@ -60,7 +60,11 @@ fn with_text_body(mut op: Value) -> Value {
 }
 
 fn parameter(name: &str) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } })
+    let schema = match name {
+        "name" | "app" | "rule" | "id" => json!({ "type": "string", "minLength": 1 }),
+        _ => json!({ "type": "string" }),
+    };
+    json!({ "name": name, "in": "path", "required": true, "schema": schema })
 }
 
 fn with_parameters(mut op: Value, names: &[&str]) -> Value {
@@ -193,7 +197,7 @@ fn schemas() -> Value {
         "Application": { "type": "object", "required": ["name", "rules"], "properties": {
             "name": string, "rules": array("Rule"), "mcp": reference("Mcp") } },
         "NewApplication": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
-            "name": string, "mcp": reference("Mcp") } },
+            "name": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" }, "mcp": reference("Mcp") } },
         "NewRule": { "type": "object", "required": ["name", "pattern", "scenarios"], "additionalProperties": false, "properties": {
             "name": string, "pattern": string, "exclude": nullable_string, "scenarios": strings,
             "position": { "type": "integer", "minimum": 0, "maximum": u32::MAX, "nullable": true } } },

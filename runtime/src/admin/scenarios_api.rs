@@ -68,8 +68,8 @@ fn directory(config: &Config) -> Option<PathBuf> {
     match &config.origin {
         Origin::File(path) => Some(
             path.parent()
-                .map(std::path::Path::to_path_buf)
-                .unwrap_or_default(),
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf),
         ),
         Origin::Embedded => None,
     }
