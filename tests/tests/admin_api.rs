@@ -367,6 +367,8 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() -> Result<()> {
             "10",
             "--no-color",
         ])
+        // Its working files (.schemathesis/) go to the server's temp dir, removed on drop.
+        .current_dir(&server.dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
