@@ -351,6 +351,9 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() -> Result<()> {
     }
     let url = format!("http://{}/openapi.json", server.http());
     let auth = format!("Authorization: Bearer {TOKEN}");
+    // Files, not pipes: a long report must not fill a pipe nobody reads while we wait.
+    let log = server.dir.join("schemathesis.out");
+    let errors = server.dir.join("schemathesis.err");
     let mut child = std::process::Command::new(&st)
         .args([
             "run",
@@ -369,8 +372,8 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() -> Result<()> {
         ])
         // Its working files (.schemathesis/) go to the server's temp dir, removed on drop.
         .current_dir(&server.dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(&log)?)
+        .stderr(std::fs::File::create(&errors)?)
         .spawn()
         .context("starting schemathesis")?;
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
@@ -385,11 +388,10 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    let output = child.wait_with_output()?;
     let text = format!(
         "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        std::fs::read_to_string(&errors).unwrap_or_default()
     );
     assert!(status.success(), "schemathesis found problems:\n{text}");
     Ok(())
