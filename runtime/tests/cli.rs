@@ -433,7 +433,8 @@ fn secrets_cli_stores_encrypted_values_and_a_wrong_key_stops_serve() {
 }
 
 /// With a server running at the config's HTTP address, the CLI goes through its admin API
-/// (token from the data dir's admin.token), so the running server sees the change.
+/// (token from the data dir's admin.token), so the running server sees the change; SIGHUP
+/// makes it read an edited config file.
 #[test]
 fn secrets_cli_talks_to_a_running_server() {
     use std::io::{BufRead, BufReader};
@@ -487,10 +488,32 @@ fn secrets_cli_talks_to_a_running_server() {
         None,
         "",
     );
+    // An edit of the config file reaches the running server on SIGHUP.
+    let config = std::fs::read_to_string(dir.join("dialtone.toml")).expect("config");
+    let edited = config.replace("pattern = \".*\"", "pattern = \"9.*\"");
+    std::fs::write(dir.join("dialtone.toml"), edited).expect("edit config");
+    let _ = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status();
+    let route_args = ["route", "--to", "555", "--config", "dialtone.toml"];
+    let mut rerouted = None;
+    for _ in 0..50 {
+        let out = dialtone_with(&route_args, &dir, None, "");
+        if !out.status.success() {
+            rerouted = Some(text(&out.stdout));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
+    let rerouted = rerouted.expect("after SIGHUP, 555 matches no rule");
+    assert!(
+        rerouted.contains("rule 'all': pattern '9.*' does not match"),
+        "{rerouted}"
+    );
     assert!(listening, "serve did not start");
     assert!(set.status.success(), "{}", text(&set.stderr));
     assert!(
