@@ -291,6 +291,19 @@ impl Config {
         Ok(())
     }
 
+    /// The directory scenario paths are relative to (the config file's), or `None` for the
+    /// embedded config.
+    pub fn dir(&self) -> Option<PathBuf> {
+        match &self.origin {
+            Origin::File(path) => Some(
+                path.parent()
+                    .filter(|dir| !dir.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            ),
+            Origin::Embedded => None,
+        }
+    }
+
     /// The application named `name`.
     pub fn application(&self, name: &str) -> Option<&Application> {
         self.applications.iter().find(|a| a.name == name)
@@ -303,8 +316,8 @@ impl Config {
     }
 
     fn load_scenario(&self, name: &str) -> Result<Script, ConfigError> {
-        match &self.origin {
-            Origin::Embedded => EMBEDDED_SCENARIOS
+        match self.dir() {
+            None => EMBEDDED_SCENARIOS
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(n, source)| Script {
@@ -318,10 +331,7 @@ impl Config {
                         "not embedded in the binary",
                     ),
                 }),
-            Origin::File(config) => {
-                let dir = config.parent().unwrap_or(Path::new("."));
-                read_script(&dir.join(name))
-            }
+            Some(dir) => read_script(&dir.join(name)),
         }
     }
 }
@@ -331,7 +341,12 @@ pub const NAME_RULE: &str = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
 
 /// Whether `name` is a valid application or rule name ([`NAME_RULE`]).
 pub fn valid_name(name: &str) -> bool {
-    name.len() <= 64
+    is_name(name, 64)
+}
+
+/// `name` is 1 to `max` characters of `[A-Za-z0-9_.-]`, starting with a letter or digit.
+pub fn is_name(name: &str, max: usize) -> bool {
+    name.len() <= max
         && name
             .chars()
             .next()

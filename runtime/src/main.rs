@@ -15,7 +15,7 @@ use dialtone::secrets::SecretStore;
 use reqwest::Method;
 
 mod remote;
-use remote::{Remote, segment};
+use remote::Remote;
 
 /// Dialtone: a self-hosted, VoxEngine-style scriptable telephony runtime.
 #[derive(Debug, Parser)]
@@ -508,9 +508,8 @@ fn secrets_command(
                     if let Some(d) = &description {
                         body["description"] = serde_json::json!(d);
                     }
-                    let path =
-                        format!("/applications/{}/secrets/{}", segment(&app), segment(&name));
-                    remote.call(Method::PUT, &path, Some(body))?;
+                    let path = ["applications", &app, "secrets", &name];
+                    remote.call(Method::PUT, &path, &[], Some(body))?;
                     println!(
                         "secret '{name}' of application '{app}' set (server {})",
                         remote.base()
@@ -529,8 +528,8 @@ fn secrets_command(
         SecretsCommand::List { app } => {
             let list: Vec<serde_json::Value> = match &remote {
                 Some(remote) => {
-                    let path = format!("/applications/{}/secrets", segment(&app));
-                    let (_, json) = remote.call(Method::GET, &path, None)?;
+                    let path = ["applications", &app, "secrets"];
+                    let (_, json) = remote.call(Method::GET, &path, &[], None)?;
                     serde_json::from_value(json)?
                 }
                 None => {
@@ -558,8 +557,8 @@ fn secrets_command(
         }
         SecretsCommand::Rm { app, name } => match &remote {
             Some(remote) => {
-                let path = format!("/applications/{}/secrets/{}", segment(&app), segment(&name));
-                remote.call(Method::DELETE, &path, None)?;
+                let path = ["applications", &app, "secrets", &name];
+                remote.call(Method::DELETE, &path, &[], None)?;
                 println!("secret '{name}' of application '{app}' deleted");
             }
             None => {
@@ -607,11 +606,7 @@ fn sessions_command(
     if let Some(id) = logs {
         let lines: Vec<serde_json::Value> = match &remote {
             Some(remote) => {
-                let (_, json) = remote.call(
-                    Method::GET,
-                    &format!("/sessions/{}/logs", segment(&id)),
-                    None,
-                )?;
+                let (_, json) = remote.call(Method::GET, &["sessions", &id, "logs"], &[], None)?;
                 serde_json::from_value(json)?
             }
             None => match history()?.logs(&id)? {
@@ -634,7 +629,8 @@ fn sessions_command(
     }
     let rows: Vec<serde_json::Value> = match &remote {
         Some(remote) => {
-            let mut query = Vec::new();
+            let limit = filter.limit.unwrap_or(20).to_string();
+            let mut query = vec![("limit", limit.as_str())];
             for (key, value) in [
                 ("application", &filter.application),
                 ("caller", &filter.caller),
@@ -642,12 +638,10 @@ fn sessions_command(
                 ("reason", &filter.reason),
             ] {
                 if let Some(value) = value {
-                    query.push(format!("{key}={}", segment(value)));
+                    query.push((key, value));
                 }
             }
-            query.push(format!("limit={}", filter.limit.unwrap_or(20)));
-            let (_, json) =
-                remote.call(Method::GET, &format!("/sessions?{}", query.join("&")), None)?;
+            let (_, json) = remote.call(Method::GET, &["sessions"], &query, None)?;
             serde_json::from_value(json)?
         }
         None => history()?
@@ -684,7 +678,7 @@ fn route_command(
     let config = Config::load(config.as_deref())?;
     if let Some(remote) = Remote::find(&config, server)? {
         let body = serde_json::json!({ "destination": to, "application": app });
-        let (_, answer) = remote.call(Method::POST, "/route-test", Some(body))?;
+        let (_, answer) = remote.call(Method::POST, &["route-test"], &[], Some(body))?;
         let list = |key: &str| {
             answer[key]
                 .as_array()

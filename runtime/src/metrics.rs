@@ -17,7 +17,7 @@ const BUCKETS: [f64; 12] = [
 /// Latency samples kept for `bench` percentiles.
 const MAX_SAMPLES: usize = 200_000;
 
-/// How an inbound call ended, for `dialtone_calls_total{result}`.
+/// How an inbound call ended, for `dialtone_calls_total{application, result}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallResult {
     /// Answered (200 OK sent).
@@ -160,7 +160,6 @@ impl McpMetrics {
 /// Everything `/metrics` shows.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    calls_total: [AtomicU64; 5],
     by_application: Mutex<BTreeMap<String, AppCalls>>,
     /// Calls with a live dialog.
     pub calls_active: AtomicU64,
@@ -194,7 +193,6 @@ impl Metrics {
 
     /// Counts a call's result.
     pub fn call_result(&self, application: &str, result: CallResult) {
-        self.calls_total[result as usize].fetch_add(1, Ordering::Relaxed);
         self.with_app(application, |calls| calls.results[result as usize] += 1);
     }
 
@@ -219,7 +217,12 @@ impl Metrics {
 
     /// Calls counted with `result`.
     pub fn calls(&self, result: CallResult) -> u64 {
-        self.calls_total[result as usize].load(Ordering::Relaxed)
+        self.by_application
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|calls| calls.results[result as usize])
+            .sum()
     }
 
     /// The Prometheus text exposition.
@@ -355,5 +358,7 @@ mod tests {
         assert!(text.contains("dialtone_invite_to_answer_seconds_bucket{le=\"0.002\"} 1\n"));
         assert!(text.contains("dialtone_invite_to_answer_seconds_count 1\n"));
         assert_eq!(metrics.invite_to_answer.take_samples(), vec![1500]);
+        assert_eq!(metrics.calls(CallResult::Answered), 1);
+        assert_eq!(metrics.calls(CallResult::Cancelled), 0);
     }
 }

@@ -64,17 +64,25 @@ impl Remote {
         &self.base
     }
 
-    /// Sends a request; the JSON answer, or an error carrying the API's message.
+    /// Sends a request to the path made of `segments` (each percent-encoded) with `query`;
+    /// the JSON answer, or an error carrying the API's message.
     pub(crate) fn call(
         &self,
         method: Method,
-        path: &str,
+        segments: &[&str],
+        query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Result<(StatusCode, Value)> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+        let mut url = reqwest::Url::parse(&self.base)?;
+        url.path_segments_mut()
+            .map_err(|()| anyhow::anyhow!("{} cannot take a path", self.base))?
+            .pop_if_empty()
+            .extend(segments);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let path = url.path().to_owned();
+        let mut request = self.http.request(method, url).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -106,17 +114,4 @@ fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
     } else {
         addr
     }
-}
-
-/// Percent-encodes a path segment.
-pub(crate) fn segment(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -115,13 +115,9 @@ impl Server {
         let media_ip = settings
             .media_address
             .unwrap_or_else(|| reachable_ip(settings.sip.ip()));
-        let media_root = match &config.origin {
-            crate::config::Origin::File(path) => path
-                .parent()
-                .map(std::path::Path::to_path_buf)
-                .unwrap_or_default(),
-            crate::config::Origin::Embedded => std::path::PathBuf::from("."),
-        };
+        let media_root = config
+            .dir()
+            .unwrap_or_else(|| std::path::PathBuf::from("."));
         let store = Arc::new(SecretStore::open(&settings.data_dir)?);
         let history = Arc::new(History::open(&settings.data_dir, settings.history_days)?);
         let token = AdminToken::resolve(settings.admin_token.as_deref(), &settings.data_dir)

@@ -107,6 +107,15 @@ impl From<EditError> for ApiError {
     }
 }
 
+/// 201 for something new, 200 for something replaced.
+pub(crate) fn created_or_ok(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
 /// The JSON body, or a 400 that says what is wrong with it.
 pub(crate) fn body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,

@@ -2,7 +2,6 @@
 //! is refused), delete (refused while a rule uses it), and validate without saving. Files
 //! live next to the config file; a rule picks an upload up on its next call.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
@@ -13,9 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::{Admin, ApiError, path};
+use super::{Admin, ApiError, created_or_ok, path};
 use crate::catalog::edit::{EditError, write_file};
-use crate::config::{Config, Origin};
+use crate::config::Config;
 use dialtone_bindings::host::Script;
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -38,16 +37,8 @@ struct ScenarioInfo {
 
 /// A scenario file name: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.js$`, no directories.
 fn valid_name(name: &str) -> bool {
-    name.len() <= 131
-        && name.ends_with(".js")
-        && name.len() > 3
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    name.strip_suffix(".js")
+        .is_some_and(|stem| crate::config::is_name(stem, 128))
         && !name.contains("..")
 }
 
@@ -60,18 +51,6 @@ fn checked(name: String) -> Result<String, ApiError> {
             "invalid",
             format!("scenario name '{name}' must match ^[A-Za-z0-9][A-Za-z0-9_.-]{{0,127}}\\.js$"),
         ))
-    }
-}
-
-/// The directory scenarios live in, or `None` for the embedded config.
-fn directory(config: &Config) -> Option<PathBuf> {
-    match &config.origin {
-        Origin::File(path) => Some(
-            path.parent()
-                .filter(|dir| !dir.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf),
-        ),
-        Origin::Embedded => None,
     }
 }
 
@@ -91,7 +70,7 @@ async fn list(State(admin): State<Arc<Admin>>) -> Result<Json<Vec<ScenarioInfo>>
     let catalog = admin.context.catalog.current();
     let config = &catalog.config;
     let mut names: Vec<(String, u64)> = Vec::new();
-    match directory(config) {
+    match config.dir() {
         Some(dir) => {
             let entries = std::fs::read_dir(&dir)
                 .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
@@ -154,7 +133,7 @@ async fn upload(
 ) -> Result<impl IntoResponse, ApiError> {
     let name = checked(path(name)?)?;
     let catalog = admin.context.catalog.current();
-    let dir = directory(&catalog.config).ok_or(EditError::ReadOnly)?;
+    let dir = catalog.config.dir().ok_or(EditError::ReadOnly)?;
     let max = catalog.config.limits.max_source_chars;
     if source.chars().count() > max {
         return Err(ApiError::new(
@@ -187,12 +166,7 @@ async fn upload(
         size: script.source.len() as u64,
         name,
     };
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(info)))
+    Ok((created_or_ok(created), Json(info)))
 }
 
 async fn remove(
@@ -201,7 +175,7 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let name = checked(path(name)?)?;
     let catalog = admin.context.catalog.current();
-    let dir = directory(&catalog.config).ok_or(EditError::ReadOnly)?;
+    let dir = catalog.config.dir().ok_or(EditError::ReadOnly)?;
     let users = used_by(&catalog.config, &name);
     if !users.is_empty() {
         return Err(EditError::Conflict(format!(

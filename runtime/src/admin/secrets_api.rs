@@ -11,7 +11,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Admin, ApiError, body, path};
+use super::{Admin, ApiError, body, created_or_ok, path};
 use crate::secrets::{SecretError, SecretInfo};
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -71,12 +71,7 @@ async fn set(
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
     .map_err(store_error)?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(info)))
+    Ok((created_or_ok(created), Json(info)))
 }
 
 async fn remove(
