@@ -278,11 +278,14 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
     path
 }
 
+/// Runs `dialtone ARGS --config dialtone.toml` in `cwd` with only the master key `key` in the
+/// environment and `stdin` as input.
 fn dialtone_with(args: &[&str], cwd: &Path, key: Option<&str>, stdin: &str) -> Output {
     use std::io::Write as _;
     let mut command = Command::new(env!("CARGO_BIN_EXE_dialtone"));
     command
         .args(args)
+        .args(["--config", "dialtone.toml"])
         .current_dir(cwd)
         .env_remove("DIALTONE_MASTER_KEY")
         .env_remove("DIALTONE_ADMIN_TOKEN")
@@ -319,20 +322,13 @@ fn secrets_cli_stores_encrypted_values_and_a_wrong_key_stops_serve() {
             "TOKEN",
             "--description",
             "for tests",
-            "--config",
-            "dialtone.toml",
         ],
         &dir,
         Some(KEY_A),
         &format!("{value}\n"),
     );
     assert!(set.status.success(), "{}", text(&set.stderr));
-    let list = dialtone_with(
-        &["secrets", "list", "default", "--config", "dialtone.toml"],
-        &dir,
-        Some(KEY_A),
-        "",
-    );
+    let list = dialtone_with(&["secrets", "list", "default"], &dir, Some(KEY_A), "");
     let listed = text(&list.stdout);
     assert!(list.status.success(), "{}", text(&list.stderr));
     assert!(
@@ -340,24 +336,12 @@ fn secrets_cli_stores_encrypted_values_and_a_wrong_key_stops_serve() {
         "{listed}"
     );
     assert!(!listed.contains(value), "{listed}");
-    let unknown = dialtone_with(
-        &["secrets", "list", "nope", "--config", "dialtone.toml"],
-        &dir,
-        Some(KEY_A),
-        "",
-    );
+    let unknown = dialtone_with(&["secrets", "list", "nope"], &dir, Some(KEY_A), "");
     assert!(!unknown.status.success());
     assert!(text(&unknown.stderr).contains("no application named 'nope'"));
 
     let console = dialtone_with(
-        &[
-            "console",
-            "--app",
-            "default",
-            "--config",
-            "dialtone.toml",
-            "secret.voxengine.js",
-        ],
+        &["console", "--app", "default", "secret.voxengine.js"],
         &dir,
         Some(KEY_A),
         "",
@@ -375,12 +359,7 @@ fn secrets_cli_stores_encrypted_values_and_a_wrong_key_stops_serve() {
     }
 
     // serve with another key: a clear error, exit code 2, before listening.
-    let serve = dialtone_with(
-        &["serve", "--config", "dialtone.toml"],
-        &dir,
-        Some(KEY_B),
-        "",
-    );
+    let serve = dialtone_with(&["serve"], &dir, Some(KEY_B), "");
     assert_eq!(serve.status.code(), Some(2));
     let stderr = text(&serve.stderr);
     assert!(
@@ -388,12 +367,7 @@ fn secrets_cli_stores_encrypted_values_and_a_wrong_key_stops_serve() {
         "{stderr}"
     );
     // No key at all, while a store exists: also clear.
-    let list = dialtone_with(
-        &["secrets", "list", "default", "--config", "dialtone.toml"],
-        &dir,
-        None,
-        "",
-    );
+    let list = dialtone_with(&["secrets", "list", "default"], &dir, None, "");
     assert!(!list.status.success());
     assert!(
         text(&list.stderr).contains("exists but there is no master key"),
@@ -402,28 +376,14 @@ fn secrets_cli_stores_encrypted_values_and_a_wrong_key_stops_serve() {
     );
 
     let rm = dialtone_with(
-        &[
-            "secrets",
-            "rm",
-            "default",
-            "TOKEN",
-            "--config",
-            "dialtone.toml",
-        ],
+        &["secrets", "rm", "default", "TOKEN"],
         &dir,
         Some(KEY_A),
         "",
     );
     assert!(rm.status.success(), "{}", text(&rm.stderr));
     let again = dialtone_with(
-        &[
-            "secrets",
-            "rm",
-            "default",
-            "TOKEN",
-            "--config",
-            "dialtone.toml",
-        ],
+        &["secrets", "rm", "default", "TOKEN"],
         &dir,
         Some(KEY_A),
         "",
@@ -464,30 +424,13 @@ fn secrets_cli_talks_to_a_running_server() {
         }
     }
     let set = dialtone_with(
-        &[
-            "secrets",
-            "set",
-            "default",
-            "API_TOKEN",
-            "--config",
-            "dialtone.toml",
-        ],
+        &["secrets", "set", "default", "API_TOKEN"],
         &dir,
         None,
         "v-123\n",
     );
-    let route = dialtone_with(
-        &["route", "--to", "555", "--config", "dialtone.toml"],
-        &dir,
-        None,
-        "",
-    );
-    let list = dialtone_with(
-        &["secrets", "list", "default", "--config", "dialtone.toml"],
-        &dir,
-        None,
-        "",
-    );
+    let route = dialtone_with(&["route", "--to", "555"], &dir, None, "");
+    let list = dialtone_with(&["secrets", "list", "default"], &dir, None, "");
     // An edit of the config file reaches the running server on SIGHUP.
     let config = std::fs::read_to_string(dir.join("dialtone.toml")).expect("config");
     let edited = config.replace("pattern = \".*\"", "pattern = \"9.*\"");
@@ -495,7 +438,7 @@ fn secrets_cli_talks_to_a_running_server() {
     let _ = Command::new("kill")
         .args(["-HUP", &child.id().to_string()])
         .status();
-    let route_args = ["route", "--to", "555", "--config", "dialtone.toml"];
+    let route_args = ["route", "--to", "555"];
     let mut rerouted = None;
     for _ in 0..50 {
         let out = dialtone_with(&route_args, &dir, None, "");
@@ -511,7 +454,8 @@ fn secrets_cli_talks_to_a_running_server() {
     let _ = child.wait();
     let rerouted = rerouted.expect("after SIGHUP, 555 matches no rule");
     assert!(
-        rerouted.contains("rule 'all': pattern '9.*' does not match"),
+        rerouted.contains("rule 'all': pattern '9.*' does not match")
+            && rerouted.contains(&format!("server: http://{http}")),
         "{rerouted}"
     );
     assert!(listening, "serve did not start");

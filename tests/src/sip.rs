@@ -156,13 +156,13 @@ impl TestServer {
     /// Places one SIPp call to `destination` with uac scenario `xml` (plus `extra` sipp
     /// arguments); an error with SIPp's output unless SIPp counted the call successful.
     pub fn call_once(&self, xml: &str, destination: &str, extra: &[&str]) -> Result<SippRun> {
-        let mut args = vec!["-s", destination, "-m", "1"];
-        args.extend_from_slice(extra);
-        let run = sipp(self.sip_port(), Some(xml), &args, CALL_TIMEOUT)?;
-        if run.code != 0 {
-            bail!("sipp failed (exit {}):\n{}", run.code, run.output);
-        }
-        Ok(run)
+        one_call(self.sip_port(), Some(xml), destination, extra)
+    }
+
+    /// One call with SIPp's built-in uac (RTP echoed) that the caller hangs up after
+    /// `hold_ms`; an error with SIPp's output unless it succeeded.
+    pub fn caller_hangs_up(&self, destination: &str, hold_ms: u32) -> Result<SippRun> {
+        caller_hangs_up(self.sip_port(), destination, hold_ms)
     }
 
     /// Runs a future on the server's runtime.
@@ -170,24 +170,31 @@ impl TestServer {
         self.runtime.block_on(future)
     }
 
+    /// The next session message before `deadline`; `None` once it passes.
+    fn next_record(&mut self, deadline: Instant) -> Result<Option<SessionRecord>> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let next = self
+            .runtime
+            .block_on(async { tokio::time::timeout(left, self.records.recv()).await });
+        match next {
+            Ok(Ok(record)) => Ok(Some(record)),
+            Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
+                bail!("observer lagged by {n} messages")
+            }
+            Ok(Err(broadcast::error::RecvError::Closed)) => bail!("server gone"),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Waits until some session logs `line`; false on timeout. What it read before is gone.
     pub fn until_logged(&mut self, line: &str, timeout: Duration) -> Result<bool> {
         let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let next = self
-                .runtime
-                .block_on(async { tokio::time::timeout(left, self.records.recv()).await });
-            match next {
-                Ok(Ok(record)) => {
-                    if matches!(&record.message, Outbound::Log { text, .. } if text == line) {
-                        return Ok(true);
-                    }
-                }
-                Ok(Err(e)) => bail!("observing sessions: {e}"),
-                Err(_) => return Ok(false),
+        while let Some(record) = self.next_record(deadline)? {
+            if matches!(&record.message, Outbound::Log { text, .. } if text == line) {
+                return Ok(true);
             }
         }
+        Ok(false)
     }
 
     /// Collects session messages until `sessions` sessions have ended (or `timeout`).
@@ -196,26 +203,16 @@ impl TestServer {
         let mut seen = Vec::new();
         let mut ended = 0;
         while ended < sessions {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let next = self
-                .runtime
-                .block_on(async { tokio::time::timeout(left, self.records.recv()).await });
-            match next {
-                Ok(Ok(record)) => {
-                    if matches!(record.message, Outbound::Ended(_)) {
-                        ended += 1;
-                    }
-                    seen.push(record);
-                }
-                Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
-                    bail!("observer lagged by {n} messages")
-                }
-                Ok(Err(broadcast::error::RecvError::Closed)) => bail!("server gone"),
-                Err(_) => bail!(
+            let Some(record) = self.next_record(deadline)? else {
+                bail!(
                     "only {ended} of {sessions} sessions ended within {timeout:?}; seen:\n{}",
                     Records(seen).describe()
-                ),
+                );
+            };
+            if matches!(record.message, Outbound::Ended(_)) {
+                ended += 1;
             }
+            seen.push(record);
         }
         Ok(Records(seen))
     }
@@ -292,6 +289,24 @@ impl Records {
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// [`TestServer::caller_hangs_up`] against SIP port `port` (for a call on another thread).
+pub fn caller_hangs_up(port: u16, destination: &str, hold_ms: u32) -> Result<SippRun> {
+    let hold = hold_ms.to_string();
+    let extra = ["-sn", "uac", "-d", &hold, "-rtp_echo"];
+    one_call(port, None, destination, &extra)
+}
+
+/// One SIPp call to `destination` (scenario `xml`, or a built-in one named in `extra`).
+fn one_call(port: u16, xml: Option<&str>, destination: &str, extra: &[&str]) -> Result<SippRun> {
+    let mut args = vec!["-s", destination, "-m", "1"];
+    args.extend_from_slice(extra);
+    let run = sipp(port, xml, &args, CALL_TIMEOUT)?;
+    if run.code != 0 {
+        bail!("sipp failed (exit {}):\n{}", run.code, run.output);
+    }
+    Ok(run)
 }
 
 /// A finished SIPp run.

@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use dialtone_tests::admin::{Api, Reply};
-use dialtone_tests::sip::{TestServer, sipp};
+use dialtone_tests::sip::{TestServer, caller_hangs_up};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-admin-token-5f1c";
-const SIPP_TIMEOUT: Duration = Duration::from_secs(30);
 const SESSION_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Answers, logs what it can see of two secrets; ends when the caller hangs up.
@@ -46,27 +45,6 @@ fn expect(reply: Reply, status: u16) -> Result<Value> {
         bail!("expected {status}, got {}: {}", reply.status, reply.body);
     }
     Ok(reply.body)
-}
-
-/// A SIPp call to `destination` that the caller hangs up after `hold_ms`.
-fn call(server: &TestServer, destination: &str, hold_ms: u32) -> Result<()> {
-    let hold = hold_ms.to_string();
-    let args = [
-        "-sn",
-        "uac",
-        "-s",
-        destination,
-        "-m",
-        "1",
-        "-d",
-        &hold,
-        "-rtp_echo",
-    ];
-    let run = sipp(server.sip_port(), None, &args, SIPP_TIMEOUT)?;
-    if run.code != 0 {
-        bail!("sipp failed (exit {}):\n{}", run.code, run.output);
-    }
-    Ok(())
 }
 
 /// Every file under `dir` whose bytes contain `needle`.
@@ -124,7 +102,7 @@ fn secrets_are_encrypted_scoped_to_their_application_and_redacted() -> Result<()
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     assert!(!listed.to_string().contains(own), "{listed}");
 
-    call(&server, "2000", 500)?;
+    server.caller_hangs_up("2000", 500)?;
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     let logs = records.logs();
     // The scenario read its own application's value (18 chars), never saw it in a log line,
@@ -267,20 +245,7 @@ fn a_change_reaches_the_next_call_while_a_call_in_progress_keeps_its_scenario() 
     let api = Api::new(server.http(), Some(TOKEN))?;
     let port = server.sip_port();
     // A call that stays up for 3 s while the scenario is replaced under it.
-    let long_call = std::thread::spawn(move || {
-        let args = [
-            "-sn",
-            "uac",
-            "-s",
-            "2000",
-            "-m",
-            "1",
-            "-d",
-            "3000",
-            "-rtp_echo",
-        ];
-        sipp(port, None, &args, SIPP_TIMEOUT)
-    });
+    let long_call = std::thread::spawn(move || caller_hangs_up(port, "2000", 3000));
     let started = server.until_logged("version 1 answers", SESSION_TIMEOUT)?;
     assert!(started, "the first call did not start");
     let uploaded = api.text(
@@ -291,11 +256,10 @@ fn a_change_reaches_the_next_call_while_a_call_in_progress_keeps_its_scenario() 
     expect(uploaded, 200)?;
     let refused = api.text(Method::PUT, "/scenarios/rule0.voxengine.js", "let x = ;")?;
     assert_eq!(expect(refused, 422)?["code"], "compile_error");
-    call(&server, "2000", 200)?;
-    let run = long_call
+    server.caller_hangs_up("2000", 200)?;
+    long_call
         .join()
         .map_err(|_| anyhow::anyhow!("sipp thread"))??;
-    assert_eq!(run.code, 0, "{}", run.output);
     let logs = server.until_sessions_end(2, SESSION_TIMEOUT)?.logs();
     for line in ["version 1 ends", "version 2 answers", "version 2 ends"] {
         assert!(logs.contains(&line.to_string()), "{line} missing: {logs:?}");
@@ -314,7 +278,7 @@ fn a_change_reaches_the_next_call_while_a_call_in_progress_keeps_its_scenario() 
         api.json(Method::POST, "/applications/default/rules", Some(rule))?,
         201,
     )?;
-    call(&server, "555", 200)?;
+    server.caller_hangs_up("555", 200)?;
     let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
     assert!(logs.contains(&"version 3 answers".to_string()), "{logs:?}");
     let rules = expect(api.get("/applications/default/rules")?, 200)?;
@@ -328,13 +292,13 @@ fn a_change_reaches_the_next_call_while_a_call_in_progress_keeps_its_scenario() 
     let edited = config.replace("pattern = \"555\"", "pattern = \"556\"");
     std::fs::write(server.dir.join("dialtone.toml"), edited)?;
     server.reload()?;
-    call(&server, "556", 200)?;
+    server.caller_hangs_up("556", 200)?;
     let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
     assert!(logs.contains(&"version 3 answers".to_string()), "{logs:?}");
     // A broken file is refused and the catalog stays as it was.
     std::fs::write(server.dir.join("dialtone.toml"), "[[application]]\nname = ")?;
     assert!(server.reload().is_err());
-    call(&server, "556", 200)?;
+    server.caller_hangs_up("556", 200)?;
     let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
     assert!(logs.contains(&"version 3 answers".to_string()), "{logs:?}");
     Ok(())

@@ -105,23 +105,7 @@ fn answered_call_plays_speech_and_records_the_echo() -> Result<()> {
 #[test]
 fn caller_bye_disconnects_with_duration() -> Result<()> {
     let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;
-    let run = sipp(
-        server.sip_port(),
-        None,
-        &[
-            "-sn",
-            "uac",
-            "-s",
-            "2000",
-            "-m",
-            "1",
-            "-d",
-            "1500",
-            "-rtp_echo",
-        ],
-        SIPP_TIMEOUT,
-    )?;
-    assert_sipp_ok(&run);
+    server.caller_hangs_up("2000", 1500)?;
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     let disconnected = records.event("Call.Disconnected").expect("Disconnected");
     assert_eq!(disconnected["reason"], "caller hung up", "{disconnected}");
