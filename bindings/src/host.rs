@@ -36,8 +36,11 @@ pub struct SessionSpec {
     pub limits: Limits,
     /// What the application allows its MCP clients.
     pub mcp: crate::mcp::McpPolicy,
-    /// The runtime network I/O (MCP clients) runs on; the session's own when None.
-    pub io: Option<tokio::runtime::Handle>,
+    /// The session's runtime runs on a paused, auto-advancing clock (`dialtone console
+    /// --sim-time`). Such a clock jumps to the next timer whenever the runtime waits, network
+    /// waits included, so the first MCP client switches the runtime back to real time (and
+    /// says so in the log); without that, every connect would time out at once.
+    pub simulated_time: bool,
 }
 
 /// One scenario source file.

@@ -17,7 +17,7 @@
 //!   `mcp` + `mcp_client` (the `MCP` namespace and `MCP.Client`, loaded by
 //!   `require(Modules.MCP)`).
 //! - [`mcp`]: the MCP client core behind them: rmcp over streamable HTTP, our legacy-SSE
-//!   transport, stdio; one task per client on the I/O runtime.
+//!   transport, stdio; one task per client on its session's worker.
 //!
 //! **Invariant: run-to-completion.** A session dispatches one host event or timer at a time,
 //! then runs promise jobs until none is left, before it looks at the next one.

@@ -1,7 +1,7 @@
 //! The MCP client behind `require(Modules.MCP)`.
 //!
 //! - `config`: `mcpServerConnectionConfig`, validated.
-//! - `client`: one task per client on the I/O runtime (connect, requests in order, close).
+//! - `client`: one task per client on its session's worker (connect, requests in order, close).
 //! - `handler`: the rmcp `ClientHandler`, one `on_*` per server notification.
 //! - `http`: reqwest for rmcp's streamable-HTTP transport, with a response-header timeout.
 //! - `sse`: the legacy HTTP+SSE transport (2024-11-05) as an rmcp worker.
@@ -71,7 +71,6 @@ pub struct McpPolicy {
 /// A session's MCP clients.
 #[derive(Debug)]
 pub(crate) struct McpHub {
-    io: tokio::runtime::Handle,
     application: String,
     policy: McpPolicy,
     events: mpsc::UnboundedSender<McpEvent>,
@@ -96,13 +95,11 @@ pub(crate) enum Started {
 
 impl McpHub {
     pub(crate) fn new(
-        io: tokio::runtime::Handle,
         application: String,
         policy: McpPolicy,
     ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
         let (events, receiver) = mpsc::unbounded_channel();
         let hub = Self {
-            io,
             application,
             policy,
             events,
@@ -129,7 +126,8 @@ impl McpHub {
         self.next_client += 1;
         let (commands, receiver) = mpsc::unbounded_channel();
         let run = client::run(id, settings, http, receiver, self.events.clone());
-        let task = self.io.spawn(run);
+        // On the session's own worker: a request and its result never cross threads.
+        let task = tokio::spawn(run);
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(task);
         self.clients.insert(id, commands);

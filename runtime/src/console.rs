@@ -48,6 +48,8 @@ pub struct ConsoleOptions {
     pub limits: Limits,
     /// What the application allows its MCP clients.
     pub mcp: McpPolicy,
+    /// The runtime's clock is paused (`--sim-time`); see `SessionSpec::simulated_time`.
+    pub simulated_time: bool,
 }
 
 impl Default for ConsoleOptions {
@@ -63,6 +65,7 @@ impl Default for ConsoleOptions {
             caller: CallerScript::default(),
             limits: Limits::default(),
             mcp: McpPolicy::default(),
+            simulated_time: false,
         }
     }
 }
@@ -87,7 +90,7 @@ pub async fn run(
         custom_data: String::new(),
         limits: options.limits,
         mcp: options.mcp,
-        io: None,
+        simulated_time: options.simulated_time,
     };
     let (host, session) = host::channel();
     let start = Instant::now();

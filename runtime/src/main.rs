@@ -437,6 +437,7 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
             .application(&args.app)
             .map(|a| a.mcp.policy())
             .unwrap_or_default(),
+        simulated_time: args.sim_time,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

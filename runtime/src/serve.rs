@@ -138,7 +138,6 @@ impl Server {
             media_ip,
             data_dir: settings.data_dir.clone(),
             metrics,
-            io: tokio::runtime::Handle::current(),
             records,
             history: Some(history.clone()),
         });

@@ -76,6 +76,10 @@ pub fn options_for(case_path: &Path) -> Result<ConsoleOptions> {
 
 /// Runs `options` through the console on simulated time; returns the text transcript.
 pub fn transcript(options: &ConsoleOptions) -> Result<String> {
+    let options = &ConsoleOptions {
+        simulated_time: true,
+        ..options.clone()
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)

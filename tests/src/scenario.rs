@@ -51,10 +51,12 @@ pub fn run_source(source: &str, mut options: ConsoleOptions) -> Result<Run> {
     run
 }
 
-/// Runs `options` through the console on real time.
+/// Runs `options` through the console: on real time, or on a paused clock (as `dialtone
+/// console --sim-time`) when `options.simulated_time` is set.
 pub fn run(options: &ConsoleOptions) -> Result<Run> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .start_paused(options.simulated_time)
         .build()?;
     let local = tokio::task::LocalSet::new();
     let mut out = TextTranscript(Vec::new());

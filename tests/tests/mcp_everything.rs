@@ -1,6 +1,6 @@
 //! The MCP client against npm @modelcontextprotocol/server-everything: every content type,
 //! structured content, progress, resources, prompts, the tools/list_changed notification, and
-//! results in request order with their request ids.
+//! results in request order with their request ids; MCP under `--sim-time`.
 
 use anyhow::Result;
 use dialtone::console::ConsoleOptions;
@@ -206,5 +206,51 @@ fn everything_over_streamable_http() -> Result<()> {
 fn everything_over_legacy_sse() -> Result<()> {
     let run = run("sse", "sse", "/sse")?;
     check(&run, "sse");
+    Ok(())
+}
+
+/// `dialtone console --sim-time`: timers before the first MCP client run on the simulated clock;
+/// the client then switches the session to real time (and says so), so its connect and
+/// requests are not timed out by a clock that jumps while the network answers.
+#[test]
+fn simulated_time_gives_way_to_real_time_for_mcp() -> Result<()> {
+    let server = server_everything("streamableHttp")?;
+    let source = r#"
+require(Modules.MCP);
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.answer();
+  setTimeout(async () => {
+    Logger.write("an hour later");
+    const client = await MCP.createClient({ mcpServerConnectionConfig: { transport: "http", endpoint: ENDPOINT } });
+    client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+      Logger.write("result " + e.data.payload.content[0].text);
+      client.close();
+      VoxEngine.terminate();
+    });
+    client.addEventListener(MCP.ServerEvents.MCPError, (e) => { Logger.write("error " + JSON.stringify(e.data)); VoxEngine.terminate(); });
+    client.callTool({ name: "echo", arguments: { message: "hi" } });
+  }, 3600 * 1000);
+});
+"#
+    .replace("ENDPOINT", &format!("{:?}", server.url("/mcp")));
+    let started = std::time::Instant::now();
+    let options = ConsoleOptions {
+        simulated_time: true,
+        ..ConsoleOptions::default()
+    };
+    let run = run_source(&source, options)?;
+    let t = &run.transcript;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the hour was not simulated\n{t}"
+    );
+    assert_eq!(run.logs(), ["an hour later", "result Echo: hi"], "{t}");
+    assert!(
+        run.lines_of("warn")
+            .iter()
+            .any(|l| l.contains("simulated time ends here")),
+        "{t}"
+    );
+    assert!(run.end.is_normal(), "{t}");
     Ok(())
 }

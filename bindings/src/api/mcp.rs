@@ -21,6 +21,9 @@ pub(super) fn install<'js>(
             ctx.clone(),
             move |ctx: Ctx<'js>, config: String| -> Result<u32> {
                 let created = st.mcp.borrow_mut().create(&config);
+                if created.is_ok() {
+                    st.leave_simulated_time();
+                }
                 created.map_err(|e| throw_coded(&ctx, ErrorClass::Plain, e.code(), &e.to_string()))
             },
         )?,

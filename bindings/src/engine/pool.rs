@@ -2,8 +2,8 @@
 //!
 //! QuickJS runtimes are `!Send`, so each worker is a thread with a current-thread tokio runtime
 //! and a `LocalSet`; a session stays on the worker it started on. Sessions are assigned round
-//! robin. Network and media I/O stay on the host's multi-thread runtime and reach sessions only
-//! through their [`SessionIo`] channels.
+//! robin. SIP and media I/O stay on the host's multi-thread runtime and reach sessions only
+//! through their [`SessionIo`] channels; a session's MCP clients run on its worker.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

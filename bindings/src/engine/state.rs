@@ -41,6 +41,8 @@ pub(crate) struct SessionState {
     pub(crate) calls: RefCell<BTreeMap<CallId, CallPhase>>,
     /// The session's MCP clients.
     pub(crate) mcp: RefCell<McpHub>,
+    /// The runtime's clock is paused (simulated time) until the first MCP client.
+    simulated_time: Cell<bool>,
 }
 
 /// Where a call is, as far as the session's limits and teardown care.
@@ -62,11 +64,7 @@ impl SessionState {
         spec: &crate::host::SessionSpec,
         outbound: mpsc::UnboundedSender<Outbound>,
     ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
-        let io = spec
-            .io
-            .clone()
-            .unwrap_or_else(tokio::runtime::Handle::current);
-        let (mcp, mcp_events) = McpHub::new(io, spec.application.clone(), spec.mcp);
+        let (mcp, mcp_events) = McpHub::new(spec.application.clone(), spec.mcp);
         let state = Self {
             session_id: spec.session_id.clone(),
             application: spec.application.clone(),
@@ -82,6 +80,7 @@ impl SessionState {
             timers: RefCell::new(TimerQueue::new(spec.limits.max_timers)),
             calls: RefCell::new(BTreeMap::new()),
             mcp: RefCell::new(mcp),
+            simulated_time: Cell::new(spec.simulated_time),
         };
         (state, mcp_events)
     }
@@ -106,6 +105,17 @@ impl SessionState {
             other => other,
         };
         let _ = self.outbound.send(message);
+    }
+
+    /// Network I/O is about to start: a simulated clock gives way to real time, once.
+    pub(crate) fn leave_simulated_time(&self) {
+        if self.simulated_time.replace(false) {
+            tokio::time::resume();
+            self.log(
+                LogLevel::Warn,
+                "simulated time ends here: MCP talks to a real server, so the rest of the session runs on real time",
+            );
+        }
     }
 
     /// Writes a session-log line, capped at [`LOG_LINE_MAX_CHARS`].

@@ -1,4 +1,4 @@
-//! One MCP client: a task on the I/O runtime that connects, then runs the scenario's requests
+//! One MCP client: a task on its session's worker runtime that connects, then runs the scenario's requests
 //! concurrently on the wire and reports their results **in request order**; it cancels what is
 //! in flight (`notifications/cancelled`) and closes the transport (DELETE of the streamable
 //! HTTP session) when the scenario closes it or the session ends.

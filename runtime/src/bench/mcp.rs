@@ -209,7 +209,6 @@ async fn dialtone(url: &str, count: usize) -> Result<CallStats, String> {
             name: "mcp_dialtone.voxengine.js".into(),
             source,
         }],
-        io: Some(tokio::runtime::Handle::current()),
         ..SessionSpec::default()
     };
     let (mut host, session) = host::channel();

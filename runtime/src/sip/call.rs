@@ -167,7 +167,7 @@ async fn admit(
         custom_data: String::new(),
         limits: plan.limits,
         mcp: plan.mcp,
-        io: Some(context.io.clone()),
+        simulated_time: false,
     };
     let (host, session_io) = host::channel();
     if let Err(e) = context.pool.spawn(spec, session_io) {

@@ -73,8 +73,6 @@ pub struct CallContext {
     pub data_dir: PathBuf,
     /// Counters.
     pub metrics: Arc<Metrics>,
-    /// Where MCP and other network I/O of sessions runs.
-    pub io: tokio::runtime::Handle,
     /// Everything sessions send, for observers (tests).
     pub records: broadcast::Sender<SessionRecord>,
     /// Where sessions and their log lines are kept.
