@@ -1,7 +1,9 @@
 //! `dialtone bench`: benchmarks that print figures and ratios (never pass/fail timing tests).
-//! `sessions` lives here; `mcp` in `bench/mcp.rs`; `sip` in `bench/sip.rs`.
+//! `sessions` lives here; `mcp` in `bench/mcp.rs` (its floor client in `bench/mcp_raw.rs`); `sip` in
+//! `bench/sip.rs`.
 
 pub mod mcp;
+mod mcp_raw;
 pub mod sip;
 pub mod sipp_xml;
 

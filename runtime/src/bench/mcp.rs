@@ -1,6 +1,13 @@
 //! `dialtone bench mcp`: sequential `tools/call echo` against one local server-everything
 //! (streamable HTTP), measured in the same run for the TypeScript SDK client, the Python SDK
-//! client, a raw keep-alive HTTP floor, and a Dialtone scenario on the session pool.
+//! client, a raw keep-alive HTTP floor ([`super::mcp_raw`]), and a Dialtone scenario on the
+//! session pool.
+//!
+//! The server is a JIT: its first thousands of calls get faster as V8 optimises them. So it is
+//! warmed first, then the four clients run in [`ROUNDS`] rounds, each round in a different
+//! order, so no client gains from going last. Medians and p99 are over all rounds' calls; the
+//! ratios are taken round by round ([`PairedRatio`]) because the server's speed drifts more
+//! between rounds than the clients differ.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -8,11 +15,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dialtone_bindings::SessionPool;
+
+use super::mcp_raw;
 use dialtone_bindings::host::{self, LogLevel, Outbound, Script, SessionSpec};
 use thiserror::Error;
 
-/// Calls warmed up before timing.
+/// Calls each client makes before its timed ones.
 const WARMUP: usize = 20;
+/// Calls that warm the server before any client is timed.
+const SERVER_WARMUP: usize = 3000;
+/// Rounds of the four clients; each round starts with a different client.
+pub const ROUNDS: usize = 6;
 
 /// Why the benchmark could not run.
 #[derive(Debug, Error)]
@@ -41,10 +54,11 @@ pub struct CallStats {
 }
 
 impl CallStats {
-    fn from_samples(mut samples: Vec<f64>) -> Result<Self, BenchError> {
+    fn from_samples(samples: &[f64]) -> Result<Self, BenchError> {
         if samples.is_empty() {
             return Err(BenchError::Peer("no samples".into()));
         }
+        let mut samples = samples.to_vec();
         samples.sort_by(f64::total_cmp);
         let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
         Ok(Self {
@@ -54,26 +68,95 @@ impl CallStats {
     }
 }
 
+/// One client over every round.
+#[derive(Debug, Clone)]
+pub struct ClientFigures {
+    /// Over all rounds' calls.
+    pub all: CallStats,
+    /// The median of each round, in round order.
+    pub round_medians: Vec<f64>,
+}
+
+impl ClientFigures {
+    fn from_rounds(rounds: &[Vec<f64>]) -> Result<Self, BenchError> {
+        let all: Vec<f64> = rounds.iter().flatten().copied().collect();
+        let round_medians = rounds
+            .iter()
+            .map(|round| CallStats::from_samples(round).map(|s| s.median_ms))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            all: CallStats::from_samples(&all)?,
+            round_medians,
+        })
+    }
+}
+
+/// A ratio of two clients' medians taken round by round, so that both sides of each ratio
+/// met the server in the same state (its speed drifts by ±15 % over a minute on a shared
+/// machine): the median over the rounds, and the lowest and highest round.
+#[derive(Debug, Clone, Copy)]
+pub struct PairedRatio {
+    /// Median over the rounds.
+    pub median: f64,
+    /// Lowest round.
+    pub min: f64,
+    /// Highest round.
+    pub max: f64,
+}
+
+impl PairedRatio {
+    /// `numerator / denominator`, round by round.
+    pub fn of(numerator: &ClientFigures, denominator: &ClientFigures) -> Option<Self> {
+        let mut ratios: Vec<f64> = numerator
+            .round_medians
+            .iter()
+            .zip(&denominator.round_medians)
+            .map(|(n, d)| n / d)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let median = match ratios.len() {
+            0 => return None,
+            n if n % 2 == 1 => ratios[n / 2],
+            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        };
+        Some(Self {
+            median,
+            min: ratios[0],
+            max: ratios[ratios.len() - 1],
+        })
+    }
+}
+
+impl std::fmt::Display for PairedRatio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2}x (rounds {:.2}x to {:.2}x)",
+            self.median, self.min, self.max
+        )
+    }
+}
+
 /// Results of `bench mcp`.
 #[derive(Debug)]
 pub struct McpReport {
-    /// Calls per client.
+    /// Timed calls per client and round.
     pub count: usize,
     /// Raw keep-alive floor.
-    pub raw: Result<CallStats, String>,
+    pub raw: Result<ClientFigures, String>,
     /// TypeScript SDK client.
-    pub typescript: Result<CallStats, String>,
+    pub typescript: Result<ClientFigures, String>,
     /// Python SDK client.
-    pub python: Result<CallStats, String>,
+    pub python: Result<ClientFigures, String>,
     /// Dialtone scenario.
-    pub dialtone: Result<CallStats, String>,
+    pub dialtone: Result<ClientFigures, String>,
 }
 
 impl std::fmt::Display for McpReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "bench mcp: {} sequential tools/call echo per client against server-everything (streamable HTTP), {WARMUP} warm-up calls",
+            "bench mcp: {} sequential tools/call echo per client and round against server-everything (streamable HTTP); server warmed with {SERVER_WARMUP} calls, {ROUNDS} rounds in rotated order, {WARMUP} warm-up calls per client and round",
             self.count
         )?;
         let rows = [
@@ -82,36 +165,44 @@ impl std::fmt::Display for McpReport {
             ("Python SDK client", &self.python),
             ("Dialtone scenario", &self.dialtone),
         ];
-        for (name, stats) in rows {
-            match stats {
-                Ok(s) => writeln!(
+        for (name, figures) in rows {
+            match figures {
+                Ok(c) => writeln!(
                     f,
                     "  {name:<30} median {:.3} ms  p99 {:.3} ms",
-                    s.median_ms, s.p99_ms
+                    c.all.median_ms, c.all.p99_ms
                 )?,
                 Err(e) => writeln!(f, "  {name:<30} not measured: {e}")?,
             }
         }
-        if let (Ok(d), Ok(raw)) = (&self.dialtone, &self.raw) {
-            writeln!(
-                f,
-                "  Dialtone / raw floor: {:.2}x (target <= 1.15x)",
-                d.median_ms / raw.median_ms
-            )?;
-        }
-        if let (Ok(d), Ok(ts)) = (&self.dialtone, &self.typescript) {
-            writeln!(
-                f,
-                "  TypeScript SDK / Dialtone: {:.2}x (target >= 2x)",
-                ts.median_ms / d.median_ms
-            )?;
-        }
-        if let (Ok(d), Ok(py)) = (&self.dialtone, &self.python) {
-            write!(
-                f,
-                "  Python SDK / Dialtone: {:.2}x",
-                py.median_ms / d.median_ms
-            )?;
+        writeln!(f, "  ratios of the round medians, round by round:")?;
+        let ratios = [
+            (
+                "Dialtone / raw floor",
+                &self.dialtone,
+                &self.raw,
+                " (target <= 1.15x)",
+            ),
+            (
+                "TypeScript SDK / Dialtone",
+                &self.typescript,
+                &self.dialtone,
+                " (target >= 2x)",
+            ),
+            ("Python SDK / Dialtone", &self.python, &self.dialtone, ""),
+            (
+                "TypeScript SDK / raw floor",
+                &self.typescript,
+                &self.raw,
+                "",
+            ),
+        ];
+        for (name, numerator, denominator, target) in ratios {
+            if let (Ok(n), Ok(d)) = (numerator, denominator)
+                && let Some(ratio) = PairedRatio::of(n, d)
+            {
+                writeln!(f, "  {name:<28} {ratio}{target}")?;
+            }
         }
         Ok(())
     }
@@ -177,7 +268,7 @@ fn start_everything(root: &Path) -> Result<(Server, u16), BenchError> {
 }
 
 /// Runs an external client that prints a JSON array of per-call ms.
-fn external(mut command: Command, what: &str) -> Result<CallStats, String> {
+fn external(mut command: Command, what: &str) -> Result<Vec<f64>, String> {
     let output = command
         .output()
         .map_err(|e| format!("cannot run {what}: {e}"))?;
@@ -190,12 +281,10 @@ fn external(mut command: Command, what: &str) -> Result<CallStats, String> {
                 .unwrap_or_default()
         ));
     }
-    let samples: Vec<f64> = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("{what} printed no figures: {e}"))?;
-    CallStats::from_samples(samples).map_err(|e| e.to_string())
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("{what} printed no figures: {e}"))
 }
 
-async fn dialtone(url: &str, count: usize) -> Result<CallStats, String> {
+async fn dialtone(url: &str, count: usize) -> Result<Vec<f64>, String> {
     let pool = SessionPool::new(1).map_err(|e| e.to_string())?;
     let source = include_str!("mcp_dialtone.voxengine.js")
         .replace("ENDPOINT", &format!("{url:?}"))
@@ -213,13 +302,16 @@ async fn dialtone(url: &str, count: usize) -> Result<CallStats, String> {
     };
     let (mut host, session) = host::channel();
     let ended = pool.spawn(spec, session).map_err(|e| e.to_string())?;
-    let mut figures = None;
+    let mut times: Vec<f64> = Vec::with_capacity(count);
     while let Some(message) = host.outbound.recv().await {
         match message {
             Outbound::Log {
                 level: LogLevel::Info,
                 text,
-            } if text.starts_with('{') => figures = Some(text),
+            } if text.starts_with('[') => times.extend(
+                serde_json::from_str::<Vec<f64>>(&text)
+                    .map_err(|e| format!("unexpected figures {text}: {e}"))?,
+            ),
             Outbound::Log { text, .. } if text.starts_with("error") => return Err(text),
             Outbound::Ended(reason) if !reason.is_normal() => return Err(reason.to_string()),
             Outbound::Ended(_) => break,
@@ -228,14 +320,31 @@ async fn dialtone(url: &str, count: usize) -> Result<CallStats, String> {
     }
     let _ = ended.await;
     pool.shutdown();
-    let figures: serde_json::Value =
-        serde_json::from_str(&figures.ok_or("the scenario printed no figures")?)
-            .map_err(|e| e.to_string())?;
-    match (figures["median_ms"].as_f64(), figures["p99_ms"].as_f64()) {
-        (Some(median_ms), Some(p99_ms)) => Ok(CallStats { median_ms, p99_ms }),
-        _ => Err(format!("unexpected figures {figures}")),
+    if times.len() == count {
+        Ok(times)
+    } else {
+        Err(format!(
+            "the scenario logged {} of {count} figures",
+            times.len()
+        ))
     }
 }
+
+/// The four clients, in the order of the report.
+#[derive(Debug, Clone, Copy)]
+enum Client {
+    Raw,
+    TypeScript,
+    Python,
+    Dialtone,
+}
+
+const CLIENTS: [Client; 4] = [
+    Client::Raw,
+    Client::TypeScript,
+    Client::Python,
+    Client::Dialtone,
+];
 
 /// Runs the benchmark (from the repository, after `tests/run` installed the peers).
 pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
@@ -244,28 +353,53 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
     let python = require(root.join("target/peers/venv-mcp2/bin/python"))?;
     let (server, port) = start_everything(&root)?;
     let url = format!("http://127.0.0.1:{port}/mcp");
-    // ES modules resolve packages next to the script, so the node clients live in node_dir.
-    let write = |name: &str, text: &str| -> Result<PathBuf, BenchError> {
-        let path = node_dir.join(name);
-        std::fs::write(&path, text)?;
-        Ok(path)
-    };
-    let raw_script = write("dialtone-bench-raw.mjs", include_str!("mcp_raw_client.mjs"))?;
-    let ts_script = write("dialtone-bench-ts.mjs", include_str!("mcp_ts_client.mjs"))?;
-    let py_script = write("dialtone-bench-py.py", include_str!("mcp_py_client.py"))?;
+    // ES modules resolve packages next to the script, so the node client lives in node_dir.
+    let ts_script = node_dir.join("dialtone-bench-ts.mjs");
+    std::fs::write(&ts_script, include_str!("mcp_ts_client.mjs"))?;
+    let py_script = node_dir.join("dialtone-bench-py.py");
+    std::fs::write(&py_script, include_str!("mcp_py_client.py"))?;
     let args = [url.clone(), count.to_string(), WARMUP.to_string()];
-    let node = |script: &PathBuf| {
-        let mut command = Command::new("node");
-        command.arg(script).args(&args);
-        command
-    };
-    let raw = external(node(&raw_script), "the raw client");
-    let typescript = external(node(&ts_script), "the TypeScript SDK client");
-    let mut py = Command::new(python);
-    py.arg(&py_script).args(&args);
-    let python = external(py, "the Python SDK client");
-    let dialtone = dialtone(&url, count).await;
+
+    tokio::task::spawn_blocking(move || mcp_raw::floor(port, 0, SERVER_WARMUP))
+        .await
+        .map_err(|e| BenchError::Peer(e.to_string()))?
+        .map_err(|e| BenchError::Peer(format!("warming the server failed: {e}")))?;
+
+    let mut samples: [Result<Vec<Vec<f64>>, String>; 4] = std::array::from_fn(|_| Ok(Vec::new()));
+    for round in 0..ROUNDS {
+        for turn in 0..CLIENTS.len() {
+            let index = (round + turn) % CLIENTS.len();
+            let Ok(collected) = &mut samples[index] else {
+                continue;
+            };
+            let measured = match CLIENTS[index] {
+                Client::Raw => {
+                    tokio::task::spawn_blocking(move || mcp_raw::floor(port, count, WARMUP))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r)
+                }
+                Client::TypeScript => {
+                    let mut command = Command::new("node");
+                    command.arg(&ts_script).args(&args);
+                    external(command, "the TypeScript SDK client")
+                }
+                Client::Python => {
+                    let mut command = Command::new(&python);
+                    command.arg(&py_script).args(&args);
+                    external(command, "the Python SDK client")
+                }
+                Client::Dialtone => dialtone(&url, count).await,
+            };
+            match measured {
+                Ok(round) => collected.push(round),
+                Err(e) => samples[index] = Err(e),
+            }
+        }
+    }
     drop(server);
+    let [raw, typescript, python, dialtone] =
+        samples.map(|s| s.and_then(|r| ClientFigures::from_rounds(&r).map_err(|e| e.to_string())));
     Ok(McpReport {
         count,
         raw,

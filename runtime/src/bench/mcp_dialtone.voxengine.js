@@ -1,5 +1,7 @@
 // Dialtone's side of `dialtone bench mcp`: sequential callTool('echo') from a scenario, timed
-// from the call to its ToolResult handler. ENDPOINT, COUNT and WARMUP are filled in.
+// from the call to its ToolResult handler; logs the per-call ms as JSON arrays of at most 500
+// (log lines have a length limit).
+// ENDPOINT, COUNT and WARMUP are filled in.
 require(Modules.MCP);
 VoxEngine.addEventListener(AppEvents.Started, async () => {
   const client = await MCP.createClient({ mcpServerConnectionConfig: { transport: "http", endpoint: ENDPOINT } });
@@ -13,9 +15,9 @@ VoxEngine.addEventListener(AppEvents.Started, async () => {
   client.addEventListener(MCP.ServerEvents.ToolResult, () => {
     if (done++ >= WARMUP) times.push(performance.now() - t0);
     if (done < WARMUP + COUNT) return next();
-    times.sort((a, b) => a - b);
-    const pick = (q) => times[Math.round((times.length - 1) * q)];
-    Logger.write(JSON.stringify({ median_ms: pick(0.5), p99_ms: pick(0.99) }));
+    for (let i = 0; i < times.length; i += 500) {
+      Logger.write(JSON.stringify(times.slice(i, i + 500).map((t) => Math.round(t * 1000) / 1000)));
+    }
     client.close();
     VoxEngine.terminate();
   });
