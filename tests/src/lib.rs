@@ -8,6 +8,7 @@
 //! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
 //! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
+//! - [`proxy`]: a TCP relay that counts connections (keep-alive checks).
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
 //! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, recording levels.
 //! - [`sipp_xml`]: the SIPp uac scenarios (shared with `dialtone bench sip`).
@@ -24,6 +25,7 @@
 pub mod admin;
 pub mod golden;
 pub mod peers;
+pub mod proxy;
 pub mod scenario;
 pub mod sip;
 

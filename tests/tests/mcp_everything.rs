@@ -1,11 +1,13 @@
 //! The MCP client against npm @modelcontextprotocol/server-everything: every content type,
 //! structured content, progress, resources, prompts, the tools/list_changed notification, and
-//! results in request order with their request ids; MCP under `--sim-time`.
+//! results in request order with their request ids, sequential calls on one keep-alive
+//! connection, and MCP under `--sim-time`.
 
 use anyhow::Result;
 use dialtone::console::ConsoleOptions;
 use dialtone_bindings::host::EndReason;
 use dialtone_tests::peers::server_everything;
+use dialtone_tests::proxy::CountingProxy;
 use dialtone_tests::scenario::{Run, run_source};
 
 /// A scenario that exercises the server and logs one JSON line per event it sees.
@@ -207,6 +209,66 @@ fn everything_over_legacy_sse() -> Result<()> {
     let run = run("sse", "sse", "/sse")?;
     check(&run, "sse");
     Ok(())
+}
+
+/// Sequential calls, each started from the previous result (as a voice agent makes them).
+const SEQUENTIAL: &str = r#"
+require(Modules.MCP);
+VoxEngine.addEventListener(AppEvents.CallAlerting, async ({ call }) => {
+  call.answer();
+  const client = await MCP.createClient({ mcpServerConnectionConfig: { transport: TRANSPORT, endpoint: ENDPOINT } });
+  let left = CALLS;
+  client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+    if (e.data.payload.content[0].text !== "Echo: hi") Logger.write("unexpected " + JSON.stringify(e.data.payload));
+    if (--left > 0) return client.callTool({ name: "echo", arguments: { message: "hi" } });
+    Logger.write("done");
+    client.close();
+    VoxEngine.terminate();
+  });
+  client.addEventListener(MCP.ServerEvents.MCPError, (e) => {
+    Logger.write("error " + JSON.stringify(e.data));
+    VoxEngine.terminate();
+  });
+  client.callTool({ name: "echo", arguments: { message: "hi" } });
+});
+"#;
+
+/// Calls made one after the other share one keep-alive connection. A client that opens a
+/// connection per request pays a TCP handshake on every call and costs the server more (rmcp
+/// with its default client and protocol revision does that against server-everything, whose
+/// POST responses carry SSE event ids). Counted at a relay in front of the server.
+fn keeps_connections(mode: &str, transport: &str, path: &str) -> Result<()> {
+    const CALLS: usize = 30;
+    let server = server_everything(mode)?;
+    let proxy = CountingProxy::start(server.port)?;
+    let source = SEQUENTIAL
+        .replace("TRANSPORT", &format!("{transport:?}"))
+        .replace(
+            "ENDPOINT",
+            &format!("\"http://127.0.0.1:{}{path}\"", proxy.port),
+        )
+        .replace("CALLS", &CALLS.to_string());
+    let run = run_source(&source, ConsoleOptions::default())?;
+    let t = &run.transcript;
+    assert_eq!(run.logs(), vec!["done".to_owned()], "{t}");
+    // One for the POSTs, one for the server's stream (the GET), one spare for a pool race.
+    let connections = proxy.connections();
+    assert!(
+        connections <= 3,
+        "{CALLS} sequential calls over {transport} opened {connections} connections\n{t}"
+    );
+    assert_eq!(run.tasks_left, 0, "tasks left behind");
+    Ok(())
+}
+
+#[test]
+fn sequential_calls_keep_one_connection_over_streamable_http() -> Result<()> {
+    keeps_connections("streamableHttp", "http", "/mcp")
+}
+
+#[test]
+fn sequential_calls_keep_one_connection_over_legacy_sse() -> Result<()> {
+    keeps_connections("sse", "sse", "/sse")
 }
 
 /// `dialtone console --sim-time`: timers before the first MCP client run on the simulated clock;
