@@ -99,25 +99,41 @@ impl SipServer {
     ) -> Result<Self, SipError> {
         let cancel = CancellationToken::new();
         let transport = TransportLayer::new(cancel.child_token());
-        let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
-            .await
-            .map_err(|e| SipError::Bind {
-                transport: "UDP",
-                addr,
-                reason: e.to_string(),
-            })?;
-        let udp_addr = SocketAddr::try_from(udp.get_addr().addr.clone())
-            .map_err(|e| SipError::Stack(format!("UDP listener has no socket address: {e}")))?;
+        // Port 0: the UDP port the system picks may be taken for TCP; pick again then.
+        let attempts = if tcp && addr.port() == 0 { 16 } else { 1 };
+        let mut attempt = 0;
+        let (udp, udp_addr) = loop {
+            attempt += 1;
+            let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
+                .await
+                .map_err(|e| SipError::Bind {
+                    transport: "UDP",
+                    addr,
+                    reason: e.to_string(),
+                })?;
+            let udp_addr = SocketAddr::try_from(udp.get_addr().addr.clone())
+                .map_err(|e| SipError::Stack(format!("UDP listener has no socket address: {e}")))?;
+            if !tcp {
+                break (udp, udp_addr);
+            }
+            let at = SocketAddr::new(addr.ip(), udp_addr.port());
+            // Bind once ourselves so a taken port is an error here, not a log line later.
+            match std::net::TcpListener::bind(at) {
+                Ok(_) => break (udp, udp_addr),
+                Err(e) if attempt < attempts && e.kind() == std::io::ErrorKind::AddrInUse => {}
+                Err(e) => {
+                    return Err(SipError::Bind {
+                        transport: "TCP",
+                        addr: at,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        };
         transport.add_transport(udp.into());
         let mut tcp_addr = None;
         if tcp {
             let at = SocketAddr::new(addr.ip(), udp_addr.port());
-            // Bind once ourselves so a taken port is an error here, not a log line later.
-            std::net::TcpListener::bind(at).map_err(|e| SipError::Bind {
-                transport: "TCP",
-                addr: at,
-                reason: e.to_string(),
-            })?;
             let listener =
                 TcpListenerConnection::new(at, None)
                     .await
