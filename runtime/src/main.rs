@@ -263,27 +263,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             sessions_command(filter, logs, config, server.as_deref())
         }
-        Command::Bench {
-            what: BenchCommand::Mcp { count },
-        } => {
+        Command::Bench { what } => {
             let runtime = tokio::runtime::Runtime::new()?;
-            let report = runtime.block_on(dialtone::bench::mcp::mcp(count.max(1)))?;
-            println!("{report}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench {
-            what: BenchCommand::Sip { rates, seconds },
-        } => {
-            let runtime = tokio::runtime::Runtime::new()?;
-            let report = runtime.block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?;
-            println!("{report}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench {
-            what: BenchCommand::Sessions { count, threads },
-        } => {
-            let runtime = tokio::runtime::Runtime::new()?;
-            let report = runtime.block_on(dialtone::bench::sessions(count.max(1), threads))?;
+            let report = match what {
+                BenchCommand::Mcp { count } => runtime
+                    .block_on(dialtone::bench::mcp::mcp(count.max(1)))?
+                    .to_string(),
+                BenchCommand::Sip { rates, seconds } => runtime
+                    .block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?
+                    .to_string(),
+                BenchCommand::Sessions { count, threads } => runtime
+                    .block_on(dialtone::bench::sessions(count.max(1), threads))?
+                    .to_string(),
+            };
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
