@@ -46,6 +46,8 @@ pub(crate) enum McpEvent {
         request_id: u64,
         name: &'static str,
         payload: Value,
+        /// `payload` as JSON text, written once (for the size limit and for JS).
+        json: String,
     },
     /// A server notification (`ToolsListChanged`, `Progress`, `LoggingMessage` ...).
     Notification {

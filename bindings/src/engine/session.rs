@@ -388,11 +388,16 @@ impl Session {
                 request_id,
                 name,
                 payload,
+                json,
             } => {
                 self.report_mcp(Started::Request(request_id), name != "MCPError");
+                // The result is written as JSON once, by the client; JS gets it wrapped.
+                let js = format!(r#"{{"requestId":{request_id},"payload":{json}}}"#);
+                drop(json); // a result may be megabytes: keep one copy through the turn
                 let reported = format!("MCP.ServerEvents.{name}");
-                let payload = json!({ "requestId": request_id, "payload": payload });
-                self.mcp_turn("result", client, name, Some(&reported), payload);
+                let fields = json!({ "requestId": request_id, "payload": payload });
+                self.report_mcp_event(&reported, client, fields);
+                self.deliver_mcp("result", client, name, &js);
             }
             McpEvent::Notification {
                 client,
@@ -424,28 +429,47 @@ impl Session {
         reported: Option<&str>,
         payload: serde_json::Value,
     ) {
-        if let Some(reported) = reported {
-            let mut fields = serde_json::Map::new();
-            fields.insert("client".into(), json!(client));
-            match &payload {
-                serde_json::Value::Object(map) => fields.extend(map.clone()),
-                other => {
-                    fields.insert("payload".into(), other.clone());
-                }
-            }
-            self.state.send(Outbound::Event {
-                name: reported.to_owned(),
-                payload: serde_json::Value::Object(fields),
-            });
-        }
-        let payload = if payload.is_null() {
+        let js = if payload.is_null() {
             String::new()
         } else {
             payload.to_string()
         };
-        self.turn(&format!("in an MCP {kind} handler"), |_, d| {
+        if let Some(reported) = reported {
+            self.report_mcp_event(reported, client, payload);
+        }
+        self.deliver_mcp(kind, client, name, &js);
+    }
+
+    /// Tells the host about an MCP event: `payload`'s fields (or `payload` itself, when it is
+    /// not an object) with the client id.
+    fn report_mcp_event(&self, reported: &str, client: u32, payload: serde_json::Value) {
+        let mut fields = serde_json::Map::new();
+        fields.insert("client".into(), json!(client));
+        match payload {
+            serde_json::Value::Object(map) => fields.extend(map),
+            other => {
+                fields.insert("payload".into(), other);
+            }
+        }
+        self.state.send(Outbound::Event {
+            name: reported.to_owned(),
+            payload: serde_json::Value::Object(fields),
+        });
+    }
+
+    /// Runs the facade's MCP entry point with one event (`payload` is JSON text) as one turn.
+    fn deliver_mcp(&mut self, kind: &'static str, client: u32, name: &'static str, payload: &str) {
+        let context = match kind {
+            "connected" => "in an MCP connected handler",
+            "failed" => "in an MCP failed handler",
+            "result" => "in an MCP result handler",
+            "notification" => "in an MCP notification handler",
+            "closed" => "in an MCP closed handler",
+            _ => "in an MCP handler",
+        };
+        self.turn(context, |_, d| {
             let mcp: Function = d.get("mcp")?;
-            mcp.call::<_, ()>((kind, client, name, payload.as_str()))
+            mcp.call::<_, ()>((kind, client, name, payload))
         });
     }
 

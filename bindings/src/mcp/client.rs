@@ -15,6 +15,7 @@ use rmcp::model::{CancelledNotificationParam, ClientRequest, RequestId};
 use rmcp::service::{Peer, PeerRequestOptions, RoleClient, RunningService, ServiceError};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -76,6 +77,27 @@ impl RequestKind {
             Self::ReadResource => "resources/read",
             Self::ListPrompts => "prompts/list",
             Self::GetPrompt => "prompts/get",
+        }
+    }
+
+    /// The rmcp request with these parameters. Reads the one request type `self` names
+    /// rather than `ClientRequest`, which would try each of its variants in turn.
+    fn request(self, params: Value) -> Result<ClientRequest, serde_json::Error> {
+        fn typed<T: DeserializeOwned>(
+            method: &str,
+            params: Value,
+            wrap: fn(T) -> ClientRequest,
+        ) -> Result<ClientRequest, serde_json::Error> {
+            serde_json::from_value(json!({ "method": method, "params": params })).map(wrap)
+        }
+        let method = self.method();
+        match self {
+            Self::ListTools => typed(method, params, ClientRequest::ListToolsRequest),
+            Self::CallTool => typed(method, params, ClientRequest::CallToolRequest),
+            Self::ListResources => typed(method, params, ClientRequest::ListResourcesRequest),
+            Self::ReadResource => typed(method, params, ClientRequest::ReadResourceRequest),
+            Self::ListPrompts => typed(method, params, ClientRequest::ListPromptsRequest),
+            Self::GetPrompt => typed(method, params, ClientRequest::GetPromptRequest),
         }
     }
 
@@ -158,7 +180,7 @@ async fn connect(
     }
 }
 
-async fn connect_to(
+pub(super) async fn connect_to(
     handler: Handler,
     target: &Target,
     settings: &ClientSettings,
@@ -350,12 +372,15 @@ async fn closed(commands: &mut mpsc::UnboundedReceiver<Command>) {
 }
 
 fn error_outcome(client: u32, id: u64, kind: RequestKind, code: Value, error: String) -> Outcome {
+    let payload =
+        json!({ "error": error, "code": code, "method": kind.method(), "requestId": id });
     Outcome {
         event: McpEvent::Result {
             client,
             request_id: id,
             name: "MCPError",
-            payload: json!({ "error": error, "code": code, "method": kind.method(), "requestId": id }),
+            json: payload.to_string(),
+            payload,
         },
         transport_failure: None,
     }
@@ -436,7 +461,8 @@ async fn execute(
                 .is_some_and(|n| allowed.contains(n))
         });
     }
-    let size = serde_json::to_vec(&payload).map_or(0, |v| v.len());
+    let json = payload.to_string();
+    let size = json.len();
     if size > settings.max_result_bytes {
         return error_outcome(
             client,
@@ -455,6 +481,7 @@ async fn execute(
             request_id: id,
             name: kind.event(),
             payload,
+            json,
         },
         transport_failure: None,
     }
@@ -520,9 +547,9 @@ async fn send(
     routes: &ProgressRoutes,
     live: &Mutex<HashMap<u64, RequestId>>,
 ) -> Result<Value, Failure> {
-    let request: ClientRequest =
-        serde_json::from_value(json!({ "method": kind.method(), "params": params }))
-            .map_err(|e| Failure::Invalid(format!("invalid {} parameters: {e}", kind.method())))?;
+    let request = kind
+        .request(params)
+        .map_err(|e| Failure::Invalid(format!("invalid {} parameters: {e}", kind.method())))?;
     let options =
         PeerRequestOptions::with_timeout(settings.request_timeout).reset_timeout_on_progress();
     let handle = peer
@@ -545,4 +572,61 @@ async fn send(
     }
     let result = response.map_err(Failure::Service)?;
     serde_json::to_value(&result).map_err(|e| Failure::Invalid(format!("unreadable result: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `ClientRequest`'s own (untagged) reading makes of the same parameters.
+    fn untagged(kind: RequestKind, params: Value) -> Value {
+        let request: ClientRequest =
+            serde_json::from_value(json!({ "method": kind.method(), "params": params }))
+                .expect("untagged");
+        serde_json::to_value(request).expect("serialize")
+    }
+
+    #[test]
+    fn typed_requests_match_the_untagged_reading() {
+        let cases = [
+            (RequestKind::ListTools, json!({})),
+            (RequestKind::ListTools, json!({ "cursor": "page-2" })),
+            (
+                RequestKind::CallTool,
+                json!({ "name": "echo", "arguments": { "message": "hi" }, "_meta": { "trace": "t-1" } }),
+            ),
+            (RequestKind::ListResources, json!({ "cursor": "c" })),
+            (
+                RequestKind::ReadResource,
+                json!({ "uri": "demo://resource/static/document/architecture.md" }),
+            ),
+            (RequestKind::ListPrompts, json!({})),
+            (
+                RequestKind::GetPrompt,
+                json!({ "name": "args-prompt", "arguments": { "city": "Paris" } }),
+            ),
+        ];
+        for (kind, params) in cases {
+            let typed = kind.request(params.clone()).expect("typed");
+            assert_eq!(typed.method(), kind.method());
+            assert_eq!(
+                serde_json::to_value(typed).expect("serialize"),
+                untagged(kind, params),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn typed_requests_reject_what_the_request_type_rejects() {
+        let error = RequestKind::CallTool
+            .request(json!({ "arguments": {} }))
+            .expect_err("no name");
+        assert!(error.to_string().contains("name"), "{error}");
+        assert!(
+            RequestKind::ReadResource
+                .request(json!({ "uri": 7 }))
+                .is_err()
+        );
+    }
 }
