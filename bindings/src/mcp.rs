@@ -6,6 +6,7 @@
 //! - `http`: reqwest for rmcp's streamable-HTTP transport, with a response-header timeout.
 //! - `sse`: the legacy HTTP+SSE transport (2024-11-05) as an rmcp worker.
 //! - `error`: connect errors with stable codes.
+//! - `probe`: rmcp alone, no session or JS, as a floor for `dialtone bench mcp`.
 //!
 //! [`McpHub`] is a session's registry of its clients: the ops use it to create clients and
 //! send requests; the clients answer with [`McpEvent`]s that the session loop dispatches to
@@ -16,6 +17,7 @@ mod config;
 pub mod error;
 mod handler;
 mod http;
+pub mod probe;
 pub mod sse;
 
 use std::collections::HashMap;

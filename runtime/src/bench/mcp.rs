@@ -1,10 +1,11 @@
 //! `dialtone bench mcp`: sequential `tools/call echo` against one local server-everything
-//! (streamable HTTP), measured in the same run for the TypeScript SDK client, the Python SDK
-//! client, a raw keep-alive HTTP floor ([`super::mcp_raw`]), and a Dialtone scenario on the
-//! session pool.
+//! (streamable HTTP), measured in the same run for a raw keep-alive HTTP floor
+//! ([`super::mcp_raw`]), rmcp alone from Rust (the library floor), the TypeScript SDK client,
+//! the Python SDK client, and a Dialtone scenario on the session pool. Each client's CPU per
+//! call and the server's CPU per call while it ran are printed too.
 //!
 //! The server is a JIT: its first thousands of calls get faster as V8 optimises them. So it is
-//! warmed first, then the four clients run in [`ROUNDS`] rounds, each round in a different
+//! warmed first, then the clients run in [`ROUNDS`] rounds, each round in a different
 //! order, so no client gains from going last. Medians and p99 are over all rounds' calls; the
 //! ratios are taken round by round ([`PairedRatio`]) because the server's speed drifts more
 //! between rounds than the clients differ.
@@ -24,7 +25,7 @@ use thiserror::Error;
 const WARMUP: usize = 20;
 /// Calls that warm the server before any client is timed.
 const SERVER_WARMUP: usize = 3000;
-/// Rounds of the four clients; each round starts with a different client.
+/// Rounds of the clients; each round starts with a different client.
 pub const ROUNDS: usize = 6;
 
 /// Why the benchmark could not run.
@@ -68,6 +69,28 @@ impl CallStats {
     }
 }
 
+/// CPU time spent per call, over all rounds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuPerCall {
+    /// The client's own CPU ms per call.
+    pub client_ms: f64,
+    /// The server's CPU ms per call while this client ran.
+    pub server_ms: f64,
+}
+
+/// What one run of one client measured.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    /// ms per timed call.
+    times: Vec<f64>,
+    /// Calls made, warm-up included.
+    calls: usize,
+    /// The client's CPU ms over those calls.
+    client_cpu_ms: f64,
+    /// The server's CPU ms meanwhile.
+    server_cpu_ms: f64,
+}
+
 /// One client over every round.
 #[derive(Debug, Clone)]
 pub struct ClientFigures {
@@ -75,18 +98,25 @@ pub struct ClientFigures {
     pub all: CallStats,
     /// The median of each round, in round order.
     pub round_medians: Vec<f64>,
+    /// CPU per call.
+    pub cpu: CpuPerCall,
 }
 
 impl ClientFigures {
-    fn from_rounds(rounds: &[Vec<f64>]) -> Result<Self, BenchError> {
-        let all: Vec<f64> = rounds.iter().flatten().copied().collect();
+    fn from_rounds(rounds: &[Run]) -> Result<Self, BenchError> {
+        let all: Vec<f64> = rounds.iter().flat_map(|r| &r.times).copied().collect();
         let round_medians = rounds
             .iter()
-            .map(|round| CallStats::from_samples(round).map(|s| s.median_ms))
+            .map(|round| CallStats::from_samples(&round.times).map(|s| s.median_ms))
             .collect::<Result<_, _>>()?;
+        let calls = rounds.iter().map(|r| r.calls).sum::<usize>().max(1) as f64;
         Ok(Self {
             all: CallStats::from_samples(&all)?,
             round_medians,
+            cpu: CpuPerCall {
+                client_ms: rounds.iter().map(|r| r.client_cpu_ms).sum::<f64>() / calls,
+                server_ms: rounds.iter().map(|r| r.server_cpu_ms).sum::<f64>() / calls,
+            },
         })
     }
 }
@@ -144,6 +174,8 @@ pub struct McpReport {
     pub count: usize,
     /// Raw keep-alive floor.
     pub raw: Result<ClientFigures, String>,
+    /// rmcp over reqwest from Rust, without a session or JS.
+    pub rmcp: Result<ClientFigures, String>,
     /// TypeScript SDK client.
     pub typescript: Result<ClientFigures, String>,
     /// Python SDK client.
@@ -161,6 +193,7 @@ impl std::fmt::Display for McpReport {
         )?;
         let rows = [
             ("raw keep-alive HTTP (floor)", &self.raw),
+            ("rmcp alone (no session, no JS)", &self.rmcp),
             ("TypeScript SDK client", &self.typescript),
             ("Python SDK client", &self.python),
             ("Dialtone scenario", &self.dialtone),
@@ -169,8 +202,8 @@ impl std::fmt::Display for McpReport {
             match figures {
                 Ok(c) => writeln!(
                     f,
-                    "  {name:<30} median {:.3} ms  p99 {:.3} ms",
-                    c.all.median_ms, c.all.p99_ms
+                    "  {name:<30} median {:.3} ms  p99 {:.3} ms  CPU per call: client {:.3} ms, server {:.3} ms",
+                    c.all.median_ms, c.all.p99_ms, c.cpu.client_ms, c.cpu.server_ms
                 )?,
                 Err(e) => writeln!(f, "  {name:<30} not measured: {e}")?,
             }
@@ -190,6 +223,8 @@ impl std::fmt::Display for McpReport {
                 " (target >= 2x)",
             ),
             ("Python SDK / Dialtone", &self.python, &self.dialtone, ""),
+            ("rmcp alone / raw floor", &self.rmcp, &self.raw, ""),
+            ("Dialtone / rmcp alone", &self.dialtone, &self.rmcp, ""),
             (
                 "TypeScript SDK / raw floor",
                 &self.typescript,
@@ -267,8 +302,36 @@ fn start_everything(root: &Path) -> Result<(Server, u16), BenchError> {
     Ok((server, port))
 }
 
-/// Runs an external client that prints a JSON array of per-call ms.
-fn external(mut command: Command, what: &str) -> Result<Vec<f64>, String> {
+/// CPU ms (user + system) that `/proc/<pid>/stat` reports for a process or thread
+/// (`self`, `thread-self` or a pid); NaN where there is no such file (not Linux).
+fn cpu_ms(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
+    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        // USER_HZ is 100 on every Linux architecture we build for.
+        (Some(user), Some(system)) => (user + system) * 10.0,
+        _ => f64::NAN,
+    }
+}
+
+/// What an external client prints: per-call ms and its CPU ms over all its calls.
+#[derive(serde::Deserialize)]
+struct Printed {
+    times: Vec<f64>,
+    #[serde(rename = "cpuMs")]
+    cpu_ms: f64,
+}
+
+/// Runs an external client that prints [`Printed`] as JSON.
+fn external(mut command: Command, what: &str) -> Result<Run, String> {
     let output = command
         .output()
         .map_err(|e| format!("cannot run {what}: {e}"))?;
@@ -281,7 +344,30 @@ fn external(mut command: Command, what: &str) -> Result<Vec<f64>, String> {
                 .unwrap_or_default()
         ));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("{what} printed no figures: {e}"))
+    let printed: Printed = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("{what} printed no figures: {e}"))?;
+    Ok(Run {
+        calls: printed.times.len() + WARMUP,
+        times: printed.times,
+        client_cpu_ms: printed.cpu_ms,
+        server_cpu_ms: 0.0,
+    })
+}
+
+/// rmcp without Dialtone's layers, on a current-thread runtime as a session's worker has.
+fn rmcp_alone(url: &str, count: usize) -> Result<Run, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let before = cpu_ms("thread-self");
+    let times = runtime.block_on(dialtone_bindings::mcp::probe::rmcp_echo(url, count, WARMUP))?;
+    Ok(Run {
+        calls: count + WARMUP,
+        times,
+        client_cpu_ms: cpu_ms("thread-self") - before,
+        server_cpu_ms: 0.0,
+    })
 }
 
 async fn dialtone(url: &str, count: usize) -> Result<Vec<f64>, String> {
@@ -330,17 +416,19 @@ async fn dialtone(url: &str, count: usize) -> Result<Vec<f64>, String> {
     }
 }
 
-/// The four clients, in the order of the report.
+/// The clients, in the order of the report.
 #[derive(Debug, Clone, Copy)]
 enum Client {
     Raw,
+    Rmcp,
     TypeScript,
     Python,
     Dialtone,
 }
 
-const CLIENTS: [Client; 4] = [
+const CLIENTS: [Client; 5] = [
     Client::Raw,
+    Client::Rmcp,
     Client::TypeScript,
     Client::Python,
     Client::Dialtone,
@@ -365,16 +453,32 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
         .map_err(|e| BenchError::Peer(e.to_string()))?
         .map_err(|e| BenchError::Peer(format!("warming the server failed: {e}")))?;
 
-    let mut samples: [Result<Vec<Vec<f64>>, String>; 4] = std::array::from_fn(|_| Ok(Vec::new()));
+    let server_pid = server.0.id().to_string();
+    let mut samples: [Result<Vec<Run>, String>; 5] = std::array::from_fn(|_| Ok(Vec::new()));
     for round in 0..ROUNDS {
         for turn in 0..CLIENTS.len() {
             let index = (round + turn) % CLIENTS.len();
             let Ok(collected) = &mut samples[index] else {
                 continue;
             };
+            let server_before = cpu_ms(&server_pid);
             let measured = match CLIENTS[index] {
-                Client::Raw => {
-                    tokio::task::spawn_blocking(move || mcp_raw::floor(port, count, WARMUP))
+                Client::Raw => tokio::task::spawn_blocking(move || {
+                    let before = cpu_ms("thread-self");
+                    let times = mcp_raw::floor(port, count, WARMUP)?;
+                    Ok(Run {
+                        calls: count + WARMUP,
+                        times,
+                        client_cpu_ms: cpu_ms("thread-self") - before,
+                        server_cpu_ms: 0.0,
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r),
+                Client::Rmcp => {
+                    let url = url.clone();
+                    tokio::task::spawn_blocking(move || rmcp_alone(&url, count))
                         .await
                         .map_err(|e| e.to_string())
                         .and_then(|r| r)
@@ -389,20 +493,32 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
                     command.arg(&py_script).args(&args);
                     external(command, "the Python SDK client")
                 }
-                Client::Dialtone => dialtone(&url, count).await,
+                Client::Dialtone => {
+                    let before = cpu_ms("self");
+                    dialtone(&url, count).await.map(|times| Run {
+                        calls: count + WARMUP,
+                        times,
+                        client_cpu_ms: cpu_ms("self") - before,
+                        server_cpu_ms: 0.0,
+                    })
+                }
             };
             match measured {
-                Ok(round) => collected.push(round),
+                Ok(mut round) => {
+                    round.server_cpu_ms = cpu_ms(&server_pid) - server_before;
+                    collected.push(round)
+                }
                 Err(e) => samples[index] = Err(e),
             }
         }
     }
     drop(server);
-    let [raw, typescript, python, dialtone] =
+    let [raw, rmcp, typescript, python, dialtone] =
         samples.map(|s| s.and_then(|r| ClientFigures::from_rounds(&r).map_err(|e| e.to_string())));
     Ok(McpReport {
         count,
         raw,
+        rmcp,
         typescript,
         python,
         dialtone,

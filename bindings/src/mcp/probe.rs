@@ -1,0 +1,47 @@
+//! The library floor of `dialtone bench mcp`: rmcp's streamable-HTTP client over the reqwest
+//! configuration scenarios get, connected the way `createClient` connects, calling
+//! `tools/call echo` straight from Rust: no session, no JS, no events. The difference between
+//! this and the Dialtone scenario is what Dialtone's own layers cost; the difference between
+//! this and a hand-written HTTP exchange is what rmcp, reqwest and hyper cost.
+
+use std::time::Instant;
+
+use rmcp::model::{CallToolRequestParams, JsonObject};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::McpError;
+use super::client::{connect_to, http_client};
+use super::config::ConnectionConfig;
+use super::handler::{Handler, ProgressRoutes};
+
+/// Connects to the streamable-HTTP `endpoint` and makes `warmup + count` sequential
+/// `tools/call echo`; returns the ms of each of the last `count`. Run it on a current-thread
+/// runtime to compare it with a session's worker.
+pub async fn rmcp_echo(endpoint: &str, count: usize, warmup: usize) -> Result<Vec<f64>, String> {
+    let connect = async {
+        let config: ConnectionConfig =
+            serde_json::from_value(json!({ "transport": "http", "endpoint": endpoint }))
+                .map_err(|e| McpError::Config(e.to_string()))?;
+        let settings = config.validate("bench", false)?;
+        let (events, _) = mpsc::unbounded_channel();
+        let handler = Handler::new(0, &settings, events, ProgressRoutes::default());
+        connect_to(handler, &settings.target, &settings, &http_client()?).await
+    };
+    let service = connect.await.map_err(|e| e.to_string())?;
+    let mut arguments = JsonObject::new();
+    arguments.insert("message".into(), json!("hi"));
+    let mut times = Vec::with_capacity(count);
+    for call in 0..warmup + count {
+        let started = Instant::now();
+        service
+            .call_tool(CallToolRequestParams::new("echo").with_arguments(arguments.clone()))
+            .await
+            .map_err(|e| format!("tools/call echo failed: {e}"))?;
+        if call >= warmup {
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let _ = service.cancel().await;
+    Ok(times)
+}
