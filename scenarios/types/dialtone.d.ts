@@ -70,6 +70,7 @@ interface DialtoneError extends Error {
     | "ERR_MCP_STDIO_FORBIDDEN"
     | "ERR_MCP_REFUSED"
     | "ERR_MCP_DNS"
+    | "ERR_MCP_TLS"
     | "ERR_MCP_TIMEOUT"
     | "ERR_MCP_HTTP_STATUS"
     | "ERR_MCP_HANDSHAKE"

@@ -206,6 +206,7 @@ def main(argv=None) -> int:
     ap.add_argument("port", type=int, help="TCP port on 127.0.0.1 (0 = pick a free one)")
     ap.add_argument("--token", help="require Authorization: Bearer TOKEN")
     ap.add_argument("--seed", type=int, help="seed for the dice RNG")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this PEM pair")
     args = ap.parse_args(argv)
     if not (0 <= args.port <= 65535):
         ap.error("port must be within 0..65535")
@@ -230,6 +231,8 @@ def main(argv=None) -> int:
         access_log=False,
         timeout_graceful_shutdown=1,
         backlog=2048,
+        ssl_certfile=args.tls[0] if args.tls else None,
+        ssl_keyfile=args.tls[1] if args.tls else None,
     )
     server = _ReadyServer(config, port)
     asyncio.run(server.serve(sockets=[sock]))

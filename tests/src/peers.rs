@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -132,12 +132,33 @@ pub enum PyMcp {
 /// The Python MCP test server (`tests/peers/mcp_server.py`): `transport` is `sse` or
 /// `streamable-http`; with `token`, requests need `Authorization: Bearer <token>`.
 pub fn python_server(version: PyMcp, transport: &str, token: Option<&str>) -> Result<Peer> {
-    python_server_with(version, transport, 0, token)
+    python_server_with(version, transport, 0, token, None)
 }
 
 /// The Python MCP test server on a given port (to restart it on the same address).
 pub fn python_server_on(version: PyMcp, transport: &str, port: u16) -> Result<Peer> {
-    python_server_with(version, transport, port, None)
+    python_server_with(version, transport, port, None, None)
+}
+
+/// The Python MCP test server over HTTPS with this certificate and key (PEM files); its
+/// address is `https://127.0.0.1:PORT`.
+pub fn python_server_tls(version: PyMcp, transport: &str, cert: &Path, key: &Path) -> Result<Peer> {
+    python_server_with(version, transport, 0, None, Some((cert, key)))
+}
+
+/// Writes test certificate authorities A and B and a server certificate for 127.0.0.1 from
+/// each into `dir` (`ca-a.pem`, `a.pem`, `a.key`, `ca-b.pem`, `b.pem`, `b.key`).
+pub fn make_test_certificates(dir: &Path) -> Result<()> {
+    let python = require(peers_dir().join("venv-mcp2").join("bin").join("python"))?;
+    let status = Command::new(python)
+        .arg(crate::workspace_root().join("tests/peers/make_certs.py"))
+        .arg(dir)
+        .status()
+        .context("running make_certs.py")?;
+    if !status.success() {
+        bail!("make_certs.py failed: {status}");
+    }
+    Ok(())
 }
 
 fn python_server_with(
@@ -145,6 +166,7 @@ fn python_server_with(
     transport: &str,
     port: u16,
     token: Option<&str>,
+    tls: Option<(&Path, &Path)>,
 ) -> Result<Peer> {
     let venv = match version {
         PyMcp::V2 => "venv-mcp2",
@@ -159,6 +181,9 @@ fn python_server_with(
         .args(["--seed", "7"]);
     if let Some(token) = token {
         command.args(["--token", token]);
+    }
+    if let Some((cert, key)) = tls {
+        command.arg("--tls").arg(cert).arg(key);
     }
     start_with_ready_line(
         command,

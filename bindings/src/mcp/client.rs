@@ -4,7 +4,7 @@
 //! HTTP session) when the scenario closes it or the session ends.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -134,11 +134,36 @@ struct Outcome {
 /// A session's HTTP client: its MCP clients share keep-alive connections. It belongs to the
 /// session (not the process) because a connection lives on the runtime that opened it.
 pub(crate) fn http_client() -> Result<reqwest::Client, McpError> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .tcp_nodelay(true)
+        .tls_backend_preconfigured(tls_config()?)
         .build()
         .map_err(|e| McpError::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The TLS settings every session's HTTP client uses: the platform's roots (on Linux the
+/// system bundle, or `SSL_CERT_FILE` / `SSL_CERT_DIR`), TLS 1.2 and 1.3, HTTP/2 or 1.1 by
+/// ALPN. Read once per process: loading the roots parses every certificate of the system
+/// bundle, which cost each new session's first `createClient` about 19 million
+/// instructions.
+fn tls_config() -> Result<rustls::ClientConfig, McpError> {
+    static CONFIG: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+                .map_err(|e| format!("cannot load the system's root certificates: {e}"))?;
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Ok(config)
+        })
+        .clone()
+        .map_err(|e| McpError::Config(format!("cannot set up TLS: {e}")))
 }
 
 /// Connects with the configured transport. An endpoint that turns out to speak the other HTTP
@@ -372,8 +397,7 @@ async fn closed(commands: &mut mpsc::UnboundedReceiver<Command>) {
 }
 
 fn error_outcome(client: u32, id: u64, kind: RequestKind, code: Value, error: String) -> Outcome {
-    let payload =
-        json!({ "error": error, "code": code, "method": kind.method(), "requestId": id });
+    let payload = json!({ "error": error, "code": code, "method": kind.method(), "requestId": id });
     Outcome {
         event: McpEvent::Result {
             client,

@@ -31,6 +31,15 @@ pub enum McpError {
         /// The resolver's words.
         detail: String,
     },
+    /// The TLS handshake failed: most often a certificate that does not chain to a trusted
+    /// root or does not name the host.
+    #[error("TLS with MCP server {endpoint} failed: {detail}")]
+    Tls {
+        /// The endpoint.
+        endpoint: String,
+        /// rustls's words.
+        detail: String,
+    },
     /// Connect and handshake did not finish within `connectTimeout`.
     #[error(
         "MCP server {endpoint} did not complete the connection within {seconds} s (connectTimeout)"
@@ -77,6 +86,7 @@ impl McpError {
             McpError::StdioForbidden(_) => "ERR_MCP_STDIO_FORBIDDEN",
             McpError::Refused { .. } => "ERR_MCP_REFUSED",
             McpError::Dns { .. } => "ERR_MCP_DNS",
+            McpError::Tls { .. } => "ERR_MCP_TLS",
             McpError::Timeout { .. } => "ERR_MCP_TIMEOUT",
             McpError::HttpStatus { .. } => "ERR_MCP_HTTP_STATUS",
             McpError::Handshake { .. } => "ERR_MCP_HANDSHAKE",
@@ -117,8 +127,8 @@ fn cause<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 
     error.source()
 }
 
-/// Turns a failed connect into the error a scenario can act on: refused, DNS, HTTP status
-/// (with the WWW-Authenticate challenge) or a failed handshake.
+/// Turns a failed connect into the error a scenario can act on: refused, DNS, TLS, HTTP
+/// status (with the WWW-Authenticate challenge) or a failed handshake.
 pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'static)) -> McpError {
     let endpoint = endpoint.to_owned();
     let mut current: Option<&(dyn StdError + 'static)> = Some(error);
@@ -137,6 +147,9 @@ pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'st
             && io.kind() == std::io::ErrorKind::ConnectionRefused
         {
             return McpError::Refused { endpoint };
+        }
+        if let Some(detail) = tls_error(e) {
+            return McpError::Tls { endpoint, detail };
         }
         current = cause(e);
     }
@@ -157,6 +170,33 @@ pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'st
         endpoint,
         detail: text,
     }
+}
+
+/// What a failed TLS handshake says, when `error` is one. A rustls error reaches us inside an
+/// `io::Error` whose payload reqwest's connector has already turned into text, so past the
+/// typed check it is recognised by rustls's own wording.
+fn tls_error(error: &(dyn StdError + 'static)) -> Option<String> {
+    const RUSTLS_WORDING: [&str; 6] = [
+        "invalid peer certificate",
+        "received fatal alert",
+        "peer is incompatible",
+        "peer misbehaved",
+        "no application protocol",
+        "invalid certificate",
+    ];
+    let io = error.downcast_ref::<std::io::Error>();
+    let typed = error.downcast_ref::<rustls::Error>().or_else(|| {
+        io.and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    });
+    if let Some(tls) = typed {
+        return Some(tls.to_string());
+    }
+    let text = io?.to_string();
+    RUSTLS_WORDING
+        .iter()
+        .any(|w| text.starts_with(w))
+        .then_some(text)
 }
 
 /// The HTTP status (and WWW-Authenticate challenge) an error carries, if any.
