@@ -4,6 +4,7 @@
 //! - `client`: one task per client on its session's worker (connect, requests in order, close).
 //! - `handler`: the rmcp `ClientHandler`, one `on_*` per server notification.
 //! - `http`: reqwest for rmcp's streamable-HTTP transport, with a response-header timeout.
+//! - `direct_result`: a POST's own result taken from its SSE answer as JSON, not decoded by rmcp.
 //! - `sse`: the legacy HTTP+SSE transport (2024-11-05) as an rmcp worker.
 //! - `error`: connect errors with stable codes.
 //! - `probe`: rmcp alone, no session or JS, as a floor for `dialtone bench mcp`.
@@ -14,6 +15,7 @@
 
 mod client;
 mod config;
+mod direct_result;
 pub mod error;
 mod handler;
 mod http;

@@ -2,7 +2,8 @@
 //! to send **response headers**. A server that accepts the connection and never answers would
 //! otherwise keep rmcp's worker task and its socket alive for as long as the server holds the
 //! connection; with the bound, both end within the request timeout. Streams that have started
-//! (SSE responses, the GET stream) are not bounded.
+//! (SSE responses, the GET stream) are not bounded, except while a POST's first message is
+//! read for [`super::direct_result`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,6 +16,8 @@ use rmcp::model::ClientJsonRpcMessage;
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
+
+use super::direct_result;
 
 /// reqwest with a response-header timeout.
 #[derive(Clone)]
@@ -60,12 +63,18 @@ impl StreamableHttpClient for BoundedHttp {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        self.bounded(
-            "POST",
-            self.inner
-                .post_message(uri, message, session_id, auth_header, custom_headers),
-        )
-        .await
+        let direct = direct_result::eligible(&message);
+        let post = async {
+            let response = self
+                .inner
+                .post_message(uri, message, session_id, auth_header, custom_headers)
+                .await?;
+            Ok(match direct {
+                Some(id) => direct_result::take(id, response).await,
+                None => response,
+            })
+        };
+        self.bounded("POST", post).await
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -77,14 +86,24 @@ impl StreamableHttpClient for BoundedHttp {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        let post = self.inner.post_message_with_max_sse_event_size(
-            uri,
-            message,
-            session_id,
-            auth_header,
-            custom_headers,
-            max_sse_event_size,
-        );
+        let direct = direct_result::eligible(&message);
+        let post = async {
+            let response = self
+                .inner
+                .post_message_with_max_sse_event_size(
+                    uri,
+                    message,
+                    session_id,
+                    auth_header,
+                    custom_headers,
+                    max_sse_event_size,
+                )
+                .await?;
+            Ok(match direct {
+                Some(id) => direct_result::take(id, response).await,
+                None => response,
+            })
+        };
         self.bounded("POST", post).await
     }
 
