@@ -9,7 +9,9 @@
 //! stream is read here: when its first message is the request's own result, the POST is
 //! answered as a JSON response carrying that result as `CustomResult` (the server's JSON,
 //! unchanged). Anything else (progress, other notifications, an error, a different id) goes
-//! to rmcp exactly as it came.
+//! to rmcp exactly as it came. So rmcp's typed helpers (`call_tool`, `read_resource` ...)
+//! must not be used over this client: they would find `CustomResult` where they expect their
+//! type. Dialtone sends raw requests and reads every result as JSON.
 
 use std::time::Duration;
 

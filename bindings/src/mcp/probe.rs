@@ -1,12 +1,14 @@
-//! The library floor of `dialtone bench mcp`: rmcp's streamable-HTTP client over the reqwest
-//! configuration scenarios get, connected the way `createClient` connects, calling
-//! `tools/call echo` straight from Rust: no session, no JS, no events. The difference between
+//! The library floor of `dialtone bench mcp`: rmcp's streamable-HTTP client over the HTTP
+//! client scenarios get (reqwest, [`super::direct_result`]), connected the way `createClient`
+//! connects, sending `tools/call echo` straight from Rust: no session, no JS, no events. It
+//! sends raw requests as the scenarios' client does: rmcp's typed helpers (`call_tool` ...)
+//! expect typed results, which this HTTP client leaves as JSON. The difference between
 //! this and the Dialtone scenario is what Dialtone's own layers cost; the difference between
 //! this and a hand-written HTTP exchange is what rmcp, reqwest and hyper cost.
 
 use std::time::Instant;
 
-use rmcp::model::{CallToolRequestParams, JsonObject};
+use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest, JsonObject};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -34,8 +36,9 @@ pub async fn rmcp_echo(endpoint: &str, count: usize, warmup: usize) -> Result<Ve
     let mut times = Vec::with_capacity(count);
     for call in 0..warmup + count {
         let started = Instant::now();
+        let params = CallToolRequestParams::new("echo").with_arguments(arguments.clone());
         service
-            .call_tool(CallToolRequestParams::new("echo").with_arguments(arguments.clone()))
+            .send_request(ClientRequest::CallToolRequest(CallToolRequest::new(params)))
             .await
             .map_err(|e| format!("tools/call echo failed: {e}"))?;
         if call >= warmup {
