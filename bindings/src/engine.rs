@@ -8,9 +8,11 @@
 //! - [`redact`]: masking secret values in everything a session reports.
 //! - `validate`: compiling a scenario without running it.
 //! - `pool`: [`SessionPool`], the JS worker threads sessions are spread over.
+//! - `outbox`: reports to the host held until a pool worker idles.
 
 mod error;
 mod js_error;
+pub(crate) mod outbox;
 mod pool;
 mod prelude;
 pub mod redact;

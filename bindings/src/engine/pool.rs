@@ -3,7 +3,8 @@
 //! QuickJS runtimes are `!Send`, so each worker is a thread with a current-thread tokio runtime
 //! and a `LocalSet`; a session stays on the worker it started on. Sessions are assigned round
 //! robin. SIP and media I/O stay on the host's multi-thread runtime and reach sessions only
-//! through their [`SessionIo`] channels; a session's MCP clients run on its worker.
+//! through their [`SessionIo`] channels; a session's MCP clients run on its worker. Reports
+//! to the host go out when the worker is about to park ([`outbox`]).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +12,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{EngineError, run_session};
+use super::{EngineError, outbox, run_session};
 use crate::host::{EndReason, SessionIo, SessionSpec};
 
 /// Stack size of a JS worker thread: room for the JS stack limit plus the host's frames.
@@ -51,6 +52,7 @@ impl SessionPool {
             let (tx, rx) = mpsc::unbounded_channel();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
+                .on_thread_park(outbox::flush)
                 .build()?;
             let handle = std::thread::Builder::new()
                 .name(format!("dialtone-js-{index}"))
@@ -96,6 +98,7 @@ impl SessionPool {
 }
 
 fn worker(runtime: tokio::runtime::Runtime, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    outbox::enable();
     let local = tokio::task::LocalSet::new();
     local.spawn_local(async move {
         while let Some(Job { spec, io, done }) = jobs.recv().await {

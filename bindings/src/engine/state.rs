@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::outbox;
 use super::redact::Redactor;
 use super::timers::{TimerLimitExceeded, TimerQueue};
 use crate::host::{CallCommand, CallId, EndReason, LimitKind, Limits, LogLevel, Outbound};
@@ -86,7 +87,8 @@ impl SessionState {
     }
 
     /// Sends a message to the host, with every secret value masked in log lines, events and
-    /// end reasons (call commands go unmasked: the call needs what the scenario said). A host
+    /// end reasons (call commands go unmasked: the call needs what the scenario said); on a
+    /// pool worker, reports wait until the worker idles ([`outbox`]). A host
     /// that went away is not an error for the scenario: the session notices the closed event
     /// channel and ends.
     pub(crate) fn send(&self, message: Outbound) {
@@ -104,7 +106,7 @@ impl SessionState {
             }
             other => other,
         };
-        let _ = self.outbound.send(message);
+        outbox::send(&self.outbound, message);
     }
 
     /// Network I/O is about to start: a simulated clock gives way to real time, once.

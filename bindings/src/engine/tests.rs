@@ -299,3 +299,46 @@ fn a_session_hitting_a_limit_leaves_its_neighbours_alone() {
     drop((host_a, host_b));
     pool.shutdown();
 }
+
+#[test]
+fn a_pool_session_reports_reach_the_host_while_it_waits_and_before_its_commands() {
+    let pool = crate::SessionPool::new(1).expect("pool");
+    let runtime = tokio::runtime::Runtime::new().expect("io runtime");
+    let waits = spec(
+        r#"VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+             Logger.write("before answer");
+             call.answer();
+             Logger.write("then waiting");
+             setTimeout(() => VoxEngine.terminate(), 60000);
+           });"#,
+    );
+    let (mut host, session) = host::channel();
+    let ended = pool.spawn(waits, session).expect("spawn");
+    host.events.send(alerting()).expect("session is listening");
+    let seen = runtime.block_on(async {
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !seen.iter().any(|s: &String| s == "then waiting") {
+            let message = tokio::time::timeout_at(deadline, host.outbound.recv())
+                .await
+                .expect("the held log line arrived while the session waits on its timer")
+                .expect("session still running");
+            match message {
+                Outbound::Log { text, .. } => seen.push(text),
+                Outbound::Call {
+                    command: CallCommand::Answer { .. },
+                    ..
+                } => seen.push("answer".into()),
+                _ => {}
+            }
+        }
+        seen
+    });
+    assert_eq!(seen, ["before answer", "answer", "then waiting"]);
+    drop(host);
+    assert!(matches!(
+        runtime.block_on(ended).expect("ended"),
+        EndReason::Shutdown(_)
+    ));
+    pool.shutdown();
+}

@@ -1,0 +1,141 @@
+//! Reports a pool worker's sessions send the host (log lines, events, MCP metrics) wait until
+//! the worker is about to go idle, then go out together.
+//!
+//! Each message to the host wakes a thread of the host's runtime. Sent the moment a scenario
+//! logs, that wake-up lands in the middle of the session's turn, before the I/O the turn
+//! started (an MCP request, say) has been written: on a small machine the woken thread takes
+//! the core that the turn or its peer needs next. Held until the worker parks, the same
+//! messages cost one wake-up per idle period, after the turn's I/O is on the wire.
+//!
+//! Order is kept: a message that is not a report (a call command, the end of a session)
+//! first sends everything held. Only threads that [`enable`] hold messages, and their
+//! runtime must call [`flush`] before it parks (the session pool's workers do); elsewhere
+//! (the console, tests) every message goes out at once. At most [`MAX_HELD`] wait.
+
+use std::cell::RefCell;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::host::Outbound;
+
+/// Most reports held before they go out without waiting for the worker to idle.
+pub(crate) const MAX_HELD: usize = 256;
+
+type Held = Vec<(UnboundedSender<Outbound>, Outbound)>;
+
+thread_local! {
+    /// `None` on threads that do not hold reports.
+    static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
+/// Makes this thread hold reports; its runtime must call [`flush`] before parking.
+pub(crate) fn enable() {
+    HELD.with(|held| {
+        held.borrow_mut().get_or_insert_with(Vec::new);
+    });
+}
+
+/// Sends `message` to `host`, or holds it when it is a report and this thread holds reports.
+pub(crate) fn send(host: &UnboundedSender<Outbound>, message: Outbound) {
+    let report = matches!(
+        message,
+        Outbound::Log { .. } | Outbound::Event { .. } | Outbound::McpRequest { .. }
+    );
+    let now = HELD.with(|held| match held.borrow_mut().as_mut() {
+        Some(queue) if report && queue.len() < MAX_HELD => {
+            queue.push((host.clone(), message));
+            None
+        }
+        _ => Some(message),
+    });
+    if let Some(message) = now {
+        flush();
+        let _ = host.send(message);
+    }
+}
+
+/// Sends everything this thread holds, in order.
+pub(crate) fn flush() {
+    let queue = HELD.with(|held| held.borrow_mut().as_mut().map(std::mem::take));
+    for (host, message) in queue.into_iter().flatten() {
+        let _ = host.send(message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{CallCommand, LogLevel};
+
+    fn log(text: &str) -> Outbound {
+        Outbound::Log {
+            level: LogLevel::Info,
+            text: text.into(),
+        }
+    }
+
+    fn texts(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Outbound>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(message) = rx.try_recv() {
+            out.push(match message {
+                Outbound::Log { text, .. } => text,
+                Outbound::Call { .. } => "call".into(),
+                other => format!("{other:?}"),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn threads_that_do_not_hold_send_at_once() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || send(&tx, log("now")))
+            .join()
+            .expect("thread");
+        assert_eq!(texts(&mut rx), ["now"]);
+    }
+
+    #[test]
+    fn reports_wait_for_flush_and_commands_keep_their_place() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let seen = std::thread::spawn(move || {
+            enable();
+            send(&tx, log("a"));
+            send(&tx, log("b"));
+            let held = texts(&mut rx);
+            send(
+                &tx,
+                Outbound::Call {
+                    call_id: "c".into(),
+                    command: CallCommand::Answer {
+                        headers: Default::default(),
+                    },
+                },
+            );
+            let after_command = texts(&mut rx);
+            send(&tx, log("c"));
+            flush();
+            (held, after_command, texts(&mut rx))
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(seen.0, Vec::<String>::new());
+        assert_eq!(seen.1, ["a", "b", "call"]);
+        assert_eq!(seen.2, ["c"]);
+    }
+
+    #[test]
+    fn at_most_max_held_wait() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sent = std::thread::spawn(move || {
+            enable();
+            for i in 0..=MAX_HELD {
+                send(&tx, log(&i.to_string()));
+            }
+            texts(&mut rx).len()
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(sent, MAX_HELD + 1);
+    }
+}
