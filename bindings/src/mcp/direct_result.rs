@@ -2,63 +2,125 @@
 //!
 //! Streamable-HTTP servers usually answer a POST with an SSE stream that holds just the
 //! request's result and then ends. rmcp reads such a stream through its reconnecting SSE
-//! machinery (one task per request) and then decodes the result by trying each of the
-//! twenty-odd `ServerResult` types in turn; `tools/call` matches the sixteenth. A scenario gets
-//! results as JSON anyway, so for the requests where rmcp does nothing with the typed result
-//! (`tools/call`, `resources/list`, `resources/read`, `prompts/list`, `prompts/get`) the
-//! stream is read here: when its first message is the request's own result, the POST is
-//! answered as a JSON response carrying that result as `CustomResult` (the server's JSON,
-//! unchanged). Anything else (progress, other notifications, an error, a different id) goes
-//! to rmcp exactly as it came. So rmcp's typed helpers (`call_tool`, `read_resource` ...)
-//! must not be used over this client: they would find `CustomResult` where they expect their
-//! type. Dialtone sends raw requests and reads every result as JSON.
+//! machinery (one task per request) and decodes the result by trying each of the twenty-odd
+//! `ServerResult` types in turn, building an error for every miss; `tools/call` matches the
+//! sixteenth. For `tools/call`, `resources/list|read` and `prompts/list|get` the stream is
+//! read here instead: when its first message, within [`PEEK_LIMIT`], is the request's own
+//! result, the POST is answered as a JSON response holding that result decoded as the one type
+//! the request expects (what rmcp's own decoding picks for it; a result that does not fit stays
+//! JSON, as rmcp's last resort `CustomResult`). Anything else (progress or other notifications
+//! first, an error, another id, a slow first message) goes to rmcp exactly as it came, so slow
+//! requests keep rmcp's handling: its progress-reset timeout and its POST slots.
 
 use std::time::Duration;
 
 use futures::FutureExt;
 use futures::stream::{BoxStream, StreamExt};
 use rmcp::model::{
-    ClientJsonRpcMessage, ClientRequest, CustomResult, JsonRpcResponse, JsonRpcVersion2_0,
-    NumberOrString, RequestId, ServerJsonRpcMessage, ServerResult,
+    CallToolResult, ClientJsonRpcMessage, ClientRequest, CustomResult, GetPromptResult,
+    JsonRpcResponse, JsonRpcVersion2_0, ListPromptsResult, ListResourcesResult, NumberOrString,
+    ReadResourceResult, RequestId, ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::transport::streamable_http_client::{SseError, StreamableHttpPostResponse};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// How long the rest of a stream may take to end after the result (nothing should follow).
-const FINISH_LIMIT: Duration = Duration::from_secs(10);
+/// How long the first message may take to be taken here; later ones go through rmcp.
+const PEEK_LIMIT: Duration = Duration::from_millis(200);
+/// How long the rest of a stream may take to end after the result (as rmcp allows).
+const FINISH_LIMIT: Duration = Duration::from_millis(50);
 
 type Events = BoxStream<'static, Result<sse_stream::Sse, SseError>>;
 
-/// The id of `message` when it is a request whose result may be taken directly.
-pub(crate) fn eligible(message: &ClientJsonRpcMessage) -> Option<RequestId> {
+/// A request whose result may be taken directly: its id and the result type it expects.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Direct {
+    id: RequestId,
+    expects: Expects,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expects {
+    CallTool,
+    ReadResource,
+    ListResources,
+    GetPrompt,
+    ListPrompts,
+}
+
+impl Expects {
+    fn decode(self, result: Value) -> ServerResult {
+        fn typed<T: DeserializeOwned>(result: Value, wrap: fn(T) -> ServerResult) -> ServerResult {
+            match T::deserialize(&result) {
+                Ok(typed) => wrap(typed),
+                Err(_) => ServerResult::CustomResult(CustomResult(result)),
+            }
+        }
+        match self {
+            Self::CallTool => typed::<CallToolResult>(result, ServerResult::CallToolResult),
+            Self::ReadResource => {
+                typed::<ReadResourceResult>(result, ServerResult::ReadResourceResult)
+            }
+            Self::ListResources => {
+                typed::<ListResourcesResult>(result, ServerResult::ListResourcesResult)
+            }
+            Self::GetPrompt => typed::<GetPromptResult>(result, ServerResult::GetPromptResult),
+            Self::ListPrompts => {
+                typed::<ListPromptsResult>(result, ServerResult::ListPromptsResult)
+            }
+        }
+    }
+}
+
+/// `message` as a [`Direct`] request, when it is one.
+pub(crate) fn eligible(message: &ClientJsonRpcMessage) -> Option<Direct> {
     let ClientJsonRpcMessage::Request(request) = message else {
         return None;
     };
-    matches!(
-        request.request,
-        ClientRequest::CallToolRequest(_)
-            | ClientRequest::ReadResourceRequest(_)
-            | ClientRequest::ListResourcesRequest(_)
-            | ClientRequest::GetPromptRequest(_)
-            | ClientRequest::ListPromptsRequest(_)
-    )
-    .then(|| request.id.clone())
+    let expects = match request.request {
+        ClientRequest::CallToolRequest(_) => Expects::CallTool,
+        ClientRequest::ReadResourceRequest(_) => Expects::ReadResource,
+        ClientRequest::ListResourcesRequest(_) => Expects::ListResources,
+        ClientRequest::GetPromptRequest(_) => Expects::GetPrompt,
+        ClientRequest::ListPromptsRequest(_) => Expects::ListPrompts,
+        _ => return None,
+    };
+    Some(Direct {
+        id: request.id.clone(),
+        expects,
+    })
 }
 
-/// Answers the POST of request `id` with its result when that is the first message of the
-/// SSE answer; otherwise returns the answer as it came (the events read so far first).
+/// Answers the POST of `request` with its result when that is the first message of the SSE
+/// answer and comes within [`PEEK_LIMIT`]; otherwise returns the answer as it came (the
+/// events read so far first).
 pub(crate) async fn take(
-    id: RequestId,
+    request: Direct,
     response: StreamableHttpPostResponse,
 ) -> StreamableHttpPostResponse {
     let StreamableHttpPostResponse::Sse(mut events, session) = response else {
         return response;
     };
     let mut read = Vec::new();
+    let peek = first_message(&request, &mut events, &mut read);
+    if let Ok(Some(result)) = tokio::time::timeout(PEEK_LIMIT, peek).await {
+        finish(events);
+        return StreamableHttpPostResponse::Json(result, session);
+    }
+    StreamableHttpPostResponse::Sse(futures::stream::iter(read).chain(events).boxed(), session)
+}
+
+/// Reads up to the first message: the request's result, or `None` with everything read kept
+/// in `read`. Cancel-safe: an event is in `read` as soon as it is out of the stream.
+async fn first_message(
+    request: &Direct,
+    events: &mut Events,
+    read: &mut Vec<Result<sse_stream::Sse, SseError>>,
+) -> Option<ServerJsonRpcMessage> {
     while let Some(item) = events.next().await {
         let Ok(event) = item else {
             read.push(item);
-            break;
+            return None;
         };
         let is_message = matches!(event.event.as_deref(), None | Some("message"));
         let data = event.data.as_deref().unwrap_or_default();
@@ -67,21 +129,20 @@ pub(crate) async fn take(
             read.push(Ok(event));
             continue;
         }
-        if let Some(result) = own_result(data, &id) {
-            finish(events);
-            return StreamableHttpPostResponse::Json(result, session);
+        if let Some(result) = own_result(data, request) {
+            return Some(result);
         }
         read.push(Ok(event));
-        break;
+        return None;
     }
-    StreamableHttpPostResponse::Sse(futures::stream::iter(read).chain(events).boxed(), session)
+    None
 }
 
-/// `data` as the response to request `id`, when it is that request's result.
-fn own_result(data: &str, id: &RequestId) -> Option<ServerJsonRpcMessage> {
+/// `data` as the response to `request`, when it is that request's result.
+fn own_result(data: &str, request: &Direct) -> Option<ServerJsonRpcMessage> {
     let mut message: Value = serde_json::from_str(data).ok()?;
     let fields = message.as_object_mut()?;
-    let same_id = match (id, fields.get("id")?) {
+    let same_id = match (&request.id, fields.get("id")?) {
         (NumberOrString::Number(n), Value::Number(m)) => m.as_i64() == Some(*n),
         (NumberOrString::String(s), Value::String(t)) => **s == **t,
         _ => false,
@@ -92,13 +153,14 @@ fn own_result(data: &str, id: &RequestId) -> Option<ServerJsonRpcMessage> {
     let result = fields.remove("result")?;
     Some(ServerJsonRpcMessage::Response(JsonRpcResponse {
         jsonrpc: JsonRpcVersion2_0,
-        id: id.clone(),
-        result: ServerResult::CustomResult(CustomResult(result)),
+        id: request.id.clone(),
+        result: request.expects.decode(result),
     }))
 }
 
 /// Reads the stream to its end so its connection goes back to the pool: at once when the end
-/// came with the result (the usual case), else on a task bounded by [`FINISH_LIMIT`].
+/// came with the result (the usual case), else on a task bounded by [`FINISH_LIMIT`], after
+/// which the connection is dropped.
 fn finish(mut events: Events) {
     loop {
         match events.next().now_or_never() {
@@ -149,27 +211,36 @@ mod tests {
             .await
     }
 
+    fn call(id: RequestId) -> Direct {
+        Direct {
+            id,
+            expects: Expects::CallTool,
+        }
+    }
+
     #[tokio::test]
-    async fn the_requests_own_result_becomes_a_json_answer_with_the_servers_json() {
-        let result = r#"{"content":[{"type":"text","text":"Echo: hi","extra":1}],"isError":false}"#;
-        let events = vec![
-            priming(),
-            event(&format!(r#"{{"jsonrpc":"2.0","id":7,"result":{result}}}"#)),
+    async fn the_requests_own_result_becomes_a_json_answer_decoded_as_rmcp_decodes_it() {
+        let results = [
+            r#"{"content":[{"type":"text","text":"Echo: hi","extra":1}],"isError":false}"#,
+            r#"{"content":[],"structuredContent":{"sum":3}}"#,
+            r#"{"unexpected":"shape"}"#,
         ];
-        let StreamableHttpPostResponse::Json(message, session) =
-            take(NumberOrString::Number(7), answer(events)).await
-        else {
-            panic!("expected a JSON answer");
-        };
-        assert_eq!(session.as_deref(), Some("s"));
-        let ServerJsonRpcMessage::Response(response) = message else {
-            panic!("expected a response");
-        };
-        assert_eq!(response.id, NumberOrString::Number(7));
-        assert_eq!(
-            serde_json::to_value(&response.result).expect("json"),
-            serde_json::from_str::<Value>(result).expect("json")
-        );
+        for result in results {
+            let message = format!(r#"{{"jsonrpc":"2.0","id":7,"result":{result}}}"#);
+            let events = vec![priming(), event(&message)];
+            let StreamableHttpPostResponse::Json(taken, session) =
+                take(call(NumberOrString::Number(7)), answer(events)).await
+            else {
+                panic!("expected a JSON answer");
+            };
+            assert_eq!(session.as_deref(), Some("s"));
+            let by_rmcp: ServerJsonRpcMessage = serde_json::from_str(&message).expect("rmcp");
+            assert_eq!(
+                serde_json::to_value(&taken).expect("json"),
+                serde_json::to_value(&by_rmcp).expect("json"),
+                "{result}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -180,34 +251,50 @@ mod tests {
         let result = r#"{"jsonrpc":"2.0","id":7,"result":{}}"#;
         for first in [progress, other_id, error, "not json"] {
             let response = take(
-                NumberOrString::Number(7),
+                call(NumberOrString::Number(7)),
                 answer(vec![priming(), event(first), event(result)]),
             )
             .await;
             assert_eq!(remaining(response).await, ["", first, result], "{first}");
         }
         let by_name = take(
-            NumberOrString::String("r-1".into()),
+            call(NumberOrString::String("r-1".into())),
             answer(vec![event(
-                r#"{"jsonrpc":"2.0","id":"r-1","result":{"ok":true}}"#,
+                r#"{"jsonrpc":"2.0","id":"r-1","result":{"content":[]}}"#,
             )]),
         )
         .await;
         assert!(matches!(by_name, StreamableHttpPostResponse::Json(..)));
-        let empty = take(NumberOrString::Number(7), answer(vec![priming()])).await;
+        let empty = take(call(NumberOrString::Number(7)), answer(vec![priming()])).await;
         assert_eq!(remaining(empty).await, [""]);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_first_message_is_left_to_rmcp_with_nothing_lost() {
+        let result = r#"{"jsonrpc":"2.0","id":7,"result":{"content":[]}}"#;
+        let late = futures::stream::once(async {
+            tokio::time::sleep(PEEK_LIMIT * 2).await;
+            event(result)
+        });
+        let events = futures::stream::iter(vec![priming()]).chain(late).boxed();
+        let response = take(
+            call(NumberOrString::Number(7)),
+            StreamableHttpPostResponse::Sse(events, None),
+        )
+        .await;
+        assert_eq!(remaining(response).await, ["", result]);
+    }
+
     #[test]
-    fn only_requests_whose_typed_result_rmcp_does_not_use_are_eligible() {
+    fn tool_calls_and_resource_and_prompt_requests_are_eligible_not_tools_list_or_initialize() {
         let request = |method: &str, params: Value| -> ClientJsonRpcMessage {
             serde_json::from_value(serde_json::json!({
                 "jsonrpc": "2.0", "id": 3, "method": method, "params": params
             }))
             .expect("message")
         };
-        let call = request("tools/call", serde_json::json!({ "name": "echo" }));
-        assert_eq!(eligible(&call), Some(NumberOrString::Number(3)));
+        let tool = request("tools/call", serde_json::json!({ "name": "echo" }));
+        assert_eq!(eligible(&tool), Some(call(NumberOrString::Number(3))));
         let list = request("tools/list", serde_json::json!({}));
         assert_eq!(eligible(&list), None);
         let initialize = request(

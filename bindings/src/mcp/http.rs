@@ -2,8 +2,8 @@
 //! to send **response headers**. A server that accepts the connection and never answers would
 //! otherwise keep rmcp's worker task and its socket alive for as long as the server holds the
 //! connection; with the bound, both end within the request timeout. Streams that have started
-//! (SSE responses, the GET stream) are not bounded, except while a POST's first message is
-//! read for [`super::direct_result`].
+//! (SSE responses, the GET stream) are not bounded. POST answers go through
+//! [`super::direct_result`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -64,17 +64,14 @@ impl StreamableHttpClient for BoundedHttp {
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let direct = direct_result::eligible(&message);
-        let post = async {
-            let response = self
-                .inner
-                .post_message(uri, message, session_id, auth_header, custom_headers)
-                .await?;
-            Ok(match direct {
-                Some(id) => direct_result::take(id, response).await,
-                None => response,
-            })
-        };
-        self.bounded("POST", post).await
+        let post = self
+            .inner
+            .post_message(uri, message, session_id, auth_header, custom_headers);
+        let response = self.bounded("POST", post).await?;
+        Ok(match direct {
+            Some(request) => direct_result::take(request, response).await,
+            None => response,
+        })
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -87,24 +84,19 @@ impl StreamableHttpClient for BoundedHttp {
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let direct = direct_result::eligible(&message);
-        let post = async {
-            let response = self
-                .inner
-                .post_message_with_max_sse_event_size(
-                    uri,
-                    message,
-                    session_id,
-                    auth_header,
-                    custom_headers,
-                    max_sse_event_size,
-                )
-                .await?;
-            Ok(match direct {
-                Some(id) => direct_result::take(id, response).await,
-                None => response,
-            })
-        };
-        self.bounded("POST", post).await
+        let post = self.inner.post_message_with_max_sse_event_size(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            max_sse_event_size,
+        );
+        let response = self.bounded("POST", post).await?;
+        Ok(match direct {
+            Some(request) => direct_result::take(request, response).await,
+            None => response,
+        })
     }
 
     async fn delete_session(

@@ -1,8 +1,7 @@
 //! The library floor of `dialtone bench mcp`: rmcp's streamable-HTTP client over the HTTP
 //! client scenarios get (reqwest, [`super::direct_result`]), connected the way `createClient`
 //! connects, sending `tools/call echo` straight from Rust: no session, no JS, no events. It
-//! sends raw requests as the scenarios' client does: rmcp's typed helpers (`call_tool` ...)
-//! expect typed results, which this HTTP client leaves as JSON. The difference between
+//! sends raw requests, as the scenarios' client does. The difference between
 //! this and the Dialtone scenario is what Dialtone's own layers cost; the difference between
 //! this and a hand-written HTTP exchange is what rmcp, reqwest and hyper cost.
 
