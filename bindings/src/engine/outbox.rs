@@ -10,9 +10,12 @@
 //! Order is kept: a message that is not a report (a call command, the end of a session)
 //! first sends everything held. Only threads that [`enable`] hold messages, and their
 //! runtime must call [`flush`] before it parks (the session pool's workers do); elsewhere
-//! (the console, tests) every message goes out at once. At most [`MAX_HELD`] wait.
+//! (the console, tests) every message goes out at once. A worker too busy to park still sends
+//! what it holds once [`MAX_HELD`] reports wait or the oldest has waited [`MAX_AGE`] (checked
+//! whenever one of its sessions sends).
 
 use std::cell::RefCell;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -20,8 +23,15 @@ use crate::host::Outbound;
 
 /// Most reports held before they go out without waiting for the worker to idle.
 pub(crate) const MAX_HELD: usize = 256;
+/// Longest a report waits on a worker that does not park.
+pub(crate) const MAX_AGE: Duration = Duration::from_millis(20);
 
-type Held = Vec<(UnboundedSender<Outbound>, Outbound)>;
+#[derive(Default)]
+struct Held {
+    /// When the oldest held report was made.
+    since: Option<Instant>,
+    queue: Vec<(UnboundedSender<Outbound>, Outbound)>,
+}
 
 thread_local! {
     /// `None` on threads that do not hold reports.
@@ -31,7 +41,7 @@ thread_local! {
 /// Makes this thread hold reports; its runtime must call [`flush`] before parking.
 pub(crate) fn enable() {
     HELD.with(|held| {
-        held.borrow_mut().get_or_insert_with(Vec::new);
+        held.borrow_mut().get_or_insert_with(Held::default);
     });
 }
 
@@ -42,21 +52,29 @@ pub(crate) fn send(host: &UnboundedSender<Outbound>, message: Outbound) {
         Outbound::Log { .. } | Outbound::Event { .. } | Outbound::McpRequest { .. }
     );
     let now = HELD.with(|held| match held.borrow_mut().as_mut() {
-        Some(queue) if report && queue.len() < MAX_HELD => {
-            queue.push((host.clone(), message));
-            None
+        Some(held) if report && held.queue.len() < MAX_HELD => {
+            let since = *held.since.get_or_insert_with(Instant::now);
+            held.queue.push((host.clone(), message));
+            (since.elapsed() >= MAX_AGE).then_some(None)
         }
-        _ => Some(message),
+        _ => Some(Some(message)),
     });
     if let Some(message) = now {
         flush();
-        let _ = host.send(message);
+        if let Some(message) = message {
+            let _ = host.send(message);
+        }
     }
 }
 
 /// Sends everything this thread holds, in order.
 pub(crate) fn flush() {
-    let queue = HELD.with(|held| held.borrow_mut().as_mut().map(std::mem::take));
+    let queue = HELD.with(|held| {
+        held.borrow_mut().as_mut().map(|held| {
+            held.since = None;
+            std::mem::take(&mut held.queue)
+        })
+    });
     for (host, message) in queue.into_iter().flatten() {
         let _ = host.send(message);
     }
@@ -122,6 +140,23 @@ mod tests {
         assert_eq!(seen.0, Vec::<String>::new());
         assert_eq!(seen.1, ["a", "b", "call"]);
         assert_eq!(seen.2, ["c"]);
+    }
+
+    #[test]
+    fn a_report_older_than_max_age_goes_out_with_the_next_one() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let seen = std::thread::spawn(move || {
+            enable();
+            send(&tx, log("old"));
+            let before = texts(&mut rx);
+            std::thread::sleep(MAX_AGE);
+            send(&tx, log("new"));
+            (before, texts(&mut rx))
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(seen.0, Vec::<String>::new());
+        assert_eq!(seen.1, ["old", "new"]);
     }
 
     #[test]

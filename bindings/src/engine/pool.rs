@@ -109,4 +109,6 @@ fn worker(runtime: tokio::runtime::Runtime, mut jobs: mpsc::UnboundedReceiver<Jo
         }
     });
     runtime.block_on(local);
+    // A session that panicked may have left reports held.
+    outbox::flush();
 }

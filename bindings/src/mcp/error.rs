@@ -176,13 +176,14 @@ pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'st
 /// `io::Error` whose payload reqwest's connector has already turned into text, so past the
 /// typed check it is recognised by rustls's own wording.
 fn tls_error(error: &(dyn StdError + 'static)) -> Option<String> {
-    const RUSTLS_WORDING: [&str; 6] = [
+    const RUSTLS_WORDING: [&str; 7] = [
         "invalid peer certificate",
         "received fatal alert",
         "peer is incompatible",
         "peer misbehaved",
-        "no application protocol",
-        "invalid certificate",
+        "peer doesn't support any known protocol",
+        "peer sent no certificates",
+        "invalid certificate revocation list",
     ];
     let io = error.downcast_ref::<std::io::Error>();
     let typed = error.downcast_ref::<rustls::Error>().or_else(|| {
