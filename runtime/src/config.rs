@@ -309,6 +309,15 @@ impl Config {
         self.applications.iter().find(|a| a.name == name)
     }
 
+    /// The applications' names, comma-separated (for messages about a missing one).
+    pub fn application_names(&self) -> String {
+        self.applications
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Reads the scenario sources a rule names: from disk next to the config file, or from
     /// the embedded copies for the embedded config.
     pub fn load_scenarios(&self, names: &[String]) -> Result<Vec<Script>, ConfigError> {

@@ -480,12 +480,7 @@ fn secrets_command(
             "no application named '{}' in {} (applications: {})",
             app_of(&what),
             config.origin,
-            config
-                .applications
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            config.application_names()
         );
     }
     match what {
@@ -731,12 +726,7 @@ fn route_command(
             println!(
                 "{e}; applications in {}: {}",
                 config.origin,
-                config
-                    .applications
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                config.application_names()
             );
             Ok(ExitCode::FAILURE)
         }
