@@ -50,6 +50,21 @@ impl BoundedHttp {
             ))),
         }
     }
+
+    /// A POST: its answer within the bound, then its result taken directly when `direct`.
+    async fn answer(
+        &self,
+        direct: Option<direct_result::Direct>,
+        post: impl Future<
+            Output = Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>>,
+        >,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>> {
+        let response = self.bounded("POST", post).await?;
+        Ok(match direct {
+            Some(request) => direct_result::take(request, response).await,
+            None => response,
+        })
+    }
 }
 
 impl StreamableHttpClient for BoundedHttp {
@@ -67,11 +82,7 @@ impl StreamableHttpClient for BoundedHttp {
         let post = self
             .inner
             .post_message(uri, message, session_id, auth_header, custom_headers);
-        let response = self.bounded("POST", post).await?;
-        Ok(match direct {
-            Some(request) => direct_result::take(request, response).await,
-            None => response,
-        })
+        self.answer(direct, post).await
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -92,11 +103,7 @@ impl StreamableHttpClient for BoundedHttp {
             custom_headers,
             max_sse_event_size,
         );
-        let response = self.bounded("POST", post).await?;
-        Ok(match direct {
-            Some(request) => direct_result::take(request, response).await,
-            None => response,
-        })
+        self.answer(direct, post).await
     }
 
     async fn delete_session(
