@@ -91,6 +91,19 @@ struct Run {
     server_cpu_ms: f64,
 }
 
+impl Run {
+    /// `count` timed calls after [`WARMUP`] untimed ones, with the client's CPU over all of
+    /// them (the server's is filled in by the caller).
+    fn new(count: usize, times: Vec<f64>, client_cpu_ms: f64) -> Self {
+        Self {
+            calls: count + WARMUP,
+            times,
+            client_cpu_ms,
+            server_cpu_ms: 0.0,
+        }
+    }
+}
+
 /// One client over every round.
 #[derive(Debug, Clone)]
 pub struct ClientFigures {
@@ -346,12 +359,7 @@ fn external(mut command: Command, what: &str) -> Result<Run, String> {
     }
     let printed: Printed = serde_json::from_slice(&output.stdout)
         .map_err(|e| format!("{what} printed no figures: {e}"))?;
-    Ok(Run {
-        calls: printed.times.len() + WARMUP,
-        times: printed.times,
-        client_cpu_ms: printed.cpu_ms,
-        server_cpu_ms: 0.0,
-    })
+    Ok(Run::new(printed.times.len(), printed.times, printed.cpu_ms))
 }
 
 /// rmcp without Dialtone's layers, on a current-thread runtime as a session's worker has.
@@ -362,12 +370,7 @@ fn rmcp_alone(url: &str, count: usize) -> Result<Run, String> {
         .map_err(|e| e.to_string())?;
     let before = cpu_ms("thread-self");
     let times = runtime.block_on(dialtone_bindings::mcp::probe::rmcp_echo(url, count, WARMUP))?;
-    Ok(Run {
-        calls: count + WARMUP,
-        times,
-        client_cpu_ms: cpu_ms("thread-self") - before,
-        server_cpu_ms: 0.0,
-    })
+    Ok(Run::new(count, times, cpu_ms("thread-self") - before))
 }
 
 async fn dialtone(url: &str, count: usize) -> Result<Vec<f64>, String> {
@@ -466,12 +469,7 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
                 Client::Raw => tokio::task::spawn_blocking(move || {
                     let before = cpu_ms("thread-self");
                     let times = mcp_raw::floor(port, count, WARMUP)?;
-                    Ok(Run {
-                        calls: count + WARMUP,
-                        times,
-                        client_cpu_ms: cpu_ms("thread-self") - before,
-                        server_cpu_ms: 0.0,
-                    })
+                    Ok(Run::new(count, times, cpu_ms("thread-self") - before))
                 })
                 .await
                 .map_err(|e| e.to_string())
@@ -495,12 +493,9 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
                 }
                 Client::Dialtone => {
                     let before = cpu_ms("self");
-                    dialtone(&url, count).await.map(|times| Run {
-                        calls: count + WARMUP,
-                        times,
-                        client_cpu_ms: cpu_ms("self") - before,
-                        server_cpu_ms: 0.0,
-                    })
+                    dialtone(&url, count)
+                        .await
+                        .map(|times| Run::new(count, times, cpu_ms("self") - before))
                 }
             };
             match measured {
