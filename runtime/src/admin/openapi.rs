@@ -44,6 +44,15 @@ fn operation(summary: &str, ok: (&str, &str, Value), errors: &[&str]) -> Value {
     json!({ "summary": summary, "responses": responses })
 }
 
+/// For a PUT that answers 201 when it created the thing and 200 when it replaced it
+/// ([`super::created_or_ok`]): documents the 201 with the 200's body.
+fn created_or_replaced(mut op: Value) -> Value {
+    let mut created = op["responses"]["200"].clone();
+    created["description"] = json!("Created");
+    op["responses"]["201"] = created;
+    op
+}
+
 fn with_body(mut op: Value, schema: Value) -> Value {
     let mut body = json_body(schema);
     body["required"] = json!(true);
@@ -150,7 +159,7 @@ fn paths() -> Value {
             "get": with_parameters(operation("List secrets (never values)", ("200", "Secrets", array("SecretInfo")), &["400", "404"]), app)
         },
         "/applications/{app}/secrets/{name}": {
-            "put": with_parameters(with_body(operation("Set a secret (200 updated, 201 created)", ("200", "Updated", reference("SecretInfo")), &["400", "404", "422"]), reference("SetSecret")), app_name),
+            "put": with_parameters(with_body(created_or_replaced(operation("Set a secret (200 updated, 201 created)", ("200", "Updated", reference("SecretInfo")), &["400", "404", "422"])), reference("SetSecret")), app_name),
             "delete": with_parameters(operation("Delete a secret", ("204", "Deleted", Value::Null), &["400", "404", "422"]), app_name)
         },
         "/scenarios": {
@@ -165,7 +174,7 @@ fn paths() -> Value {
                 op["responses"]["200"]["content"] = json!({ "application/javascript": { "schema": { "type": "string" } } });
                 op
             }, &["name"]),
-            "put": with_parameters(with_text_body(operation("Upload a scenario (compiled first; 201 created, 200 replaced)", ("200", "Saved", reference("ScenarioInfo")), &["400", "409", "422"])), &["name"]),
+            "put": with_parameters(with_text_body(created_or_replaced(operation("Upload a scenario (compiled first; 201 created, 200 replaced)", ("200", "Saved", reference("ScenarioInfo")), &["400", "409", "422"]))), &["name"]),
             "delete": with_parameters(operation("Delete a scenario no rule uses", ("204", "Deleted", Value::Null), &["400", "404", "409", "422"]), &["name"])
         },
         "/route-test": {
@@ -245,4 +254,22 @@ pub(crate) fn spec() -> Value {
 
 pub(super) async fn document() -> Json<Value> {
     Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn puts_that_create_document_201_beside_200() {
+        let spec = spec();
+        for path in ["/applications/{app}/secrets/{name}", "/scenarios/{name}"] {
+            let responses = &spec["paths"][path]["put"]["responses"];
+            assert_eq!(responses["201"]["description"], "Created", "{path}");
+            assert_eq!(
+                responses["201"]["content"], responses["200"]["content"],
+                "{path}"
+            );
+        }
+    }
 }
