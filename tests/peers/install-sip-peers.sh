@@ -16,20 +16,12 @@ mkdir -p "$peers"
 
 say() { printf 'install-sip-peers: %s\n' "$*"; }
 
-missing=()
-for pair in sipp:sip-tester espeak-ng:espeak-ng sox:sox; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    missing+=(libsox-fmt-all)
-    say "apt-get install ${missing[*]}"
-    sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo_cmd[@]}" apt-get update -qq
-    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-else
+# shellcheck source=apt-install.sh
+source "$here/apt-install.sh"
+if command -v sipp >/dev/null && command -v espeak-ng >/dev/null && command -v sox >/dev/null; then
     say "sipp, espeak-ng and sox already installed (skip)"
+else
+    apt_install sipp:sip-tester espeak-ng:espeak-ng sox:sox libsox-fmt-all
 fi
 sipp -v 2>/dev/null | head -2 | tail -1 || true
 
