@@ -79,13 +79,24 @@ fn uuid_like() -> String {
     NEXT.fetch_add(1, Ordering::Relaxed).to_string()
 }
 
-/// The reference VoxEngine MCP scenario, read from `shared/seeds` beside the checkout
-/// (it is Voximplant's documentation; it runs unchanged and is not copied into the project).
+/// The reference VoxEngine MCP scenario, read from the `shared/seeds` directory beside the
+/// checkout or beside one of its parents, or from `DIALTONE_SEEDS` when that is set (it is
+/// Voximplant's documentation; it runs unchanged and is not copied into the project).
 pub fn reference_mcp_scenario() -> Result<String> {
-    let seeds = crate::workspace_root()
-        .join("..")
-        .join("shared")
-        .join("seeds");
+    let root = crate::workspace_root();
+    let seeds = match std::env::var_os("DIALTONE_SEEDS") {
+        Some(dir) => PathBuf::from(dir),
+        None => root
+            .ancestors()
+            .map(|dir| dir.join("shared").join("seeds"))
+            .find(|dir| dir.is_dir())
+            .with_context(|| {
+                format!(
+                    "no shared/seeds directory beside {} or any of its parents (set DIALTONE_SEEDS to the directory of the seed documents)",
+                    root.display()
+                )
+            })?,
+    };
     let path: PathBuf = std::fs::read_dir(&seeds)
         .with_context(|| format!("reading {}", seeds.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -93,7 +104,12 @@ pub fn reference_mcp_scenario() -> Result<String> {
             p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("004_"))
         })
-        .context("no 004_* seed (the VoxEngine MCP doc)")?;
+        .with_context(|| {
+            format!(
+                "no 004_* seed (the VoxEngine MCP doc) in {}",
+                seeds.display()
+            )
+        })?;
     let text = std::fs::read_to_string(&path)?;
     let start = text
         .find("```javascript title=\"mcp-client-example.js\"")
