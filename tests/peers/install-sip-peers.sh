@@ -18,11 +18,7 @@ say() { printf 'install-sip-peers: %s\n' "$*"; }
 
 # shellcheck source=apt-install.sh
 source "$here/apt-install.sh"
-if command -v sipp >/dev/null && command -v espeak-ng >/dev/null && command -v sox >/dev/null; then
-    say "sipp, espeak-ng and sox already installed (skip)"
-else
-    apt_install sipp:sip-tester espeak-ng:espeak-ng sox:sox libsox-fmt-all
-fi
+apt_install sipp:sip-tester espeak-ng:espeak-ng sox:sox libsox-fmt-all
 sipp -v 2>/dev/null | head -2 | tail -1 || true
 
 venv="$peers/venv-pjsua2"
