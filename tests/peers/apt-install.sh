@@ -6,7 +6,7 @@ apt_install() {
     for pair in "$@"; do
         case "$pair" in
         *:*) command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}") ;;
-        *) dpkg-query -W -f='${Status}' "$pair" 2>/dev/null | grep -q 'install ok installed' \
+        *) [ "$(dpkg-query -W -f='${Status}' "$pair" 2>/dev/null)" = "install ok installed" ] \
             || missing+=("$pair") ;;
         esac
     done
