@@ -10,6 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue};
 use rmcp::model::ClientJsonRpcMessage;
@@ -67,25 +68,32 @@ impl BoundedHttp {
     }
 }
 
+// The POST futures are boxed: rmcp builds its per-POST future around ours and moves it a few
+// times before polling; unboxed, ours is about 6.5 KB (reqwest's own is 2 KB), and the copies
+// cost about 3 % of a call's instructions (callgrind: 300 000 per echo call unboxed, 292 000
+// boxed).
 impl StreamableHttpClient for BoundedHttp {
     type Error = reqwest::Error;
 
-    async fn post_message(
+    fn post_message(
         &self,
         uri: Arc<str>,
         message: ClientJsonRpcMessage,
         session_id: Option<Arc<str>>,
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+    ) -> impl Future<Output = Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>>>
+    + Send
+    + '_ {
         let direct = direct_result::eligible(&message);
         let post = self
             .inner
-            .post_message(uri, message, session_id, auth_header, custom_headers);
-        self.answer(direct, post).await
+            .post_message(uri, message, session_id, auth_header, custom_headers)
+            .boxed();
+        self.answer(direct, post).boxed()
     }
 
-    async fn post_message_with_max_sse_event_size(
+    fn post_message_with_max_sse_event_size(
         &self,
         uri: Arc<str>,
         message: ClientJsonRpcMessage,
@@ -93,17 +101,22 @@ impl StreamableHttpClient for BoundedHttp {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
-    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
+    ) -> impl Future<Output = Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>>>
+    + Send
+    + '_ {
         let direct = direct_result::eligible(&message);
-        let post = self.inner.post_message_with_max_sse_event_size(
-            uri,
-            message,
-            session_id,
-            auth_header,
-            custom_headers,
-            max_sse_event_size,
-        );
-        self.answer(direct, post).await
+        let post = self
+            .inner
+            .post_message_with_max_sse_event_size(
+                uri,
+                message,
+                session_id,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .boxed();
+        self.answer(direct, post).boxed()
     }
 
     async fn delete_session(
