@@ -137,11 +137,14 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u32,
     },
-    /// Sequential MCP tools/call: Dialtone against the TS and Python SDK clients and a raw floor.
+    /// Sequential MCP tools/call: Dialtone against the TS and Python SDK clients and raw floors.
     Mcp {
-        /// Calls per client.
+        /// Timed calls per client and round.
         #[arg(long, default_value_t = 1000)]
         count: usize,
+        /// Rounds, each in a different client order; more rounds steady the ratios on a noisy machine.
+        #[arg(long, default_value_t = dialtone::bench::mcp::ROUNDS)]
+        rounds: usize,
     },
 }
 
@@ -266,8 +269,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench { what } => {
             let runtime = tokio::runtime::Runtime::new()?;
             let report = match what {
-                BenchCommand::Mcp { count } => runtime
-                    .block_on(dialtone::bench::mcp::mcp(count.max(1)))?
+                BenchCommand::Mcp { count, rounds } => runtime
+                    .block_on(dialtone::bench::mcp::mcp(count.max(1), rounds.max(1)))?
                     .to_string(),
                 BenchCommand::Sip { rates, seconds } => runtime
                     .block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?

@@ -1,11 +1,12 @@
 //! `dialtone bench mcp`: sequential `tools/call echo` against one local server-everything
 //! (streamable HTTP), measured in the same run for a raw keep-alive HTTP floor
-//! ([`super::mcp_raw`]), rmcp alone from Rust (the library floor), the TypeScript SDK client,
+//! ([`super::mcp_raw`]), the floor the peer notes measured (hand-written JSON-RPC over Node's
+//! keep-alive `fetch`), rmcp alone from Rust (the library floor), the TypeScript SDK client,
 //! the Python SDK client, and a Dialtone scenario on the session pool. Each client's CPU per
 //! call and the server's CPU per call while it ran are printed too.
 //!
 //! The server is a JIT: its first thousands of calls get faster as V8 optimises them. So it is
-//! warmed first, then the clients run in [`ROUNDS`] rounds, each round in a different
+//! warmed first, then the clients run in rounds ([`ROUNDS`] by default), each in a different
 //! order, so no client gains from going last. Medians and p99 are over all rounds' calls; the
 //! ratios are taken round by round ([`PairedRatio`]) because the server's speed drifts more
 //! between rounds than the clients differ.
@@ -25,7 +26,7 @@ use thiserror::Error;
 const WARMUP: usize = 20;
 /// Calls that warm the server before any client is timed.
 const SERVER_WARMUP: usize = 3000;
-/// Rounds of the clients; each round starts with a different client.
+/// Rounds of the clients by default; each round starts with a different client.
 pub const ROUNDS: usize = 6;
 
 /// Why the benchmark could not run.
@@ -185,8 +186,12 @@ impl std::fmt::Display for PairedRatio {
 pub struct McpReport {
     /// Timed calls per client and round.
     pub count: usize,
+    /// Rounds.
+    pub rounds: usize,
     /// Raw keep-alive floor.
     pub raw: Result<ClientFigures, String>,
+    /// Hand-written JSON-RPC over Node's `fetch`: the peer notes' floor.
+    pub fetch: Result<ClientFigures, String>,
     /// rmcp over reqwest from Rust, without a session or JS.
     pub rmcp: Result<ClientFigures, String>,
     /// TypeScript SDK client.
@@ -201,11 +206,12 @@ impl std::fmt::Display for McpReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "bench mcp: {} sequential tools/call echo per client and round against server-everything (streamable HTTP); server warmed with {SERVER_WARMUP} calls, {ROUNDS} rounds in rotated order, {WARMUP} warm-up calls per client and round",
-            self.count
+            "bench mcp: {} sequential tools/call echo per client and round against server-everything (streamable HTTP); server warmed with {SERVER_WARMUP} calls, {} rounds in rotated order, {WARMUP} warm-up calls per client and round",
+            self.count, self.rounds
         )?;
         let rows = [
             ("raw keep-alive HTTP (floor)", &self.raw),
+            ("JSON-RPC over Node fetch", &self.fetch),
             ("rmcp alone (no session, no JS)", &self.rmcp),
             ("TypeScript SDK client", &self.typescript),
             ("Python SDK client", &self.python),
@@ -236,6 +242,18 @@ impl std::fmt::Display for McpReport {
                 " (target >= 2x)",
             ),
             ("Python SDK / Dialtone", &self.python, &self.dialtone, ""),
+            (
+                "Dialtone / Node fetch",
+                &self.dialtone,
+                &self.fetch,
+                " (the peer notes' floor)",
+            ),
+            (
+                "TypeScript SDK / Node fetch",
+                &self.typescript,
+                &self.fetch,
+                " (peer notes: 2.4x)",
+            ),
             ("rmcp alone / raw floor", &self.rmcp, &self.raw, ""),
             ("Dialtone / rmcp alone", &self.dialtone, &self.rmcp, ""),
             (
@@ -423,14 +441,16 @@ async fn dialtone(url: &str, count: usize) -> Result<Vec<f64>, String> {
 #[derive(Debug, Clone, Copy)]
 enum Client {
     Raw,
+    Fetch,
     Rmcp,
     TypeScript,
     Python,
     Dialtone,
 }
 
-const CLIENTS: [Client; 5] = [
+const CLIENTS: [Client; 6] = [
     Client::Raw,
+    Client::Fetch,
     Client::Rmcp,
     Client::TypeScript,
     Client::Python,
@@ -438,7 +458,7 @@ const CLIENTS: [Client; 5] = [
 ];
 
 /// Runs the benchmark (from the repository, after `tests/run` installed the peers).
-pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
+pub async fn mcp(count: usize, rounds: usize) -> Result<McpReport, BenchError> {
     let root = repository_root()?;
     let node_dir = require(root.join("target/peers/node"))?;
     let python = require(root.join("target/peers/venv-mcp2/bin/python"))?;
@@ -447,6 +467,8 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
     // ES modules resolve packages next to the script, so the node client lives in node_dir.
     let ts_script = node_dir.join("dialtone-bench-ts.mjs");
     std::fs::write(&ts_script, include_str!("mcp_ts_client.mjs"))?;
+    let fetch_script = node_dir.join("dialtone-bench-fetch.mjs");
+    std::fs::write(&fetch_script, include_str!("mcp_fetch_client.mjs"))?;
     let py_script = node_dir.join("dialtone-bench-py.py");
     std::fs::write(&py_script, include_str!("mcp_py_client.py"))?;
     let args = [url.clone(), count.to_string(), WARMUP.to_string()];
@@ -457,8 +479,9 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
         .map_err(|e| BenchError::Peer(format!("warming the server failed: {e}")))?;
 
     let server_pid = server.0.id().to_string();
-    let mut samples: [Result<Vec<Run>, String>; 5] = std::array::from_fn(|_| Ok(Vec::new()));
-    for round in 0..ROUNDS {
+    let mut samples: [Result<Vec<Run>, String>; CLIENTS.len()] =
+        std::array::from_fn(|_| Ok(Vec::new()));
+    for round in 0..rounds {
         for turn in 0..CLIENTS.len() {
             let index = (round + turn) % CLIENTS.len();
             let Ok(collected) = &mut samples[index] else {
@@ -480,6 +503,11 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
                         .await
                         .map_err(|e| e.to_string())
                         .and_then(|r| r)
+                }
+                Client::Fetch => {
+                    let mut command = Command::new("node");
+                    command.arg(&fetch_script).args(&args);
+                    external(command, "the Node fetch client")
                 }
                 Client::TypeScript => {
                     let mut command = Command::new("node");
@@ -508,11 +536,13 @@ pub async fn mcp(count: usize) -> Result<McpReport, BenchError> {
         }
     }
     drop(server);
-    let [raw, rmcp, typescript, python, dialtone] =
+    let [raw, fetch, rmcp, typescript, python, dialtone] =
         samples.map(|s| s.and_then(|r| ClientFigures::from_rounds(&r).map_err(|e| e.to_string())));
     Ok(McpReport {
         count,
+        rounds,
         raw,
+        fetch,
         rmcp,
         typescript,
         python,
