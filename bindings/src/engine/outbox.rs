@@ -113,16 +113,32 @@ mod tests {
         assert_eq!(texts(&mut rx), ["now"]);
     }
 
+    /// Runs `f` on a fresh thread that holds reports, as a pool worker does.
+    fn on_holding_thread<T: Send + 'static>(
+        f: impl FnOnce(
+            &UnboundedSender<Outbound>,
+            &mut tokio::sync::mpsc::UnboundedReceiver<Outbound>,
+        ) -> T
+        + Send
+        + 'static,
+    ) -> T {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            enable();
+            f(&tx, &mut rx)
+        })
+        .join()
+        .expect("thread")
+    }
+
     #[test]
     fn reports_wait_for_flush_and_commands_keep_their_place() {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let seen = std::thread::spawn(move || {
-            enable();
-            send(&tx, log("a"));
-            send(&tx, log("b"));
-            let held = texts(&mut rx);
+        let (held, after_command, after_flush) = on_holding_thread(|tx, rx| {
+            send(tx, log("a"));
+            send(tx, log("b"));
+            let held = texts(rx);
             send(
-                &tx,
+                tx,
                 Outbound::Call {
                     call_id: "c".into(),
                     command: CallCommand::Answer {
@@ -130,47 +146,37 @@ mod tests {
                     },
                 },
             );
-            let after_command = texts(&mut rx);
-            send(&tx, log("c"));
+            let after_command = texts(rx);
+            send(tx, log("c"));
             flush();
-            (held, after_command, texts(&mut rx))
-        })
-        .join()
-        .expect("thread");
-        assert_eq!(seen.0, Vec::<String>::new());
-        assert_eq!(seen.1, ["a", "b", "call"]);
-        assert_eq!(seen.2, ["c"]);
+            (held, after_command, texts(rx))
+        });
+        assert_eq!(held, Vec::<String>::new());
+        assert_eq!(after_command, ["a", "b", "call"]);
+        assert_eq!(after_flush, ["c"]);
     }
 
     #[test]
     fn a_report_older_than_max_age_goes_out_with_the_next_one() {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let seen = std::thread::spawn(move || {
-            enable();
-            send(&tx, log("old"));
-            let before = texts(&mut rx);
+        let (before, after) = on_holding_thread(|tx, rx| {
+            send(tx, log("old"));
+            let before = texts(rx);
             std::thread::sleep(MAX_AGE);
-            send(&tx, log("new"));
-            (before, texts(&mut rx))
-        })
-        .join()
-        .expect("thread");
-        assert_eq!(seen.0, Vec::<String>::new());
-        assert_eq!(seen.1, ["old", "new"]);
+            send(tx, log("new"));
+            (before, texts(rx))
+        });
+        assert_eq!(before, Vec::<String>::new());
+        assert_eq!(after, ["old", "new"]);
     }
 
     #[test]
     fn at_most_max_held_wait() {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let sent = std::thread::spawn(move || {
-            enable();
+        let sent = on_holding_thread(|tx, rx| {
             for i in 0..=MAX_HELD {
-                send(&tx, log(&i.to_string()));
+                send(tx, log(&i.to_string()));
             }
-            texts(&mut rx).len()
-        })
-        .join()
-        .expect("thread");
+            texts(rx).len()
+        });
         assert_eq!(sent, MAX_HELD + 1);
     }
 }
