@@ -7,6 +7,10 @@ use anyhow::{Context as _, Result};
 use dialtone::console::{self, ConsoleOptions, TextTranscript};
 use dialtone_bindings::host::EndReason;
 
+/// A real-time run that has not ended after this long has hung: it fails instead of blocking
+/// the suite.
+const RUN_BOUND: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// A finished run.
 #[derive(Debug)]
 pub struct Run {
@@ -60,7 +64,16 @@ pub fn run(options: &ConsoleOptions) -> Result<Run> {
         .build()?;
     let local = tokio::task::LocalSet::new();
     let mut out = TextTranscript(Vec::new());
-    let end = runtime.block_on(local.run_until(console::run(options, &mut out)))?;
+    let console = console::run(options, &mut out);
+    let end = if options.simulated_time {
+        // A paused clock jumps over idle time, so a bound would fire at once; these runs
+        // wait on simulated timers only.
+        runtime.block_on(local.run_until(console))?
+    } else {
+        runtime
+            .block_on(local.run_until(async { tokio::time::timeout(RUN_BOUND, console).await }))
+            .map_err(|_| anyhow::anyhow!("the scenario did not end within {RUN_BOUND:?}"))??
+    };
     // Give closing connections one moment to wind down; a leaked task stays.
     runtime.block_on(
         local.run_until(async { tokio::time::sleep(std::time::Duration::from_millis(1500)).await }),
