@@ -6,7 +6,8 @@
 //! - `http`: reqwest for rmcp's streamable-HTTP transport, with a response-header timeout.
 //! - `direct_result`: a POST's own result taken from its SSE answer as JSON, not decoded by rmcp.
 //! - `sse`: the legacy HTTP+SSE transport (2024-11-05) as an rmcp worker.
-//! - `error`: connect errors with stable codes.
+//! - `lifeline`: ends a client's transport tasks with it; keeps why a transport died.
+//! - `error`: connect errors with stable codes; which request failures leave a client open.
 //! - `probe`: rmcp alone, no session or JS, as a floor for `dialtone bench mcp`.
 //!
 //! [`McpHub`] is a session's registry of its clients: the ops use it to create clients and
@@ -19,6 +20,7 @@ mod direct_result;
 pub mod error;
 mod handler;
 mod http;
+mod lifeline;
 pub mod probe;
 pub mod sse;
 

@@ -22,6 +22,15 @@ Always binds 127.0.0.1 only. SIGTERM/SIGINT stop it (graceful timeout 1 s).
 Tools: roll(diceRollExpression), echo(message), slow(seconds) (progress every
 0.5 s when the request carries a progressToken), hang(), big(megabytes),
 fail(message). Resource: dice://rules. Prompt: roll-prompt(dice).
+
+Injected faults, in front of the SDK's app (the names are not tools; the SDK never
+sees those requests, except garble-stream):
+  tools/call "http-500"       that POST is answered 500 text/plain
+  tools/call "not-json"       that POST is answered 200 application/json '{oops'
+  tools/call "garble-stream"  (sse) runs as echo, and the data of the next `message`
+                              event on the SSE stream is replaced by '{oops'
+  GET /sse?foreign=1          the endpoint event names http://localhost:PORT/...
+                              (another origin than the 127.0.0.1 the client used)
 """
 
 import argparse
@@ -200,6 +209,64 @@ def log_requests(app):
     return logged
 
 
+def inject_faults(app):
+    """The faults listed in the module docstring, for the client's error-path tests."""
+    garble_next = {"on": False}
+
+    async def respond(send, status, content_type, body):
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def faulty(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        if scope["method"] == "POST":
+            body, more = b"", True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            compact = body.replace(b" ", b"")
+            if b'"name":"http-500"' in compact:
+                return await respond(send, 500, b"text/plain", b"injected fault: internal error")
+            if b'"name":"not-json"' in compact:
+                return await respond(send, 200, b"application/json", b"{oops")
+            if b'"name":"garble-stream"' in compact:
+                garble_next["on"] = True
+                body = compact.replace(b'"name":"garble-stream"', b'"name":"echo"').replace(
+                    b'"arguments":{}', b'"arguments":{"message":"garbled"}')
+            replayed = {"done": False}
+
+            async def replay():
+                if replayed["done"]:
+                    return await receive()
+                replayed["done"] = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            return await app(scope, replay, send)
+        if scope["method"] == "GET" and scope["path"] == "/sse":
+            foreign = b"foreign=1" in scope.get("query_string", b"")
+
+            async def rewriting(message):
+                if message["type"] == "http.response.body":
+                    chunk = message.get("body", b"")
+                    if foreign and b"event: endpoint" in chunk:
+                        port = str(scope["server"][1]).encode()
+                        chunk = chunk.replace(b"data: /", b"data: http://localhost:" + port + b"/")
+                    if garble_next["on"] and b"event: message" in chunk:
+                        garble_next["on"] = False
+                        head = chunk.split(b"data: ", 1)[0]
+                        chunk = head + b"data: {oops\r\n\r\n"
+                    message = dict(message, body=chunk)
+                await send(message)
+
+            return await app(scope, receive, rewriting)
+        return await app(scope, receive, send)
+
+    return faulty
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Dialtone MCP test peer (mcp 1.x and 2.x)")
     ap.add_argument("transport", choices=["sse", "streamable-http"])
@@ -224,7 +291,7 @@ def main(argv=None) -> int:
     port = sock.getsockname()[1]
 
     rng = random.Random(args.seed)
-    app = log_requests(build_server(args.transport, port, args.token, rng))
+    app = log_requests(inject_faults(build_server(args.transport, port, args.token, rng)))
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -124,10 +124,11 @@ fn unresolvable_host_is_a_dns_error() -> Result<()> {
 #[test]
 fn silent_server_times_out_the_connect() -> Result<()> {
     let server = bad_http_server("silent")?;
-    // requestTimeout bounds how long the abandoned request may hold its socket and task.
+    // requestTimeout stays at its 60 s: the abandoned handshake POST must end with the
+    // connect, not hold rmcp's worker task and its socket for a minute (tasks_left).
     let run = run(&connect_then(
         &format!(
-            r#"{{ transport: "http", endpoint: "{}", connectTimeout: 1, requestTimeout: 1 }}"#,
+            r#"{{ transport: "http", endpoint: "{}", connectTimeout: 1 }}"#,
             server.url("/mcp")
         ),
         "",
@@ -161,6 +162,200 @@ fn malformed_json_and_html_fail_the_handshake() -> Result<()> {
                 server.url("/mcp")
             )),
             "{mode}: {error}"
+        );
+        call_went_on(&run);
+    }
+    Ok(())
+}
+
+/// The close events a run logged, parsed.
+fn closes(run: &Run) -> Result<Vec<serde_json::Value>> {
+    logged(run, "closed")
+        .iter()
+        .map(|c| Ok(serde_json::from_str(c)?))
+        .collect()
+}
+
+#[test]
+fn a_bad_answer_fails_one_request_and_the_client_stays_open() -> Result<()> {
+    let cases = [
+        (
+            "streamable-http",
+            "http",
+            "/mcp",
+            "http-500",
+            "http_status",
+            "HTTP 500",
+        ),
+        (
+            "streamable-http",
+            "http",
+            "/mcp",
+            "not-json",
+            "bad_response",
+            "{oops",
+        ),
+        ("sse", "sse", "/sse", "http-500", "http_status", "HTTP 500"),
+    ];
+    for (server_transport, transport, path, fault, code, says) in cases {
+        let server = python_server(PyMcp::V2, server_transport, None)?;
+        let then = error_then_echo(
+            &format!(r#"{{ name: "{fault}", arguments: {{}} }}"#),
+            "still open",
+        );
+        let run = run(&connect_then(
+            &format!(
+                r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
+                server.url(path)
+            ),
+            &then,
+        ))?;
+        let case = format!("{fault} over {transport}");
+        let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
+        assert_eq!(error["code"], code, "{case}: {error}");
+        assert!(
+            error["error"].as_str().is_some_and(|e| e.contains(says)),
+            "{case}: {error}"
+        );
+        assert_eq!(logged(&run, "result"), ["still open"], "{case}");
+        let closes = closes(&run)?;
+        assert_eq!(closes.len(), 1, "{case}: {closes:?}");
+        assert_eq!(
+            closes[0]["code"], 1000,
+            "{case}: closed by the scenario, not the fault"
+        );
+        call_went_on(&run);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_stream_that_is_not_json_rpc_closes_the_sse_client_with_1011() -> Result<()> {
+    let server = python_server(PyMcp::V2, "sse", None)?;
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data.payload));
+      client.callTool({ name: "garble-stream", arguments: {} });
+    "#;
+    let source = connect_then(
+        &format!(
+            r#"{{ transport: "sse", endpoint: "{}" }}"#,
+            server.url("/sse")
+        ),
+        then,
+    )
+    .replace(
+        r#"onWebSocketClose: (e) => log("closed", e),"#,
+        r#"onWebSocketClose: (e) => { log("closed", e); call.hangup(); },"#,
+    );
+    let run = run(&source)?;
+    let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
+    assert_eq!(error["code"], "transport_closed", "{error}");
+    let closes = closes(&run)?;
+    assert_eq!(closes.len(), 1, "onWebSocketClose fires once: {closes:?}");
+    assert_eq!(closes[0]["code"], 1011, "{closes:?}");
+    assert_eq!(closes[0]["wasClean"], false);
+    for reason in [&error["error"], &closes[0]["reason"]] {
+        assert!(
+            reason
+                .as_str()
+                .is_some_and(|r| r.contains("malformed JSON-RPC message from the server")
+                    && r.contains("{oops")),
+            "the reason names the fault: {reason}"
+        );
+    }
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn an_sse_endpoint_event_naming_another_origin_is_refused() -> Result<()> {
+    let server = python_server(PyMcp::V2, "sse", Some("s3cret"))?;
+    let run = run(&connect_then(
+        &format!(
+            r#"{{ transport: "sse", endpoint: "{}", headers: {{ Authorization: "Bearer s3cret" }} }}"#,
+            server.url("/sse?foreign=1")
+        ),
+        "",
+    ))?;
+    let error = rejected(&run);
+    assert!(error.starts_with("ERR_MCP_HANDSHAKE: "), "{error}");
+    assert!(
+        error.contains("http://localhost:")
+            && error.contains(&format!("not a URL of {}", server.url(""))),
+        "{error}"
+    );
+    assert!(
+        !server.log().contains("HTTP POST"),
+        "nothing (no token) was sent to the named endpoint:\n{}",
+        server.log()
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn a_streamable_http_config_falls_back_to_a_legacy_sse_server() -> Result<()> {
+    let server = python_server(PyMcp::V2, "sse", None)?;
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text);
+        client.close();
+        call.hangup();
+      });
+      client.callTool({ name: "echo", arguments: { message: "over sse" } });
+    "#;
+    let run = run(&connect_then(
+        &format!(
+            r#"{{ transport: "http", endpoint: "{}" }}"#,
+            server.url("/sse")
+        ),
+        then,
+    ))?;
+    let connected = logged(&run, "connected");
+    assert!(
+        connected.len() == 1 && connected[0].ends_with(" sse"),
+        "{}",
+        run.transcript
+    );
+    assert_eq!(logged(&run, "result"), ["over sse"]);
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn a_failing_tool_is_a_tool_result_with_is_error() -> Result<()> {
+    for (server_transport, transport, path) in
+        [("streamable-http", "http", "/mcp"), ("sse", "sse", "/sse")]
+    {
+        let server = python_server(PyMcp::V2, server_transport, None)?;
+        let then = r#"
+          client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data.payload));
+          client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+            log("result", e.data.payload);
+            client.close();
+            call.hangup();
+          });
+          client.callTool({ name: "fail", arguments: { message: "the dice fell off the table" } });
+        "#;
+        let run = run(&connect_then(
+            &format!(
+                r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
+                server.url(path)
+            ),
+            then,
+        ))?;
+        assert!(
+            logged(&run, "error").is_empty(),
+            "{transport}: {}",
+            run.transcript
+        );
+        let result: serde_json::Value = serde_json::from_str(&logged(&run, "result")[0])?;
+        assert_eq!(result["isError"], true, "{transport}: {result}");
+        assert!(
+            result["content"][0]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("the dice fell off the table")),
+            "{transport}: {result}"
         );
         call_went_on(&run);
     }

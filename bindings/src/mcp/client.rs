@@ -21,9 +21,10 @@ use tokio::sync::mpsc;
 
 use super::McpEvent;
 use super::config::{ClientSettings, Target};
-use super::error::{McpError, chain, classify_connect_error};
+use super::error::{McpError, SendFailure, classify_connect_error, classify_send_error};
 use super::handler::{Handler, ProgressRoutes};
 use super::http::BoundedHttp;
+use super::lifeline::Lifeline;
 use super::sse::LegacySse;
 
 /// Most pages `{all: true}` walks before it stops.
@@ -174,13 +175,15 @@ async fn connect(
     handler: Handler,
     settings: &ClientSettings,
     http: &reqwest::Client,
+    lifeline: &Lifeline,
 ) -> Result<(RunningService<RoleClient, Handler>, &'static str), McpError> {
     let wrong_transport = |e: &McpError, statuses: &[u16]| matches!(e, McpError::HttpStatus { status, .. } if statuses.contains(status));
     match &settings.target {
         Target::Http(url) => {
-            match connect_to(handler.clone(), &settings.target, settings, http).await {
+            match connect_to(handler.clone(), &settings.target, settings, http, lifeline).await {
                 Err(e) if wrong_transport(&e, &[404, 405]) => {
-                    let service = connect_to(handler, &Target::Sse(url.clone()), settings, http)
+                    let sse = Target::Sse(url.clone());
+                    let service = connect_to(handler, &sse, settings, http, lifeline)
                         .await
                         .map_err(|_| e)?;
                     Ok((service, "sse"))
@@ -189,9 +192,10 @@ async fn connect(
             }
         }
         Target::Sse(url) => {
-            match connect_to(handler.clone(), &settings.target, settings, http).await {
+            match connect_to(handler.clone(), &settings.target, settings, http, lifeline).await {
                 Err(e) if wrong_transport(&e, &[400, 404, 405, 406]) => {
-                    let service = connect_to(handler, &Target::Http(url.clone()), settings, http)
+                    let streamable = Target::Http(url.clone());
+                    let service = connect_to(handler, &streamable, settings, http, lifeline)
                         .await
                         .map_err(|_| e)?;
                     Ok((service, "http"))
@@ -199,7 +203,7 @@ async fn connect(
                 other => other.map(|s| (s, settings.target.transport())),
             }
         }
-        Target::Stdio { .. } => connect_to(handler, &settings.target, settings, http)
+        Target::Stdio { .. } => connect_to(handler, &settings.target, settings, http, lifeline)
             .await
             .map(|s| (s, settings.target.transport())),
     }
@@ -210,8 +214,11 @@ pub(super) async fn connect_to(
     target: &Target,
     settings: &ClientSettings,
     http: &reqwest::Client,
+    lifeline: &Lifeline,
 ) -> Result<RunningService<RoleClient, Handler>, McpError> {
     let endpoint = target.endpoint();
+    // How long a server may take to start answering one HTTP request.
+    let answer_timeout = settings.request_timeout.max(settings.connect_timeout);
     let classify = |e: rmcp::service::ClientInitializeError| classify_connect_error(&endpoint, &e);
     match target {
         Target::Http(url) => {
@@ -227,18 +234,21 @@ pub(super) async fn connect_to(
                 .custom_headers(headers)
                 .reinit_on_expired_session(true);
             let transport = StreamableHttpClientTransport::with_client(
-                BoundedHttp::new(
-                    http.clone(),
-                    settings.request_timeout.max(settings.connect_timeout),
-                ),
+                BoundedHttp::new(http.clone(), answer_timeout, lifeline.clone()),
                 config,
             );
             handler.serve(transport).await.map_err(classify)
         }
         Target::Sse(url) => {
-            let transport = LegacySse::connect(url.clone(), settings.headers.clone(), http.clone())
-                .await
-                .map_err(|e| classify_connect_error(&endpoint, &e))?;
+            let transport = LegacySse::connect(
+                url.clone(),
+                settings.headers.clone(),
+                http.clone(),
+                lifeline.clone(),
+                answer_timeout,
+            )
+            .await
+            .map_err(|e| classify_connect_error(&endpoint, &e))?;
             handler.serve(transport).await.map_err(classify)
         }
         Target::Stdio {
@@ -289,10 +299,13 @@ pub(crate) async fn run(
 ) {
     let routes = ProgressRoutes::default();
     let handler = Handler::new(client, &settings, events.clone(), routes.clone());
+    // Whichever way this function returns, the transport's tasks end with it.
+    let lifeline = Lifeline::default();
+    let _end_transport_tasks = lifeline.ended().clone().drop_guard();
     let endpoint = settings.target.endpoint();
     let connect_timeout = settings.connect_timeout;
     let (service, transport) = tokio::select! {
-        result = tokio::time::timeout(connect_timeout, connect(handler, &settings, &http)) => match result {
+        result = tokio::time::timeout(connect_timeout, connect(handler, &settings, &http, &lifeline)) => match result {
             Ok(Ok(connected)) => connected,
             Ok(Err(error)) => {
                 let _ = events.send(McpEvent::ConnectFailed { client, code: error.code(), message: error.to_string() });
@@ -331,7 +344,7 @@ pub(crate) async fn run(
                         let outcome = error_outcome(client, id, kind, json!("transport_closed"), format!("the connection to the MCP server is gone: {reason}"));
                         futures::future::ready(outcome).boxed()
                     } else {
-                        execute(peer.clone(), client, id, kind, params, settings.clone(), routes.clone(), live.clone()).boxed()
+                        execute(peer.clone(), client, id, kind, params, settings.clone(), routes.clone(), live.clone(), lifeline.clone()).boxed()
                     };
                     inflight.push_back(request);
                 }
@@ -348,11 +361,12 @@ pub(crate) async fn run(
             }
             quit = &mut service_done, if !service_ended => {
                 service_ended = true;
-                let reason = match quit {
-                    Ok(_) => "the MCP server closed the connection".to_owned(),
-                    Err(e) => format!("the MCP client task failed: {e}"),
+                let death = match (quit, lifeline.fault()) {
+                    (_, Some(fault)) => (1011, fault),
+                    (Ok(_), None) => (1006, "the MCP server closed the connection".to_owned()),
+                    (Err(e), None) => (1006, format!("the MCP client task failed: {e}")),
                 };
-                dead.get_or_insert((1006, reason));
+                dead.get_or_insert(death);
             }
         }
     }
@@ -420,6 +434,7 @@ async fn execute(
     settings: Arc<ClientSettings>,
     routes: ProgressRoutes,
     live: Arc<Mutex<HashMap<u64, RequestId>>>,
+    lifeline: Lifeline,
 ) -> Outcome {
     let fields = params.as_object_mut();
     let (all, progress) = match fields {
@@ -473,7 +488,7 @@ async fn execute(
     };
     let mut payload = match result {
         Ok(payload) => payload,
-        Err(failure) => return failure.into_outcome(client, id, kind),
+        Err(failure) => return failure.into_outcome(client, id, kind, &lifeline),
     };
     if kind == RequestKind::ListTools
         && let Some(allowed) = &settings.allowed_tools
@@ -518,7 +533,7 @@ enum Failure {
 }
 
 impl Failure {
-    fn into_outcome(self, client: u32, id: u64, kind: RequestKind) -> Outcome {
+    fn into_outcome(self, client: u32, id: u64, kind: RequestKind, lifeline: &Lifeline) -> Outcome {
         let (code, error, transport_failure) = match self {
             Failure::Invalid(message) => (json!("invalid_params"), message, None),
             Failure::Service(ServiceError::McpError(data)) => {
@@ -532,25 +547,28 @@ impl Failure {
                 ),
                 None,
             ),
-            Failure::Service(ServiceError::TransportClosed) => {
-                let reason = "the connection to the MCP server closed".to_owned();
-                (
+            Failure::Service(ServiceError::TransportClosed) => match lifeline.fault() {
+                Some(fault) => (
                     json!("transport_closed"),
-                    reason.clone(),
-                    Some((1006, reason)),
-                )
-            }
+                    fault.clone(),
+                    Some((1011, fault)),
+                ),
+                None => {
+                    let reason = "the connection to the MCP server closed".to_owned();
+                    (
+                        json!("transport_closed"),
+                        reason.clone(),
+                        Some((1006, reason)),
+                    )
+                }
+            },
             Failure::Service(ServiceError::TransportSend(error)) => {
-                let text = chain(&error).join(": ");
-                let code = if text.contains("Deserialize")
-                    || text.contains("malformed")
-                    || text.contains("expected")
-                {
-                    1011
-                } else {
-                    1006
-                };
-                (json!("transport_error"), text.clone(), Some((code, text)))
+                match classify_send_error(&error) {
+                    SendFailure::Answered { code, message } => (json!(code), message, None),
+                    SendFailure::Lost(text) => {
+                        (json!("transport_error"), text.clone(), Some((1006, text)))
+                    }
+                }
             }
             Failure::Service(other) => (json!("request_failed"), other.to_string(), None),
         };

@@ -200,9 +200,78 @@ fn tls_error(error: &(dyn StdError + 'static)) -> Option<String> {
         .then_some(text)
 }
 
+/// What one failed request means for its client.
+#[derive(Debug, PartialEq)]
+pub(crate) enum SendFailure {
+    /// The server answered this request with something unusable (an HTTP error status, a body
+    /// that is not JSON-RPC, a wrong content type): this request fails, the client stays open.
+    Answered {
+        /// `http_status` or `bad_response`.
+        code: &'static str,
+        /// What the server answered.
+        message: String,
+    },
+    /// The connection itself failed (refused, reset, closed mid-answer): the client is gone.
+    Lost(String),
+}
+
+/// Sorts a request's transport error into [`SendFailure`].
+pub(crate) fn classify_send_error(error: &(dyn StdError + 'static)) -> SendFailure {
+    use rmcp::transport::streamable_http_client::StreamableHttpError as E;
+    let text = chain(error).join(": ");
+    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some((status, challenge)) = http_status(e) {
+            let challenge = challenge
+                .map(|c| format!("; WWW-Authenticate: {c}"))
+                .unwrap_or_default();
+            return SendFailure::Answered {
+                code: "http_status",
+                message: format!("the MCP server answered HTTP {status}{challenge} ({text})"),
+            };
+        }
+        if let Some(
+            E::UnexpectedServerResponse(_)
+            | E::ResponseBodyTooLarge { .. }
+            | E::UnexpectedContentType(_)
+            | E::Deserialize(_)
+            | E::MissingSessionIdInResponse
+            | E::ReinitializationFailed(_),
+        ) = e.downcast_ref::<E<reqwest::Error>>()
+        {
+            return SendFailure::Answered {
+                code: "bad_response",
+                message: format!("the MCP server's answer is unusable: {text}"),
+            };
+        }
+        current = cause(e);
+    }
+    SendFailure::Lost(text)
+}
+
 /// The HTTP status (and WWW-Authenticate challenge) an error carries, if any.
 fn http_status(error: &(dyn StdError + 'static)) -> Option<(u16, Option<String>)> {
-    use rmcp::transport::streamable_http_client::{AuthRequiredError, InsufficientScopeError};
+    use rmcp::transport::streamable_http_client::{
+        AuthRequiredError, HttpStatusError, InsufficientScopeError, StreamableHttpError,
+    };
+    match error.downcast_ref::<StreamableHttpError<reqwest::Error>>() {
+        Some(StreamableHttpError::HttpStatus(e)) => return Some((e.status, None)),
+        Some(StreamableHttpError::SessionExpired) => return Some((404, None)),
+        Some(StreamableHttpError::AuthRequired(e)) => {
+            return Some((401, Some(e.www_authenticate_header.clone())));
+        }
+        Some(StreamableHttpError::InsufficientScope(e)) => {
+            return Some((403, Some(e.www_authenticate_header.clone())));
+        }
+        // rmcp words a 4xx it has no variant for as "HTTP <status>: <body>".
+        Some(StreamableHttpError::UnexpectedServerResponse(text)) => {
+            return status_in(text).map(|status| (status, None));
+        }
+        _ => {}
+    }
+    if let Some(e) = error.downcast_ref::<HttpStatusError>() {
+        return Some((e.status, None));
+    }
     if let Some(e) = error.downcast_ref::<AuthRequiredError>() {
         return Some((401, Some(e.www_authenticate_header.clone())));
     }
@@ -219,4 +288,103 @@ fn http_status(error: &(dyn StdError + 'static)) -> Option<(u16, Option<String>)
         return e.status().map(|s| (s.as_u16(), None));
     }
     None
+}
+
+/// The status in rmcp's "HTTP 404 Not Found: <body>" wording.
+fn status_in(text: &str) -> Option<u16> {
+    let digits = text.strip_prefix("HTTP ")?.get(..3)?;
+    digits
+        .parse()
+        .ok()
+        .filter(|status| (100..=599).contains(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use rmcp::transport::streamable_http_client::{HttpStatusError, StreamableHttpError};
+
+    use super::*;
+
+    type HttpError = StreamableHttpError<reqwest::Error>;
+
+    fn answered(error: HttpError) -> (&'static str, String) {
+        match classify_send_error(&error) {
+            SendFailure::Answered { code, message } => (code, message),
+            SendFailure::Lost(text) => panic!("classified as lost: {text}"),
+        }
+    }
+
+    #[test]
+    fn an_http_error_status_fails_one_request() {
+        let (code, message) = answered(HttpError::HttpStatus(HttpStatusError::new(500, None)));
+        assert_eq!(code, "http_status");
+        assert!(
+            message.starts_with("the MCP server answered HTTP 500"),
+            "{message}"
+        );
+        // rmcp words the 4xx it has no variant for as "HTTP <status>: <body>".
+        let (code, message) = answered(HttpError::UnexpectedServerResponse(Cow::Borrowed(
+            "HTTP 405 Method Not Allowed: nope",
+        )));
+        assert_eq!(code, "http_status");
+        assert!(
+            message.contains("HTTP 405") && message.contains("nope"),
+            "{message}"
+        );
+        assert_eq!(answered(HttpError::SessionExpired).0, "http_status");
+    }
+
+    #[test]
+    fn an_unusable_body_fails_one_request() {
+        let (code, message) = answered(HttpError::UnexpectedServerResponse(Cow::Borrowed(
+            "expected value at line 1 column 2 in '{oops'",
+        )));
+        assert_eq!(code, "bad_response");
+        assert!(message.contains("{oops"), "{message}");
+        assert_eq!(
+            answered(HttpError::UnexpectedContentType(Some("text/html".into()))).0,
+            "bad_response"
+        );
+        assert_eq!(
+            answered(HttpError::ResponseBodyTooLarge { max_size: 1 }).0,
+            "bad_response"
+        );
+    }
+
+    #[test]
+    fn a_failed_connection_loses_the_client() {
+        for error in [
+            HttpError::Io(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            )),
+            HttpError::UnexpectedEndOfStream,
+            HttpError::TransportChannelClosed,
+        ] {
+            let text = error.to_string();
+            assert!(
+                matches!(classify_send_error(&error), SendFailure::Lost(t) if t.contains(&text)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_404_or_405_at_connect_is_an_http_status_so_the_other_transport_is_tried() {
+        let error = HttpError::UnexpectedServerResponse(Cow::Borrowed("HTTP 404 Not Found: "));
+        assert!(matches!(
+            classify_connect_error("http://127.0.0.1:1/sse", &error),
+            McpError::HttpStatus { status: 404, .. }
+        ));
+    }
+
+    #[test]
+    fn status_in_reads_only_rmcp_wording() {
+        assert_eq!(status_in("HTTP 503 Service Unavailable: x"), Some(503));
+        assert_eq!(status_in("HTTP 42"), None);
+        assert_eq!(status_in("HTTP 999 nope"), None);
+        assert_eq!(status_in("an HTTP 500 somewhere"), None);
+    }
 }

@@ -2,17 +2,18 @@
 //! to send **response headers**. A server that accepts the connection and never answers would
 //! otherwise keep rmcp's worker task and its socket alive for as long as the server holds the
 //! connection; with the bound, both end within the request timeout. Streams that have started
-//! (SSE responses, the GET stream) are not bounded. POST answers go through
-//! [`super::direct_result`].
+//! (SSE responses, the GET stream) are not bounded in time, but every request and stream ends
+//! when the client's [`Lifeline`] does: a connect given up at `connectTimeout` leaves no
+//! worker waiting on its POST. POST answers go through [`super::direct_result`].
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use http::{HeaderName, HeaderValue};
 use rmcp::model::ClientJsonRpcMessage;
 use rmcp::transport::streamable_http_client::{
@@ -20,19 +21,28 @@ use rmcp::transport::streamable_http_client::{
 };
 
 use super::direct_result;
+use super::lifeline::Lifeline;
 
-/// reqwest with a response-header timeout.
+/// reqwest with a response-header timeout, ending with its client.
 #[derive(Clone)]
 pub(crate) struct BoundedHttp {
     inner: reqwest::Client,
     header_timeout: Duration,
+    lifeline: Lifeline,
 }
 
+type SseStream = BoxStream<'static, Result<sse_stream::Sse, SseError>>;
+
 impl BoundedHttp {
-    pub(crate) fn new(inner: reqwest::Client, header_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        inner: reqwest::Client,
+        header_timeout: Duration,
+        lifeline: Lifeline,
+    ) -> Self {
         Self {
             inner,
             header_timeout,
+            lifeline,
         }
     }
 
@@ -41,16 +51,31 @@ impl BoundedHttp {
         what: &str,
         future: impl Future<Output = Result<T, StreamableHttpError<reqwest::Error>>>,
     ) -> Result<T, StreamableHttpError<reqwest::Error>> {
-        match tokio::time::timeout(self.header_timeout, future).await {
-            Ok(result) => result,
-            Err(_) => Err(StreamableHttpError::Io(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!(
-                    "no response to the {what} within {} s",
-                    self.header_timeout.as_secs_f64()
+        let failed =
+            |kind, text: String| Err(StreamableHttpError::Io(std::io::Error::new(kind, text)));
+        tokio::select! {
+            result = tokio::time::timeout(self.header_timeout, future) => match result {
+                Ok(result) => result,
+                Err(_) => failed(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "no response to the {what} within {} s",
+                        self.header_timeout.as_secs_f64()
+                    ),
                 ),
-            ))),
+            },
+            () = self.lifeline.ended().cancelled() => failed(
+                std::io::ErrorKind::Interrupted,
+                format!("the {what} was abandoned: its MCP client has ended"),
+            ),
         }
+    }
+
+    /// `stream`, ending when the client does.
+    fn until_ended(&self, stream: SseStream) -> SseStream {
+        stream
+            .take_until(self.lifeline.ended().clone().cancelled_owned())
+            .boxed()
     }
 
     /// A POST: its answer within the bound, then its result taken directly when `direct`.
@@ -71,9 +96,15 @@ impl BoundedHttp {
         let post = post.boxed();
         async move {
             let response = self.bounded("POST", post).await?;
-            Ok(match direct {
+            let response = match direct {
                 Some(request) => direct_result::take(request, response).await,
                 None => response,
+            };
+            Ok(match response {
+                StreamableHttpPostResponse::Sse(stream, session) => {
+                    StreamableHttpPostResponse::Sse(self.until_ended(stream), session)
+                }
+                other => other,
             })
         }
         .boxed()
@@ -145,14 +176,11 @@ impl StreamableHttpClient for BoundedHttp {
         last_event_id: Option<String>,
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
-    ) -> Result<
-        BoxStream<'static, Result<sse_stream::Sse, SseError>>,
-        StreamableHttpError<Self::Error>,
-    > {
+    ) -> Result<SseStream, StreamableHttpError<Self::Error>> {
         let get =
             self.inner
                 .get_stream(uri, session_id, last_event_id, auth_header, custom_headers);
-        self.bounded("GET", get).await
+        Ok(self.until_ended(self.bounded("GET", get).await?))
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -163,10 +191,7 @@ impl StreamableHttpClient for BoundedHttp {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
-    ) -> Result<
-        BoxStream<'static, Result<sse_stream::Sse, SseError>>,
-        StreamableHttpError<Self::Error>,
-    > {
+    ) -> Result<SseStream, StreamableHttpError<Self::Error>> {
         let get = self.inner.get_stream_with_max_sse_event_size(
             uri,
             session_id,
@@ -175,6 +200,6 @@ impl StreamableHttpClient for BoundedHttp {
             custom_headers,
             max_sse_event_size,
         );
-        self.bounded("GET", get).await
+        Ok(self.until_ended(self.bounded("GET", get).await?))
     }
 }

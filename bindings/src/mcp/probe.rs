@@ -15,6 +15,7 @@ use super::McpError;
 use super::client::{connect_to, http_client};
 use super::config::ConnectionConfig;
 use super::handler::{Handler, ProgressRoutes};
+use super::lifeline::Lifeline;
 
 /// Connects to the streamable-HTTP `endpoint` and makes `warmup + count` sequential
 /// `tools/call echo`; returns the ms of each of the last `count`. Run it on a current-thread
@@ -27,7 +28,15 @@ pub async fn rmcp_echo(endpoint: &str, count: usize, warmup: usize) -> Result<Ve
         let settings = config.validate("bench", false)?;
         let (events, _) = mpsc::unbounded_channel();
         let handler = Handler::new(0, &settings, events, ProgressRoutes::default());
-        connect_to(handler, &settings.target, &settings, &http_client()?).await
+        let lifeline = Lifeline::default();
+        connect_to(
+            handler,
+            &settings.target,
+            &settings,
+            &http_client()?,
+            &lifeline,
+        )
+        .await
     };
     let service = connect.await.map_err(|e| e.to_string())?;
     let mut arguments = JsonObject::new();

@@ -4,9 +4,12 @@
 //! replies and notifications from `message` events.
 //!
 //! The stream is not reconnected: a new stream is a new server session, so a dropped stream
-//! ends the transport and the client reports it.
+//! ends the transport and the client reports it. A POST the server does not answer within the
+//! client's answer timeout fails that one request; POSTs still running when the transport ends
+//! are aborted with it.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use bytes::Bytes;
 use eventsource_client as es;
@@ -16,7 +19,10 @@ use launchdarkly_sdk_transport::{ByteStream, HttpTransport, ResponseFuture, Tran
 use rmcp::RoleClient;
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::worker::{Worker, WorkerContext, WorkerQuitReason};
+use tokio::task::JoinSet;
 use url::Url;
+
+use super::lifeline::Lifeline;
 
 /// Errors of the legacy SSE transport.
 #[derive(Debug, thiserror::Error)]
@@ -86,14 +92,20 @@ pub(crate) struct LegacySse {
     post_url: Url,
     headers: BTreeMap<String, String>,
     http: reqwest::Client,
+    lifeline: Lifeline,
+    /// How long a POST may take to be answered.
+    post_timeout: Duration,
 }
 
 impl LegacySse {
-    /// Opens the event stream and waits for the `endpoint` event.
+    /// Opens the event stream and waits for the `endpoint` event, which must name a URL of
+    /// the stream's own origin: the configured headers (a bearer token) go wherever it says.
     pub(crate) async fn connect(
         sse_url: Url,
         headers: BTreeMap<String, String>,
         http: reqwest::Client,
+        lifeline: Lifeline,
+        post_timeout: Duration,
     ) -> Result<Self, SseError> {
         let mut builder = es::ClientBuilder::for_url(sse_url.as_str())
             .map_err(|e| SseError::Stream(e.to_string()))?
@@ -109,9 +121,16 @@ impl LegacySse {
             match stream.next().await {
                 Some(Ok(es::SSE::Event(event))) if event.event_type == "endpoint" => {
                     let target = event.data.trim();
-                    break sse_url.join(target).map_err(|e| {
+                    let post_url = sse_url.join(target).map_err(|e| {
                         SseError::Stream(format!("endpoint event '{target}' is not a URL: {e}"))
                     })?;
+                    if post_url.origin() != sse_url.origin() {
+                        return Err(SseError::Stream(format!(
+                            "the endpoint event names {post_url}, not a URL of {}; refusing to send requests (and their headers) there",
+                            sse_url.origin().ascii_serialization()
+                        )));
+                    }
+                    break post_url;
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(stream_error(&sse_url, e)),
@@ -128,6 +147,8 @@ impl LegacySse {
             post_url,
             headers,
             http,
+            lifeline,
+            post_timeout,
         })
     }
 }
@@ -172,24 +193,41 @@ impl Worker for LegacySse {
             post_url,
             headers,
             http,
+            lifeline,
+            post_timeout,
         } = self;
         let cancelled = cx.cancellation_token.clone();
+        // POSTs run beside the stream; they end when the worker does (the set aborts them).
+        let mut posts = JoinSet::new();
         loop {
             tokio::select! {
                 () = cancelled.cancelled() => return Err(WorkerQuitReason::Cancelled),
+                () = lifeline.ended().cancelled() => return Err(WorkerQuitReason::Cancelled),
                 request = cx.recv_from_handler() => {
                     let request = request?;
                     let (http, post_url, headers) = (http.clone(), post_url.clone(), headers.clone());
-                    tokio::spawn(async move {
-                        let result = post(&http, &post_url, &headers, &request.message).await;
+                    posts.spawn(async move {
+                        let result = match tokio::time::timeout(post_timeout, post(&http, &post_url, &headers, &request.message)).await {
+                            Ok(result) => result,
+                            Err(_) => Err(SseError::Http(Box::new(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                format!("no answer to the POST to {post_url} within {} s", post_timeout.as_secs_f64()),
+                            )))),
+                        };
                         let _ = request.responder.send(result);
                     });
                 }
+                Some(_) = posts.join_next(), if !posts.is_empty() => {}
                 event = stream.next() => match event {
                     Some(Ok(es::SSE::Event(event))) if event.event_type == "message" => {
-                        let message: RxJsonRpcMessage<RoleClient> = serde_json::from_str(&event.data).map_err(|e| {
-                            fatal(SseError::Malformed(format!("{e} in {}", preview(&event.data))), "reading a message event")
-                        })?;
+                        let message: RxJsonRpcMessage<RoleClient> = match serde_json::from_str(&event.data) {
+                            Ok(message) => message,
+                            Err(e) => {
+                                let error = SseError::Malformed(format!("{e} in {}", preview(&event.data)));
+                                lifeline.record_fault(error.to_string());
+                                return Err(fatal(error, "reading a message event"));
+                            }
+                        };
                         cx.send_to_handler(message).await?;
                     }
                     Some(Ok(_)) => {}
