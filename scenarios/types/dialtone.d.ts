@@ -279,6 +279,12 @@ declare namespace MCP {
     mcpServerConnectionConfig: MCPServerConnectionConfig;
     /** Called once: 1000 after close(), 1006/1011 when the transport dies. */
     onWebSocketClose?: (event: WebSocketCloseEvent) => void;
+    /** VoxEngine's WebSocket logging switch; accepted and ignored (no WebSocket here). */
+    privacy?: boolean;
+    /** VoxEngine's WebSocket statistics switch; accepted and ignored. */
+    statistics?: boolean;
+    /** VoxEngine's WebSocket trace file switch; accepted and ignored. */
+    trace?: boolean;
   }
   interface ServerEvent {
     name: ServerEvents;

@@ -21,7 +21,7 @@ Always binds 127.0.0.1 only. SIGTERM/SIGINT stop it (graceful timeout 1 s).
 
 Tools: roll(diceRollExpression), echo(message), slow(seconds) (progress every
 0.5 s when the request carries a progressToken), hang(), big(megabytes),
-fail(message). Resource: dice://rules. Prompt: roll-prompt(dice).
+fail(message), tell(message) (sends it as a log notification first). Resource: dice://rules. Prompt: roll-prompt(dice).
 
 Injected faults, in front of the SDK's app (the names are not tools; the SDK never
 sees those requests, except garble-stream):
@@ -170,6 +170,12 @@ def build_server(transport: str, port: int, token, rng: random.Random):
     @mcp.tool(description="Always fails with the given message (tool result isError=true).")
     def fail(message: str) -> str:
         raise ToolError(message)
+
+    @mcp.tool()
+    async def tell(message: str, ctx: Context) -> str:
+        """Sends `message` as a log notification (on this request's stream), then answers."""
+        await ctx.info(message)
+        return "told"
 
     @mcp.resource("dice://rules", name="dice-rules", description="How dice expressions work.", mime_type="text/plain")
     def dice_rules() -> str:

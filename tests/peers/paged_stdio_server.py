@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A minimal MCP server over stdio, written without an SDK, for what the SDK servers do not do
-on demand: it pages tools/list (3 tools a page, 7 tools), and the `notify` tool sends
+on demand: it pages tools/list (3 tools a page, 7 tools, or PAGED_TOOLS + 1), and the `notify` tool sends
 notifications/tools/list_changed and a notifications/message (logging) before its result.
 
 Speaks the initialize handshake with whatever protocol version the client offers.
@@ -8,9 +8,12 @@ Reads newline-delimited JSON-RPC from stdin, writes to stdout; logs to stderr.
 """
 
 import json
+import os
 import sys
 
-TOOLS = [{"name": f"tool-{i}", "description": f"tool number {i}", "inputSchema": {"type": "object"}} for i in range(1, 7)]
+# PAGED_TOOLS in the environment: how many numbered tools (default 6), to test long lists.
+COUNT = int(os.environ.get("PAGED_TOOLS", "6"))
+TOOLS = [{"name": f"tool-{i}", "description": f"tool number {i}", "inputSchema": {"type": "object"}} for i in range(1, COUNT + 1)]
 TOOLS.append({"name": "notify", "description": "sends notifications, then returns", "inputSchema": {"type": "object"}})
 PAGE = 3
 

@@ -158,7 +158,8 @@ fn check(run: &Run, transport: &str) {
         // Over legacy SSE that reaches the one stream; over streamable HTTP it goes to the
         // standalone GET stream, which the server only has once the client opened it, so the
         // server may drop it (a race on the server's side). tests/mcp_faults.rs covers
-        // list_changed over streamable HTTP with a server that sends it inside a request.
+        // server notifications over streamable HTTP with a server that sends a log message
+        // inside a request, and list_changed over stdio.
         assert!(
             !events(run, "ToolsListChanged").is_empty(),
             "tools/list_changed after initialize: {t}"
@@ -314,5 +315,29 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
         "{t}"
     );
     assert!(run.end.is_normal(), "{t}");
+    Ok(())
+}
+
+/// A scenario that ends the session in its ConnectorInformation handler sees nothing after:
+/// the tools/list_changed server-everything sends during the handshake is not delivered.
+#[test]
+fn nothing_is_delivered_after_terminate_in_connector_information() -> Result<()> {
+    let server = server_everything("sse")?;
+    let source = r#"
+require(Modules.MCP);
+VoxEngine.addEventListener(AppEvents.CallAlerting, async ({ call }) => {
+  call.answer();
+  const client = await MCP.createClient({ mcpServerConnectionConfig: { transport: "sse", endpoint: ENDPOINT } });
+  client.addEventListener(MCP.ServerEvents.ToolsListChanged, () => Logger.write("late tools/list_changed"));
+  client.addEventListener(MCP.ServerEvents.ConnectorInformation, () => {
+    Logger.write("connected");
+    VoxEngine.terminate();
+  });
+});
+"#
+    .replace("ENDPOINT", &format!("{:?}", server.url("/sse")));
+    let run = run_source(&source, ConsoleOptions::default())?;
+    assert_eq!(run.logs(), ["connected"], "{}", run.transcript);
+    assert_eq!(run.end, EndReason::Terminated);
     Ok(())
 }

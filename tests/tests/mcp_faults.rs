@@ -323,6 +323,39 @@ fn a_streamable_http_config_falls_back_to_a_legacy_sse_server() -> Result<()> {
 }
 
 #[test]
+fn a_log_message_inside_a_request_is_a_logging_message_event() -> Result<()> {
+    for (server_transport, transport, path) in
+        [("streamable-http", "http", "/mcp"), ("sse", "sse", "/sse")]
+    {
+        let server = python_server(PyMcp::V2, server_transport, None)?;
+        let then = r#"
+          client.addEventListener(MCP.ServerEvents.LoggingMessage, (e) => log("server-log", e.data.payload));
+          client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+            log("result", e.data.payload.content[0].text);
+            client.close();
+            call.hangup();
+          });
+          client.callTool({ name: "tell", arguments: { message: "rolling now" } });
+        "#;
+        let run = run(&connect_then(
+            &format!(
+                r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
+                server.url(path)
+            ),
+            then,
+        ))?;
+        let logs = logged(&run, "server-log");
+        assert_eq!(logs.len(), 1, "{transport}: {}", run.transcript);
+        let message: serde_json::Value = serde_json::from_str(&logs[0])?;
+        assert_eq!(message["level"], "info", "{transport}: {message}");
+        assert_eq!(message["data"], "rolling now", "{transport}: {message}");
+        assert_eq!(logged(&run, "result"), ["told"], "{transport}");
+        call_went_on(&run);
+    }
+    Ok(())
+}
+
+#[test]
 fn a_failing_tool_is_a_tool_result_with_is_error() -> Result<()> {
     for (server_transport, transport, path) in
         [("streamable-http", "http", "/mcp"), ("sse", "sse", "/sse")]
@@ -648,6 +681,37 @@ fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()
     assert_eq!(server_log["data"], "hello from the server");
     assert_eq!(server_log["level"], "info");
     assert_eq!(logged(&run, "result"), ["called notify"]);
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn list_all_stops_at_64_pages_and_says_where_the_rest_starts() -> Result<()> {
+    let script = dialtone_tests::workspace_root().join("tests/peers/paged_stdio_server.py");
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.ToolsList, (e) => {
+        log("tools", { count: e.data.payload.tools.length, nextCursor: e.data.payload.nextCursor || null });
+        client.close();
+        call.hangup();
+      });
+      client.listTools({ all: true });
+    "#;
+    let config = format!(
+        r#"{{ transport: "stdio", command: "python3", args: [{:?}], env: {{ PAGED_TOOLS: "300" }} }}"#,
+        script.display().to_string()
+    );
+    let options = ConsoleOptions {
+        mcp: dialtone_bindings::mcp::McpPolicy { allow_stdio: true },
+        ..ConsoleOptions::default()
+    };
+    let run = run_source(&connect_then(&config, then), options)?;
+    // 64 pages of 3 tools; the rest of the 301 starts at 192.
+    assert_eq!(
+        logged(&run, "tools"),
+        [r#"{"count":192,"nextCursor":"192"}"#],
+        "{}",
+        run.transcript
+    );
     call_went_on(&run);
     Ok(())
 }

@@ -104,7 +104,12 @@ class MCPClient {
       return undefined;
     }
     const requestId = ops.mcpRequest(this.#id, kind, JSON.stringify(params));
-    return requestId === null ? undefined : requestId;
+    if (requestId === null) {
+      // The transport died and its close event is queued behind this turn.
+      ops.log("warn", `MCP.Client.${kind}(): ignored, the connection to the MCP server is gone`);
+      return undefined;
+    }
+    return requestId;
   }
 
   #fireClose(event) {

@@ -361,6 +361,10 @@ impl Session {
                     );
                 }
                 for early in self.mcp_early.remove(&client).unwrap_or_default() {
+                    // A ConnectorInformation handler may have ended the session.
+                    if self.end_reason().is_some() {
+                        break;
+                    }
                     self.on_mcp_event(early);
                 }
             }

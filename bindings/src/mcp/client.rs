@@ -480,7 +480,9 @@ async fn execute(
                 }
                 match page.get("nextCursor").and_then(Value::as_str) {
                     Some(cursor) if pages < MAX_PAGES => page_params["cursor"] = json!(cursor),
-                    _ => break Ok(json!({ items: collected })),
+                    // Stopped at MAX_PAGES: the cursor tells the scenario where the rest starts.
+                    Some(cursor) => break Ok(json!({ items: collected, "nextCursor": cursor })),
+                    None => break Ok(json!({ items: collected })),
                 }
             }
         }
