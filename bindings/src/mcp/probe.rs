@@ -17,14 +17,20 @@ use super::config::ConnectionConfig;
 use super::handler::{Handler, ProgressRoutes};
 use super::lifeline::Lifeline;
 
-/// Connects to the streamable-HTTP `endpoint` and makes `warmup + count` sequential
+/// Connects to the streamable-HTTP `endpoint`, offering protocol `revision`, and makes `warmup + count` sequential
 /// `tools/call echo`; returns the ms of each of the last `count`. Run it on a current-thread
 /// runtime to compare it with a session's worker.
-pub async fn rmcp_echo(endpoint: &str, count: usize, warmup: usize) -> Result<Vec<f64>, String> {
+pub async fn rmcp_echo(
+    endpoint: &str,
+    revision: &str,
+    count: usize,
+    warmup: usize,
+) -> Result<Vec<f64>, String> {
     let connect = async {
-        let config: ConnectionConfig =
-            serde_json::from_value(json!({ "transport": "http", "endpoint": endpoint }))
-                .map_err(|e| McpError::Config(e.to_string()))?;
+        let config: ConnectionConfig = serde_json::from_value(
+            json!({ "transport": "http", "endpoint": endpoint, "protocolVersion": revision }),
+        )
+        .map_err(|e| McpError::Config(e.to_string()))?;
         let settings = config.validate("bench", false)?;
         let (events, _) = mpsc::unbounded_channel();
         let handler = Handler::new(0, &settings, events, ProgressRoutes::default());

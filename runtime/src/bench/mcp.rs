@@ -5,6 +5,13 @@
 //! the Python SDK client, and a Dialtone scenario on the session pool. Each client's CPU per
 //! call and the server's CPU per call while it ran are printed too.
 //!
+//! Every client offers [`LATEST`], as both SDKs do. The raw floor, the Node fetch floor and
+//! Dialtone run a second time offering [`BEFORE_PRIMING`]: at 2025-11-25 server-everything starts
+//! each answer's SSE stream with a priming event (for resumability), and its HTTP adapter
+//! (@hono/node-server) then waits a timer (at least 1 ms) before the answer goes out; older
+//! revisions get no priming event and no wait. The peer notes' floor was measured that way, so
+//! those rows show where the figures came from (docs/mcp.md, Performance).
+//!
 //! The server is a JIT: its first thousands of calls get faster as V8 optimises them. So it is
 //! warmed first, then the clients run in rounds ([`ROUNDS`] by default), each in a different
 //! order, so no client gains from going last. Medians and p99 are over all rounds' calls; the
@@ -28,6 +35,10 @@ const WARMUP: usize = 20;
 const SERVER_WARMUP: usize = 3000;
 /// Rounds of the clients by default; each round starts with a different client.
 pub const ROUNDS: usize = 6;
+/// The protocol revision both SDK clients offer, and Dialtone by default.
+const LATEST: &str = "2025-11-25";
+/// The newest revision before priming events.
+const BEFORE_PRIMING: &str = "2025-06-18";
 
 /// Why the benchmark could not run.
 #[derive(Debug, Error)]
@@ -200,6 +211,14 @@ pub struct McpReport {
     pub python: Result<ClientFigures, String>,
     /// Dialtone scenario.
     pub dialtone: Result<ClientFigures, String>,
+    /// Raw keep-alive floor at [`BEFORE_PRIMING`].
+    pub raw_before_priming: Result<ClientFigures, String>,
+    /// Node fetch at [`BEFORE_PRIMING`]: how the peer notes measured their floor.
+    pub fetch_before_priming: Result<ClientFigures, String>,
+    /// rmcp alone at [`BEFORE_PRIMING`].
+    pub rmcp_before_priming: Result<ClientFigures, String>,
+    /// Dialtone scenario at [`BEFORE_PRIMING`].
+    pub dialtone_before_priming: Result<ClientFigures, String>,
 }
 
 impl std::fmt::Display for McpReport {
@@ -210,25 +229,48 @@ impl std::fmt::Display for McpReport {
             self.count, self.rounds
         )?;
         let rows = [
-            ("raw keep-alive HTTP (floor)", &self.raw),
-            ("JSON-RPC over Node fetch", &self.fetch),
-            ("rmcp alone (no session, no JS)", &self.rmcp),
-            ("TypeScript SDK client", &self.typescript),
-            ("Python SDK client", &self.python),
-            ("Dialtone scenario", &self.dialtone),
+            ("raw keep-alive HTTP (floor)", LATEST, &self.raw),
+            ("JSON-RPC over Node fetch", LATEST, &self.fetch),
+            ("rmcp alone (no session, no JS)", LATEST, &self.rmcp),
+            ("TypeScript SDK client", LATEST, &self.typescript),
+            ("Python SDK client", LATEST, &self.python),
+            ("Dialtone scenario", LATEST, &self.dialtone),
+            (
+                "raw keep-alive HTTP (floor)",
+                BEFORE_PRIMING,
+                &self.raw_before_priming,
+            ),
+            (
+                "JSON-RPC over Node fetch",
+                BEFORE_PRIMING,
+                &self.fetch_before_priming,
+            ),
+            (
+                "rmcp alone (no session, no JS)",
+                BEFORE_PRIMING,
+                &self.rmcp_before_priming,
+            ),
+            (
+                "Dialtone scenario",
+                BEFORE_PRIMING,
+                &self.dialtone_before_priming,
+            ),
         ];
-        for (name, figures) in rows {
+        for (name, revision, figures) in rows {
             match figures {
                 Ok(c) => writeln!(
                     f,
-                    "  {name:<30} median {:.3} ms  p99 {:.3} ms  CPU per call: client {:.3} ms, server {:.3} ms",
+                    "  {name:<30} {revision}  median {:.3} ms  p99 {:.3} ms  CPU per call: client {:.3} ms, server {:.3} ms",
                     c.all.median_ms, c.all.p99_ms, c.cpu.client_ms, c.cpu.server_ms
                 )?,
-                Err(e) => writeln!(f, "  {name:<30} not measured: {e}")?,
+                Err(e) => writeln!(f, "  {name:<30} {revision}  not measured: {e}")?,
             }
         }
-        writeln!(f, "  ratios of the round medians, round by round:")?;
-        let ratios = [
+        writeln!(
+            f,
+            "  ratios of the round medians, round by round; every client at {LATEST}:"
+        )?;
+        let same_revision = [
             (
                 "Dialtone / raw floor",
                 &self.dialtone,
@@ -242,17 +284,12 @@ impl std::fmt::Display for McpReport {
                 " (target >= 2x)",
             ),
             ("Python SDK / Dialtone", &self.python, &self.dialtone, ""),
-            (
-                "Dialtone / Node fetch",
-                &self.dialtone,
-                &self.fetch,
-                " (the peer notes' floor)",
-            ),
+            ("Dialtone / Node fetch", &self.dialtone, &self.fetch, ""),
             (
                 "TypeScript SDK / Node fetch",
                 &self.typescript,
                 &self.fetch,
-                " (peer notes: 2.4x)",
+                "",
             ),
             ("rmcp alone / raw floor", &self.rmcp, &self.raw, ""),
             ("Dialtone / rmcp alone", &self.dialtone, &self.rmcp, ""),
@@ -260,18 +297,73 @@ impl std::fmt::Display for McpReport {
                 "TypeScript SDK / raw floor",
                 &self.typescript,
                 &self.raw,
-                "",
+                " (the most any client can beat TypeScript by)",
             ),
         ];
-        for (name, numerator, denominator, target) in ratios {
-            if let (Ok(n), Ok(d)) = (numerator, denominator)
-                && let Some(ratio) = PairedRatio::of(n, d)
-            {
-                writeln!(f, "  {name:<28} {ratio}{target}")?;
-            }
-        }
-        Ok(())
+        write_ratios(f, &same_revision)?;
+        writeln!(
+            f,
+            "  the floors and Dialtone at {BEFORE_PRIMING} (no priming event, no adapter wait), the SDKs at {LATEST} (they offer no other):"
+        )?;
+        let before_priming = [
+            (
+                "Dialtone / raw floor",
+                &self.dialtone_before_priming,
+                &self.raw_before_priming,
+                " (target <= 1.15x)",
+            ),
+            (
+                "TypeScript SDK / Dialtone",
+                &self.typescript,
+                &self.dialtone_before_priming,
+                " (target >= 2x)",
+            ),
+            (
+                "TypeScript SDK / Node fetch",
+                &self.typescript,
+                &self.fetch_before_priming,
+                " (peer notes: 2.4x)",
+            ),
+            (
+                "rmcp alone / raw floor",
+                &self.rmcp_before_priming,
+                &self.raw_before_priming,
+                " (the prescribed stack's own floor)",
+            ),
+            (
+                "Dialtone / rmcp alone",
+                &self.dialtone_before_priming,
+                &self.rmcp_before_priming,
+                "",
+            ),
+            (
+                "Dialtone at 2025-11-25 / here",
+                &self.dialtone,
+                &self.dialtone_before_priming,
+                " (what the wait costs)",
+            ),
+        ];
+        write_ratios(f, &before_priming)
     }
+}
+
+type RatioRow<'a> = (
+    &'a str,
+    &'a Result<ClientFigures, String>,
+    &'a Result<ClientFigures, String>,
+    &'a str,
+);
+
+/// One line per ratio whose two sides were both measured.
+fn write_ratios(f: &mut std::fmt::Formatter<'_>, ratios: &[RatioRow<'_>]) -> std::fmt::Result {
+    for (name, numerator, denominator, note) in ratios {
+        if let (Ok(n), Ok(d)) = (numerator, denominator)
+            && let Some(ratio) = PairedRatio::of(n, d)
+        {
+            writeln!(f, "    {name:<30} {ratio}{note}")?;
+        }
+    }
+    Ok(())
 }
 
 /// The repository root (where `tests/peers` is), from the working directory up.
@@ -381,20 +473,23 @@ fn external(mut command: Command, what: &str) -> Result<Run, String> {
 }
 
 /// rmcp without Dialtone's layers, on a current-thread runtime as a session's worker has.
-fn rmcp_alone(url: &str, count: usize) -> Result<Run, String> {
+fn rmcp_alone(url: &str, revision: &str, count: usize) -> Result<Run, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let before = cpu_ms("thread-self");
-    let times = runtime.block_on(dialtone_bindings::mcp::probe::rmcp_echo(url, count, WARMUP))?;
+    let times = runtime.block_on(dialtone_bindings::mcp::probe::rmcp_echo(
+        url, revision, count, WARMUP,
+    ))?;
     Ok(Run::new(count, times, cpu_ms("thread-self") - before))
 }
 
-async fn dialtone(url: &str, count: usize) -> Result<Vec<f64>, String> {
+async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, String> {
     let pool = SessionPool::new(1).map_err(|e| e.to_string())?;
     let source = include_str!("mcp_dialtone.voxengine.js")
         .replace("ENDPOINT", &format!("{url:?}"))
+        .replace("REVISION", &format!("{revision:?}"))
         .replace("WARMUP", &WARMUP.to_string())
         .replace("COUNT", &count.to_string());
     let spec = SessionSpec {
@@ -437,7 +532,7 @@ async fn dialtone(url: &str, count: usize) -> Result<Vec<f64>, String> {
     }
 }
 
-/// The clients, in the order of the report.
+/// The clients.
 #[derive(Debug, Clone, Copy)]
 enum Client {
     Raw,
@@ -448,13 +543,18 @@ enum Client {
     Dialtone,
 }
 
-const CLIENTS: [Client; 6] = [
-    Client::Raw,
-    Client::Fetch,
-    Client::Rmcp,
-    Client::TypeScript,
-    Client::Python,
-    Client::Dialtone,
+/// What each round runs, in the order of the report: a client and the revision it offers.
+const ROWS: [(Client, &str); 10] = [
+    (Client::Raw, LATEST),
+    (Client::Fetch, LATEST),
+    (Client::Rmcp, LATEST),
+    (Client::TypeScript, LATEST),
+    (Client::Python, LATEST),
+    (Client::Dialtone, LATEST),
+    (Client::Raw, BEFORE_PRIMING),
+    (Client::Fetch, BEFORE_PRIMING),
+    (Client::Rmcp, BEFORE_PRIMING),
+    (Client::Dialtone, BEFORE_PRIMING),
 ];
 
 /// Runs the benchmark (from the repository, after `tests/run` installed the peers).
@@ -473,25 +573,26 @@ pub async fn mcp(count: usize, rounds: usize) -> Result<McpReport, BenchError> {
     std::fs::write(&py_script, include_str!("mcp_py_client.py"))?;
     let args = [url.clone(), count.to_string(), WARMUP.to_string()];
 
-    tokio::task::spawn_blocking(move || mcp_raw::floor(port, 0, SERVER_WARMUP))
+    tokio::task::spawn_blocking(move || mcp_raw::floor(port, 0, SERVER_WARMUP, LATEST))
         .await
         .map_err(|e| BenchError::Peer(e.to_string()))?
         .map_err(|e| BenchError::Peer(format!("warming the server failed: {e}")))?;
 
     let server_pid = server.0.id().to_string();
-    let mut samples: [Result<Vec<Run>, String>; CLIENTS.len()] =
+    let mut samples: [Result<Vec<Run>, String>; ROWS.len()] =
         std::array::from_fn(|_| Ok(Vec::new()));
     for round in 0..rounds {
-        for turn in 0..CLIENTS.len() {
-            let index = (round + turn) % CLIENTS.len();
+        for turn in 0..ROWS.len() {
+            let index = (round + turn) % ROWS.len();
             let Ok(collected) = &mut samples[index] else {
                 continue;
             };
             let server_before = cpu_ms(&server_pid);
-            let measured = match CLIENTS[index] {
+            let (client, revision) = ROWS[index];
+            let measured = match client {
                 Client::Raw => tokio::task::spawn_blocking(move || {
                     let before = cpu_ms("thread-self");
-                    let times = mcp_raw::floor(port, count, WARMUP)?;
+                    let times = mcp_raw::floor(port, count, WARMUP, revision)?;
                     Ok(Run::new(count, times, cpu_ms("thread-self") - before))
                 })
                 .await
@@ -499,14 +600,14 @@ pub async fn mcp(count: usize, rounds: usize) -> Result<McpReport, BenchError> {
                 .and_then(|r| r),
                 Client::Rmcp => {
                     let url = url.clone();
-                    tokio::task::spawn_blocking(move || rmcp_alone(&url, count))
+                    tokio::task::spawn_blocking(move || rmcp_alone(&url, revision, count))
                         .await
                         .map_err(|e| e.to_string())
                         .and_then(|r| r)
                 }
                 Client::Fetch => {
                     let mut command = Command::new("node");
-                    command.arg(&fetch_script).args(&args);
+                    command.arg(&fetch_script).args(&args).arg(revision);
                     external(command, "the Node fetch client")
                 }
                 Client::TypeScript => {
@@ -521,7 +622,7 @@ pub async fn mcp(count: usize, rounds: usize) -> Result<McpReport, BenchError> {
                 }
                 Client::Dialtone => {
                     let before = cpu_ms("self");
-                    dialtone(&url, count)
+                    dialtone(&url, revision, count)
                         .await
                         .map(|times| Run::new(count, times, cpu_ms("self") - before))
                 }
@@ -536,8 +637,18 @@ pub async fn mcp(count: usize, rounds: usize) -> Result<McpReport, BenchError> {
         }
     }
     drop(server);
-    let [raw, fetch, rmcp, typescript, python, dialtone] =
-        samples.map(|s| s.and_then(|r| ClientFigures::from_rounds(&r).map_err(|e| e.to_string())));
+    let [
+        raw,
+        fetch,
+        rmcp,
+        typescript,
+        python,
+        dialtone,
+        raw_before_priming,
+        fetch_before_priming,
+        rmcp_before_priming,
+        dialtone_before_priming,
+    ] = samples.map(|s| s.and_then(|r| ClientFigures::from_rounds(&r).map_err(|e| e.to_string())));
     Ok(McpReport {
         count,
         rounds,
@@ -547,5 +658,9 @@ pub async fn mcp(count: usize, rounds: usize) -> Result<McpReport, BenchError> {
         typescript,
         python,
         dialtone,
+        raw_before_priming,
+        fetch_before_priming,
+        rmcp_before_priming,
+        dialtone_before_priming,
     })
 }

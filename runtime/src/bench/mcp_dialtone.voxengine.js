@@ -1,10 +1,10 @@
 // Dialtone's side of `dialtone bench mcp`: sequential callTool('echo') from a scenario, timed
 // from the call to its ToolResult handler; logs the per-call ms as JSON arrays of at most 500
 // (log lines have a length limit).
-// ENDPOINT, COUNT and WARMUP are filled in.
+// ENDPOINT, REVISION, COUNT and WARMUP are filled in.
 require(Modules.MCP);
 VoxEngine.addEventListener(AppEvents.Started, async () => {
-  const client = await MCP.createClient({ mcpServerConnectionConfig: { transport: "http", endpoint: ENDPOINT } });
+  const client = await MCP.createClient({ mcpServerConnectionConfig: { transport: "http", endpoint: ENDPOINT, protocolVersion: REVISION } });
   const times = [];
   let done = 0;
   let t0 = 0;

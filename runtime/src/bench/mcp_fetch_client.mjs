@@ -1,9 +1,9 @@
 // Peer for `dialtone bench mcp`: the floor as ../shared/reference/peers.md measured it, JSON-RPC
 // written by hand over Node's keep-alive `fetch`, no SDK. Sequential tools/call echo.
-// Usage: node mcp_fetch_client.mjs URL COUNT WARMUP ; prints one JSON line {times: per-call ms,
+// Usage: node mcp_fetch_client.mjs URL COUNT WARMUP [REVISION] ; prints one JSON line {times: per-call ms,
 // cpuMs: this process's CPU ms over all its calls}.
 const [url, count, warmup] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
-const protocolVersion = "2025-11-25";
+const protocolVersion = process.argv[5] ?? "2025-11-25";
 const base = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
 async function post(headers, message) {

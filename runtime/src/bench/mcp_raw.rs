@@ -22,10 +22,12 @@ struct Connection {
     writer: TcpStream,
     port: u16,
     session: Option<String>,
+    /// The protocol revision offered in `initialize` and sent in `mcp-protocol-version`.
+    revision: &'static str,
 }
 
 impl Connection {
-    fn open(port: u16) -> Result<Self, String> {
+    fn open(port: u16, revision: &'static str) -> Result<Self, String> {
         let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).map_err(|e| e.to_string())?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         stream
@@ -37,6 +39,7 @@ impl Connection {
             writer,
             port,
             session: None,
+            revision,
         })
     }
 
@@ -48,7 +51,8 @@ impl Connection {
         );
         if let Some(session) = &self.session {
             request.push_str(&format!(
-                "mcp-session-id: {session}\r\nmcp-protocol-version: 2025-11-25\r\n"
+                "mcp-session-id: {session}\r\nmcp-protocol-version: {}\r\n",
+                self.revision
             ));
         }
         request.push_str("\r\n");
@@ -116,12 +120,20 @@ impl Connection {
     }
 }
 
-/// `count` timed calls (after `warmup` untimed ones) of `tools/call echo`; per-call ms.
-pub(super) fn floor(port: u16, count: usize, warmup: usize) -> Result<Vec<f64>, String> {
-    let mut connection = Connection::open(port)?;
+/// `count` timed calls (after `warmup` untimed ones) of `tools/call echo`, offering protocol
+/// `revision`; per-call ms.
+pub(super) fn floor(
+    port: u16,
+    count: usize,
+    warmup: usize,
+    revision: &'static str,
+) -> Result<Vec<f64>, String> {
+    let mut connection = Connection::open(port, revision)?;
     let initialize = connection.exchange(
         "POST",
-        r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench-raw","version":"1.0.0"}}}"#,
+        &format!(
+            r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{revision}","capabilities":{{}},"clientInfo":{{"name":"bench-raw","version":"1.0.0"}}}}}}"#
+        ),
     )?;
     if initialize.status != 200 {
         return Err(format!(
