@@ -322,13 +322,26 @@ fn a_streamable_http_config_falls_back_to_a_legacy_sse_server() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_log_message_inside_a_request_is_a_logging_message_event() -> Result<()> {
+/// Runs `then` (see [`connect_then`]) against the Python SDK server once over streamable HTTP
+/// and once over legacy SSE; each run with the transport it used.
+fn on_both_http_transports(then: &str) -> Result<Vec<(&'static str, Run)>> {
+    let mut runs = Vec::new();
     for (server_transport, transport, path) in
         [("streamable-http", "http", "/mcp"), ("sse", "sse", "/sse")]
     {
         let server = python_server(PyMcp::V2, server_transport, None)?;
-        let then = r#"
+        let config = format!(
+            r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
+            server.url(path)
+        );
+        runs.push((transport, run(&connect_then(&config, then))?));
+    }
+    Ok(runs)
+}
+
+#[test]
+fn a_log_message_inside_a_request_is_a_logging_message_event() -> Result<()> {
+    let then = r#"
           client.addEventListener(MCP.ServerEvents.LoggingMessage, (e) => log("server-log", e.data.payload));
           client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
             log("result", e.data.payload.content[0].text);
@@ -337,13 +350,7 @@ fn a_log_message_inside_a_request_is_a_logging_message_event() -> Result<()> {
           });
           client.callTool({ name: "tell", arguments: { message: "rolling now" } });
         "#;
-        let run = run(&connect_then(
-            &format!(
-                r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
-                server.url(path)
-            ),
-            then,
-        ))?;
+    for (transport, run) in on_both_http_transports(then)? {
         let logs = logged(&run, "server-log");
         assert_eq!(logs.len(), 1, "{transport}: {}", run.transcript);
         let message: serde_json::Value = serde_json::from_str(&logs[0])?;
@@ -357,11 +364,7 @@ fn a_log_message_inside_a_request_is_a_logging_message_event() -> Result<()> {
 
 #[test]
 fn a_failing_tool_is_a_tool_result_with_is_error() -> Result<()> {
-    for (server_transport, transport, path) in
-        [("streamable-http", "http", "/mcp"), ("sse", "sse", "/sse")]
-    {
-        let server = python_server(PyMcp::V2, server_transport, None)?;
-        let then = r#"
+    let then = r#"
           client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data.payload));
           client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
             log("result", e.data.payload);
@@ -370,13 +373,7 @@ fn a_failing_tool_is_a_tool_result_with_is_error() -> Result<()> {
           });
           client.callTool({ name: "fail", arguments: { message: "the dice fell off the table" } });
         "#;
-        let run = run(&connect_then(
-            &format!(
-                r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
-                server.url(path)
-            ),
-            then,
-        ))?;
+    for (transport, run) in on_both_http_transports(then)? {
         assert!(
             logged(&run, "error").is_empty(),
             "{transport}: {}",
