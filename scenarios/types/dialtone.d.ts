@@ -271,6 +271,8 @@ declare namespace MCP {
     cwd?: string;
   }
   interface WebSocketCloseEvent {
+    /** VoxEngine's WebSocket to its connector; Dialtone has none, so always null. */
+    websocket: null;
     code: number;
     reason: string;
     wasClean: boolean;

@@ -51,7 +51,7 @@ fn assert_rolled(run: &Run) {
     let closed = at("===MCP_CONNECTION_CLOSED===");
     assert_eq!(
         logs[closed + 1],
-        r#"{"code":1000,"reason":"closed by the scenario","wasClean":true}"#
+        r#"{"websocket":null,"code":1000,"reason":"closed by the scenario","wasClean":true}"#
     );
     assert_eq!(run.end, EndReason::Terminated, "{}", run.transcript);
     assert_eq!(run.tasks_left, 0, "tasks left behind");

@@ -95,7 +95,7 @@ class MCPClient {
     this.#closed = true;
     ops.mcpClose(this.#id);
     mcpClients.delete(this.#id);
-    Promise.resolve().then(() => this.#fireClose({ code: 1000, reason: "closed by the scenario", wasClean: true }));
+    Promise.resolve().then(() => this.#fireClose({ websocket: null, code: 1000, reason: "closed by the scenario", wasClean: true }));
   }
 
   #request(kind, params) {
@@ -112,6 +112,7 @@ class MCPClient {
     return requestId;
   }
 
+  // VoxEngine's close event names its WebSocket to the connector; there is none here: null.
   #fireClose(event) {
     const onClose = this.#onClose;
     this.#onClose = undefined;
@@ -125,7 +126,7 @@ class MCPClient {
         if (client.#closed) return;
         client.#closed = true;
         mcpClients.delete(client.#id);
-        client.#fireClose({ code: payload.code, reason: payload.reason, wasClean: false });
+        client.#fireClose({ websocket: null, code: payload.code, reason: payload.reason, wasClean: false });
         return;
       }
       if (client.#closed) return;
