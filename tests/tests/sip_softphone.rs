@@ -129,38 +129,54 @@ fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {
     Ok(())
 }
 
+/// Over both HTTP transports: the scenario says "sse"; against a streamable-HTTP server the
+/// client switches (its SSE GET is refused), as it would for a VoxEngine user whose server
+/// moved on.
 #[test]
 fn the_reference_mcp_scenario_runs_unchanged_on_a_sip_call() -> Result<()> {
     const TOKEN: &str = "sip-call-token";
-    let mcp = python_server(PyMcp::V2, "sse", Some(TOKEN))?;
-    let secrets = BTreeMap::from([
-        ("MCP_SERVER_URL".to_string(), mcp.url("/sse")),
-        ("MCP_SERVER_TOKEN".to_string(), TOKEN.to_string()),
-    ]);
-    let mut server =
-        TestServer::start_with_secrets(&[(".*", &reference_mcp_scenario()?)], secrets)?;
-    // The scenario terminates its session after the tool result; Dialtone then hangs up.
-    let xml = sipp_xml::answered_then_server_bye("", "", "");
-    server.call_once(&xml, "2000", &["-rtp_echo"])?;
-    let records = server.until_sessions_end(1, Duration::from_secs(20))?;
-    let logs = records.logs();
-    let at = |marker: &str| {
-        logs.iter()
-            .position(|l| l == marker)
-            .unwrap_or_else(|| panic!("no {marker} in {logs:?}"))
-    };
-    let listed = at("===MCP_TOOLS_LIST===");
-    let result = at("===MCP_TOOL_RESULT===");
-    assert!(at("===MCP_CONNECTED===") < listed && listed < result);
-    let data: serde_json::Value = serde_json::from_str(&logs[result + 1])?;
-    let text = data["payload"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(text.starts_with("2d6 + 1d4 = "), "{data}");
-    assert!(
-        records.event("Call.Connected").is_some(),
-        "{}",
-        records.describe()
-    );
+    for (server_transport, path, used) in [
+        ("sse", "/sse", "HTTP GET /sse"),
+        ("streamable-http", "/mcp", "HTTP POST /mcp"),
+    ] {
+        let mcp = python_server(PyMcp::V2, server_transport, Some(TOKEN))?;
+        let secrets = BTreeMap::from([
+            ("MCP_SERVER_URL".to_string(), mcp.url(path)),
+            ("MCP_SERVER_TOKEN".to_string(), TOKEN.to_string()),
+        ]);
+        let mut server =
+            TestServer::start_with_secrets(&[(".*", &reference_mcp_scenario()?)], secrets)?;
+        // The scenario terminates its session after the tool result; Dialtone then hangs up.
+        let xml = sipp_xml::answered_then_server_bye("", "", "");
+        server.call_once(&xml, "2000", &["-rtp_echo"])?;
+        let records = server.until_sessions_end(1, Duration::from_secs(20))?;
+        let logs = records.logs();
+        let at = |marker: &str| {
+            logs.iter()
+                .position(|l| l == marker)
+                .unwrap_or_else(|| panic!("{server_transport}: no {marker} in {logs:?}"))
+        };
+        let listed = at("===MCP_TOOLS_LIST===");
+        let result = at("===MCP_TOOL_RESULT===");
+        assert!(at("===MCP_CONNECTED===") < listed && listed < result);
+        let data: serde_json::Value = serde_json::from_str(&logs[result + 1])?;
+        let text = data["payload"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            text.starts_with("2d6 + 1d4 = "),
+            "{server_transport}: {data}"
+        );
+        assert!(
+            records.event("Call.Connected").is_some(),
+            "{}",
+            records.describe()
+        );
+        assert!(
+            mcp.log().contains(used),
+            "{server_transport}: {}",
+            mcp.log()
+        );
+    }
     Ok(())
 }
