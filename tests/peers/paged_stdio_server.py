@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A minimal MCP server over stdio, written without an SDK, for what the SDK servers do not do
 on demand: it pages tools/list (3 tools a page, 7 tools, or PAGED_TOOLS + 1), and the `notify` tool sends
-notifications/tools/list_changed and a notifications/message (logging) before its result.
+notifications/tools/list_changed, a notifications/message (logging) and a notification no
+specification defines (notifications/dialtone/weather) before its result.
 
 Speaks the initialize handshake with whatever protocol version the client offers.
 Reads newline-delimited JSON-RPC from stdin, writes to stdout; logs to stderr.
@@ -56,6 +57,7 @@ def main():
             if name == "notify":
                 send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
                 send({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "logger": "paged", "data": "hello from the server"}})
+                send({"jsonrpc": "2.0", "method": "notifications/dialtone/weather", "params": {"sky": "clear"}})
             result(request_id, {"content": [{"type": "text", "text": f"called {name}"}], "isError": False})
         elif method == "ping":
             result(request_id, {})

@@ -643,6 +643,12 @@ fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()
       });
       client.addEventListener(MCP.ServerEvents.ToolsListChanged, () => log("changed", "tools"));
       client.addEventListener(MCP.ServerEvents.LoggingMessage, (e) => log("server-log", e.data.payload));
+      client.addEventListener(MCP.ServerEvents.Unknown, (e) => log("unknown", e.data.payload));
+      const removed = () => log("removed-listener-fired", "LoggingMessage");
+      client.addEventListener(MCP.ServerEvents.LoggingMessage, removed);
+      client.removeEventListener(MCP.ServerEvents.LoggingMessage, removed);
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+      log("ids", { id: uuid.test(client.id()), webSocketId: uuid.test(client.webSocketId()), distinct: client.id() !== client.webSocketId() });
       client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
         log("result", e.data.payload.content[0].text);
         client.close();
@@ -674,6 +680,15 @@ fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()
         ]
     );
     assert_eq!(logged(&run, "changed"), ["tools"]);
+    assert_eq!(
+        logged(&run, "unknown"),
+        [r#"{"method":"notifications/dialtone/weather","params":{"sky":"clear"}}"#]
+    );
+    assert!(logged(&run, "removed-listener-fired").is_empty());
+    assert_eq!(
+        logged(&run, "ids"),
+        [r#"{"id":true,"webSocketId":true,"distinct":true}"#]
+    );
     let server_log: serde_json::Value = serde_json::from_str(&logged(&run, "server-log")[0])?;
     assert_eq!(server_log["data"], "hello from the server");
     assert_eq!(server_log["level"], "info");

@@ -130,9 +130,19 @@ impl ClientHandler for Handler {
         notification: CustomNotification,
         _: NotificationContext<RoleClient>,
     ) {
-        self.notify(
-            "Unknown",
-            serde_json::to_value(&notification).unwrap_or_default(),
-        );
+        let mut payload = serde_json::to_value(&notification).unwrap_or_default();
+        // rmcp writes an empty `_meta` into params that had none; the scenario sees what the
+        // server sent.
+        if let Some(params) = payload
+            .get_mut("params")
+            .and_then(serde_json::Value::as_object_mut)
+            && params
+                .get("_meta")
+                .and_then(serde_json::Value::as_object)
+                .is_some_and(serde_json::Map::is_empty)
+        {
+            params.remove("_meta");
+        }
+        self.notify("Unknown", payload);
     }
 }
