@@ -21,7 +21,7 @@ Always binds 127.0.0.1 only. SIGTERM/SIGINT stop it (graceful timeout 1 s).
 
 Tools: roll(diceRollExpression), echo(message), slow(seconds) (progress every
 0.5 s when the request carries a progressToken), hang(), big(megabytes),
-fail(message), tell(message) (sends it as a log notification first). Resource: dice://rules. Prompt: roll-prompt(dice).
+fail(message), meta() (answers the request's _meta), tell(message) (sends it as a log notification first). Resource: dice://rules. Prompt: roll-prompt(dice).
 
 Injected faults, in front of the SDK's app (the names are not tools; the SDK never
 sees those requests, except garble-stream):
@@ -36,6 +36,7 @@ sees those requests, except garble-stream):
 import argparse
 import asyncio
 import hmac
+import json
 import random
 import re
 import socket
@@ -170,6 +171,14 @@ def build_server(transport: str, port: int, token, rng: random.Random):
     @mcp.tool(description="Always fails with the given message (tool result isError=true).")
     def fail(message: str) -> str:
         raise ToolError(message)
+
+    @mcp.tool()
+    def meta(ctx: Context) -> str:
+        """Answers the request's `_meta` as JSON: what the client sent beside the arguments."""
+        sent = ctx.request_context.meta
+        if hasattr(sent, "model_dump"):
+            sent = sent.model_dump(exclude_none=True)
+        return json.dumps(sent or {}, sort_keys=True, default=str)
 
     @mcp.tool()
     async def tell(message: str, ctx: Context) -> str:

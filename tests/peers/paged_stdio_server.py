@@ -4,7 +4,8 @@ on demand: it pages tools/list (3 tools a page, 7 tools, or PAGED_TOOLS + 1), an
 notifications/tools/list_changed, a notifications/message (logging) and a notification no
 specification defines (notifications/dialtone/weather) before its result.
 
-Speaks the initialize handshake with whatever protocol version the client offers.
+Speaks the initialize handshake with whatever protocol version the client offers, or answers
+ANSWER_REVISION from the environment when it is set (a server of another revision).
 Reads newline-delimited JSON-RPC from stdin, writes to stdout; logs to stderr.
 """
 
@@ -42,7 +43,7 @@ def main():
             continue
         if method == "initialize":
             result(request_id, {
-                "protocolVersion": params.get("protocolVersion", "2025-06-18"),
+                "protocolVersion": os.environ.get("ANSWER_REVISION") or params.get("protocolVersion", "2025-06-18"),
                 "capabilities": {"tools": {"listChanged": True}, "logging": {}},
                 "serverInfo": {"name": "paged-stdio", "version": "1.0.0"},
             })

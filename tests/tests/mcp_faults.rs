@@ -363,6 +363,24 @@ fn a_log_message_inside_a_request_is_a_logging_message_event() -> Result<()> {
 }
 
 #[test]
+fn call_tool_meta_reaches_the_server() -> Result<()> {
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text);
+        client.close();
+        call.hangup();
+      });
+      client.callTool({ name: "meta", arguments: {}, _meta: { traceId: "call-42" } });
+    "#;
+    for (transport, run) in on_both_http_transports(then)? {
+        let sent: serde_json::Value = serde_json::from_str(&logged(&run, "result")[0])?;
+        assert_eq!(sent["traceId"], "call-42", "{transport}: {sent}");
+        call_went_on(&run);
+    }
+    Ok(())
+}
+
+#[test]
 fn a_failing_tool_is_a_tool_result_with_is_error() -> Result<()> {
     let then = r#"
           client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data.payload));
@@ -724,6 +742,38 @@ fn list_all_stops_at_64_pages_and_says_where_the_rest_starts() -> Result<()> {
         "{}",
         run.transcript
     );
+    call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn a_server_answering_an_older_revision_is_spoken_to_in_it() -> Result<()> {
+    let script = dialtone_tests::workspace_root().join("tests/peers/paged_stdio_server.py");
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
+        log("result", e.data.payload.content[0].text);
+        client.close();
+        call.hangup();
+      });
+      client.callTool({ name: "notify", arguments: {} });
+    "#;
+    let config = format!(
+        r#"{{ transport: "stdio", command: "python3", args: [{:?}], env: {{ ANSWER_REVISION: "2025-03-26" }} }}"#,
+        script.display().to_string()
+    );
+    let options = ConsoleOptions {
+        mcp: dialtone_bindings::mcp::McpPolicy { allow_stdio: true },
+        ..ConsoleOptions::default()
+    };
+    let run = run_source(&connect_then(&config, then), options)?;
+    // Offered 2025-11-25, answered 2025-03-26: the client takes the server's word.
+    assert_eq!(
+        logged(&run, "connected"),
+        ["2025-03-26 stdio"],
+        "{}",
+        run.transcript
+    );
+    assert_eq!(logged(&run, "result"), ["called notify"]);
     call_went_on(&run);
     Ok(())
 }
