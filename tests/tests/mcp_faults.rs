@@ -650,9 +650,26 @@ fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
     Ok(())
 }
 
+/// Runs `then` (see [`connect_then`]) against the SDK-free stdio peer, in an application that
+/// allows stdio, with one optional environment variable for the peer.
+fn run_on_paged_stdio(env: Option<(&str, &str)>, then: &str) -> Result<Run> {
+    let script = dialtone_tests::workspace_root().join("tests/peers/paged_stdio_server.py");
+    let env = env
+        .map(|(name, value)| format!(", env: {{ {name}: {value:?} }}"))
+        .unwrap_or_default();
+    let config = format!(
+        r#"{{ transport: "stdio", command: "python3", args: [{:?}]{env} }}"#,
+        script.display().to_string()
+    );
+    let options = ConsoleOptions {
+        mcp: dialtone_bindings::mcp::McpPolicy { allow_stdio: true },
+        ..ConsoleOptions::default()
+    };
+    run_source(&connect_then(&config, then), options)
+}
+
 #[test]
 fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()> {
-    let script = dialtone_tests::workspace_root().join("tests/peers/paged_stdio_server.py");
     let then = r#"
       let lists = 0;
       client.addEventListener(MCP.ServerEvents.ToolsList, (e) => {
@@ -675,15 +692,7 @@ fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()
       client.listTools({});
       client.listTools({ all: true });
     "#;
-    let config = format!(
-        r#"{{ transport: "stdio", command: "python3", args: [{:?}] }}"#,
-        script.display().to_string()
-    );
-    let options = ConsoleOptions {
-        mcp: dialtone_bindings::mcp::McpPolicy { allow_stdio: true },
-        ..ConsoleOptions::default()
-    };
-    let run = run_source(&connect_then(&config, then), options)?;
+    let run = run_on_paged_stdio(None, then)?;
     assert_eq!(
         logged(&run, "connected"),
         ["2025-11-25 stdio"],
@@ -717,7 +726,6 @@ fn stdio_server_pages_and_notifies_when_the_application_allows_it() -> Result<()
 
 #[test]
 fn list_all_stops_at_64_pages_and_says_where_the_rest_starts() -> Result<()> {
-    let script = dialtone_tests::workspace_root().join("tests/peers/paged_stdio_server.py");
     let then = r#"
       client.addEventListener(MCP.ServerEvents.ToolsList, (e) => {
         log("tools", { count: e.data.payload.tools.length, nextCursor: e.data.payload.nextCursor || null });
@@ -726,15 +734,7 @@ fn list_all_stops_at_64_pages_and_says_where_the_rest_starts() -> Result<()> {
       });
       client.listTools({ all: true });
     "#;
-    let config = format!(
-        r#"{{ transport: "stdio", command: "python3", args: [{:?}], env: {{ PAGED_TOOLS: "300" }} }}"#,
-        script.display().to_string()
-    );
-    let options = ConsoleOptions {
-        mcp: dialtone_bindings::mcp::McpPolicy { allow_stdio: true },
-        ..ConsoleOptions::default()
-    };
-    let run = run_source(&connect_then(&config, then), options)?;
+    let run = run_on_paged_stdio(Some(("PAGED_TOOLS", "300")), then)?;
     // 64 pages of 3 tools; the rest of the 301 starts at 192.
     assert_eq!(
         logged(&run, "tools"),
@@ -748,7 +748,6 @@ fn list_all_stops_at_64_pages_and_says_where_the_rest_starts() -> Result<()> {
 
 #[test]
 fn a_server_answering_an_older_revision_is_spoken_to_in_it() -> Result<()> {
-    let script = dialtone_tests::workspace_root().join("tests/peers/paged_stdio_server.py");
     let then = r#"
       client.addEventListener(MCP.ServerEvents.ToolResult, (e) => {
         log("result", e.data.payload.content[0].text);
@@ -757,15 +756,7 @@ fn a_server_answering_an_older_revision_is_spoken_to_in_it() -> Result<()> {
       });
       client.callTool({ name: "notify", arguments: {} });
     "#;
-    let config = format!(
-        r#"{{ transport: "stdio", command: "python3", args: [{:?}], env: {{ ANSWER_REVISION: "2025-03-26" }} }}"#,
-        script.display().to_string()
-    );
-    let options = ConsoleOptions {
-        mcp: dialtone_bindings::mcp::McpPolicy { allow_stdio: true },
-        ..ConsoleOptions::default()
-    };
-    let run = run_source(&connect_then(&config, then), options)?;
+    let run = run_on_paged_stdio(Some(("ANSWER_REVISION", "2025-03-26")), then)?;
     // Offered 2025-11-25, answered 2025-03-26: the client takes the server's word.
     assert_eq!(
         logged(&run, "connected"),
