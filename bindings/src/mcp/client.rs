@@ -361,12 +361,10 @@ pub(crate) async fn run(
             }
             quit = &mut service_done, if !service_ended => {
                 service_ended = true;
-                let death = match (quit, lifeline.fault()) {
-                    (_, Some(fault)) => (1011, fault),
-                    (Ok(_), None) => (1006, "the MCP server closed the connection".to_owned()),
-                    (Err(e), None) => (1006, format!("the MCP client task failed: {e}")),
-                };
-                dead.get_or_insert(death);
+                dead.get_or_insert(lifeline.death(|| match quit {
+                    Ok(_) => "the MCP server closed the connection".to_owned(),
+                    Err(e) => format!("the MCP client task failed: {e}"),
+                }));
             }
         }
     }
@@ -549,21 +547,15 @@ impl Failure {
                 ),
                 None,
             ),
-            Failure::Service(ServiceError::TransportClosed) => match lifeline.fault() {
-                Some(fault) => (
+            Failure::Service(ServiceError::TransportClosed) => {
+                let (code, reason) =
+                    lifeline.death(|| "the connection to the MCP server closed".to_owned());
+                (
                     json!("transport_closed"),
-                    fault.clone(),
-                    Some((1011, fault)),
-                ),
-                None => {
-                    let reason = "the connection to the MCP server closed".to_owned();
-                    (
-                        json!("transport_closed"),
-                        reason.clone(),
-                        Some((1006, reason)),
-                    )
-                }
-            },
+                    reason.clone(),
+                    Some((code, reason)),
+                )
+            }
             Failure::Service(ServiceError::TransportSend(error)) => {
                 match classify_send_error(&error) {
                     SendFailure::Answered { code, message } => (json!(code), message, None),

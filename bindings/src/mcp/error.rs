@@ -137,10 +137,7 @@ pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'st
             return McpError::HttpStatus {
                 endpoint,
                 status: status.0,
-                challenge: status
-                    .1
-                    .map(|c| format!("; WWW-Authenticate: {c}"))
-                    .unwrap_or_default(),
+                challenge: challenge_suffix(status.1),
             };
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>()
@@ -222,9 +219,7 @@ pub(crate) fn classify_send_error(error: &(dyn StdError + 'static)) -> SendFailu
     let mut current: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(e) = current {
         if let Some((status, challenge)) = http_status(e) {
-            let challenge = challenge
-                .map(|c| format!("; WWW-Authenticate: {c}"))
-                .unwrap_or_default();
+            let challenge = challenge_suffix(challenge);
             return SendFailure::Answered {
                 code: "http_status",
                 message: format!("the MCP server answered HTTP {status}{challenge} ({text})"),
@@ -247,6 +242,13 @@ pub(crate) fn classify_send_error(error: &(dyn StdError + 'static)) -> SendFailu
         current = cause(e);
     }
     SendFailure::Lost(text)
+}
+
+/// `; WWW-Authenticate: <challenge>` when the server sent one, for messages.
+fn challenge_suffix(challenge: Option<String>) -> String {
+    challenge
+        .map(|c| format!("; WWW-Authenticate: {c}"))
+        .unwrap_or_default()
 }
 
 /// The HTTP status (and WWW-Authenticate challenge) an error carries, if any.

@@ -32,4 +32,13 @@ impl Lifeline {
     pub(crate) fn fault(&self) -> Option<String> {
         self.fault.lock().ok().and_then(|fault| fault.clone())
     }
+
+    /// The close code and reason of a dead transport: 1011 and the recorded fault when the
+    /// server broke the protocol, else 1006 and `otherwise` (the connection was lost).
+    pub(crate) fn death(&self, otherwise: impl FnOnce() -> String) -> (u16, String) {
+        match self.fault() {
+            Some(fault) => (1011, fault),
+            None => (1006, otherwise()),
+        }
+    }
 }

@@ -5,8 +5,8 @@
 //!
 //! The stream is not reconnected: a new stream is a new server session, so a dropped stream
 //! ends the transport and the client reports it. A POST the server does not answer within the
-//! client's answer timeout fails that one request; POSTs still running when the transport ends
-//! are aborted with it.
+//! client's answer timeout is given up (its request has timed out by then); POSTs still
+//! running when the transport ends are aborted with it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
