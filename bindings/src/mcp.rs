@@ -17,6 +17,7 @@
 mod client;
 mod config;
 mod direct_result;
+mod early_stream;
 pub mod error;
 mod handler;
 mod http;

@@ -153,18 +153,13 @@ fn check(run: &Run, transport: &str) {
             .is_some_and(|n| n.iter().any(|x| x == "echo")),
         "{t}"
     );
-    if transport == "sse" {
-        // server-everything sends tools/list_changed while it handles notifications/initialized.
-        // Over legacy SSE that reaches the one stream; over streamable HTTP it goes to the
-        // standalone GET stream, which the server only has once the client opened it, so the
-        // server may drop it (a race on the server's side). tests/mcp_faults.rs covers
-        // server notifications over streamable HTTP with a server that sends a log message
-        // inside a request, and list_changed over stdio.
-        assert!(
-            !events(run, "ToolsListChanged").is_empty(),
-            "tools/list_changed after initialize: {t}"
-        );
-    }
+    // server-everything sends tools/list_changed while it handles notifications/initialized.
+    // Over streamable HTTP that goes to the session's GET stream, which the client opens
+    // before it sends the notification (bindings/src/mcp/early_stream.rs).
+    assert!(
+        !events(run, "ToolsListChanged").is_empty(),
+        "tools/list_changed after initialize: {t}"
+    );
     let resources = &events(run, "ResourcesList")[0];
     assert!(
         resources["payload"]["resources"]

@@ -4,7 +4,8 @@
 //! connection; with the bound, both end within the request timeout. Streams that have started
 //! (SSE responses, the GET stream) are not bounded in time, but every request and stream ends
 //! when the client's [`Lifeline`] does: a connect given up at `connectTimeout` leaves no
-//! worker waiting on its POST. POST answers go through [`super::direct_result`].
+//! worker waiting on its POST. POST answers go through [`super::direct_result`]. The session's
+//! GET stream is opened before `notifications/initialized` is posted ([`super::early_stream`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,15 +13,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use http::{HeaderName, HeaderValue};
-use rmcp::model::ClientJsonRpcMessage;
+use rmcp::model::{ClientJsonRpcMessage, ClientNotification};
 use rmcp::transport::streamable_http_client::{
-    SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
+    StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
 
 use super::direct_result;
+use super::early_stream::{EarlyStream, Opening, SseStream};
 use super::lifeline::Lifeline;
 
 /// reqwest with a response-header timeout, ending with its client.
@@ -29,9 +30,8 @@ pub(crate) struct BoundedHttp {
     inner: reqwest::Client,
     header_timeout: Duration,
     lifeline: Lifeline,
+    early_stream: EarlyStream,
 }
-
-type SseStream = BoxStream<'static, Result<sse_stream::Sse, SseError>>;
 
 impl BoundedHttp {
     pub(crate) fn new(
@@ -43,6 +43,7 @@ impl BoundedHttp {
             inner,
             header_timeout,
             lifeline,
+            early_stream: EarlyStream::default(),
         }
     }
 
@@ -87,6 +88,7 @@ impl BoundedHttp {
     fn answer<'a>(
         &'a self,
         direct: Option<direct_result::Direct>,
+        early: Option<(Arc<str>, Opening)>,
         post: impl Future<
             Output = Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>>,
         > + Send
@@ -95,6 +97,9 @@ impl BoundedHttp {
     {
         let post = post.boxed();
         async move {
+            if let Some((session, opening)) = early {
+                self.early_stream.open(session, opening).await;
+            }
             let response = self.bounded("POST", post).await?;
             let response = match direct {
                 Some(request) => direct_result::take(request, response).await,
@@ -108,6 +113,101 @@ impl BoundedHttp {
             })
         }
         .boxed()
+    }
+
+    /// For `notifications/initialized` in a session: the opening of the session's GET stream,
+    /// to be kept in [`EarlyStream`] before the notification is posted.
+    fn early_opening(
+        &self,
+        message: &ClientJsonRpcMessage,
+        uri: &Arc<str>,
+        session_id: &Option<Arc<str>>,
+        auth_header: &Option<String>,
+        custom_headers: &HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: Option<usize>,
+    ) -> Option<(Arc<str>, Opening)> {
+        let ClientJsonRpcMessage::Notification(notification) = message else {
+            return None;
+        };
+        if !matches!(
+            notification.notification,
+            ClientNotification::InitializedNotification(_)
+        ) {
+            return None;
+        }
+        let session = session_id.clone()?;
+        let this = self.clone();
+        let (uri, auth_header, custom_headers) =
+            (uri.clone(), auth_header.clone(), custom_headers.clone());
+        let sid = Some(session.clone());
+        let opening = async move {
+            this.open_stream(
+                uri,
+                sid,
+                None,
+                auth_header,
+                custom_headers,
+                max_sse_event_size,
+            )
+            .await
+        };
+        Some((session, opening.boxed()))
+    }
+
+    /// A GET stream: its answer within the bound, then ending with the client.
+    async fn open_stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: Option<usize>,
+    ) -> Result<SseStream, StreamableHttpError<reqwest::Error>> {
+        let get = match max_sse_event_size {
+            Some(max) => self
+                .inner
+                .get_stream_with_max_sse_event_size(
+                    uri,
+                    session_id,
+                    last_event_id,
+                    auth_header,
+                    custom_headers,
+                    max,
+                )
+                .boxed(),
+            None => self
+                .inner
+                .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+                .boxed(),
+        };
+        Ok(self.until_ended(self.bounded("GET", get).await?))
+    }
+
+    /// The session's stream: the one opened early, else a new one.
+    async fn stream(
+        &self,
+        uri: Arc<str>,
+        session_id: Option<Arc<str>>,
+        last_event_id: Option<String>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
+        max_sse_event_size: Option<usize>,
+    ) -> Result<SseStream, StreamableHttpError<reqwest::Error>> {
+        if last_event_id.is_none()
+            && let Some(opening) = self.early_stream.take(session_id.as_deref())
+        {
+            return opening.await;
+        }
+        self.open_stream(
+            uri,
+            session_id,
+            last_event_id,
+            auth_header,
+            custom_headers,
+            max_sse_event_size,
+        )
+        .await
     }
 }
 
@@ -125,10 +225,18 @@ impl StreamableHttpClient for BoundedHttp {
     + Send
     + '_ {
         let direct = direct_result::eligible(&message);
+        let early = self.early_opening(
+            &message,
+            &uri,
+            &session_id,
+            &auth_header,
+            &custom_headers,
+            None,
+        );
         let post = self
             .inner
             .post_message(uri, message, session_id, auth_header, custom_headers);
-        self.answer(direct, post)
+        self.answer(direct, early, post)
     }
 
     fn post_message_with_max_sse_event_size(
@@ -143,6 +251,14 @@ impl StreamableHttpClient for BoundedHttp {
     + Send
     + '_ {
         let direct = direct_result::eligible(&message);
+        let early = self.early_opening(
+            &message,
+            &uri,
+            &session_id,
+            &auth_header,
+            &custom_headers,
+            Some(max_sse_event_size),
+        );
         let post = self.inner.post_message_with_max_sse_event_size(
             uri,
             message,
@@ -151,7 +267,7 @@ impl StreamableHttpClient for BoundedHttp {
             custom_headers,
             max_sse_event_size,
         );
-        self.answer(direct, post)
+        self.answer(direct, early, post)
     }
 
     async fn delete_session(
@@ -177,10 +293,15 @@ impl StreamableHttpClient for BoundedHttp {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<SseStream, StreamableHttpError<Self::Error>> {
-        let get =
-            self.inner
-                .get_stream(uri, session_id, last_event_id, auth_header, custom_headers);
-        Ok(self.until_ended(self.bounded("GET", get).await?))
+        self.stream(
+            uri,
+            session_id,
+            last_event_id,
+            auth_header,
+            custom_headers,
+            None,
+        )
+        .await
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -192,14 +313,14 @@ impl StreamableHttpClient for BoundedHttp {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<SseStream, StreamableHttpError<Self::Error>> {
-        let get = self.inner.get_stream_with_max_sse_event_size(
+        self.stream(
             uri,
             session_id,
             last_event_id,
             auth_header,
             custom_headers,
-            max_sse_event_size,
-        );
-        Ok(self.until_ended(self.bounded("GET", get).await?))
+            Some(max_sse_event_size),
+        )
+        .await
     }
 }
