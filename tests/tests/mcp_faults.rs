@@ -440,6 +440,14 @@ fn request_timeout_yields_mcp_error_and_the_client_stays_usable() -> Result<()> 
     Ok(())
 }
 
+/// `source` (from [`connect_then`]) with a close listener that also tells the caller and hangs up.
+fn goodbye_on_close(source: &str) -> String {
+    source.replace(
+        r#"onWebSocketClose: (e) => log("closed", e),"#,
+        r#"onWebSocketClose: (e) => { log("closed", e); call.say("The service went away."); call.addEventListener(CallEvents.PlaybackFinished, () => call.hangup()); },"#,
+    )
+}
+
 #[test]
 fn server_killed_mid_call() -> Result<()> {
     let mut server = python_server(PyMcp::V2, "streamable-http", None)?;
@@ -448,8 +456,10 @@ fn server_killed_mid_call() -> Result<()> {
       client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data.payload));
       client.callTool({ name: "hang", arguments: {} });
     "#;
-    let source = connect_then(&format!(r#"{{ transport: "http", endpoint: "{url}" }}"#), then)
-        .replace(r#"onWebSocketClose: (e) => log("closed", e),"#, r#"onWebSocketClose: (e) => { log("closed", e); call.say("The service went away."); call.addEventListener(CallEvents.PlaybackFinished, () => call.hangup()); },"#);
+    let source = goodbye_on_close(&connect_then(
+        &format!(r#"{{ transport: "http", endpoint: "{url}" }}"#),
+        then,
+    ));
     let killer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1500));
         server.kill();
@@ -471,6 +481,48 @@ fn server_killed_mid_call() -> Result<()> {
         "onWebSocketClose fires once"
     );
     call_went_on(&run);
+    Ok(())
+}
+
+#[test]
+fn an_idle_client_learns_that_its_server_is_gone() -> Result<()> {
+    // No request is in flight when the server dies: the client notices by itself, over
+    // streamable HTTP when its event stream cannot be reopened (bindings/src/mcp/http.rs,
+    // `Reconnect`), over legacy SSE when its one stream ends.
+    for (server_transport, transport, path) in
+        [("streamable-http", "http", "/mcp"), ("sse", "sse", "/sse")]
+    {
+        let mut server = python_server(PyMcp::V2, server_transport, None)?;
+        let config = format!(
+            r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
+            server.url(path)
+        );
+        let source = goodbye_on_close(&connect_then(&config, ""));
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1500));
+            server.kill();
+        });
+        let run = run(&source)?;
+        killer.join().expect("killer thread");
+        let t = &run.transcript;
+        assert_eq!(logged(&run, "connected").len(), 1, "{transport}: {t}");
+        let closes = closes(&run)?;
+        assert_eq!(
+            closes.len(),
+            1,
+            "{transport}: onWebSocketClose fires once: {t}"
+        );
+        assert_eq!(closes[0]["code"], 1006, "{transport}: {t}");
+        assert_eq!(closes[0]["wasClean"], false, "{transport}: {t}");
+        if transport == "http" {
+            let reason = closes[0]["reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains("stopped accepting connections"),
+                "{transport}: {reason}"
+            );
+        }
+        call_went_on(&run);
+    }
     Ok(())
 }
 

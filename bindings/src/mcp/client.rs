@@ -23,7 +23,7 @@ use super::McpEvent;
 use super::config::{ClientSettings, Target};
 use super::error::{McpError, SendFailure, classify_connect_error, classify_send_error};
 use super::handler::{Handler, ProgressRoutes};
-use super::http::BoundedHttp;
+use super::http::{BoundedHttp, Reconnect};
 use super::lifeline::Lifeline;
 use super::sse::LegacySse;
 
@@ -230,9 +230,10 @@ pub(super) async fn connect_to(
                     .map_err(|e| McpError::Config(e.to_string()))?;
                 headers.insert(name, value);
             }
-            let config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
+            let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
                 .custom_headers(headers)
                 .reinit_on_expired_session(true);
+            config.retry_config = Reconnect::policy(lifeline.clone());
             let transport = StreamableHttpClientTransport::with_client(
                 BoundedHttp::new(http.clone(), answer_timeout, lifeline.clone()),
                 config,
@@ -358,6 +359,9 @@ pub(crate) async fn run(
                     dead = outcome.transport_failure.clone();
                 }
                 let _ = events.send(outcome.event);
+            }
+            () = lifeline.lost().cancelled(), if dead.is_none() => {
+                dead = Some(lifeline.death(|| "the MCP server could not be reached".to_owned()));
             }
             quit = &mut service_done, if !service_ended => {
                 service_ended = true;

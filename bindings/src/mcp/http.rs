@@ -16,13 +16,47 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use http::{HeaderName, HeaderValue};
 use rmcp::model::{ClientJsonRpcMessage, ClientNotification};
+use rmcp::transport::common::client_side_sse::{ExponentialBackoff, SseRetryPolicy};
 use rmcp::transport::streamable_http_client::{
     StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
 
 use super::direct_result;
 use super::early_stream::{EarlyStream, Opening, SseStream};
+use super::error::{SendFailure, classify_send_error};
 use super::lifeline::Lifeline;
+
+/// How rmcp retries an event stream that broke: at once, then after 2, 4 and 4 s. When the
+/// last attempt could not reach the server, the transport is lost ([`Lifeline::give_up`]):
+/// an idle client learns that its server is gone about 10 s after it went, not at its next
+/// request. (rmcp's default retries forever, doubling the wait each time.)
+#[derive(Debug)]
+pub(crate) struct Reconnect {
+    backoff: ExponentialBackoff,
+    lifeline: Lifeline,
+}
+
+impl Reconnect {
+    const ATTEMPTS: usize = 4;
+
+    pub(crate) fn policy(lifeline: Lifeline) -> Arc<dyn SseRetryPolicy> {
+        let mut backoff = ExponentialBackoff::default();
+        backoff.max_times = Some(Self::ATTEMPTS);
+        backoff.base_duration = Duration::from_secs(1);
+        backoff.max_delay = Some(Duration::from_secs(4));
+        Arc::new(Self { backoff, lifeline })
+    }
+}
+
+impl SseRetryPolicy for Reconnect {
+    fn retry(&self, failed_attempts: usize) -> Option<Duration> {
+        let wait = self.backoff.retry(failed_attempts);
+        if wait.is_none() {
+            self.lifeline.give_up(failed_attempts);
+        }
+        wait
+    }
+}
 
 /// reqwest with a response-header timeout, ending with its client.
 #[derive(Clone)]
@@ -181,7 +215,15 @@ impl BoundedHttp {
                 .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
                 .boxed(),
         };
-        Ok(self.until_ended(self.bounded("GET", get).await?))
+        let opened = self.bounded("GET", get).await;
+        self.lifeline.note_stream_attempt(match &opened {
+            Err(e) => match classify_send_error(e) {
+                SendFailure::Lost(why) => Some(why),
+                SendFailure::Answered { .. } => None,
+            },
+            Ok(_) => None,
+        });
+        Ok(self.until_ended(opened?))
     }
 
     /// The session's stream: the one opened early, else a new one.
