@@ -702,6 +702,43 @@ fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn close_with_a_request_in_flight_is_clean_and_cancels_it() -> Result<()> {
+    let server = python_server(PyMcp::V2, "streamable-http", None)?;
+    let then = r#"
+      client.addEventListener(MCP.ServerEvents.ToolResult, (e) => log("result", e.data));
+      client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data));
+      client.callTool({ name: "hang", arguments: {} });
+      setTimeout(() => { client.close(); client.close(); setTimeout(() => call.hangup(), 1000); }, 500);
+    "#;
+    let config = format!(
+        r#"{{ transport: "http", endpoint: "{}" }}"#,
+        server.url("/mcp")
+    );
+    let run = run(&connect_then(&config, then))?;
+    let t = &run.transcript;
+    let closes = closes(&run)?;
+    assert_eq!(closes.len(), 1, "onWebSocketClose fires once: {t}");
+    assert_eq!(closes[0]["code"], 1000, "{t}");
+    assert_eq!(closes[0]["wasClean"], true, "{t}");
+    // The request ends with the client: the server is told, the scenario hears nothing more.
+    assert!(
+        logged(&run, "result").is_empty() && logged(&run, "error").is_empty(),
+        "{t}"
+    );
+    let log = server.log();
+    assert!(
+        log.contains("CANCELLED"),
+        "the server saw notifications/cancelled:\n{log}"
+    );
+    assert!(
+        log.contains("HTTP DELETE /mcp"),
+        "the server saw the session DELETE:\n{log}"
+    );
+    call_went_on(&run);
+    Ok(())
+}
+
 /// Runs `then` (see [`connect_then`]) against the SDK-free stdio peer, in an application that
 /// allows stdio, with one optional environment variable for the peer.
 fn run_on_paged_stdio(env: Option<(&str, &str)>, then: &str) -> Result<Run> {
