@@ -37,6 +37,31 @@ pub fn free_port() -> Result<u16> {
         .port())
 }
 
+/// How many TCP connections to 127.0.0.1:`port` are still held open by a client on this host
+/// (established, connecting, or closed by the server but not by the client), from
+/// `/proc/net/tcp` and `/proc/net/tcp6`. Connections the client has closed (FIN-WAIT,
+/// TIME-WAIT) do not count. For "no socket left behind" checks after a scenario run.
+pub fn client_connections_to(port: u16) -> Result<usize> {
+    const HELD_OPEN: [&str; 3] = ["01", "02", "08"]; // ESTABLISHED, SYN_SENT, CLOSE_WAIT
+    let mut held = 0;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(table).with_context(|| format!("reading {table}"))?;
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(remote), Some(state)) = (fields.get(2), fields.get(3)) else {
+                continue;
+            };
+            let remote_port = remote
+                .rsplit_once(':')
+                .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok());
+            if remote_port == Some(port) && HELD_OPEN.contains(state) {
+                held += 1;
+            }
+        }
+    }
+    Ok(held)
+}
+
 /// A running peer process; killed (and reaped) on drop.
 #[derive(Debug)]
 pub struct Peer {
@@ -233,4 +258,24 @@ pub fn server_everything(mode: &str) -> Result<Peer> {
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_connections_count_what_the_client_holds_open() -> Result<()> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = listener.local_addr()?.port();
+        assert_eq!(client_connections_to(port)?, 0);
+        let client = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
+        let (accepted, _) = listener.accept()?;
+        assert_eq!(client_connections_to(port)?, 1, "established");
+        drop(accepted);
+        assert_eq!(client_connections_to(port)?, 1, "closed by the server only");
+        drop(client);
+        assert_eq!(client_connections_to(port)?, 0, "closed by the client");
+        Ok(())
+    }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use anyhow::Result;
 use dialtone::console::{CallerScript, ConsoleOptions};
 use dialtone_bindings::host::EndReason;
-use dialtone_tests::peers::{PyMcp, bad_http_server, free_port, python_server};
+use dialtone_tests::peers::{
+    PyMcp, bad_http_server, client_connections_to, free_port, python_server,
+};
 use dialtone_tests::scenario::{Run, run_source};
 
 /// Connects with `config` (a JS object literal); logs `rejected <code>: <message>` or
@@ -82,6 +84,17 @@ fn call_went_on(run: &Run) {
     assert_eq!(run.tasks_left, 0, "tasks left behind:\n{}", run.transcript);
 }
 
+/// [`call_went_on`], and the client left no connection to the server at `port` open.
+fn call_went_on_and_let_go(run: &Run, port: u16) {
+    call_went_on(run);
+    let open = client_connections_to(port).expect("reading /proc/net/tcp");
+    assert_eq!(
+        open, 0,
+        "connections to the MCP server left open:\n{}",
+        run.transcript
+    );
+}
+
 fn rejected(run: &Run) -> String {
     logged(run, "rejected")
         .first()
@@ -140,7 +153,7 @@ fn silent_server_times_out_the_connect() -> Result<()> {
             server.url("/mcp")
         )
     );
-    call_went_on(&run);
+    call_went_on_and_let_go(&run, server.port);
     Ok(())
 }
 
@@ -163,7 +176,7 @@ fn malformed_json_and_html_fail_the_handshake() -> Result<()> {
             )),
             "{mode}: {error}"
         );
-        call_went_on(&run);
+        call_went_on_and_let_go(&run, server.port);
     }
     Ok(())
 }
@@ -263,7 +276,7 @@ fn a_stream_that_is_not_json_rpc_closes_the_sse_client_with_1011() -> Result<()>
             "the reason names the fault: {reason}"
         );
     }
-    call_went_on(&run);
+    call_went_on_and_let_go(&run, server.port);
     Ok(())
 }
 
@@ -436,7 +449,7 @@ fn request_timeout_yields_mcp_error_and_the_client_stays_usable() -> Result<()> 
         "the timed-out request was cancelled on the server:\n{}",
         server.log()
     );
-    call_went_on(&run);
+    call_went_on_and_let_go(&run, server.port);
     Ok(())
 }
 
@@ -452,6 +465,7 @@ fn goodbye_on_close(source: &str) -> String {
 fn server_killed_mid_call() -> Result<()> {
     let mut server = python_server(PyMcp::V2, "streamable-http", None)?;
     let url = server.url("/mcp");
+    let port = server.port;
     let then = r#"
       client.addEventListener(MCP.ServerEvents.MCPError, (e) => log("error", e.data.payload));
       client.callTool({ name: "hang", arguments: {} });
@@ -480,7 +494,7 @@ fn server_killed_mid_call() -> Result<()> {
         1,
         "onWebSocketClose fires once"
     );
-    call_went_on(&run);
+    call_went_on_and_let_go(&run, port);
     Ok(())
 }
 
@@ -497,6 +511,7 @@ fn an_idle_client_learns_that_its_server_is_gone() -> Result<()> {
             r#"{{ transport: "{transport}", endpoint: "{}" }}"#,
             server.url(path)
         );
+        let port = server.port;
         let source = goodbye_on_close(&connect_then(&config, ""));
         let killer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(1500));
@@ -521,7 +536,7 @@ fn an_idle_client_learns_that_its_server_is_gone() -> Result<()> {
                 "{transport}: {reason}"
             );
         }
-        call_went_on(&run);
+        call_went_on_and_let_go(&run, port);
     }
     Ok(())
 }
@@ -540,7 +555,7 @@ fn ten_megabyte_result_is_refused_and_the_call_goes_on() -> Result<()> {
     let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
     assert_eq!(error["code"], "result_too_large", "{error}");
     assert_eq!(logged(&run, "result"), ["small"]);
-    call_went_on(&run);
+    call_went_on_and_let_go(&run, server.port);
     Ok(())
 }
 
@@ -688,6 +703,11 @@ fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
     let run = run_source(&source, options)?;
     assert_eq!(run.end, EndReason::Terminated, "{}", run.transcript);
     assert_eq!(run.tasks_left, 0);
+    assert_eq!(
+        client_connections_to(server.port)?,
+        0,
+        "connections left open"
+    );
     // Nothing fires after the session ends: no onWebSocketClose, no MCPError.
     assert!(logged(&run, "closed").is_empty(), "{}", run.transcript);
     let log = server.log();
@@ -735,7 +755,7 @@ fn close_with_a_request_in_flight_is_clean_and_cancels_it() -> Result<()> {
         log.contains("HTTP DELETE /mcp"),
         "the server saw the session DELETE:\n{log}"
     );
-    call_went_on(&run);
+    call_went_on_and_let_go(&run, server.port);
     Ok(())
 }
 
