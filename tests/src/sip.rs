@@ -323,7 +323,7 @@ pub struct SippRun {
 pub fn sipp(port: u16, xml: Option<&str>, args: &[&str], timeout: Duration) -> Result<SippRun> {
     let dir = temp_dir("sipp")?;
     let local = free_port()?.to_string();
-    let media = free_port()?.to_string();
+    let media = dialtone::bench::sip::free_media_base()?.to_string();
     let mut command = Command::new("timeout");
     command
         .arg("-k")

@@ -79,6 +79,31 @@ fn free_port() -> Result<u16, BenchError> {
         .port())
 }
 
+/// A base port for SIPp's media (`-mp`) on 127.0.0.1. SIPp binds four UDP ports from it (audio
+/// RTP and RTCP, video RTP and RTCP) and gives up when any is taken, so all four must be free,
+/// not only the first.
+pub fn free_media_base() -> std::io::Result<u16> {
+    use std::net::UdpSocket;
+    const TRIES: usize = 64;
+    for _ in 0..TRIES {
+        let first = UdpSocket::bind("127.0.0.1:0")?;
+        let base = first.local_addr()?.port();
+        if base > u16::MAX - 3 {
+            continue;
+        }
+        let rest: std::io::Result<Vec<UdpSocket>> = (1..4)
+            .map(|i| UdpSocket::bind(("127.0.0.1", base + i)))
+            .collect();
+        if rest.is_ok() {
+            return Ok(base);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        format!("no four consecutive free UDP ports on 127.0.0.1 in {TRIES} tries"),
+    ))
+}
+
 /// Runs a sipp uac in the foreground at `rate` calls per second for `seconds` of arrivals,
 /// with `scenario` arguments (`-sn uac ...` or `-sf FILE ...`); returns its failed calls.
 fn run_load(
@@ -167,7 +192,7 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
     let xml = xml.display().to_string();
     let mut dialtone = Vec::new();
     for &rate in rates {
-        let media_port = free_port()?.to_string();
+        let media_port = free_media_base()?.to_string();
         let scenario = [
             "-sf",
             &xml,
