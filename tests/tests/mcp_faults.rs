@@ -7,7 +7,7 @@ use anyhow::Result;
 use dialtone::console::{CallerScript, ConsoleOptions};
 use dialtone_bindings::host::EndReason;
 use dialtone_tests::peers::{
-    PyMcp, bad_http_server, client_connections_to, free_port, python_server,
+    Peer, PyMcp, bad_http_server, client_connections_to, free_port, python_server,
 };
 use dialtone_tests::scenario::{Run, run_source};
 
@@ -682,6 +682,19 @@ fn expired_session_reinitializes_once_and_retries() -> Result<()> {
     Ok(())
 }
 
+/// The Python server saw the in-flight request cancelled and the session DELETEd.
+fn server_was_told_and_let_go(server: &Peer) {
+    let log = server.log();
+    assert!(
+        log.contains("CANCELLED"),
+        "the server saw notifications/cancelled:\n{log}"
+    );
+    assert!(
+        log.contains("HTTP DELETE /mcp"),
+        "the server saw the session DELETE:\n{log}"
+    );
+}
+
 #[test]
 fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
     let server = python_server(PyMcp::V2, "streamable-http", None)?;
@@ -710,15 +723,7 @@ fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
     );
     // Nothing fires after the session ends: no onWebSocketClose, no MCPError.
     assert!(logged(&run, "closed").is_empty(), "{}", run.transcript);
-    let log = server.log();
-    assert!(
-        log.contains("CANCELLED"),
-        "the server saw notifications/cancelled:\n{log}"
-    );
-    assert!(
-        log.contains("HTTP DELETE /mcp"),
-        "the server saw the session DELETE:\n{log}"
-    );
+    server_was_told_and_let_go(&server);
     Ok(())
 }
 
@@ -746,15 +751,7 @@ fn close_with_a_request_in_flight_is_clean_and_cancels_it() -> Result<()> {
         logged(&run, "result").is_empty() && logged(&run, "error").is_empty(),
         "{t}"
     );
-    let log = server.log();
-    assert!(
-        log.contains("CANCELLED"),
-        "the server saw notifications/cancelled:\n{log}"
-    );
-    assert!(
-        log.contains("HTTP DELETE /mcp"),
-        "the server saw the session DELETE:\n{log}"
-    );
+    server_was_told_and_let_go(&server);
     call_went_on_and_let_go(&run, server.port);
     Ok(())
 }

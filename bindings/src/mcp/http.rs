@@ -170,34 +170,32 @@ impl BoundedHttp {
             return None;
         }
         let session = session_id.clone()?;
-        let this = self.clone();
-        let (uri, auth_header, custom_headers) =
-            (uri.clone(), auth_header.clone(), custom_headers.clone());
-        let sid = Some(session.clone());
-        let opening = async move {
-            this.open_stream(
-                uri,
-                sid,
-                None,
-                auth_header,
-                custom_headers,
-                max_sse_event_size,
-            )
-            .await
+        let request = StreamRequest {
+            uri: uri.clone(),
+            session_id: Some(session.clone()),
+            last_event_id: None,
+            auth_header: auth_header.clone(),
+            custom_headers: custom_headers.clone(),
+            max_sse_event_size,
         };
+        let this = self.clone();
+        let opening = async move { this.open_stream(request).await };
         Some((session, opening.boxed()))
     }
 
     /// A GET stream: its answer within the bound, then ending with the client.
     async fn open_stream(
         &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: Option<usize>,
+        request: StreamRequest,
     ) -> Result<SseStream, StreamableHttpError<reqwest::Error>> {
+        let StreamRequest {
+            uri,
+            session_id,
+            last_event_id,
+            auth_header,
+            custom_headers,
+            max_sse_event_size,
+        } = request;
         let get = match max_sse_event_size {
             Some(max) => self
                 .inner
@@ -229,28 +227,26 @@ impl BoundedHttp {
     /// The session's stream: the one opened early, else a new one.
     async fn stream(
         &self,
-        uri: Arc<str>,
-        session_id: Option<Arc<str>>,
-        last_event_id: Option<String>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: Option<usize>,
+        request: StreamRequest,
     ) -> Result<SseStream, StreamableHttpError<reqwest::Error>> {
-        if last_event_id.is_none()
-            && let Some(opening) = self.early_stream.take(session_id.as_deref())
+        if request.last_event_id.is_none()
+            && let Some(opening) = self.early_stream.take(request.session_id.as_deref())
         {
             return opening.await;
         }
-        self.open_stream(
-            uri,
-            session_id,
-            last_event_id,
-            auth_header,
-            custom_headers,
-            max_sse_event_size,
-        )
-        .await
+        self.open_stream(request).await
     }
+}
+
+/// What rmcp passes to open a GET stream.
+struct StreamRequest {
+    uri: Arc<str>,
+    session_id: Option<Arc<str>>,
+    last_event_id: Option<String>,
+    auth_header: Option<String>,
+    custom_headers: HashMap<HeaderName, HeaderValue>,
+    /// `None` when rmcp did not give one (reqwest's default applies).
+    max_sse_event_size: Option<usize>,
 }
 
 impl StreamableHttpClient for BoundedHttp {
@@ -335,14 +331,14 @@ impl StreamableHttpClient for BoundedHttp {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<SseStream, StreamableHttpError<Self::Error>> {
-        self.stream(
+        self.stream(StreamRequest {
             uri,
             session_id,
             last_event_id,
             auth_header,
             custom_headers,
-            None,
-        )
+            max_sse_event_size: None,
+        })
         .await
     }
 
@@ -355,14 +351,14 @@ impl StreamableHttpClient for BoundedHttp {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<SseStream, StreamableHttpError<Self::Error>> {
-        self.stream(
+        self.stream(StreamRequest {
             uri,
             session_id,
             last_event_id,
             auth_header,
             custom_headers,
-            Some(max_sse_event_size),
-        )
+            max_sse_event_size: Some(max_sse_event_size),
+        })
         .await
     }
 }
