@@ -160,6 +160,9 @@ impl SipServer {
                 tracing::error!("SIP endpoint stopped: {e}");
             }
         });
+        if let Some(at) = tcp_addr {
+            listening(at).await?;
+        }
         let stop = cancel.clone();
         tokio::spawn(async move {
             // Keeps the endpoint (and its transports) alive while we serve.
@@ -197,6 +200,40 @@ impl SipServer {
 impl Drop for SipServer {
     fn drop(&mut self) {
         self.cancel.cancel();
+    }
+}
+
+/// How long the endpoint may take to start listening on TCP.
+const TCP_LISTEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Resolves once the TCP listener at `at` accepts connections. rsipstack binds it in the
+/// endpoint's spawned serve task, after `start` would otherwise have returned, so a client
+/// connecting right away (a test, a supervisor's health check) could be refused. Probes with
+/// one connection, which the endpoint accepts and drops when it closes.
+async fn listening(at: SocketAddr) -> Result<(), SipError> {
+    let probe_at = match at.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], at.port())),
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, at.port()))
+        }
+        _ => at,
+    };
+    let deadline = tokio::time::Instant::now() + TCP_LISTEN_TIMEOUT;
+    loop {
+        match tokio::net::TcpStream::connect(probe_at).await {
+            Ok(_) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                return Err(SipError::Bind {
+                    transport: "TCP",
+                    addr: at,
+                    reason: format!(
+                        "not listening within {} s: {e}",
+                        TCP_LISTEN_TIMEOUT.as_secs()
+                    ),
+                });
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
+        }
     }
 }
 
