@@ -59,15 +59,17 @@ impl Lifeline {
     /// The transport stopped trying to reopen an event stream. When its last attempt could not
     /// reach the server, the transport is lost and [`Self::lost`] fires.
     pub(crate) fn give_up(&self, attempts: usize) {
-        let lost = self.with_state(|state| {
-            let why = state.unreachable.take()?;
+        let unreachable = self.with_state(|state| {
+            let Some(why) = state.unreachable.take() else {
+                return false;
+            };
             state.lost.get_or_insert(format!(
                 "the MCP server stopped accepting connections ({attempts} attempts to reopen \
                  its event stream failed): {why}"
             ));
-            Some(())
+            true
         });
-        if lost.flatten().is_some() {
+        if unreachable == Some(true) {
             self.lost.cancel();
         }
     }
