@@ -123,9 +123,17 @@ impl McpHub {
     }
 
     /// Validates `config_json` and starts connecting; the result arrives as an event.
-    pub(crate) fn create(&mut self, config_json: &str) -> Result<u32, McpError> {
+    /// `warn` gets the line naming fields that are not options, before any rejection.
+    pub(crate) fn create(
+        &mut self,
+        config_json: &str,
+        warn: impl FnOnce(&str),
+    ) -> Result<u32, McpError> {
         let config: ConnectionConfig = serde_json::from_str(config_json)
             .map_err(|e| McpError::Config(format!("invalid mcpServerConnectionConfig: {e}")))?;
+        if let Some(warning) = config.ignored_fields() {
+            warn(&warning);
+        }
         let settings = config.validate(&self.application, self.policy.allow_stdio)?;
         let http = match &self.http {
             Some(http) => http.clone(),

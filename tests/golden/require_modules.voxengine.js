@@ -1,5 +1,6 @@
 // Modules and require(): MCP is undefined until required; unsupported and unknown modules
-// throw with a code. createClient with a bad config rejects with ERR_MCP_CONFIG.
+// throw with a code. createClient with a bad config rejects with ERR_MCP_CONFIG; a field that is
+// not an option (here a misspelled endpoint) is named in a warning line first.
 Logger.write(`Modules.MCP=${Modules.MCP} Modules.ASR=${Modules.ASR}; typeof MCP before: ${typeof MCP}`);
 require(Modules.MCP);
 require(Modules.MCP);
@@ -14,6 +15,11 @@ for (const name of [Modules.ASR, "nope", undefined]) {
 VoxEngine.addEventListener(AppEvents.Started, async () => {
   try {
     await MCP.createClient({ mcpServerConnectionConfig: { transport: "websocket", endpoint: "ws://127.0.0.1:1/mcp" } });
+  } catch (err) {
+    Logger.write(`createClient: ${err.code}: ${err.message}`);
+  }
+  try {
+    await MCP.createClient({ mcpServerConnectionConfig: { transport: "http", endpint: "http://127.0.0.1:1/mcp" } });
   } catch (err) {
     Logger.write(`createClient: ${err.code}: ${err.message}`);
   }

@@ -7,6 +7,7 @@ use rquickjs::{Ctx, Function, Object, Result};
 
 use super::{ErrorClass, throw_coded};
 use crate::engine::state::SessionState;
+use crate::host::LogLevel;
 use crate::mcp::RequestKind;
 
 pub(super) fn install<'js>(
@@ -20,7 +21,10 @@ pub(super) fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, config: String| -> Result<u32> {
-                let created = st.mcp.borrow_mut().create(&config);
+                let created = st
+                    .mcp
+                    .borrow_mut()
+                    .create(&config, |warning| st.log(LogLevel::Warn, warning));
                 if created.is_ok() {
                     st.leave_simulated_time();
                 }

@@ -44,7 +44,28 @@ pub(crate) struct ConnectionConfig {
     pub(crate) args: Vec<String>,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: Option<String>,
+    /// Fields that are not options (a misspelled one falls back to its default).
+    #[serde(flatten)]
+    pub(crate) unknown: BTreeMap<String, serde_json::Value>,
 }
+
+/// The options of `mcpServerConnectionConfig`, as a scenario spells them.
+const OPTIONS: &[&str] = &[
+    "transport",
+    "endpoint",
+    "headers",
+    "clientName",
+    "clientVersion",
+    "connectTimeout",
+    "requestTimeout",
+    "allowedTools",
+    "maxResultBytes",
+    "protocolVersion",
+    "command",
+    "args",
+    "env",
+    "cwd",
+];
 
 /// Where and how to connect.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +149,24 @@ fn url(transport: &str, endpoint: Option<&str>) -> Result<Url, McpError> {
 }
 
 impl ConnectionConfig {
+    /// A warning naming the fields that are not options, if any: they are ignored, so a
+    /// misspelled `requestTimout` would otherwise pass silently with the default timeout.
+    pub(crate) fn ignored_fields(&self) -> Option<String> {
+        if self.unknown.is_empty() {
+            return None;
+        }
+        let names: Vec<&str> = self.unknown.keys().map(String::as_str).collect();
+        Some(format!(
+            "MCP.createClient: mcpServerConnectionConfig has no option {} (ignored); the options are {}",
+            names
+                .iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            OPTIONS.join(", ")
+        ))
+    }
+
     /// Validates the config; `allow_stdio` is the application's policy.
     pub(crate) fn validate(
         self,
@@ -272,5 +311,38 @@ mod tests {
             parse(r#"{"transport":"ws"}"#).expect_err("invalid").code(),
             "ERR_MCP_CONFIG"
         );
+    }
+
+    #[test]
+    fn fields_that_are_not_options_are_named() {
+        let config = |json: &str| serde_json::from_str::<ConnectionConfig>(json).expect("json");
+        // Every option in OPTIONS is a field: none of them lands in `unknown`.
+        let every = r#"{"transport":"http","endpoint":"http://h","headers":{},"clientName":"a",
+            "clientVersion":"1","connectTimeout":1,"requestTimeout":1,"allowedTools":[],
+            "maxResultBytes":1,"protocolVersion":"2025-06-18","command":"c","args":[],"env":{},
+            "cwd":"/"}"#;
+        let keys: BTreeSet<String> =
+            serde_json::from_str::<BTreeMap<String, serde_json::Value>>(every)
+                .expect("json")
+                .into_keys()
+                .collect();
+        assert_eq!(keys, OPTIONS.iter().map(|o| (*o).to_owned()).collect());
+        let every = config(every);
+        assert!(every.unknown.is_empty(), "{:?}", every.unknown);
+        assert_eq!(every.ignored_fields(), None);
+
+        let typo = config(
+            r#"{"transport":"http","endpoint":"http://h/mcp","requestTimout":5,"connectTimeout":2}"#,
+        );
+        let warning = typo.ignored_fields().expect("a warning");
+        assert!(
+            warning.starts_with(
+                "MCP.createClient: mcpServerConnectionConfig has no option 'requestTimout' (ignored); the options are transport, endpoint,"
+            ),
+            "{warning}"
+        );
+        let settings = typo.validate("app", false).expect("valid");
+        assert_eq!(settings.connect_timeout, Duration::from_secs(2));
+        assert_eq!(settings.request_timeout, Duration::from_secs(60));
     }
 }
