@@ -224,6 +224,7 @@ declare function base64_decode(data: string): string;
 
 /** Defined by require(Modules.MCP). See docs/mcp.md. */
 declare namespace MCP {
+  /** VoxEngine's values, so scenarios naming them load; they never fire in Dialtone. */
   enum Events {
     WebSocketMediaStarted = "MCP.Events.WebSocketMediaStarted",
     WebSocketMediaEnded = "MCP.Events.WebSocketMediaEnded",
@@ -250,13 +251,13 @@ declare namespace MCP {
     transport: "http" | "sse" | "stdio";
     /** Server URL for "http" and "sse". */
     endpoint?: string;
-    /** Headers sent on every HTTP request (e.g. Authorization). */
-    headers?: { [name: string]: string };
+    /** Headers sent on every HTTP request (e.g. Authorization); values are converted with String(). */
+    headers?: { [name: string]: string | number | boolean };
     clientName?: string;
     clientVersion?: string;
-    /** Seconds to connect and initialize (default 10). */
+    /** Seconds to connect and initialize (default 10; more than 0, at most 86400). */
     connectTimeout?: number;
-    /** Seconds a request may take; progress resets it (default 60). */
+    /** Seconds a request may take; progress resets it (default 60; more than 0, at most 86400). */
     requestTimeout?: number;
     /** Only these tools are listed and callable. */
     allowedTools?: string[];
