@@ -17,8 +17,6 @@ use dialtone::sip::SessionRecord;
 use dialtone_bindings::host::Outbound;
 use tokio::sync::broadcast;
 
-use crate::peers::free_port;
-
 /// How long one SIPp call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -322,7 +320,9 @@ pub struct SippRun {
 /// `args` must pick one, e.g. `-sn uac`). Bounded by `timeout`.
 pub fn sipp(port: u16, xml: Option<&str>, args: &[&str], timeout: Duration) -> Result<SippRun> {
     let dir = temp_dir("sipp")?;
-    let local = free_port()?.to_string();
+    // No `-p`: SIPp binds its SIP port itself (5060 or the first free one after it), so no other
+    // test can take it between our probe and its bind ("Unable to bind main socket", seen once in
+    // a full run when `-p` came from a probe). The media ports have no such fallback in SIPp.
     let media = dialtone::bench::sip::free_media_base()?.to_string();
     let mut command = Command::new("timeout");
     command
@@ -331,7 +331,7 @@ pub fn sipp(port: u16, xml: Option<&str>, args: &[&str], timeout: Duration) -> R
         .arg(timeout.as_secs().to_string())
         .arg("sipp")
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-i", "127.0.0.1", "-p", &local, "-mi", "127.0.0.1"])
+        .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
         .args(["-mp", &media, "-nostdin", "-trace_err"])
         .args([
             "-timeout",
