@@ -155,14 +155,10 @@ impl ConnectionConfig {
         if self.unknown.is_empty() {
             return None;
         }
-        let names: Vec<&str> = self.unknown.keys().map(String::as_str).collect();
+        let names: Vec<String> = self.unknown.keys().map(|n| format!("'{n}'")).collect();
         Some(format!(
             "MCP.createClient: mcpServerConnectionConfig has no option {} (ignored); the options are {}",
-            names
-                .iter()
-                .map(|n| format!("'{n}'"))
-                .collect::<Vec<_>>()
-                .join(", "),
+            names.join(", "),
             OPTIONS.join(", ")
         ))
     }
