@@ -5,6 +5,7 @@
 mod call;
 mod logger;
 mod mcp;
+mod media;
 mod timers;
 mod util;
 mod voxengine;
@@ -21,6 +22,7 @@ pub(crate) fn install_ops<'js>(ctx: &Ctx<'js>, state: &Rc<SessionState>) -> Resu
     logger::install(ctx, &ops, state)?;
     voxengine::install(ctx, &ops, state)?;
     call::install(ctx, &ops, state)?;
+    media::install(ctx, &ops, state)?;
     timers::install(ctx, &ops, state)?;
     util::install(ctx, &ops)?;
     mcp::install(ctx, &ops, state)?;

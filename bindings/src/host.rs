@@ -14,6 +14,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+pub mod media;
+
+pub use media::{
+    AudioEncoding, MediaCommand, SendMediaParams, StreamFormat, UnitId, WebSocketEvent,
+    WebSocketSpec,
+};
+
 /// Identifies one call leg within the whole process (SIP Call-ID or a generated id).
 pub type CallId = String;
 
@@ -132,6 +139,13 @@ pub enum HostEvent {
         call_id: CallId,
         /// What happened.
         event: CallEvent,
+    },
+    /// An event on a WebSocket the session created.
+    WebSocket {
+        /// The socket's unit id.
+        id: UnitId,
+        /// What happened.
+        event: WebSocketEvent,
     },
     /// The host shuts the session down (process shutdown, admin action).
     Shutdown {
@@ -438,6 +452,8 @@ pub enum Outbound {
         /// The command.
         command: CallCommand,
     },
+    /// A command about media units (WebSockets, media links).
+    Media(MediaCommand),
     /// A session-log line.
     Log {
         /// Severity.

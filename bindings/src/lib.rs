@@ -18,6 +18,7 @@
 //!   `require(Modules.MCP)`).
 //! - [`mcp`]: the MCP client core behind them: rmcp over streamable HTTP, our legacy-SSE
 //!   transport, stdio; one task per client on its session's worker.
+//! - [`tls`]: the TLS client settings every outgoing connection uses (read once per process).
 //!
 //! **Invariant: run-to-completion.** A session dispatches one host event or timer at a time,
 //! then runs promise jobs until none is left, before it looks at the next one.
@@ -29,6 +30,7 @@ mod api;
 pub mod engine;
 pub mod host;
 pub mod mcp;
+pub mod tls;
 
 pub use engine::{SessionPool, run_session, validate_script};
 pub use host::{EndReason, HostEvent, Limits, Outbound, SessionSpec};

@@ -19,6 +19,7 @@ pub use sim_leg::{CallerScript, LegOutput, MediaRoot, SimLeg};
 pub use transcript::{Entry, JsonTranscript, TextTranscript, Transcript};
 
 use crate::config::{ConfigError, read_script};
+use crate::media::session::SessionMedia;
 
 /// The simulated call's id.
 pub const CONSOLE_CALL_ID: &str = "call-1";
@@ -117,7 +118,7 @@ pub async fn run(
     let leg = SimLeg::new(CONSOLE_CALL_ID, options.caller.clone(), media_root, start);
     let (reason, ()) = tokio::join!(
         run_session(spec, session),
-        drive(host, leg, start, transcript)
+        drive(host, leg, start, &options.application, transcript)
     );
     Ok(reason)
 }
@@ -127,23 +128,33 @@ async fn drive(
     mut host: host::HostIo,
     mut leg: SimLeg,
     start: Instant,
+    application: &str,
     transcript: &mut dyn Transcript,
 ) {
-    let deliver =
-        |outputs: Vec<LegOutput>, host: &host::HostIo, transcript: &mut dyn Transcript| {
-            let at = Instant::now() - start;
-            for output in outputs {
-                match output {
-                    LegOutput::Note(text) => transcript.record(at, &Entry::Sim(text)),
-                    LegOutput::Event(event) => {
-                        let _ = host.events.send(HostEvent::Call {
-                            call_id: CONSOLE_CALL_ID.into(),
-                            event,
-                        });
+    // The simulated call is a media unit like a real one, though no audio flows from it: a
+    // scenario's links and WebSockets work (the WebSockets for real).
+    let mut media = SessionMedia::new(application, host.events.clone());
+    media.add_call(CONSOLE_CALL_ID);
+    let deliver = |outputs: Vec<LegOutput>,
+                   host: &host::HostIo,
+                   media: &mut SessionMedia,
+                   transcript: &mut dyn Transcript| {
+        let at = Instant::now() - start;
+        for output in outputs {
+            match output {
+                LegOutput::Note(text) => transcript.record(at, &Entry::Sim(text)),
+                LegOutput::Event(event) => {
+                    if event.is_final() {
+                        media.remove_call(CONSOLE_CALL_ID);
                     }
+                    let _ = host.events.send(HostEvent::Call {
+                        call_id: CONSOLE_CALL_ID.into(),
+                        event,
+                    });
                 }
             }
-        };
+        }
+    };
     loop {
         let timeout = leg.next_timeout();
         tokio::select! {
@@ -156,7 +167,15 @@ async fn drive(
                 {
                     transcript.record(at, &Entry::Session(message.clone()));
                     let outputs = leg.on_command(Instant::now(), command);
-                    deliver(outputs, &host, transcript);
+                    deliver(outputs, &host, &mut media, transcript);
+                    continue;
+                }
+                if let Outbound::Media(command) = &message {
+                    let command = command.clone();
+                    transcript.record(at, &Entry::Session(message));
+                    if let Err(e) = media.apply(command) {
+                        transcript.record(at, &Entry::Sim(e.to_string()));
+                    }
                     continue;
                 }
                 let ended = matches!(message, Outbound::Ended(_));
@@ -167,7 +186,7 @@ async fn drive(
             }
             () = sleep_until(timeout.unwrap_or_else(Instant::now)), if timeout.is_some() => {
                 let outputs = leg.on_timeout(Instant::now());
-                deliver(outputs, &host, transcript);
+                deliver(outputs, &host, &mut media, transcript);
             }
         }
     }

@@ -3,12 +3,16 @@
 
 pub mod convert;
 pub mod g711;
+pub mod graph;
 pub mod recorder;
+pub mod resample;
 pub mod rtp;
+pub mod session;
 pub mod source;
 pub mod stream;
 pub mod tts;
 pub mod wav;
+pub mod websocket;
 
 use std::path::Path;
 use std::time::Duration;
@@ -60,6 +64,9 @@ pub enum MediaError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Audio could not be converted to another sample rate.
+    #[error("{0}")]
+    Resample(String),
     /// A URL was given where only local files are played.
     #[error("'{url}': the console plays local files only")]
     RemoteUrl {

@@ -5,7 +5,11 @@ Logger.write(`Modules.MCP=${Modules.MCP} Modules.ASR=${Modules.ASR}; typeof MCP 
 require(Modules.MCP);
 require(Modules.MCP);
 Logger.write(`typeof MCP after: ${typeof MCP}; ToolResult=${MCP.ServerEvents.ToolResult}`);
-for (const name of [Modules.ASR, "nope", undefined]) {
+// Modules has no WebSocket member; published scenarios still write require(Modules.WebSocket),
+// which VoxEngine ignores, and so do we.
+require(Modules.WebSocket);
+Logger.write(`require(undefined) is a no-op; typeof WebSocket: ${typeof WebSocket}`);
+for (const name of [Modules.ASR, "nope", 42]) {
   try {
     require(name);
   } catch (err) {

@@ -7,10 +7,12 @@
 //! - [`admin`]: a client of the admin HTTP API.
 //! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
+//! - [`media`]: media WebSocket peers (Pipecat's echo bot, the VoxEngine format checker).
 //! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
 //! - [`proxy`]: a TCP relay that counts connections (keep-alive checks).
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
-//! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, recording levels.
+//! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, the pjsua2 caller,
+//!   recording levels.
 //! - [`sipp_xml`]: the SIPp uac scenarios (shared with `dialtone bench sip`).
 //! - `tests/golden.rs`: one `#[test]` per golden case.
 //! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.
@@ -18,12 +20,15 @@
 //! - `tests/sip_sipp.rs`: SIP call flows from SIPp against an in-process `dialtone serve`.
 //! - `tests/sip_softphone.rs`: pjsua2 calls (audio both ways, DTMF) and the reference MCP
 //!   scenario on a SIP call.
+//! - `tests/media_websocket.rs`: calls streamed over WebSockets (VoxEngine format checked
+//!   message by message, Pipecat over Twilio Media Streams), media links.
 //! - `tests/admin_api.rs`: secrets, redaction, the admin API (401, route-test, hot reload),
 //!   schemathesis against `/openapi.json`.
 //! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
 
 pub mod admin;
 pub mod golden;
+pub mod media;
 pub mod peers;
 pub mod proxy;
 pub mod scenario;

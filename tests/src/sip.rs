@@ -376,3 +376,68 @@ pub fn wav_rms(path: &Path) -> Result<f64> {
         .sum();
     Ok((sum / samples.len() as f64).sqrt())
 }
+
+/// A spoken 8 kHz 16-bit mono WAV for the caller to send (espeak-ng + sox).
+pub fn caller_wav(dir: &Path) -> Result<PathBuf> {
+    let spoken = dir.join("spoken.wav");
+    let wav = dir.join("caller.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-w"])
+        .arg(&spoken)
+        .arg("This is the caller. One two three four five six seven eight nine ten.")
+        .status()
+        .context("espeak-ng (tests/run installs it)")?;
+    if !status.success() {
+        bail!("espeak-ng failed: {status}");
+    }
+    let status = Command::new("sox")
+        .arg(&spoken)
+        .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
+        .arg(&wav)
+        .status()
+        .context("sox (tests/run installs it)")?;
+    if !status.success() {
+        bail!("sox failed: {status}");
+    }
+    Ok(wav)
+}
+
+/// Runs the pjsua2 caller (`tests/peers/pjsua2_call.py`) against SIP port `port`: it sends
+/// `wav`, records what it hears into `heard`, presses `dtmf` at `dtmf_at` seconds after
+/// connect and hangs up after `seconds`; returns its output.
+pub fn pjsua2_call(
+    port: u16,
+    wav: &Path,
+    seconds: u32,
+    heard: &Path,
+    dtmf: &str,
+    dtmf_at: f32,
+) -> Result<String> {
+    let python = crate::peers::peers_dir().join("venv-pjsua2/bin/python");
+    if !python.exists() {
+        bail!(
+            "{} is missing: run tests/run (it installs pjsua2)",
+            python.display()
+        );
+    }
+    let output = Command::new("timeout")
+        .args(["-k", "5", "45"])
+        .arg(python)
+        .arg(crate::workspace_root().join("tests/peers/pjsua2_call.py"))
+        .arg(format!("sip:2000@127.0.0.1:{port}"))
+        .arg(wav)
+        .arg(seconds.to_string())
+        .arg(heard)
+        .arg(dtmf)
+        .arg(dtmf_at.to_string())
+        .output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() {
+        bail!("pjsua2 caller failed ({}):\n{text}", output.status);
+    }
+    Ok(text)
+}

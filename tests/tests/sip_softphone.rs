@@ -2,15 +2,14 @@
 //! scenario on a real SIP call.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, bail};
-use dialtone_tests::peers::{PyMcp, peers_dir, python_server};
+use anyhow::Result;
+use dialtone_tests::peers::{PyMcp, python_server};
 use dialtone_tests::scenario::reference_mcp_scenario;
-use dialtone_tests::sip::{TestServer, wav_rms};
-use dialtone_tests::{sipp_xml, workspace_root};
+use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call, wav_rms};
+use dialtone_tests::sipp_xml;
 
 /// Answers, records the caller, speaks, and reports the caller's keys.
 const RECORD_SPEAK_AND_LISTEN: &str = r#"
@@ -28,69 +27,6 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
   call.answer();
 });
 "#;
-
-/// A spoken 8 kHz 16-bit mono WAV for the caller to send (espeak-ng + sox).
-fn caller_wav(dir: &Path) -> Result<PathBuf> {
-    let spoken = dir.join("spoken.wav");
-    let wav = dir.join("caller.wav");
-    let status = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-w"])
-        .arg(&spoken)
-        .arg("This is the caller. One two three four five six seven eight nine ten.")
-        .status()
-        .context("espeak-ng (tests/run installs it)")?;
-    if !status.success() {
-        bail!("espeak-ng failed: {status}");
-    }
-    let status = Command::new("sox")
-        .arg(&spoken)
-        .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"])
-        .arg(&wav)
-        .status()
-        .context("sox (tests/run installs it)")?;
-    if !status.success() {
-        bail!("sox failed: {status}");
-    }
-    Ok(wav)
-}
-
-/// Runs the pjsua2 caller; returns its output.
-fn pjsua2_call(
-    port: u16,
-    wav: &Path,
-    seconds: u32,
-    heard: &Path,
-    dtmf: &str,
-    dtmf_at: f32,
-) -> Result<String> {
-    let python = peers_dir().join("venv-pjsua2/bin/python");
-    if !python.exists() {
-        bail!(
-            "{} is missing: run tests/run (it installs pjsua2)",
-            python.display()
-        );
-    }
-    let output = Command::new("timeout")
-        .args(["-k", "5", "45"])
-        .arg(python)
-        .arg(workspace_root().join("tests/peers/pjsua2_call.py"))
-        .arg(format!("sip:2000@127.0.0.1:{port}"))
-        .arg(wav)
-        .arg(seconds.to_string())
-        .arg(heard)
-        .arg(dtmf)
-        .arg(dtmf_at.to_string())
-        .output()?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if !output.status.success() {
-        bail!("pjsua2 caller failed ({}):\n{text}", output.status);
-    }
-    Ok(text)
-}
 
 #[test]
 fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {

@@ -43,6 +43,7 @@ class Call {
   constructor(token, info) {
     if (token !== CALL_TOKEN) throw new TypeError("Illegal constructor: calls come from CallAlerting");
     this.#info = info;
+    registerMediaUnit(this, info.id, "call");
   }
 
   id() { return this.#info.id; }
@@ -107,6 +108,8 @@ class Call {
     }
     this.#command("sendDigits", { digits: text.toUpperCase() });
   }
+  sendMediaTo(unit, params) { sendMedia("Call.sendMediaTo", this, unit, params); }
+  stopMediaTo(unit) { stopMedia("Call.stopMediaTo", this, unit); }
   record(params) {
     this.#command("record", { stereo: Boolean(params && params.stereo) });
   }

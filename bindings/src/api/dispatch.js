@@ -13,6 +13,11 @@ return {
     const call = calls.get(callId);
     if (call) deliverToCall(call, name, JSON.parse(payloadJson));
   },
+  // An event on a WebSocket the session created.
+  websocket(id, name, payloadJson) {
+    const ws = webSockets.get(id);
+    if (ws) deliverToWebSocket(ws, name, JSON.parse(payloadJson));
+  },
   timer(id, done) {
     fireTimer(id, done);
   },
@@ -25,6 +30,7 @@ return {
     appListeners.clear();
     timers.clear();
     calls.clear();
+    webSockets.clear();
     mcpClients.clear();
   },
 };

@@ -26,7 +26,7 @@ pub(super) fn install<'js>(
                     .borrow_mut()
                     .create(&config, |warning| st.log(LogLevel::Warn, warning));
                 if created.is_ok() {
-                    st.leave_simulated_time();
+                    st.leave_simulated_time("MCP");
                 }
                 created.map_err(|e| throw_coded(&ctx, ErrorClass::Plain, e.code(), &e.to_string()))
             },

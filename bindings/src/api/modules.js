@@ -27,6 +27,9 @@ const moduleInstallers = new Map();
 const loadedModules = new Set();
 
 function require(name) {
+  // Some published scenarios call require(Modules.WebSocket), a member Modules never had:
+  // VoxEngine loads nothing and throws nothing for it, and neither do we.
+  if (name === undefined) return;
   if (typeof name !== "string") {
     throw codedError(TypeError, "ERR_INVALID_MODULE",
       `require: expected a Modules member, got ${describe(name)} (is the Modules member spelled right?)`);

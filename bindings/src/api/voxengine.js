@@ -30,6 +30,15 @@ const VoxEngine = Object.freeze({
     if (typeof name !== "string" || name === "") return undefined;
     return ops.secret(name);
   },
+  createWebSocket(url, params) {
+    return new WebSocket(url, params);
+  },
+  sendMediaBetween(a, b) {
+    sendMediaBetween(a, b);
+  },
+  stopMediaBetween(a, b) {
+    stopMediaBetween(a, b);
+  },
 });
 
 global.AppEvents = AppEvents;

@@ -29,7 +29,7 @@ use super::state::{CallPhase, SessionState};
 use crate::api;
 use crate::host::{
     CallCommand, CallEvent, EndReason, HostEvent, IncomingCall, LimitKind, LogLevel, Outbound,
-    SessionIo, SessionSpec,
+    SessionIo, SessionSpec, WebSocketEvent,
 };
 use crate::mcp::{McpEvent, Started};
 
@@ -269,6 +269,7 @@ impl Session {
         match event {
             HostEvent::CallAlerting(call) => self.on_call_alerting(call),
             HostEvent::Call { call_id, event } => self.on_call_event(call_id, event),
+            HostEvent::WebSocket { id, event } => self.on_websocket_event(id, event),
             HostEvent::Shutdown { reason } => {
                 self.state.log(
                     LogLevel::Warn,
@@ -327,6 +328,23 @@ impl Session {
         self.turn(&format!("in a handler for {name}"), |_, d| {
             let deliver: Function = d.get("call")?;
             deliver.call::<_, ()>((call_id.as_str(), name, json.as_str()))
+        });
+    }
+
+    fn on_websocket_event(&mut self, id: String, event: WebSocketEvent) {
+        let name = event.name();
+        let mut payload = event.fields();
+        let json = payload.to_string();
+        if let Some(fields) = payload.as_object_mut() {
+            fields.insert("websocket".into(), json!(id));
+        }
+        self.state.send(Outbound::Event {
+            name: name.into(),
+            payload,
+        });
+        self.turn(&format!("in a handler for {name}"), |_, d| {
+            let deliver: Function = d.get("websocket")?;
+            deliver.call::<_, ()>((id.as_str(), name, json.as_str()))
         });
     }
 

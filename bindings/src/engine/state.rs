@@ -110,12 +110,13 @@ impl SessionState {
     }
 
     /// Network I/O is about to start: a simulated clock gives way to real time, once.
-    pub(crate) fn leave_simulated_time(&self) {
+    /// `who` names what talks to the network (`MCP`, `a WebSocket`).
+    pub(crate) fn leave_simulated_time(&self, who: &str) {
         if self.simulated_time.replace(false) {
             tokio::time::resume();
             self.log(
                 LogLevel::Warn,
-                "simulated time ends here: MCP talks to a real server, so the rest of the session runs on real time",
+                &format!("simulated time ends here: {who} talks to a real server, so the rest of the session runs on real time"),
             );
         }
     }

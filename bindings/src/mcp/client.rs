@@ -4,7 +4,7 @@
 //! HTTP session) when the scenario closes it or the session ends.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -142,29 +142,9 @@ pub(crate) fn http_client() -> Result<reqwest::Client, McpError> {
         .map_err(|e| McpError::Config(format!("cannot build the HTTP client: {e}")))
 }
 
-/// The TLS settings every session's HTTP client uses: the platform's roots (on Linux the
-/// system bundle, or `SSL_CERT_FILE` / `SSL_CERT_DIR`), TLS 1.2 and 1.3, HTTP/2 or 1.1 by
-/// ALPN. Read once per process: loading the roots parses every certificate of the system
-/// bundle, which cost each new session's first `createClient` about 19 million
-/// instructions.
+/// The process's TLS client settings ([`crate::tls::client_config`]).
 fn tls_config() -> Result<rustls::ClientConfig, McpError> {
-    static CONFIG: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-                .map_err(|e| format!("cannot load the system's root certificates: {e}"))?;
-            let mut config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map_err(|e| e.to_string())?
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
-                .with_no_client_auth();
-            config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-            Ok(config)
-        })
-        .clone()
-        .map_err(|e| McpError::Config(format!("cannot set up TLS: {e}")))
+    crate::tls::client_config().map_err(|e| McpError::Config(format!("cannot set up TLS: {e}")))
 }
 
 /// Connects with the configured transport. An endpoint that turns out to speak the other HTTP

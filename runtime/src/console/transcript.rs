@@ -68,6 +68,7 @@ impl<W: Write> Transcript for TextTranscript<W> {
                 "cmd",
                 format!("{call_id} {}{}", command.name(), command_args(command)),
             ),
+            Entry::Session(Outbound::Media(command)) => ("media", command.describe()),
             Entry::Sim(text) => ("sim", text.clone()),
             Entry::Session(Outbound::Ended(reason)) => ("end", reason.to_string()),
             Entry::Session(_) => return,
@@ -94,6 +95,9 @@ impl<W: Write> Transcript for JsonTranscript<W> {
             }
             Entry::Session(Outbound::Call { call_id, command }) => {
                 json!({"t": t, "kind": "cmd", "call": call_id, "command": command})
+            }
+            Entry::Session(Outbound::Media(command)) => {
+                json!({"t": t, "kind": "media", "text": command.describe()})
             }
             Entry::Sim(text) => json!({"t": t, "kind": "sim", "text": text}),
             Entry::Session(Outbound::Ended(reason)) => {

@@ -1,4 +1,4 @@
-//! G.711 (PCMU μ-law, and A-law for decoding prompts): the codec of Dialtone's RTP legs.
+//! G.711 (PCMU μ-law, and A-law for prompts and WebSocket streams): the codec of Dialtone's RTP legs.
 //! μ-law encodes by the classic biased segment search; decoding uses tables built at compile
 //! time.
 
@@ -69,9 +69,46 @@ pub fn decode_alaw(code: u8) -> i16 {
     }
 }
 
+/// Encodes one 16-bit linear sample to A-law (WebSocket streams in `ALAW`).
+pub fn encode_alaw(sample: i16) -> u8 {
+    // A-law works on 13-bit magnitudes.
+    let value = i32::from(sample) >> 3;
+    let (sign, magnitude) = if value >= 0 {
+        (0x80, value)
+    } else {
+        (0x00, -value - 1)
+    };
+    let magnitude = magnitude.min(0x0FFF);
+    let code = if magnitude < 32 {
+        (magnitude >> 1) as u8
+    } else {
+        // The segment is the position of the highest set bit above bit 4.
+        let mut exponent = 1;
+        while exponent < 7 && magnitude >= (32 << exponent) {
+            exponent += 1;
+        }
+        ((exponent << 4) as u8) | ((magnitude >> exponent) & 0x0F) as u8
+    };
+    (sign | code) ^ 0x55
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alaw_round_trips_within_its_step() {
+        for sample in (-32_768i32..32_768).step_by(7) {
+            let sample = sample as i16;
+            let back = decode_alaw(encode_alaw(sample));
+            let step = (i32::from(sample).abs() / 16).max(16);
+            assert!(
+                (i32::from(back) - i32::from(sample)).abs() <= step,
+                "{sample} -> {back}"
+            );
+        }
+        assert_eq!(encode_alaw(0), 0xD5);
+    }
 
     #[test]
     fn alaw_known_codes() {

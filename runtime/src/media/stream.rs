@@ -16,6 +16,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
+use super::graph::Ports;
 use super::recorder::Recorder;
 use super::rtp::{self, FRAME_SAMPLES, PCMU, RtpPacket, TelephoneEvent};
 use super::source::Audio;
@@ -101,11 +102,14 @@ pub struct MediaStream {
 }
 
 impl MediaStream {
-    /// Starts the stream's task on `socket`.
+    /// Starts the stream's task on `socket`. The caller's audio and digits go out through
+    /// `ports.outlet` to whatever the scenario linked the call to; what is linked to the call
+    /// arrives in `ports.inlet` and is sent when nothing plays.
     pub fn start(
         socket: UdpSocket,
         events: mpsc::UnboundedSender<StreamEvent>,
         counters: Arc<RtpCounters>,
+        ports: Ports,
     ) -> std::io::Result<Self> {
         let local = socket.local_addr()?;
         let (commands, rx) = mpsc::unbounded_channel();
@@ -127,6 +131,7 @@ impl MediaStream {
             recorder: None,
             inbound: VecDeque::new(),
             packet: Vec::with_capacity(12 + FRAME_SAMPLES),
+            ports,
         };
         tokio::spawn(task.run(rx));
         Ok(Self { commands, local })
@@ -176,6 +181,8 @@ struct StreamTask {
     /// Caller samples not yet mixed into a mixed recording.
     inbound: VecDeque<i16>,
     packet: Vec<u8>,
+    /// The call's place in its session's media graph.
+    ports: Ports,
 }
 
 impl StreamTask {
@@ -295,6 +302,13 @@ impl StreamTask {
                     .events
                     .send(StreamEvent::PlaybackFinished { generation });
             }
+            // The call's own playback wins over linked media; what arrives meanwhile is
+            // dropped, so linked audio resumes without a backlog.
+            let _ = self.ports.inlet.pull();
+        } else if let Some(linked) = self.ports.inlet.pull() {
+            for (out, sample) in frame.iter_mut().zip(linked) {
+                *out = g711::encode(sample);
+            }
         }
         if self.recorder.as_ref().is_some_and(|r| r.mixed) {
             let mut mixed = [0i16; FRAME_SAMPLES];
@@ -395,7 +409,11 @@ impl StreamTask {
             self.remote = Some(from);
         }
         if packet.payload_type == PCMU {
+            if self.recorder.is_none() && !self.ports.outlet.is_linked() {
+                return;
+            }
             let samples: Vec<i16> = packet.payload.iter().map(|&b| g711::decode(b)).collect();
+            self.ports.outlet.push_samples(&samples);
             match &self.recorder {
                 Some(r) if r.mixed => {
                     self.inbound.extend(samples);
@@ -414,6 +432,7 @@ impl StreamTask {
             if self.last_tone != Some(key) {
                 self.last_tone = Some(key);
                 if let Some(digit) = rtp::event_to_digit(event.event) {
+                    self.ports.outlet.push_tone(digit);
                     let _ = self.events.send(StreamEvent::Tone(digit));
                 }
             }
@@ -436,12 +455,14 @@ fn rand_u32() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::graph::{InletMode, UnitKind};
 
     async fn pair() -> (MediaStream, mpsc::UnboundedReceiver<StreamEvent>, UdpSocket) {
         let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
         let peer = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
         let (tx, rx) = mpsc::unbounded_channel();
-        let stream = MediaStream::start(socket, tx, Arc::default()).expect("start");
+        let ports = Ports::new(UnitKind::Call, InletMode::Replace);
+        let stream = MediaStream::start(socket, tx, Arc::default(), ports).expect("start");
         stream.send(StreamCommand::Remote {
             addr: peer.local_addr().expect("addr"),
             telephone_event: Some(101),

@@ -28,6 +28,7 @@ use crate::catalog::CatalogError;
 use crate::history::{LogRow, SessionRow, Write};
 use crate::media::MediaError;
 use crate::media::recorder::Recorder;
+use crate::media::session::SessionMedia;
 use crate::media::source::Audio;
 use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::metrics::CallResult;
@@ -143,8 +144,11 @@ async fn admit(
             Refusal::failed(StatusCode::ServiceUnavailable, format!("no RTP port: {e}"))
         })?;
     let (stream_tx, stream_events) = mpsc::unbounded_channel();
-    let stream =
-        MediaStream::start(socket, stream_tx, context.metrics.rtp.clone()).map_err(|e| {
+    let (host, session_io) = host::channel();
+    let mut media = SessionMedia::new(&plan.route.application, host.events.clone());
+    let ports = media.add_call(&call_id);
+    let stream = MediaStream::start(socket, stream_tx, context.metrics.rtp.clone(), ports)
+        .map_err(|e| {
             Refusal::failed(
                 StatusCode::ServiceUnavailable,
                 format!("cannot start RTP: {e}"),
@@ -169,7 +173,6 @@ async fn admit(
         mcp: plan.mcp,
         simulated_time: false,
     };
-    let (host, session_io) = host::channel();
     if let Err(e) = context.pool.spawn(spec, session_io) {
         dialogs.remove_dialog(&dialog.id());
         let why = format!("cannot start the session: {e}");
@@ -220,6 +223,7 @@ async fn admit(
         states,
         stream: Some(stream),
         stream_events,
+        media,
         loads_tx,
         loads,
         offer,
@@ -258,6 +262,8 @@ struct Call {
     states: DialogStateReceiver,
     stream: Option<MediaStream>,
     stream_events: mpsc::UnboundedReceiver<StreamEvent>,
+    /// The session's media graph and WebSockets.
+    media: SessionMedia,
     loads_tx: mpsc::UnboundedSender<Loaded>,
     loads: mpsc::UnboundedReceiver<Loaded>,
     offer: Option<Offer>,
@@ -341,6 +347,19 @@ impl Call {
                         text: text.clone(),
                     },
                 });
+            }
+            Outbound::Media(command) => {
+                if let Err(e) = self.media.apply(command.clone()) {
+                    tracing::warn!(session = %self.session_id, "{e}");
+                    self.write_history(|session_id| Write::Log {
+                        session_id,
+                        line: LogRow {
+                            at: chrono::Utc::now(),
+                            level: "warn".to_owned(),
+                            text: e.to_string(),
+                        },
+                    });
+                }
             }
             Outbound::McpRequest {
                 method,
@@ -816,6 +835,7 @@ impl Call {
             _ => 0,
         };
         self.phase = Phase::Ended;
+        self.media.remove_call(&self.call_id);
         self.context.metrics.call_ended(&self.application);
         if self.recording.is_some() {
             self.stream_send(StreamCommand::StopRecord);

@@ -1,0 +1,43 @@
+//! Ops behind the media units: `media(json)` sends one [`MediaCommand`] (create a WebSocket,
+//! send on it, close it, link two units ...). The host does the work and answers with events.
+
+use std::rc::Rc;
+
+use rquickjs::{Ctx, Function, Object, Result};
+
+use super::{ErrorClass, throw_coded};
+use crate::engine::state::SessionState;
+use crate::host::{MediaCommand, Outbound};
+
+pub(super) fn install<'js>(
+    ctx: &Ctx<'js>,
+    ops: &Object<'js>,
+    state: &Rc<SessionState>,
+) -> Result<()> {
+    let st = state.clone();
+    ops.set(
+        "media",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, json: String| -> Result<()> {
+                let command: MediaCommand = serde_json::from_str(&json).map_err(|e| {
+                    throw_coded(
+                        &ctx,
+                        ErrorClass::Type,
+                        "ERR_INVALID_ARGUMENT",
+                        &format!("invalid media command: {e}"),
+                    )
+                })?;
+                if st.is_ending() {
+                    return Ok(());
+                }
+                if matches!(command, MediaCommand::CreateWebSocket(_)) {
+                    st.leave_simulated_time("a WebSocket");
+                }
+                st.send(Outbound::Media(command));
+                Ok(())
+            },
+        )?,
+    )?;
+    Ok(())
+}

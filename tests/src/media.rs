@@ -1,0 +1,139 @@
+//! Media test peers: WebSocket servers in `target/peers/venv-media` (installed by
+//! `tests/peers/install-media-peers.sh`) that report what they saw as lines on stdout:
+//! Pipecat's echo bot (Twilio Media Streams) and the VoxEngine stream format checker.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::peers::peers_dir;
+
+/// How long a peer may take to print `LISTENING`.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running line-reporting peer; stopped (SIGTERM, then killed) on drop.
+#[derive(Debug)]
+pub struct LinePeer {
+    child: Child,
+    /// Its TCP port on 127.0.0.1.
+    pub port: u16,
+    lines: mpsc::Receiver<String>,
+    /// Every line read so far.
+    pub seen: Vec<String>,
+}
+
+impl LinePeer {
+    fn start(script: &str, args: &[&str]) -> Result<Self> {
+        let python = peers_dir().join("venv-media/bin/python");
+        if !python.exists() {
+            bail!(
+                "{} is missing: run tests/run (it installs the media test peers)",
+                python.display()
+            );
+        }
+        let mut child = Command::new(python)
+            .arg(crate::workspace_root().join("tests/peers").join(script))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {script}"))?;
+        let stdout = child.stdout.take().context("peer stdout")?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut peer = Self {
+            child,
+            port: 0,
+            lines,
+            seen: Vec::new(),
+        };
+        let listening = peer.wait_for("LISTENING ", START_TIMEOUT)?;
+        peer.port = listening
+            .strip_prefix("LISTENING ")
+            .and_then(|p| p.trim().parse().ok())
+            .context("LISTENING <port>")?;
+        Ok(peer)
+    }
+
+    /// `ws://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Waits for the next line starting with `prefix`; an error naming what was seen.
+    pub fn wait_for(&mut self, prefix: &str, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.starts_with(prefix) {
+                        return Ok(line);
+                    }
+                }
+                Err(_) => bail!(
+                    "no '{prefix}' line within {timeout:?}; seen:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Every line read so far (and any waiting now) that starts with `prefix`.
+    pub fn lines_starting(&mut self, prefix: &str) -> Vec<String> {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for LinePeer {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pipecat's FastAPI WebSocket transport with its `TwilioFrameSerializer` and an echo
+/// pipeline, at `/media`. Prints `START <streamSid> <callSid>`, `DTMF <digit>`, `CLOSED`.
+pub fn pipecat_echo_bot() -> Result<LinePeer> {
+    LinePeer::start("pipecat_echo_bot.py", &[])
+}
+
+/// The VoxEngine media stream format checker (`tests/peers/voxengine_stream_checker.py`),
+/// with its options (`--echo-tag TAG`, `--say-file PATH --say-tag TAG`).
+pub fn voxengine_checker(options: &[&str]) -> Result<LinePeer> {
+    LinePeer::start("voxengine_stream_checker.py", options)
+}
+
+/// The venv's Python, for audio analysis scripts (numpy).
+pub fn media_python() -> PathBuf {
+    peers_dir().join("venv-media/bin/python")
+}
