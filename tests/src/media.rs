@@ -133,6 +133,51 @@ pub fn voxengine_checker(options: &[&str]) -> Result<LinePeer> {
     LinePeer::start("voxengine_stream_checker.py", options)
 }
 
+/// The voice-agent test server (`tests/peers/voice_agent_server.py`): asks for `tool` with
+/// `arguments` (JSON) when it hears a key, speaks the result, and writes what it said to
+/// `spoken` (WAV). Prints `DTMF`, `TOOL_CALL`, `SPOKE <text>`, `CALLER <frames>`.
+pub fn voice_agent_server(
+    tool: &str,
+    arguments: &str,
+    spoken: &std::path::Path,
+) -> Result<LinePeer> {
+    let spoken = spoken.to_string_lossy().into_owned();
+    LinePeer::start(
+        "voice_agent_server.py",
+        &[
+            "--tool",
+            tool,
+            "--arguments",
+            arguments,
+            "--spoken",
+            &spoken,
+        ],
+    )
+}
+
+/// Runs `tests/peers/audio_xcorr.py` on two WAVs: how late `sent` appears in `heard` (ms, at
+/// most `max_lag_ms`) and the normalized correlation there.
+pub fn echo_of(
+    sent: &std::path::Path,
+    heard: &std::path::Path,
+    max_lag_ms: u32,
+) -> Result<(f64, f64)> {
+    let output = Command::new(media_python())
+        .arg(crate::workspace_root().join("tests/peers/audio_xcorr.py"))
+        .arg(sent)
+        .arg(heard)
+        .arg(max_lag_ms.to_string())
+        .output()?;
+    let line = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    match line.split_whitespace().collect::<Vec<_>>()[..] {
+        ["LAG_MS", lag, "PEAK", peak] => Ok((lag.parse()?, peak.parse()?)),
+        _ => bail!(
+            "audio_xcorr.py: '{line}' {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
 /// The venv's Python, for audio analysis scripts (numpy).
 pub fn media_python() -> PathBuf {
     peers_dir().join("venv-media/bin/python")

@@ -2,15 +2,13 @@
 //! message by an independent server (Python `websockets`), Pipecat's Twilio serializer echoing
 //! a softphone caller back to itself, and the errors a scenario gets for bad input.
 
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use dialtone::console::ConsoleOptions;
-use dialtone_tests::media::{media_python, pipecat_echo_bot, voxengine_checker};
+use dialtone_tests::media::{echo_of, pipecat_echo_bot, voxengine_checker};
 use dialtone_tests::scenario::run_source;
 use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call};
-use dialtone_tests::workspace_root;
 use serde_json::Value;
 
 /// Streams the caller to four sockets, one per encoding; stops the first after 1.5 s; closes
@@ -178,23 +176,16 @@ fn pipecat_echoes_a_softphone_caller_through_twilio_media_streams() -> Result<()
     );
     // What the caller heard is what it said, later: measured by cross-correlation with numpy
     // on files read by Python's wave module.
-    let analysis = Command::new(media_python())
-        .arg(workspace_root().join("tests/peers/audio_xcorr.py"))
-        .arg(&sent)
-        .arg(&heard)
-        .output()?;
-    let line = String::from_utf8_lossy(&analysis.stdout).trim().to_owned();
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let (lag, peak): (f64, f64) = match fields[..] {
-        ["LAG_MS", lag, "PEAK", peak] => (lag.parse()?, peak.parse()?),
-        _ => anyhow::bail!(
-            "audio_xcorr.py: {line} {}",
-            String::from_utf8_lossy(&analysis.stderr)
-        ),
-    };
-    eprintln!("caller's echo through Pipecat: {line}");
-    assert!(peak > 0.6, "the caller did not hear itself back: {line}");
-    assert!(lag < 400.0, "echo round trip over 400 ms: {line}");
+    let (lag, peak) = echo_of(&sent, &heard, 3000)?;
+    eprintln!("caller's echo through Pipecat: {lag} ms, peak {peak}");
+    assert!(
+        peak > 0.6,
+        "the caller did not hear itself back: peak {peak} at {lag} ms"
+    );
+    assert!(
+        lag < 400.0,
+        "echo round trip over 400 ms: {lag} ms (peak {peak})"
+    );
     Ok(())
 }
 

@@ -32,6 +32,10 @@ const END_PACKETS: u32 = 3;
 const DIGIT_GAP_TICKS: u32 = 3;
 /// Caller audio buffered for a mixed recording, at most.
 const MAX_MIX_BACKLOG: usize = 8000;
+/// Ticks without caller audio after which linked units get silence instead (60 ms): a phone
+/// that sends nothing while its user is silent still makes a steady stream, and a late
+/// packet within a talk spurt does not cut silence into the speech.
+const SILENCE_AFTER_TICKS: u32 = 3;
 
 /// Counters shared by every stream of a server.
 #[derive(Debug, Default)]
@@ -132,6 +136,7 @@ impl MediaStream {
             inbound: VecDeque::new(),
             packet: Vec::with_capacity(12 + FRAME_SAMPLES),
             ports,
+            quiet_ticks: 0,
         };
         tokio::spawn(task.run(rx));
         Ok(Self { commands, local })
@@ -183,6 +188,8 @@ struct StreamTask {
     packet: Vec<u8>,
     /// The call's place in its session's media graph.
     ports: Ports,
+    /// Ticks since the caller's last audio packet.
+    quiet_ticks: u32,
 }
 
 impl StreamTask {
@@ -310,6 +317,10 @@ impl StreamTask {
                 *out = g711::encode(sample);
             }
         }
+        self.quiet_ticks = self.quiet_ticks.saturating_add(1);
+        if self.quiet_ticks > SILENCE_AFTER_TICKS {
+            self.ports.outlet.push_samples(&[0; FRAME_SAMPLES]);
+        }
         if self.recorder.as_ref().is_some_and(|r| r.mixed) {
             let mut mixed = [0i16; FRAME_SAMPLES];
             for (i, out) in mixed.iter_mut().enumerate() {
@@ -409,10 +420,12 @@ impl StreamTask {
             self.remote = Some(from);
         }
         if packet.payload_type == PCMU {
+            self.quiet_ticks = 0;
             if self.recorder.is_none() && !self.ports.outlet.is_linked() {
                 return;
             }
             let samples: Vec<i16> = packet.payload.iter().map(|&b| g711::decode(b)).collect();
+            // Linked units get the caller's audio as it arrives, paced by the caller's clock.
             self.ports.outlet.push_samples(&samples);
             match &self.recorder {
                 Some(r) if r.mixed => {
