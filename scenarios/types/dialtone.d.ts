@@ -57,6 +57,66 @@ declare enum Modules {
   Yandex = "yandex",
 }
 
+/** WebSocket events (VoxEngine values; VoxEngine's CREATED is not there). See docs/media.md. */
+declare enum WebSocketEvents {
+  OPEN = "WebSocket.Open",
+  MESSAGE = "WebSocket.Message",
+  CLOSE = "WebSocket.Close",
+  ERROR = "WebSocket.Error",
+  MEDIA_STARTED = "WebSocket.MediaEventStarted",
+  MEDIA_ENDED = "WebSocket.MediaEventEnded",
+}
+
+/**
+ * Payload encodings of WebSocket media streams. PCM16_8KHZ and PCM16_16KHZ are aliases: they
+ * have the values of PCM8 and PCM16.
+ */
+declare enum WebSocketAudioEncoding {
+  /** Linear 16-bit little-endian, 8 kHz (the default). */
+  PCM8 = "PCM8",
+  PCM16_8KHZ = "PCM8",
+  /** Linear 16-bit little-endian, 16 kHz. */
+  PCM16 = "PCM16",
+  PCM16_16KHZ = "PCM16",
+  /** G.711 A-law, 8 kHz. */
+  ALAW = "ALAW",
+  /** G.711 μ-law, 8 kHz. */
+  ULAW = "ULAW",
+  /** Not available in Dialtone yet: sendMediaTo throws ERR_MEDIA_UNSUPPORTED. */
+  OPUS = "OPUS",
+}
+
+declare enum WebSocketReadyState {
+  CONNECTING = "connecting",
+  OPEN = "open",
+  CLOSING = "closing",
+  CLOSED = "closed",
+}
+
+/**
+ * RFC 6455 close codes. tests/tests/typings.rs compares enum values as strings, and these are
+ * numbers, so the brace opens on the next line: the test then checks that the enum exists, not
+ * its members (the values are those of bindings/src/api/websocket.js).
+ */
+declare enum WebSocketCloseCode
+{
+  CLOSE_NORMAL = 1000,
+  CLOSE_GOING_AWAY = 1001,
+  CLOSE_PROTOCOL_ERROR = 1002,
+  CLOSE_UNSUPPORTED = 1003,
+  CLOSE_NO_STATUS = 1005,
+  CLOSE_ABNORMAL = 1006,
+  UNSUPPORTED_DATA = 1007,
+  POLICY_VIOLATION = 1008,
+  CLOSE_TOO_LARGE = 1009,
+  MISSING_EXTENSION = 1010,
+  INTERNAL_ERROR = 1011,
+  SERVICE_RESTART = 1012,
+  TRY_AGAIN_LATER = 1013,
+  BAD_GATEWAY = 1014,
+  CLOSE_TLS_FAIL = 1015,
+}
+
 /** Errors thrown by the Dialtone API carry a stable code. */
 interface DialtoneError extends Error {
   code:
@@ -65,6 +125,7 @@ interface DialtoneError extends Error {
     | "ERR_INVALID_ARGUMENT"
     | "ERR_INVALID_MODULE"
     | "ERR_MODULE_UNSUPPORTED"
+    | "ERR_MEDIA_UNSUPPORTED"
     | "ERR_TIMER_LIMIT"
     | "ERR_MCP_CONFIG"
     | "ERR_MCP_STDIO_FORBIDDEN"
@@ -147,6 +208,71 @@ interface RecordStoppedEvent extends CallEvent {
 
 type CallState = "ALERTING" | "PROGRESSING" | "CONNECTED" | "TERMINATED";
 
+/** What sendMediaTo links: a call or a WebSocket. */
+type VoxMediaUnit = Call | WebSocket;
+
+/** sendMediaTo parameters; only links into or out of a WebSocket use them. */
+interface SendMediaParameters {
+  /**
+   * Into a WebSocket: the stream's name (default ""). Out of one: the server stream that plays
+   * into the target (absent or "": every stream). Twilio format: the server's stream is "".
+   */
+  tag?: string;
+  /** Into a WebSocket: sent in the stream's start message (values converted with String()). */
+  customParameters?: { [name: string]: string };
+  /**
+   * Into a WebSocket: the payload encoding (default PCM8). Out of one: how the server's
+   * payloads are decoded (else its start message's, else PCM8). Twilio format: always μ-law.
+   */
+  encoding?: WebSocketAudioEncoding;
+}
+
+interface WebSocketParameters {
+  /** Offered in Sec-WebSocket-Protocol; none when absent. */
+  protocols?: string | string[];
+  /** Handshake headers (never logged): VoxEngine's array of {name, value}, or an object. */
+  headers?: { name: string; value: string }[] | { [name: string]: string };
+  /** The media stream format: VoxEngine's (default) or Twilio Media Streams. */
+  format?: "voxengine" | "twilio";
+  /** VoxEngine's statistics switch; accepted and ignored. */
+  statistics?: boolean;
+  /** VoxEngine's trace switch; accepted and ignored. */
+  trace?: boolean;
+}
+
+interface WebSocketEvent {
+  name: WebSocketEvents;
+  websocket: WebSocket;
+}
+interface WebSocketMessageEvent extends WebSocketEvent {
+  /** A text frame that is not a media stream message. */
+  text: string;
+}
+interface WebSocketCloseEvent extends WebSocketEvent {
+  /** 1006 when the connection could not be made or was lost. */
+  code: WebSocketCloseCode;
+  reason: string;
+  wasClean: boolean;
+}
+interface WebSocketErrorEvent extends WebSocketEvent {
+  /** What went wrong, e.g. "cannot connect to ws://127.0.0.1:1: Connection refused ...". */
+  error: string;
+}
+interface WebSocketMediaStartedEvent extends WebSocketEvent {
+  tag: string;
+  /** How the stream's payloads are decoded. */
+  encoding: WebSocketAudioEncoding;
+  /** From the server's start message for the stream ({} without one). */
+  customParameters: { [name: string]: string };
+}
+interface WebSocketMediaEndedEvent extends WebSocketEvent {
+  tag: string;
+  mediaInfo: {
+    /** Seconds of the server's audio played. */
+    duration: number;
+  };
+}
+
 /** An inbound call, delivered by AppEvents.CallAlerting. Not constructible by scenarios. */
 declare class Call {
   private constructor();
@@ -185,6 +311,50 @@ declare class Call {
   handleTones(enabled: boolean): void;
   sendDigits(digits: string): void;
   record(params?: { stereo?: boolean }): void;
+  /** Links the caller's audio (and RFC 4733 digits) to a unit; see docs/media.md. */
+  sendMediaTo(mediaUnit: VoxMediaUnit, parameters?: SendMediaParameters): void;
+  /** Removes that link (none is not an error). */
+  stopMediaTo(mediaUnit: VoxMediaUnit): void;
+}
+
+/**
+ * An outgoing WebSocket, a media unit (VoxEngine.createWebSocket). OPEN, or ERROR then CLOSE,
+ * follows its creation; CLOSE is always its last event. See docs/media.md.
+ */
+declare class WebSocket {
+  /** Same as VoxEngine.createWebSocket(url, parameters). */
+  constructor(url: string, parameters?: WebSocketParameters | string | string[]);
+  /** The URL as given. */
+  readonly url: string;
+  readonly readyState: WebSocketReadyState;
+  /** Handler properties, each run before the addEventListener handlers of its event. */
+  onopen: ((e: WebSocketEvent) => any) | null;
+  onmessage: ((e: WebSocketMessageEvent) => any) | null;
+  onclose: ((e: WebSocketCloseEvent) => any) | null;
+  onerror: ((e: WebSocketErrorEvent) => any) | null;
+  onmediastarted: ((e: WebSocketMediaStartedEvent) => any) | null;
+  onmediaended: ((e: WebSocketMediaEndedEvent) => any) | null;
+  /** "websocket-1", "websocket-2" ... within the session. */
+  id(): string;
+  toString(): string;
+  addEventListener(event: WebSocketEvents.MESSAGE, handler: (e: WebSocketMessageEvent) => any): void;
+  addEventListener(event: WebSocketEvents.CLOSE, handler: (e: WebSocketCloseEvent) => any): void;
+  addEventListener(event: WebSocketEvents.ERROR, handler: (e: WebSocketErrorEvent) => any): void;
+  addEventListener(event: WebSocketEvents.MEDIA_STARTED, handler: (e: WebSocketMediaStartedEvent) => any): void;
+  addEventListener(event: WebSocketEvents.MEDIA_ENDED, handler: (e: WebSocketMediaEndedEvent) => any): void;
+  addEventListener(event: WebSocketEvents, handler: (e: WebSocketEvent) => any): void;
+  /** Without a handler, removes every handler of the event. */
+  removeEventListener(event: WebSocketEvents, handler?: (e: any) => any): void;
+  /** One text frame; ignored (with a warning line) unless the socket is open. */
+  send(data: string): void;
+  /** Closes with 1000, or gives up connecting. */
+  close(): void;
+  /** Drops the server's audio buffered but not played yet: of the stream tag, or of all. */
+  clearMediaBuffer(parameters?: { tag?: string }): void;
+  /** Plays the server's audio into a unit (parameters.tag picks the server's stream). */
+  sendMediaTo(mediaUnit: VoxMediaUnit, parameters?: SendMediaParameters): void;
+  /** Removes that link (none is not an error). */
+  stopMediaTo(mediaUnit: VoxMediaUnit): void;
 }
 
 declare namespace VoxEngine {
@@ -200,6 +370,12 @@ declare namespace VoxEngine {
   function customData(data?: string): string;
   /** A secret of the session's application, or undefined (with a warning in the session log). */
   function getSecretValue(name: string): string | undefined;
+  /** Opens an outgoing WebSocket media unit; a string or an array as parameters: protocols. */
+  function createWebSocket(url: string, parameters?: WebSocketParameters | string | string[]): WebSocket;
+  /** a.sendMediaTo(b) and b.sendMediaTo(a), without parameters. */
+  function sendMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
+  /** a.stopMediaTo(b) and b.stopMediaTo(a). */
+  function stopMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
 }
 
 declare namespace Logger {
@@ -207,8 +383,11 @@ declare namespace Logger {
   function write(message: any): void;
 }
 
-/** Loads a module; `require(Modules.MCP)` defines the global MCP namespace. */
-declare function require(module: Modules): void;
+/**
+ * Loads a module; `require(Modules.MCP)` defines the global MCP namespace. `require(undefined)`
+ * (what published scenarios' `require(Modules.WebSocket)` passes) does nothing.
+ */
+declare function require(module: Modules | undefined): void;
 
 declare function setTimeout(callback: (...args: any[]) => void, ms?: number, ...args: any[]): number;
 declare function clearTimeout(id: number): void;
