@@ -15,10 +15,15 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 pub mod media;
+pub mod player;
 
 pub use media::{
     AudioEncoding, MediaCommand, SendMediaParams, StreamFormat, UnitId, WebSocketEvent,
     WebSocketSpec,
+};
+pub use player::{
+    PlayerAction, PlayerEvent, PlayerSegment, PlayerSpec, RecorderAction, RecorderEvent,
+    RecorderSpec,
 };
 
 /// Identifies one call leg within the whole process (SIP Call-ID or a generated id).
@@ -147,6 +152,26 @@ pub enum HostEvent {
         /// What happened.
         event: WebSocketEvent,
     },
+    /// An event on a player the session created.
+    Player {
+        /// The player's unit id.
+        id: UnitId,
+        /// What happened.
+        event: PlayerEvent,
+    },
+    /// An event on a recorder the session created.
+    Recorder {
+        /// The recorder's unit id.
+        id: UnitId,
+        /// What happened.
+        event: RecorderEvent,
+    },
+    /// Something the scenario's author should know (an unknown voice, a link to a unit that
+    /// ended): written to the session log as a warning.
+    Warning {
+        /// The text.
+        text: String,
+    },
     /// The host shuts the session down (process shutdown, admin action).
     Shutdown {
         /// Why, for the log.
@@ -184,6 +209,8 @@ pub enum CallEvent {
     },
     /// The far end is ringing (outbound legs).
     Ringing,
+    /// A playback's audio is loaded (or its speech synthesized); `PlaybackStarted` follows.
+    PlaybackReady,
     /// A playback or `say` started.
     PlaybackStarted {
         /// Length in milliseconds, when known.
@@ -231,6 +258,7 @@ impl CallEvent {
             CallEvent::Disconnected { .. } => "Call.Disconnected",
             CallEvent::Failed { .. } => "Call.Failed",
             CallEvent::Ringing => "Call.Ringing",
+            CallEvent::PlaybackReady => "Call.PlaybackReady",
             CallEvent::PlaybackStarted { .. } => "Call.PlaybackStarted",
             CallEvent::PlaybackFinished { .. } => "Call.PlaybackFinished",
             CallEvent::ToneReceived { .. } => "Call.ToneReceived",
@@ -256,6 +284,13 @@ impl CallEvent {
 pub enum CallCommand {
     /// Send 180 Ringing.
     Ring {
+        /// Extra headers.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// Send 183 Session Progress with the SDP answer: the caller hears the scenario before
+    /// the call is answered.
+    StartEarlyMedia {
         /// Extra headers.
         #[serde(default)]
         headers: BTreeMap<String, String>,
@@ -321,6 +356,7 @@ impl CallCommand {
     pub fn name(&self) -> &'static str {
         match self {
             CallCommand::Ring { .. } => "ring",
+            CallCommand::StartEarlyMedia { .. } => "startEarlyMedia",
             CallCommand::Answer { .. } => "answer",
             CallCommand::Reject { .. } => "reject",
             CallCommand::Hangup { .. } => "hangup",

@@ -93,6 +93,9 @@ pub struct Config {
     /// Applications; the one named `default` takes calls no other application claims.
     #[serde(default, rename = "application")]
     pub applications: Vec<Application>,
+    /// `[voices]`: locale -> espeak-ng voice (`"en-AU" = "en-gb"`), over the built-in table.
+    #[serde(default)]
+    pub voices: std::collections::BTreeMap<String, String>,
     /// Where the file came from: its directory resolves scenario paths.
     #[serde(skip)]
     pub origin: Origin,
@@ -413,5 +416,17 @@ mod tests {
         assert_eq!(config.limits.callback_ms, 250);
         assert_eq!(config.limits.heap_bytes, 16 << 20);
         assert_eq!(config.limits.max_timers, 100);
+    }
+
+    #[test]
+    fn a_voices_table_maps_locales_to_espeak_voices() {
+        let config =
+            Config::parse("[voices]\n\"xx-YY\" = \"eo\"\n", Origin::Embedded).expect("valid");
+        let table = crate::media::voices::VoiceTable::new(&config.voices);
+        assert_eq!(
+            table.resolve(Some("xx-YY+female")).voice,
+            Some("eo+f3".into())
+        );
+        assert!(Config::embedded().expect("embedded").voices.is_empty());
     }
 }

@@ -2,10 +2,12 @@
 //! prints what happens. The engine of the golden tests.
 
 mod sim_leg;
+mod sim_tts;
 mod transcript;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_bindings::host::{
@@ -19,7 +21,9 @@ pub use sim_leg::{CallerScript, LegOutput, MediaRoot, SimLeg};
 pub use transcript::{Entry, JsonTranscript, TextTranscript, Transcript};
 
 use crate::config::{ConfigError, read_script};
-use crate::media::session::SessionMedia;
+use crate::media::session::{MediaContext, SessionMedia};
+use crate::media::source::MediaSource;
+use sim_tts::SilentTts;
 
 /// The simulated call's id.
 pub const CONSOLE_CALL_ID: &str = "call-1";
@@ -115,10 +119,18 @@ pub async fn run(
             .map(PathBuf::from)
             .unwrap_or_default(),
     );
+    let media = MediaContext {
+        application: options.application.clone(),
+        session_id: CONSOLE_SESSION_ID.into(),
+        source: Arc::new(MediaSource::new(media_root.0.clone(), Arc::new(SilentTts))),
+        recordings: std::env::temp_dir()
+            .join("dialtone-console")
+            .join("recordings"),
+    };
     let leg = SimLeg::new(CONSOLE_CALL_ID, options.caller.clone(), media_root, start);
     let (reason, ()) = tokio::join!(
         run_session(spec, session),
-        drive(host, leg, start, &options.application, transcript)
+        drive(host, leg, start, media, transcript)
     );
     Ok(reason)
 }
@@ -128,12 +140,12 @@ async fn drive(
     mut host: host::HostIo,
     mut leg: SimLeg,
     start: Instant,
-    application: &str,
+    media: MediaContext,
     transcript: &mut dyn Transcript,
 ) {
     // The simulated call is a media unit like a real one, though no audio flows from it: a
-    // scenario's links and WebSockets work (the WebSockets for real).
-    let mut media = SessionMedia::new(application, host.events.clone());
+    // scenario's links, players, recorders and WebSockets work (the WebSockets for real).
+    let mut media = SessionMedia::new(media, host.events.clone());
     media.add_call(CONSOLE_CALL_ID);
     let deliver = |outputs: Vec<LegOutput>,
                    host: &host::HostIo,
@@ -174,7 +186,7 @@ async fn drive(
                     let command = command.clone();
                     transcript.record(at, &Entry::Session(message));
                     if let Err(e) = media.apply(command) {
-                        transcript.record(at, &Entry::Sim(e.to_string()));
+                        let _ = host.events.send(HostEvent::Warning { text: e.to_string() });
                     }
                     continue;
                 }

@@ -4,13 +4,17 @@
 pub mod convert;
 pub mod g711;
 pub mod graph;
+pub mod player;
 pub mod recorder;
+pub mod recorder_unit;
 pub mod resample;
 pub mod rtp;
 pub mod session;
 pub mod source;
 pub mod stream;
+pub mod tonescript;
 pub mod tts;
+pub mod voices;
 pub mod wav;
 pub mod websocket;
 
@@ -73,6 +77,12 @@ pub enum MediaError {
         /// The URL.
         url: String,
     },
+}
+
+/// A `file://` URL for a local file (recordings are reported so).
+pub fn file_url(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("file://{}", absolute.display())
 }
 
 /// How long a local audio file plays.

@@ -18,6 +18,7 @@ use crate::history::{History, HistoryError};
 use crate::http;
 use crate::media::source::MediaSource;
 use crate::media::tts::{Espeak, Tts};
+use crate::media::voices::VoiceTable;
 use crate::metrics::Metrics;
 use crate::rtp_ports::RtpPorts;
 use crate::secrets::{SecretError, SecretSource, SecretStore};
@@ -111,6 +112,7 @@ impl Server {
             secrets,
         } = options;
         let settings = config.server.clone();
+        let voices = VoiceTable::new(&config.voices);
         let rtp_ports = RtpPorts::parse(&settings.rtp_ports).map_err(ServeError::Setting)?;
         let media_ip = settings
             .media_address
@@ -133,7 +135,7 @@ impl Server {
             pool: Arc::new(pool),
             catalog: CatalogCell::new(Catalog::new(config)?),
             secrets,
-            media: Arc::new(MediaSource::new(media_root, tts)),
+            media: Arc::new(MediaSource::with_voices(media_root, tts, voices)),
             rtp_ports,
             media_ip,
             data_dir: settings.data_dir.clone(),

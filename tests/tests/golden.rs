@@ -44,6 +44,7 @@ golden_cases!(
     syntax_error,
     top_level_throw,
     source_size_limit,
+    players,
 );
 
 #[test]

@@ -19,6 +19,14 @@ const CallEvents = Object.freeze({
   ToneReceived: "Call.ToneReceived",
 });
 
+// Ringback tones by country (ToneScript; a '*' section repeats until stopped).
+const PROGRESS_TONES = Object.freeze({
+  US: "440@-19,480@-19;*(2/4/1+2)",
+  RU: "425@-10;*(.8/3.2/1)",
+  GB: "400@-19,450@-19;*(.4/.2/1+2,.4/2/1+2)",
+  DE: "425@-10;*(1/4/1)",
+});
+
 const CALL_TOKEN = Symbol("call");
 const calls = new Map();
 let deliverToCall; // set by Call's static block: engine entry point for host events
@@ -39,6 +47,7 @@ class Call {
   #state = "ALERTING";
   #customData = "";
   #listeners = new Listeners();
+  #progressTone = null;
 
   constructor(token, info) {
     if (token !== CALL_TOKEN) throw new TypeError("Illegal constructor: calls come from CallAlerting");
@@ -70,6 +79,25 @@ class Call {
   ring(extraHeaders) {
     this.#command("ring", { headers: headerMap("call.ring", extraHeaders) });
   }
+  startEarlyMedia(extraHeaders) {
+    this.#command("startEarlyMedia", { headers: headerMap("call.startEarlyMedia", extraHeaders) });
+  }
+  // Ringback generated here (a ToneScript player linked to the call); on an unanswered call
+  // the caller hears it after startEarlyMedia().
+  playProgressTone(country) {
+    const script = PROGRESS_TONES[String(country).toUpperCase()];
+    if (!script) {
+      throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
+        `call.playProgressTone: no progress tone for '${country}' (use ${Object.keys(PROGRESS_TONES).join(", ")})`);
+    }
+    this.#stopProgressTone();
+    this.#progressTone = createToneScriptPlayer(script);
+    this.#progressTone.sendMediaTo(this);
+  }
+  #stopProgressTone() {
+    if (this.#progressTone) this.#progressTone.stop();
+    this.#progressTone = null;
+  }
   answer(extraHeaders) {
     this.#command("answer", { headers: headerMap("call.answer", extraHeaders) });
   }
@@ -91,13 +119,15 @@ class Call {
     }
     this.#command("startPlayback", { url, loop: Boolean(options && options.loop) });
   }
-  stopPlayback() { this.#command("stopPlayback", {}); }
+  stopPlayback() {
+    this.#stopProgressTone();
+    this.#command("stopPlayback", {});
+  }
   say(text, options) {
     if (typeof text !== "string") {
       throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "call.say: text must be a string");
     }
-    const voice = options && options.voice !== undefined ? String(options.voice) : null;
-    this.#command("say", { text, voice });
+    this.#command("say", { text, voice: voiceOf(options) });
   }
   handleTones(enabled) { this.#command("handleTones", { enabled: Boolean(enabled) }); }
   sendDigits(digits) {
@@ -151,6 +181,7 @@ class Call {
       call.#emit(name, fields);
       call.#emitStateChanged(change);
       if (ends) {
+        call.#stopProgressTone();
         call.#listeners.clear();
         calls.delete(call.#info.id);
       }

@@ -18,6 +18,19 @@ return {
     const ws = webSockets.get(id);
     if (ws) deliverToWebSocket(ws, name, JSON.parse(payloadJson));
   },
+  // An event on a player or a sequence player.
+  player(id, name, payloadJson) {
+    const player = players.get(id);
+    if (player) deliverToPlayer(player, name, JSON.parse(payloadJson));
+  },
+  sequencePlayer(id, name, payloadJson) {
+    const player = players.get(id);
+    if (player) deliverToPlayer(player, name, JSON.parse(payloadJson));
+  },
+  recorder(id, name, payloadJson) {
+    const recorder = recorders.get(id);
+    if (recorder) deliverToRecorder(recorder, name, JSON.parse(payloadJson));
+  },
   timer(id, done) {
     fireTimer(id, done);
   },
@@ -31,6 +44,8 @@ return {
     timers.clear();
     calls.clear();
     webSockets.clear();
+    players.clear();
+    recorders.clear();
     mcpClients.clear();
   },
 };

@@ -17,7 +17,7 @@ function mediaUnit(method, value) {
   const unit = value !== null && typeof value === "object" ? mediaUnits.get(value) : undefined;
   if (!unit) {
     throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
-      `${method}: expected a media unit (a Call or a WebSocket), got ${describe(value)}`);
+      `${method}: expected a media unit (a Call, a WebSocket, a player or a recorder), got ${describe(value)}`);
   }
   return unit;
 }
@@ -60,6 +60,12 @@ function sendMedia(method, from, to, params) {
   const source = mediaUnit(method, from);
   const target = mediaUnit(method, to);
   const parsed = sendMediaParams(method, params);
+  if (source.kind === "recorder") {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `${method}: a recorder cannot send media`);
+  }
+  if (target.kind === "player") {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `${method}: a player cannot receive media`);
+  }
   if (source.id === target.id) {
     throw codedError(Error, "ERR_INVALID_ARGUMENT", `${method}: a unit cannot send media to itself`);
   }

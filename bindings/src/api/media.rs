@@ -31,8 +31,12 @@ pub(super) fn install<'js>(
                 if st.is_ending() {
                     return Ok(());
                 }
-                if matches!(command, MediaCommand::CreateWebSocket(_)) {
-                    st.leave_simulated_time("a WebSocket");
+                match &command {
+                    MediaCommand::CreateWebSocket(_) => st.leave_simulated_time("a WebSocket"),
+                    MediaCommand::CreatePlayer(spec) if spec.sequence => {
+                        st.sequence_players.borrow_mut().insert(spec.id.clone());
+                    }
+                    _ => {}
                 }
                 st.send(Outbound::Media(command));
                 Ok(())

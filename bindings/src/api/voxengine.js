@@ -33,6 +33,21 @@ const VoxEngine = Object.freeze({
   createWebSocket(url, params) {
     return new WebSocket(url, params);
   },
+  createTTSPlayer(text, parameters) {
+    return createTTSPlayer(text, parameters);
+  },
+  createURLPlayer(request, parameters) {
+    return createURLPlayer(request, parameters);
+  },
+  createToneScriptPlayer(script, parameters) {
+    return createToneScriptPlayer(script, parameters);
+  },
+  createSequencePlayer(parameters) {
+    return createSequencePlayer(parameters);
+  },
+  createRecorder(parameters) {
+    return createRecorder(parameters);
+  },
   sendMediaBetween(a, b) {
     sendMediaBetween(a, b);
   },

@@ -29,7 +29,7 @@ use super::state::{CallPhase, SessionState};
 use crate::api;
 use crate::host::{
     CallCommand, CallEvent, EndReason, HostEvent, IncomingCall, LimitKind, LogLevel, Outbound,
-    SessionIo, SessionSpec, WebSocketEvent,
+    PlayerEvent, SessionIo, SessionSpec, WebSocketEvent,
 };
 use crate::mcp::{McpEvent, Started};
 
@@ -270,6 +270,12 @@ impl Session {
             HostEvent::CallAlerting(call) => self.on_call_alerting(call),
             HostEvent::Call { call_id, event } => self.on_call_event(call_id, event),
             HostEvent::WebSocket { id, event } => self.on_websocket_event(id, event),
+            HostEvent::Player { id, event } => self.on_player_event(id, event),
+            HostEvent::Recorder { id, event } => {
+                let fields = event.fields();
+                self.on_unit_event("recorder", id, event.name(), fields);
+            }
+            HostEvent::Warning { text } => self.state.log(LogLevel::Warn, &text),
             HostEvent::Shutdown { reason } => {
                 self.state.log(
                     LogLevel::Warn,
@@ -332,18 +338,44 @@ impl Session {
     }
 
     fn on_websocket_event(&mut self, id: String, event: WebSocketEvent) {
-        let name = event.name();
-        let mut payload = event.fields();
-        let json = payload.to_string();
-        if let Some(fields) = payload.as_object_mut() {
-            fields.insert("websocket".into(), json!(id));
+        let fields = event.fields();
+        self.on_unit_event("websocket", id, event.name(), fields);
+    }
+
+    fn on_player_event(&mut self, id: String, event: PlayerEvent) {
+        let sequence = self.state.sequence_players.borrow().contains(&id);
+        let (entry, prefix) = if sequence {
+            ("sequencePlayer", "SequencePlayer")
+        } else {
+            ("player", "Player")
+        };
+        if matches!(event, PlayerEvent::Stopped) {
+            self.state.sequence_players.borrow_mut().remove(&id);
+        }
+        let name = format!("{prefix}.{}", event.short_name());
+        self.on_unit_event(entry, id, &name, event.fields());
+    }
+
+    /// Reports an event of a media unit (its id under `entry`, e.g. `websocket`) and
+    /// dispatches it to the facade's entry point of that name, as one turn.
+    fn on_unit_event(
+        &mut self,
+        entry: &'static str,
+        id: String,
+        name: &str,
+        fields: serde_json::Value,
+    ) {
+        let json = fields.to_string();
+        let mut payload = fields;
+        if let Some(map) = payload.as_object_mut() {
+            map.insert(entry.into(), json!(id));
         }
         self.state.send(Outbound::Event {
             name: name.into(),
             payload,
         });
         self.turn(&format!("in a handler for {name}"), |_, d| {
-            let deliver: Function = d.get("websocket")?;
+            let deliver: Function = d.get(entry)?;
             deliver.call::<_, ()>((id.as_str(), name, json.as_str()))
         });
     }

@@ -44,6 +44,8 @@ pub(crate) struct SessionState {
     pub(crate) mcp: RefCell<McpHub>,
     /// The runtime's clock is paused (simulated time) until the first MCP client.
     simulated_time: Cell<bool>,
+    /// Ids of the session's sequence players (their events are `SequencePlayer.*`).
+    pub(crate) sequence_players: RefCell<std::collections::BTreeSet<String>>,
 }
 
 /// Where a call is, as far as the session's limits and teardown care.
@@ -82,6 +84,7 @@ impl SessionState {
             calls: RefCell::new(BTreeMap::new()),
             mcp: RefCell::new(mcp),
             simulated_time: Cell::new(spec.simulated_time),
+            sequence_players: RefCell::default(),
         };
         (state, mcp_events)
     }

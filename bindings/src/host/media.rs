@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::player::{PlayerAction, PlayerSegment, PlayerSpec, RecorderAction, RecorderSpec};
+
 /// Identifies a media unit within its session: a call's id, or the id the session gave a
 /// WebSocket it created.
 pub type UnitId = String;
@@ -57,6 +59,24 @@ pub enum MediaCommand {
         /// The target unit.
         to: UnitId,
     },
+    /// A player factory: the player loads and starts at once (unless `onPause`).
+    CreatePlayer(PlayerSpec),
+    /// `pause()`, `resume()`, `stop()`, `addMarker(offset)`.
+    PlayerControl {
+        /// The player.
+        id: UnitId,
+        /// What to do.
+        action: PlayerAction,
+    },
+    /// `VoxEngine.createRecorder`: a recorder mixing everything linked to it.
+    CreateRecorder(RecorderSpec),
+    /// `mute(on)`, `stop()`.
+    RecorderControl {
+        /// The recorder.
+        id: UnitId,
+        /// What to do.
+        action: RecorderAction,
+    },
 }
 
 impl MediaCommand {
@@ -69,6 +89,10 @@ impl MediaCommand {
             MediaCommand::ClearMediaBuffer { .. } => "clearMediaBuffer",
             MediaCommand::SendMedia { .. } => "sendMediaTo",
             MediaCommand::StopMedia { .. } => "stopMediaTo",
+            MediaCommand::CreatePlayer(_) => "createPlayer",
+            MediaCommand::PlayerControl { .. } => "player",
+            MediaCommand::CreateRecorder(_) => "createRecorder",
+            MediaCommand::RecorderControl { .. } => "recorder",
         }
     }
 }
@@ -120,6 +144,39 @@ impl MediaCommand {
                 }
             }
             MediaCommand::StopMedia { from, to } => format!("{from} stopMediaTo {to}"),
+            MediaCommand::CreatePlayer(spec) => {
+                let segments: Vec<String> = spec
+                    .segments
+                    .iter()
+                    .map(|segment| match segment {
+                        PlayerSegment::Tts { text, voice } => match voice {
+                            Some(voice) => format!("say({text:?}, {voice})"),
+                            None => format!("say({text:?})"),
+                        },
+                        PlayerSegment::Url { url } => format!("url({url})"),
+                        PlayerSegment::ToneScript { script } => format!("tones({script})"),
+                    })
+                    .collect();
+                let mut flags = String::new();
+                if spec.looped {
+                    flags.push_str(" loop");
+                }
+                if spec.on_pause {
+                    flags.push_str(" onPause");
+                }
+                format!("{} createPlayer {}{flags}", spec.id, segments.join(" + "))
+            }
+            MediaCommand::PlayerControl { id, action } => match action {
+                PlayerAction::Pause => format!("{id} pause"),
+                PlayerAction::Resume => format!("{id} resume"),
+                PlayerAction::Stop => format!("{id} stop"),
+                PlayerAction::AddMarker { offset } => format!("{id} addMarker {offset}"),
+            },
+            MediaCommand::CreateRecorder(spec) => format!("{} createRecorder", spec.id),
+            MediaCommand::RecorderControl { id, action } => match action {
+                RecorderAction::Mute { mute } => format!("{id} mute {mute}"),
+                RecorderAction::Stop => format!("{id} stop"),
+            },
         }
     }
 }

@@ -135,6 +135,11 @@ impl SimLeg {
         }
         match command {
             CallCommand::Ring { .. } => out.push(note("180 Ringing sent to the caller")),
+            CallCommand::StartEarlyMedia { .. } => {
+                if self.state == LegState::Alerting {
+                    out.push(note("183 Session Progress sent with SDP (early media)"));
+                }
+            }
             CallCommand::Answer { .. } => {
                 if self.state == LegState::Alerting {
                     self.state = LegState::Answering;
@@ -258,6 +263,7 @@ impl SimLeg {
     fn play(&mut self, now: Instant, length: Duration, looped: bool, out: &mut Vec<LegOutput>) {
         self.generation += 1;
         self.playback = Some(self.generation);
+        out.push(LegOutput::Event(CallEvent::PlaybackReady));
         out.push(LegOutput::Event(CallEvent::PlaybackStarted {
             duration: Some(length.as_millis() as u64),
         }));
@@ -346,9 +352,12 @@ mod tests {
         );
         assert_eq!(
             out,
-            [LegOutput::Event(CallEvent::PlaybackStarted {
-                duration: Some(1390)
-            })]
+            [
+                LegOutput::Event(CallEvent::PlaybackReady),
+                LegOutput::Event(CallEvent::PlaybackStarted {
+                    duration: Some(1390)
+                })
+            ]
         );
         assert!(leg.on_timeout(t1 + Duration::from_millis(1389)).is_empty());
         assert_eq!(

@@ -54,6 +54,14 @@ pub enum GraphError {
         /// The unit id.
         unit: UnitId,
     },
+    /// The unit cannot send media.
+    #[error("{method}: a {kind} cannot send media")]
+    NotASource {
+        /// The scenario's method.
+        method: &'static str,
+        /// What the unit is.
+        kind: &'static str,
+    },
     /// The unit cannot receive media.
     #[error("{method}: a {kind} cannot receive media")]
     NotASink {
@@ -73,6 +81,8 @@ pub enum InletMode {
     /// Each link is its own stream, delivered in order with its open and close (a WebSocket:
     /// one start/media/stop stream per link).
     Streams,
+    /// Every link is heard at once, summed (a recorder).
+    Mix,
     /// The unit receives nothing.
     None,
 }
@@ -118,6 +128,8 @@ struct InletState {
     primed: bool,
     /// Streams mode: everything, in order.
     deliveries: VecDeque<Delivery>,
+    /// Mix mode: each link's frames.
+    mix: Vec<(LinkId, VecDeque<Frame>)>,
 }
 
 /// Where the frames sent to one unit wait for it.
@@ -164,6 +176,7 @@ impl Inlet {
                 drop(state);
                 self.notify.notify_one();
             }
+            InletMode::Mix => state.mix.push((link, VecDeque::new())),
             InletMode::None => {}
         }
     }
@@ -182,6 +195,7 @@ impl Inlet {
                 drop(state);
                 self.notify.notify_one();
             }
+            InletMode::Mix => state.mix.retain(|(l, _)| *l != link),
             InletMode::None => {}
         }
     }
@@ -210,6 +224,15 @@ impl Inlet {
                 });
                 drop(state);
                 self.notify.notify_one();
+            }
+            InletMode::Mix => {
+                if let Some((_, frames)) = state.mix.iter_mut().find(|(l, _)| *l == link) {
+                    if frames.len() >= REPLACE_MAX_FRAMES {
+                        frames.pop_front();
+                        self.dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    frames.push_back(*frame);
+                }
             }
             InletMode::None => {}
         }
@@ -241,6 +264,21 @@ impl Inlet {
             state.primed = false;
         }
         frame
+    }
+
+    /// Mix mode: one frame of every link that has one, summed; None when none has.
+    pub fn pull_mix(&self) -> Option<Frame> {
+        let mut state = self.lock();
+        let mut mixed: Option<[i32; FRAME_SAMPLES]> = None;
+        for (_, frames) in &mut state.mix {
+            if let Some(frame) = frames.pop_front() {
+                let sum = mixed.get_or_insert([0; FRAME_SAMPLES]);
+                for (out, sample) in sum.iter_mut().zip(frame) {
+                    *out += i32::from(sample);
+                }
+            }
+        }
+        mixed.map(|sum| sum.map(|s| s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16))
     }
 
     /// Whether a link currently sends to this inlet (replace mode).
@@ -375,6 +413,10 @@ pub enum UnitKind {
     Call,
     /// A WebSocket.
     WebSocket,
+    /// A player.
+    Player,
+    /// A recorder.
+    Recorder,
 }
 
 impl UnitKind {
@@ -382,6 +424,8 @@ impl UnitKind {
         match self {
             UnitKind::Call => "call",
             UnitKind::WebSocket => "WebSocket",
+            UnitKind::Player => "player",
+            UnitKind::Recorder => "recorder",
         }
     }
 }
@@ -465,6 +509,12 @@ impl Graph {
         let method = "sendMediaTo";
         let source = self.ports(method, from)?.clone();
         let target = self.ports(method, to)?.clone();
+        if source.kind == UnitKind::Recorder {
+            return Err(GraphError::NotASource {
+                method,
+                kind: source.kind.name(),
+            });
+        }
         if target.inlet.mode == InletMode::None {
             return Err(GraphError::NotASink {
                 method,
@@ -689,6 +739,36 @@ mod tests {
         ws.inlet.drain(&mut out);
         assert_eq!(out.len(), STREAMS_MAX_ITEMS);
         assert_eq!(ws.inlet.dropped(), 1001 - STREAMS_MAX_ITEMS as u64);
+    }
+
+    #[test]
+    fn a_recorder_mixes_every_link() {
+        let (mut graph, a, b, _ws) = graph();
+        let recorder = Ports::new(UnitKind::Recorder, InletMode::Mix);
+        graph.add_unit("rec", recorder.clone());
+        graph
+            .link("a", "rec", &SendMediaParams::default())
+            .expect("link");
+        graph
+            .link("b", "rec", &SendMediaParams::default())
+            .expect("link");
+        assert_eq!(recorder.inlet.pull_mix(), None);
+        a.outlet.push_samples(&frame(30_000));
+        b.outlet.push_samples(&frame(10_000));
+        assert_eq!(
+            recorder.inlet.pull_mix(),
+            Some(frame(i16::MAX)),
+            "clipped, not wrapped"
+        );
+        b.outlet.push_samples(&frame(-5));
+        assert_eq!(recorder.inlet.pull_mix(), Some(frame(-5)));
+        let error = graph
+            .link("rec", "a", &SendMediaParams::default())
+            .expect_err("not a source");
+        assert_eq!(
+            error.to_string(),
+            "sendMediaTo: a recorder cannot send media"
+        );
     }
 
     #[test]

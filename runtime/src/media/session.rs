@@ -1,32 +1,54 @@
-//! The media side of one session's host: its [`Graph`] and the WebSocket units it created.
-//! The SIP call task and the console each own one and feed it the session's
-//! [`MediaCommand`]s; calls join it when they start and leave it when they end.
+//! The media side of one session's host: its [`Graph`] and the units it created (WebSockets,
+//! players, recorders). The SIP call task and the console each own one and feed it the
+//! session's [`MediaCommand`]s; calls join it when they start and leave it when they end.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use dialtone_bindings::host::{HostEvent, MediaCommand, UnitId};
 use tokio::sync::mpsc;
 
 use super::graph::{Graph, GraphError, InletMode, Ports, UnitKind};
+use super::player::{self, PlayerHandle};
+use super::recorder_unit::{self, RecorderHandle};
+use super::source::MediaSource;
 use super::websocket::{self, WebSocketHandle};
+
+/// What a session's units need from the host.
+#[derive(Debug, Clone)]
+pub struct MediaContext {
+    /// The application (Twilio streams report it as `accountSid`).
+    pub application: String,
+    /// The session (recordings are named after it).
+    pub session_id: String,
+    /// Loads files and URLs, speaks text.
+    pub source: Arc<MediaSource>,
+    /// Where recorders write.
+    pub recordings: PathBuf,
+}
 
 /// One session's media units and links.
 #[derive(Debug)]
 pub struct SessionMedia {
     graph: Graph,
     sockets: BTreeMap<UnitId, WebSocketHandle>,
+    players: BTreeMap<UnitId, PlayerHandle>,
+    recorders: BTreeMap<UnitId, RecorderHandle>,
     events: mpsc::UnboundedSender<HostEvent>,
-    application: String,
+    context: MediaContext,
 }
 
 impl SessionMedia {
-    /// Media for a session of `application`, reporting unit events on `events`.
-    pub fn new(application: &str, events: mpsc::UnboundedSender<HostEvent>) -> Self {
+    /// Media for a session, reporting unit events on `events`.
+    pub fn new(context: MediaContext, events: mpsc::UnboundedSender<HostEvent>) -> Self {
         Self {
             graph: Graph::new(),
             sockets: BTreeMap::new(),
+            players: BTreeMap::new(),
+            recorders: BTreeMap::new(),
             events,
-            application: application.to_owned(),
+            context,
         }
     }
 
@@ -49,8 +71,8 @@ impl SessionMedia {
                 let ports = Ports::new(UnitKind::WebSocket, InletMode::Streams);
                 self.graph.add_unit(&spec.id, ports.clone());
                 let id = spec.id.clone();
-                let handle =
-                    websocket::spawn(spec, ports, self.events.clone(), self.application.clone());
+                let application = self.context.application.clone();
+                let handle = websocket::spawn(spec, ports, self.events.clone(), application);
                 self.sockets.insert(id, handle);
             }
             MediaCommand::WebSocketSend { id, text } => {
@@ -72,6 +94,39 @@ impl SessionMedia {
                 self.graph.link(&from, &to, &params)?;
             }
             MediaCommand::StopMedia { from, to } => self.graph.unlink_pair(&from, &to)?,
+            MediaCommand::CreatePlayer(spec) => {
+                let ports = Ports::new(UnitKind::Player, InletMode::None);
+                self.graph.add_unit(&spec.id, ports.clone());
+                let id = spec.id.clone();
+                let source = self.context.source.clone();
+                let handle = player::spawn(spec, ports, self.events.clone(), source);
+                self.players.insert(id, handle);
+            }
+            MediaCommand::PlayerControl { id, action } => {
+                if let Some(player) = self.players.get(&id) {
+                    player.control(action);
+                }
+            }
+            MediaCommand::CreateRecorder(spec) => {
+                let ports = Ports::new(UnitKind::Recorder, InletMode::Mix);
+                self.graph.add_unit(&spec.id, ports.clone());
+                let stem = match recorder_unit::file_stem(&spec.name) {
+                    stem if stem.is_empty() => spec.id.clone(),
+                    stem => stem,
+                };
+                let path = self
+                    .context
+                    .recordings
+                    .join(format!("{}-{stem}.wav", self.context.session_id));
+                let id = spec.id.clone();
+                let handle = recorder_unit::spawn(spec, path, ports, self.events.clone());
+                self.recorders.insert(id, handle);
+            }
+            MediaCommand::RecorderControl { id, action } => {
+                if let Some(recorder) = self.recorders.get(&id) {
+                    recorder.control(action);
+                }
+            }
             _ => {}
         }
         Ok(())

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::convert::wav_to_ulaw;
 use super::tts::Tts;
+use super::voices::VoiceTable;
 use super::{MediaError, g711};
 
 /// Largest file or download played (about 35 minutes of μ-law at 8 kHz).
@@ -27,11 +28,17 @@ pub struct MediaSource {
     http: reqwest::Client,
     cache: Mutex<HashMap<String, Audio>>,
     tts: Arc<dyn Tts>,
+    voices: VoiceTable,
 }
 
 impl MediaSource {
-    /// Relative paths resolve against `root`.
+    /// Relative paths resolve against `root`; voices resolve with the built-in table.
     pub fn new(root: PathBuf, tts: Arc<dyn Tts>) -> Self {
+        Self::with_voices(root, tts, VoiceTable::default())
+    }
+
+    /// [`MediaSource::new`] with a voice table (the config's `[voices]` over the built-in one).
+    pub fn with_voices(root: PathBuf, tts: Arc<dyn Tts>, voices: VoiceTable) -> Self {
         // reqwest is built without a default TLS provider; ring is the one in the tree.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
@@ -43,12 +50,20 @@ impl MediaSource {
             http,
             cache: Mutex::new(HashMap::new()),
             tts,
+            voices,
         }
     }
 
-    /// Speaks `text`.
-    pub async fn speech(&self, text: &str, voice: Option<&str>) -> Result<Audio, MediaError> {
-        Ok(self.tts.synthesize(text, voice).await?.into())
+    /// Speaks `text` with the scenario's `voice` (a locale, or an espeak-ng voice name);
+    /// also returns a warning when the voice was unknown and another one spoke.
+    pub async fn speech(
+        &self,
+        text: &str,
+        voice: Option<&str>,
+    ) -> Result<(Audio, Option<String>), MediaError> {
+        let resolved = self.voices.resolve(voice);
+        let audio = self.tts.synthesize(text, resolved.voice.as_deref()).await?;
+        Ok((audio.into(), resolved.warning))
     }
 
     /// Loads a path or URL.

@@ -26,11 +26,11 @@ use super::sdp::{self, Direction, Offer};
 use super::{CallContext, invite};
 use crate::catalog::CatalogError;
 use crate::history::{LogRow, SessionRow, Write};
-use crate::media::MediaError;
 use crate::media::recorder::Recorder;
-use crate::media::session::SessionMedia;
+use crate::media::session::{MediaContext, SessionMedia};
 use crate::media::source::Audio;
 use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
+use crate::media::{MediaError, file_url};
 use crate::metrics::CallResult;
 
 /// How long the end of a call waits for the recording to be closed.
@@ -145,7 +145,14 @@ async fn admit(
         })?;
     let (stream_tx, stream_events) = mpsc::unbounded_channel();
     let (host, session_io) = host::channel();
-    let mut media = SessionMedia::new(&plan.route.application, host.events.clone());
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let media_context = MediaContext {
+        application: plan.route.application.clone(),
+        session_id: session_id.clone(),
+        source: context.media.clone(),
+        recordings: context.data_dir.join("recordings"),
+    };
+    let mut media = SessionMedia::new(media_context, host.events.clone());
     let ports = media.add_call(&call_id);
     let stream = MediaStream::start(socket, stream_tx, context.metrics.rtp.clone(), ports)
         .map_err(|e| {
@@ -161,7 +168,6 @@ async fn admit(
             let why = format!("cannot create the dialog: {e}");
             Refusal::failed(StatusCode::ServerInternalError, why)
         })?;
-    let session_id = uuid::Uuid::new_v4().to_string();
     let spec = SessionSpec {
         session_id: session_id.clone(),
         application: plan.route.application.clone(),
@@ -236,6 +242,7 @@ async fn admit(
         generation: 0,
         recording: None,
         recordings: 0,
+        early_media: false,
     };
     Ok(call)
 }
@@ -278,6 +285,8 @@ struct Call {
     /// The recording in progress (its URL).
     recording: Option<String>,
     recordings: u32,
+    /// 183 with SDP was sent: media flows before the answer.
+    early_media: bool,
 }
 
 impl Call {
@@ -350,14 +359,8 @@ impl Call {
             }
             Outbound::Media(command) => {
                 if let Err(e) = self.media.apply(command.clone()) {
-                    tracing::warn!(session = %self.session_id, "{e}");
-                    self.write_history(|session_id| Write::Log {
-                        session_id,
-                        line: LogRow {
-                            at: chrono::Utc::now(),
-                            level: "warn".to_owned(),
-                            text: e.to_string(),
-                        },
+                    let _ = self.host.events.send(HostEvent::Warning {
+                        text: e.to_string(),
                     });
                 }
             }
@@ -451,6 +454,7 @@ impl Call {
                 }
             }
             CallCommand::Answer { .. } => self.answer(),
+            CallCommand::StartEarlyMedia { .. } => self.start_early_media(),
             CallCommand::Reject { code, .. } => {
                 if self.phase == Phase::Alerting {
                     let status = StatusCode::from(code);
@@ -493,8 +497,15 @@ impl Call {
                 let generation = self.next_generation();
                 let media = self.context.media.clone();
                 let done = self.loads_tx.clone();
+                let events = self.host.events.clone();
                 tokio::spawn(async move {
                     let loaded = media.speech(&text, voice.as_deref()).await;
+                    let loaded = loaded.map(|(audio, warning)| {
+                        if let Some(text) = warning {
+                            let _ = events.send(HostEvent::Warning { text });
+                        }
+                        audio
+                    });
                     let _ = done.send(Loaded {
                         generation,
                         audio: loaded,
@@ -536,13 +547,26 @@ impl Call {
         }
     }
 
-    fn answer(&mut self) {
-        if self.phase != Phase::Alerting {
+    /// 183 Session Progress with our SDP answer; media flows both ways from now on.
+    fn start_early_media(&mut self) {
+        if self.phase != Phase::Alerting || self.early_media {
             return;
         }
-        let Some(local) = self.stream.as_ref().map(MediaStream::local_addr) else {
+        let Some(body) = self.local_answer() else {
             return;
         };
+        let headers = vec![Header::ContentType("application/sdp".into())];
+        if let Err(e) = self.dialog.ringing(Some(headers), Some(body.into_bytes())) {
+            tracing::warn!(call = %self.call_id, "183 Session Progress: {e}");
+            return;
+        }
+        self.early_media = true;
+        self.start_media_to_offer();
+    }
+
+    /// Our SDP answer to the caller's offer.
+    fn local_answer(&self) -> Option<String> {
+        let local = self.stream.as_ref().map(MediaStream::local_addr)?;
         let local = std::net::SocketAddr::new(self.context.media_ip, local.port());
         let (direction, telephone_event) = match &self.offer {
             Some(offer) => (
@@ -553,25 +577,39 @@ impl Call {
             ),
             None => (Direction::SendRecv, sdp::DEFAULT_TELEPHONE_EVENT),
         };
-        let body = sdp::answer(
+        Some(sdp::answer(
             local,
             session_number(&self.call_id),
             self.sdp_version,
             telephone_event,
             direction,
-        );
+        ))
+    }
+
+    /// Points the RTP stream at the address of the caller's offer.
+    fn start_media_to_offer(&self) {
+        if let Some(offer) = &self.offer {
+            self.stream_send(StreamCommand::Remote {
+                addr: offer.remote,
+                telephone_event: offer.telephone_event,
+                send: offer.direction.answer().we_send(),
+            });
+        }
+    }
+
+    fn answer(&mut self) {
+        if self.phase != Phase::Alerting {
+            return;
+        }
+        let Some(body) = self.local_answer() else {
+            return;
+        };
         let headers = vec![Header::ContentType("application/sdp".into())];
         if let Err(e) = self.dialog.accept(Some(headers), Some(body.into_bytes())) {
             tracing::warn!(call = %self.call_id, "200 OK: {e}");
             return;
         }
-        if let Some(offer) = &self.offer {
-            self.stream_send(StreamCommand::Remote {
-                addr: offer.remote,
-                telephone_event: offer.telephone_event,
-                send: direction.we_send(),
-            });
-        }
+        self.start_media_to_offer();
         self.phase = Phase::Answered;
         self.context
             .metrics
@@ -629,6 +667,7 @@ impl Call {
                     audio,
                     looped,
                 });
+                self.deliver(CallEvent::PlaybackReady);
                 self.deliver(CallEvent::PlaybackStarted {
                     duration: Some(duration),
                 });
@@ -867,11 +906,6 @@ struct Loaded {
     generation: u64,
     audio: Result<Audio, MediaError>,
     looped: bool,
-}
-
-fn file_url(path: &std::path::Path) -> String {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    format!("file://{}", absolute.display())
 }
 
 /// A stable SDP session number for a call.

@@ -84,7 +84,7 @@ impl Incoming {
     /// Handles one text from the server.
     pub(crate) fn on_text(&mut self, text: String, outlet: &Outlet) -> Handled {
         let mut handled = Handled::default();
-        let Some(message) = parse_stream_message(&text) else {
+        let Some(message) = parse_stream_message(&text, self.format) else {
             handled.events.push(WebSocketEvent::Message { text });
             return handled;
         };
@@ -321,15 +321,19 @@ fn take_due_marks(playout: &mut Playout) -> Vec<String> {
     due
 }
 
-/// The text as a media stream message (`{"event": "start"|"media"|"stop"|"mark"|"clear"}`),
-/// or None for an application message.
-fn parse_stream_message(text: &str) -> Option<Value> {
+/// The text as a media stream message of `format` (`start`, `media`, `stop`; Twilio's `mark`
+/// and `clear` too), or None for an application message.
+fn parse_stream_message(text: &str, format: StreamFormat) -> Option<Value> {
     if !text.trim_start().starts_with('{') || !text.contains("\"event\"") {
         return None;
     }
     let value: Value = serde_json::from_str(text).ok()?;
     let event = value.get("event")?.as_str()?;
-    matches!(event, "start" | "media" | "stop" | "mark" | "clear").then_some(value)
+    let stream = match format {
+        StreamFormat::Voxengine => matches!(event, "start" | "media" | "stop"),
+        StreamFormat::Twilio => matches!(event, "start" | "media" | "stop" | "mark" | "clear"),
+    };
+    stream.then_some(value)
 }
 
 /// A `mediaFormat.encoding` as VoxEngine or Twilio names it.
@@ -403,13 +407,13 @@ mod tests {
     fn other_texts_are_messages_and_bad_payloads_an_error() {
         let (_graph, ws, _call) = linked("", None);
         let mut incoming = Incoming::new(StreamFormat::Voxengine, String::new());
-        let handled = incoming.on_text(r#"{"event":"tool","name":"x"}"#.into(), &ws.outlet);
-        assert_eq!(
-            handled.events,
-            [WebSocketEvent::Message {
-                text: r#"{"event":"tool","name":"x"}"#.into()
-            }]
-        );
+        for text in [r#"{"event":"tool","name":"x"}"#, r#"{"event":"clear"}"#] {
+            let handled = incoming.on_text(text.into(), &ws.outlet);
+            assert_eq!(
+                handled.events,
+                [WebSocketEvent::Message { text: text.into() }]
+            );
+        }
         let bad = r#"{"event":"media","media":{"payload":"***"}}"#;
         let handled = incoming.on_text(bad.into(), &ws.outlet);
         assert_eq!(

@@ -1,0 +1,40 @@
+// SequencePlayer (VoxEngine.createSequencePlayer) and SequencePlayerEvents. Part of the
+// prelude: it plays its TTS and URL segments one after another, as one player.
+
+const SequencePlayerEvents = Object.freeze({
+  Created: "SequencePlayer.Created",
+  PlaybackReady: "SequencePlayer.PlaybackReady",
+  Started: "SequencePlayer.Started",
+  Stopped: "SequencePlayer.Stopped",
+  PlaybackFinished: "SequencePlayer.PlaybackFinished",
+  Error: "SequencePlayer.Error",
+  PlaybackMarkerReached: "SequencePlayer.PlaybackMarkerReached",
+});
+
+class SequencePlayer extends PlayerBase {
+  constructor(token, spec) {
+    super(token, "SequencePlayer", "sequencePlayer", spec);
+  }
+}
+
+function createSequencePlayer(parameters) {
+  const method = "VoxEngine.createSequencePlayer";
+  const segments = parameters && parameters.segments;
+  if (!Array.isArray(segments) || segments.length === 0 || segments.length > 50) {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `${method}: segments must be an array of 1 to 50 segments`);
+  }
+  const parsed = segments.map((segment, index) => {
+    if (segment && typeof segment.text === "string") {
+      const voice = voiceOf(segment.parameters);
+      return voice === null ? { kind: "tts", text: segment.text } : { kind: "tts", text: segment.text, voice };
+    }
+    const url = segment && (typeof segment.url === "string" ? segment.url : segment.url && segment.url.url);
+    if (typeof url === "string" && url !== "") return { kind: "url", url };
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
+      `${method}: segment ${index + 1} needs a text or a url`);
+  });
+  return new SequencePlayer(PLAYER_TOKEN, { segments: parsed, sequence: true });
+}
+
+global.SequencePlayer = SequencePlayer;
+global.SequencePlayerEvents = SequencePlayerEvents;
