@@ -68,6 +68,23 @@ pub enum MediaError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A file outside what the application may play (another application's recordings,
+    /// `/dev/*`, anything outside the media directory).
+    #[error(
+        "'{path}' is outside the application's media directory (the config's directory and the application's own recordings)"
+    )]
+    Forbidden {
+        /// The path as the scenario gave it.
+        path: String,
+    },
+    /// The file is larger than a prompt may be.
+    #[error("'{path}' is larger than {max_mib} MiB")]
+    TooLarge {
+        /// The path or URL.
+        path: String,
+        /// The cap.
+        max_mib: usize,
+    },
     /// Audio could not be converted to another sample rate.
     #[error("{0}")]
     Resample(String),

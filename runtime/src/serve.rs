@@ -135,7 +135,10 @@ impl Server {
             pool: Arc::new(pool),
             catalog: CatalogCell::new(Catalog::new(config)?),
             secrets,
-            media: Arc::new(MediaSource::with_voices(media_root, tts, voices)),
+            media: Arc::new(
+                MediaSource::with_voices(media_root, tts, voices)
+                    .with_recordings(settings.data_dir.join("recordings")),
+            ),
             rtp_ports,
             media_ip,
             data_dir: settings.data_dir.clone(),

@@ -172,7 +172,13 @@ impl SimLeg {
             },
             CallCommand::StartPlayback { url, looped } => {
                 let path = self.media_root.resolve(url);
-                match media::file_duration(&path) {
+                // The same confinement as on a SIP call (a URL is refused as remote below).
+                let confined = if url.contains("://") && !url.starts_with("file://") {
+                    Ok(())
+                } else {
+                    media::source::confine(&self.media_root.0, None, "", url).map(|_| ())
+                };
+                match confined.and_then(|()| media::file_duration(&path)) {
                     Ok(length) => self.play(now, length, *looped, &mut out),
                     Err(e) => {
                         self.playback = None;

@@ -181,9 +181,10 @@ pub fn spawn(
     ports: Ports,
     events: mpsc::UnboundedSender<HostEvent>,
     source: Arc<MediaSource>,
+    application: String,
 ) -> PlayerHandle {
     let (commands, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(spec, ports, events, source, rx));
+    tokio::spawn(run(spec, ports, events, source, application, rx));
     PlayerHandle { commands }
 }
 
@@ -192,6 +193,7 @@ async fn run(
     ports: Ports,
     events: mpsc::UnboundedSender<HostEvent>,
     source: Arc<MediaSource>,
+    application: String,
     mut commands: mpsc::UnboundedReceiver<PlayerAction>,
 ) {
     let report = |event: PlayerEvent| {
@@ -205,7 +207,7 @@ async fn run(
     };
     // Commands that arrive while loading are kept and applied once the track is there.
     let mut early = Vec::new();
-    let loading = load(&spec.segments, &source, &warn);
+    let loading = load(&spec.segments, &source, &application, &warn);
     tokio::pin!(loading);
     let track = loop {
         tokio::select! {
@@ -277,6 +279,7 @@ async fn run(
 async fn load(
     segments: &[PlayerSegment],
     source: &MediaSource,
+    application: &str,
     warn: &impl Fn(String),
 ) -> Result<Track, String> {
     if segments.is_empty() || segments.len() > MAX_SEGMENTS {
@@ -303,7 +306,10 @@ async fn load(
                 audio.extend_from_slice(&speech);
             }
             PlayerSegment::Url { url } => {
-                let loaded = source.load(url).await.map_err(|e| e.to_string())?;
+                let loaded = source
+                    .load(url, application)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 audio.extend_from_slice(&loaded);
             }
             PlayerSegment::ToneScript { script } => {

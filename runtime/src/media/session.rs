@@ -24,7 +24,7 @@ pub struct MediaContext {
     pub session_id: String,
     /// Loads files and URLs, speaks text.
     pub source: Arc<MediaSource>,
-    /// Where recorders write.
+    /// Where recorders write: the application's own recordings directory.
     pub recordings: PathBuf,
 }
 
@@ -99,7 +99,8 @@ impl SessionMedia {
                 self.graph.add_unit(&spec.id, ports.clone());
                 let id = spec.id.clone();
                 let source = self.context.source.clone();
-                let handle = player::spawn(spec, ports, self.events.clone(), source);
+                let application = self.context.application.clone();
+                let handle = player::spawn(spec, ports, self.events.clone(), source, application);
                 self.players.insert(id, handle);
             }
             MediaCommand::PlayerControl { id, action } => {

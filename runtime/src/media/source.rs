@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt as _;
+
 use super::convert::wav_to_ulaw;
 use super::tts::Tts;
 use super::voices::VoiceTable;
@@ -29,6 +31,7 @@ pub struct MediaSource {
     cache: Mutex<HashMap<String, Audio>>,
     tts: Arc<dyn Tts>,
     voices: VoiceTable,
+    recordings: Option<PathBuf>,
 }
 
 impl MediaSource {
@@ -51,6 +54,7 @@ impl MediaSource {
             cache: Mutex::new(HashMap::new()),
             tts,
             voices,
+            recordings: None,
         }
     }
 
@@ -66,30 +70,44 @@ impl MediaSource {
         Ok((audio.into(), resolved.warning))
     }
 
-    /// Loads a path or URL.
-    pub async fn load(&self, url: &str) -> Result<Audio, MediaError> {
+    /// Where recordings are kept (`data_dir/recordings`): an application may play its own
+    /// (`recordings/<application>/`), never another's.
+    pub fn with_recordings(mut self, recordings: PathBuf) -> Self {
+        self.recordings = Some(recordings);
+        self
+    }
+
+    /// Loads a path or URL for `application`. Local files must lie in the media directory
+    /// or the application's recordings; the size cap holds before anything is read.
+    pub async fn load(&self, url: &str, application: &str) -> Result<Audio, MediaError> {
         if url.starts_with("http://") || url.starts_with("https://") {
             return self.fetch(url).await;
         }
-        let local = url.strip_prefix("file://").unwrap_or(url);
-        let path = if Path::new(local).is_relative() {
-            self.root.join(local)
-        } else {
-            PathBuf::from(local)
+        let path = self.local_path(url, application)?;
+        let read = |source| MediaError::Read {
+            path: url.into(),
+            source,
         };
-        let bytes = tokio::fs::read(&path)
+        let file = tokio::fs::File::open(&path).await.map_err(read)?;
+        let mut bytes = Vec::new();
+        // At most one byte over the cap is read, whatever the file claims to be.
+        file.take(MAX_MEDIA_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
             .await
-            .map_err(|source| MediaError::Read {
-                path: url.into(),
-                source,
-            })?;
+            .map_err(read)?;
         if bytes.len() > MAX_MEDIA_BYTES {
-            return Err(MediaError::Fetch {
-                url: url.into(),
-                reason: format!("larger than {} MiB", MAX_MEDIA_BYTES >> 20),
+            return Err(MediaError::TooLarge {
+                path: url.into(),
+                max_mib: MAX_MEDIA_BYTES >> 20,
             });
         }
-        decode(url, &extension(local), &bytes)
+        let (url, extension) = (url.to_owned(), extension(&path.to_string_lossy()));
+        decode_off_runtime(url, extension, bytes).await
+    }
+
+    /// The file `url` names, if `application` may play it.
+    pub fn local_path(&self, url: &str, application: &str) -> Result<PathBuf, MediaError> {
+        confine(&self.root, self.recordings.as_deref(), application, url)
     }
 
     async fn fetch(&self, url: &str) -> Result<Audio, MediaError> {
@@ -117,7 +135,7 @@ impl MediaSource {
             }
         }
         let path = url.split(['?', '#']).next().unwrap_or(url);
-        let audio = decode(url, &extension(path), &body)?;
+        let audio = decode_off_runtime(url.to_owned(), extension(path), body).await?;
         let mut cache = self.lock();
         if cache.len() >= CACHE_ENTRIES {
             let drop: Vec<String> = cache.keys().take(CACHE_ENTRIES / 2).cloned().collect();
@@ -131,6 +149,57 @@ impl MediaSource {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Audio>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Decodes (and resamples) on the blocking pool: the I/O runtime paces RTP.
+async fn decode_off_runtime(
+    url: String,
+    extension: String,
+    bytes: Vec<u8>,
+) -> Result<Audio, MediaError> {
+    let task = tokio::task::spawn_blocking(move || decode(&url, &extension, &bytes));
+    task.await
+        .map_err(|e| MediaError::Tts(format!("decoding stopped: {e}")))?
+}
+
+/// Where a scenario's local `url` points, if the application may play it: inside `root`
+/// (not in the recordings of another application), or inside its own recordings.
+pub fn confine(
+    root: &Path,
+    recordings: Option<&Path>,
+    application: &str,
+    url: &str,
+) -> Result<PathBuf, MediaError> {
+    let local = url.strip_prefix("file://").unwrap_or(url);
+    let path = if Path::new(local).is_relative() {
+        root.join(local)
+    } else {
+        PathBuf::from(local)
+    };
+    let real = std::fs::canonicalize(&path).map_err(|source| MediaError::Read {
+        path: url.into(),
+        source,
+    })?;
+    let forbidden = || MediaError::Forbidden { path: url.into() };
+    let within = |dir: &Path| {
+        std::fs::canonicalize(dir)
+            .map(|dir| real.starts_with(dir))
+            .unwrap_or(false)
+    };
+    if let Some(recordings) = recordings
+        && within(recordings)
+    {
+        return if within(&recordings.join(application)) {
+            Ok(real)
+        } else {
+            Err(forbidden())
+        };
+    }
+    if within(root) && real.is_file() {
+        Ok(real)
+    } else {
+        Err(forbidden())
     }
 }
 
@@ -180,18 +249,71 @@ mod tests {
         std::fs::write(dir.join("b.wav"), wav::encode(1, 1, 16_000, 16, &pcm)).expect("write");
         std::fs::write(dir.join("c.mp3"), b"ID3").expect("write");
         let source = source(&dir);
-        assert_eq!(source.load("a.ulaw").await.expect("ulaw").len(), 800);
-        assert_eq!(source.load("b.wav").await.expect("wav").len(), 8000);
-        let error = source.load("c.mp3").await.expect_err("mp3");
+        assert_eq!(source.load("a.ulaw", "app").await.expect("ulaw").len(), 800);
+        assert_eq!(source.load("b.wav", "app").await.expect("wav").len(), 8000);
+        let error = source.load("c.mp3", "app").await.expect_err("mp3");
         assert!(
             error.to_string().contains("unsupported audio format"),
             "{error}"
         );
-        let error = source.load("missing.wav").await.expect_err("missing");
+        let error = source
+            .load("missing.wav", "app")
+            .await
+            .expect_err("missing");
         assert!(
             error.to_string().starts_with("cannot read 'missing.wav'"),
             "{error}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn files_outside_the_media_directory_and_other_applications_recordings_are_refused() {
+        let base = std::env::temp_dir().join(format!("dialtone-confine-{}", std::process::id()));
+        let root = base.join("config");
+        let recordings = root.join("data").join("recordings");
+        std::fs::create_dir_all(recordings.join("app")).expect("dir");
+        std::fs::create_dir_all(recordings.join("other")).expect("dir");
+        std::fs::write(recordings.join("app/mine.ulaw"), [0xffu8; 160]).expect("write");
+        std::fs::write(recordings.join("other/theirs.ulaw"), [0xffu8; 160]).expect("write");
+        std::fs::write(base.join("outside.ulaw"), [0xffu8; 160]).expect("write");
+        let source = source(&root).with_recordings(recordings.clone());
+        let mine = recordings.join("app/mine.ulaw").display().to_string();
+        assert_eq!(
+            source
+                .load(&mine, "app")
+                .await
+                .expect("own recording")
+                .len(),
+            160
+        );
+        let refused = |url: String| {
+            let source = &source;
+            async move {
+                source
+                    .load(&url, "app")
+                    .await
+                    .expect_err("refused")
+                    .to_string()
+            }
+        };
+        let theirs = recordings.join("other/theirs.ulaw").display().to_string();
+        assert_eq!(
+            refused(theirs.clone()).await,
+            format!(
+                "'{theirs}' is outside the application's media directory (the config's directory and the application's own recordings)"
+            )
+        );
+        assert!(
+            refused("../outside.ulaw".into())
+                .await
+                .contains("outside the application's media directory")
+        );
+        assert!(
+            refused("/dev/zero".into())
+                .await
+                .contains("outside the application's media directory")
+        );
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

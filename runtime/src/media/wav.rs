@@ -9,6 +9,9 @@ pub const FORMAT_ALAW: u16 = 6;
 /// WAVE_FORMAT_MULAW.
 pub const FORMAT_ULAW: u16 = 7;
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
+/// Sample rates a prompt may have.
+const MIN_RATE: u32 = 4_000;
+const MAX_RATE: u32 = 192_000;
 
 /// The format and data location of a WAV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +66,13 @@ impl WavInfo {
                 if !matches!(format, FORMAT_PCM | FORMAT_ALAW | FORMAT_ULAW) {
                     return Err("unsupported sample format (PCM, A-law and μ-law only)");
                 }
-                if channels == 0 || sample_rate == 0 || !matches!(bits_per_sample, 8 | 16) {
-                    return Err("unsupported channels, rate or sample size");
+                if channels == 0 || channels > 8 || !matches!(bits_per_sample, 8 | 16) {
+                    return Err("unsupported channels or sample size");
+                }
+                // Resampling is sized by the rate: a header claiming 1 Hz must not make a
+                // second of it 8000 samples.
+                if !(MIN_RATE..=MAX_RATE).contains(&sample_rate) {
+                    return Err("unsupported sample rate (4 kHz to 192 kHz)");
                 }
                 let data_len = size.min(bytes.len().saturating_sub(body));
                 return Ok(Self {
@@ -154,5 +162,10 @@ mod tests {
         assert!(WavInfo::parse(&float).is_err());
         float.truncate(30);
         assert_eq!(WavInfo::parse(&float), Err("truncated fmt chunk"));
+        // A header claiming 1 Hz would make resampling ask for 8000 samples per sample.
+        assert_eq!(
+            WavInfo::parse(&encode(FORMAT_PCM, 1, 1, 16, &[0; 64])),
+            Err("unsupported sample rate (4 kHz to 192 kHz)")
+        );
     }
 }

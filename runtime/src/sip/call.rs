@@ -150,7 +150,10 @@ async fn admit(
         application: plan.route.application.clone(),
         session_id: session_id.clone(),
         source: context.media.clone(),
-        recordings: context.data_dir.join("recordings"),
+        recordings: context
+            .data_dir
+            .join("recordings")
+            .join(&plan.route.application),
     };
     let mut media = SessionMedia::new(media_context, host.events.clone());
     let ports = media.add_call(&call_id);
@@ -484,8 +487,9 @@ impl Call {
                 let generation = self.next_generation();
                 let media = self.context.media.clone();
                 let done = self.loads_tx.clone();
+                let application = self.application.clone();
                 tokio::spawn(async move {
-                    let loaded = media.load(&url).await;
+                    let loaded = media.load(&url, &application).await;
                     let _ = done.send(Loaded {
                         generation,
                         audio: loaded,
@@ -633,7 +637,12 @@ impl Call {
     fn record(&mut self, mixed: bool) {
         self.recordings += 1;
         let file = format!("{}-{}.wav", self.session_id, self.recordings);
-        let path: PathBuf = self.context.data_dir.join("recordings").join(file);
+        let path: PathBuf = self
+            .context
+            .data_dir
+            .join("recordings")
+            .join(&self.application)
+            .join(file);
         match Recorder::create(&path, mixed) {
             Ok(recorder) => {
                 let url = file_url(&path);
