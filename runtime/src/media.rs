@@ -1,6 +1,7 @@
 //! Media: audio files and their formats, G.711, conversion to 8 kHz μ-law, RTP, and the
 //! per-call paced RTP stream with playback, DTMF and recording.
 
+pub mod compressed;
 pub mod convert;
 pub mod g711;
 pub mod graph;
@@ -44,7 +45,7 @@ pub enum MediaError {
         reason: &'static str,
     },
     /// The file extension names no supported format.
-    #[error("'{path}': unsupported audio format (use .wav, .ulaw or .pcmu)")]
+    #[error("'{path}': unsupported audio format (use .wav, .mp3, .ogg, .flac, .ulaw or .alaw)")]
     Unsupported {
         /// The file.
         path: String,
@@ -85,6 +86,14 @@ pub enum MediaError {
         /// The cap.
         max_mib: usize,
     },
+    /// A compressed file (MP3, Ogg, FLAC) could not be decoded.
+    #[error("'{path}': {reason}")]
+    Decode {
+        /// The path or URL.
+        path: String,
+        /// What is wrong, e.g. "it plays longer than 35 minutes".
+        reason: String,
+    },
     /// Audio could not be converted to another sample rate.
     #[error("{0}")]
     Resample(String),
@@ -124,6 +133,16 @@ pub fn file_duration(path: &str) -> Result<Duration, MediaError> {
                 reason,
             })?;
             Ok(info.duration())
+        }
+        Some(extension) if compressed::handles(extension) => {
+            let bytes = read(local)?;
+            let samples = compressed::decode_to_8k(bytes, extension).map_err(|reason| {
+                MediaError::Decode {
+                    path: local.into(),
+                    reason,
+                }
+            })?;
+            Ok(Duration::from_millis(samples.len() as u64 / 8))
         }
         // Raw G.711 at 8 kHz: one byte per sample.
         Some("ulaw" | "pcmu" | "alaw" | "pcma") => {

@@ -163,3 +163,64 @@ fn early_media_lets_the_caller_hear_a_ringback_before_the_answer() -> Result<()>
     );
     Ok(())
 }
+
+/// Plays an MP3, an Ogg Vorbis and a FLAC file (made by sox) one after another.
+const COMPRESSED: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => {
+    const sequence = VoxEngine.createSequencePlayer({ segments: [
+      { url: "tone.mp3" }, { url: "tone.ogg" }, { url: "tone.flac" },
+    ] });
+    sequence.addEventListener(SequencePlayerEvents.Started, (e) => Logger.write(`started ${e.duration} ms`));
+    sequence.addEventListener(SequencePlayerEvents.PlaybackFinished, (e) => {
+      Logger.write(`finished ${e.error || "ok"}`);
+      call.hangup();
+    });
+    sequence.sendMediaTo(call);
+  });
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+});
+"#;
+
+#[test]
+fn mp3_ogg_and_flac_prompts_play_at_their_pitch() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", COMPRESSED)])?;
+    for (file, hz) in [
+        ("tone.mp3", "1000"),
+        ("tone.ogg", "500"),
+        ("tone.flac", "1500"),
+    ] {
+        let status = Command::new("sox")
+            .args(["-n", "-r", "44100", "-c", "2"])
+            .arg(server.dir.join(file))
+            .args(["synth", "1", "sine", hz, "vol", "0.5"])
+            .status()
+            .context("sox (tests/run installs it with libsox-fmt-all)")?;
+        assert!(status.success(), "sox could not write {file}");
+    }
+    let sent = caller_wav(&server.dir)?;
+    let heard = server.dir.join("heard.wav");
+    let output = pjsua2_call(server.sip_port(), &sent, 10, &heard, "", 20.0)?;
+    assert!(output.contains("STATE CONFIRMED 200"), "{output}");
+    let records = server.until_sessions_end(1, Duration::from_secs(20))?;
+    let logs = records.logs();
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    let duration: u64 = logs[0]
+        .strip_prefix("started ")
+        .and_then(|l| l.strip_suffix(" ms"))
+        .context("started line")?
+        .parse()?;
+    assert!((2_950..=3_150).contains(&duration), "{logs:?}");
+    assert_eq!(logs[1], "finished ok");
+    for (start, low, high) in [
+        (0.2, 950.0, 1050.0),
+        (1.2, 470.0, 530.0),
+        (2.2, 1420.0, 1580.0),
+    ] {
+        let stat = sox_stat(&heard, start, 0.6)?;
+        let frequency = stat["Rough frequency"];
+        assert!((low..=high).contains(&frequency), "at {start} s: {stat:?}");
+    }
+    Ok(())
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt as _;
 
+use super::compressed;
 use super::convert::wav_to_ulaw;
 use super::tts::Tts;
 use super::voices::VoiceTable;
@@ -220,6 +221,23 @@ fn decode(url: &str, extension: &str, bytes: &[u8]) -> Result<Audio, MediaError>
                 reason,
             });
     }
+    if compressed::handles(extension)
+        || bytes.starts_with(b"ID3")
+        || bytes.starts_with(b"OggS")
+        || bytes.starts_with(b"fLaC")
+    {
+        let hint = if compressed::handles(extension) {
+            extension
+        } else {
+            "mp3"
+        };
+        return compressed::decode_to_8k(bytes.to_vec(), hint)
+            .map(|samples| samples.into_iter().map(g711::encode).collect())
+            .map_err(|reason| MediaError::Decode {
+                path: url.into(),
+                reason,
+            });
+    }
     match extension {
         "ulaw" | "pcmu" | "ul" | "mulaw" => Ok(bytes.into()),
         "alaw" | "pcma" | "al" => Ok(bytes
@@ -247,11 +265,11 @@ mod tests {
         std::fs::write(dir.join("a.ulaw"), [0xffu8; 800]).expect("write");
         let pcm: Vec<u8> = [0u8, 16].repeat(16_000); // 1 s of 16 kHz 16-bit
         std::fs::write(dir.join("b.wav"), wav::encode(1, 1, 16_000, 16, &pcm)).expect("write");
-        std::fs::write(dir.join("c.mp3"), b"ID3").expect("write");
+        std::fs::write(dir.join("c.txt"), b"text").expect("write");
         let source = source(&dir);
         assert_eq!(source.load("a.ulaw", "app").await.expect("ulaw").len(), 800);
         assert_eq!(source.load("b.wav", "app").await.expect("wav").len(), 8000);
-        let error = source.load("c.mp3", "app").await.expect_err("mp3");
+        let error = source.load("c.txt", "app").await.expect_err("txt");
         assert!(
             error.to_string().contains("unsupported audio format"),
             "{error}"
