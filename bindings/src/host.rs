@@ -343,9 +343,10 @@ pub enum CallCommand {
         /// Digits.
         digits: String,
     },
-    /// Start recording the caller's audio.
+    /// Start recording both directions of the call.
     Record {
-        /// Record both directions (mixed) instead of the caller only.
+        /// Two channels (what the scenario sends left, the caller right) instead of one
+        /// channel with both mixed.
         #[serde(default)]
         stereo: bool,
     },

@@ -12,7 +12,7 @@
 //! - [`proxy`]: a TCP relay that counts connections (keep-alive checks).
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
 //! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, the pjsua2 caller,
-//!   recording levels.
+//!   recording levels measured with sox.
 //! - [`sipp_xml`]: the SIPp uac scenarios (shared with `dialtone bench sip`).
 //! - `tests/golden.rs`: one `#[test]` per golden case.
 //! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.

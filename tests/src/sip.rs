@@ -362,19 +362,36 @@ pub fn sipp(port: u16, xml: Option<&str>, args: &[&str], timeout: Duration) -> R
     })
 }
 
-/// RMS level (0..1) of a 16-bit PCM WAV file's samples.
-pub fn wav_rms(path: &Path) -> Result<f64> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let (samples, _) = dialtone::media::convert::wav_samples(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    if samples.is_empty() {
-        return Ok(0.0);
+/// RMS level (0..1) of an audio file, or of one of its channels (1 = left), as sox measures
+/// it (`sox FILE -n [remix N] stat`): independent of Dialtone's own WAV code.
+pub fn sox_rms(path: &Path, channel: Option<u8>) -> Result<f64> {
+    let mut command = Command::new("sox");
+    command.arg(path).arg("-n");
+    if let Some(channel) = channel {
+        command.args(["remix", &channel.to_string()]);
     }
-    let sum: f64 = samples
-        .iter()
-        .map(|s| (f64::from(*s) / 32768.0).powi(2))
-        .sum();
-    Ok((sum / samples.len() as f64).sqrt())
+    let output = command
+        .arg("stat")
+        .output()
+        .context("sox (tests/run installs it)")?;
+    let text = String::from_utf8_lossy(&output.stderr);
+    text.lines()
+        .find_map(|l| l.strip_prefix("RMS     amplitude:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("sox stat {}: {text}", path.display()))
+}
+
+/// How many channels sox reads in an audio file (`soxi -c`).
+pub fn sox_channels(path: &Path) -> Result<u32> {
+    let output = Command::new("soxi")
+        .arg("-c")
+        .arg(path)
+        .output()
+        .context("soxi")?;
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .with_context(|| format!("soxi -c {}", path.display()))
 }
 
 /// A spoken 8 kHz 16-bit mono WAV for the caller to send (espeak-ng + sox).

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use dialtone::metrics::CallResult;
-use dialtone_tests::sip::{TestServer, sipp, wav_rms};
+use dialtone_tests::sip::{TestServer, sipp, sox_rms};
 use dialtone_tests::sipp_xml;
 
 const SIPP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -90,7 +90,7 @@ fn answered_call_plays_speech_and_records_the_echo() -> Result<()> {
     );
     // The caller (sipp -rtp_echo) sent our speech back; the recording holds it.
     let recording = records.recording().expect("a finished recording");
-    let rms = wav_rms(&recording)?;
+    let rms = sox_rms(&recording, None)?;
     assert!(rms > 0.01, "recording is silent (rms {rms})");
     assert_eq!(server.metrics().calls(CallResult::Answered), 1);
     let sent = server

@@ -8,14 +8,14 @@ use std::time::Duration;
 use anyhow::Result;
 use dialtone_tests::peers::{PyMcp, python_server};
 use dialtone_tests::scenario::reference_mcp_scenario;
-use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call, wav_rms};
+use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call, sox_channels, sox_rms};
 use dialtone_tests::sipp_xml;
 
 /// Answers, records the caller, speaks, and reports the caller's keys.
 const RECORD_SPEAK_AND_LISTEN: &str = r#"
 VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
   call.addEventListener(CallEvents.Connected, () => {
-    call.record();
+    call.record({ stereo: true });
     call.handleTones(true);
     call.say("Hello caller. This is Dialtone speaking to you over RTP. Please press some keys.");
   });
@@ -52,15 +52,22 @@ fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {
         logs.contains(&"disconnected: caller hung up".to_string()),
         "{logs:?}"
     );
-    // Dialtone recorded the caller's speech ...
+    // Dialtone recorded both directions in stereo: its greeting left, the caller right
+    // (measured with sox, channel by channel) ...
     let recording = records.recording().expect("a finished recording");
-    let ours = wav_rms(&recording)?;
+    assert_eq!(sox_channels(&recording)?, 2);
+    let greeting = sox_rms(&recording, Some(1))?;
+    let caller = sox_rms(&recording, Some(2))?;
     assert!(
-        ours > 0.01,
-        "Dialtone's recording of the caller is silent (rms {ours})"
+        greeting > 0.01,
+        "no greeting in the left channel (rms {greeting})"
+    );
+    assert!(
+        caller > 0.01,
+        "no caller in the right channel (rms {caller})"
     );
     // ... and the caller heard Dialtone's greeting.
-    let theirs = wav_rms(&heard)?;
+    let theirs = sox_rms(&heard, None)?;
     assert!(theirs > 0.01, "the caller heard silence (rms {theirs})");
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! A call recording: 16-bit mono 8 kHz WAV written as the call goes, its sizes patched when it
-//! stops, so a crash leaves a playable prefix rather than nothing.
+//! A recording: 16-bit 8 kHz WAV (mono, or two channels) written as the call goes, its
+//! sizes patched when it stops, so a crash leaves a playable prefix rather than nothing.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -16,14 +16,15 @@ const RATE: u32 = 8000;
 pub struct Recorder {
     path: PathBuf,
     file: BufWriter<File>,
+    /// Samples written, all channels together.
     samples: u64,
-    /// Mix what we send into the recording (both directions).
-    pub mixed: bool,
+    /// 1: mono; 2: interleaved left and right.
+    pub channels: u16,
 }
 
 impl Recorder {
-    /// Creates `path` (and its directory) with a WAV header.
-    pub fn create(path: &Path, mixed: bool) -> Result<Self, MediaError> {
+    /// Creates `path` (and its directory) with the header of a `channels`-channel WAV.
+    pub fn create(path: &Path, channels: u16) -> Result<Self, MediaError> {
         let error = |source| MediaError::Record {
             path: path.display().to_string(),
             source,
@@ -32,13 +33,14 @@ impl Recorder {
             std::fs::create_dir_all(dir).map_err(error)?;
         }
         let mut file = BufWriter::new(File::create(path).map_err(error)?);
-        file.write_all(&wav::encode(wav::FORMAT_PCM, 1, RATE, 16, &[]))
+        let channels = channels.clamp(1, 2);
+        file.write_all(&wav::encode(wav::FORMAT_PCM, channels, RATE, 16, &[]))
             .map_err(error)?;
         Ok(Self {
             path: path.to_path_buf(),
             file,
             samples: 0,
-            mixed,
+            channels,
         })
     }
 
@@ -47,7 +49,7 @@ impl Recorder {
         &self.path
     }
 
-    /// Appends samples.
+    /// Appends samples (interleaved when there are two channels).
     pub fn write(&mut self, samples: &[i16]) -> Result<(), MediaError> {
         let mut bytes = Vec::with_capacity(samples.len() * 2);
         for sample in samples {
@@ -64,7 +66,7 @@ impl Recorder {
 
     /// Length so far.
     pub fn duration(&self) -> Duration {
-        Duration::from_millis(self.samples * 1000 / u64::from(RATE))
+        Duration::from_millis(self.samples * 1000 / u64::from(RATE) / u64::from(self.channels))
     }
 
     /// Patches the RIFF and data sizes and closes the file.
@@ -95,7 +97,7 @@ mod tests {
         let path = std::env::temp_dir()
             .join(format!("dialtone-rec-{}", std::process::id()))
             .join("r.wav");
-        let mut recorder = Recorder::create(&path, false).expect("create");
+        let mut recorder = Recorder::create(&path, 1).expect("create");
         recorder.write(&[1000; 8000]).expect("write");
         recorder.write(&[-1000; 4000]).expect("write");
         assert_eq!(
@@ -106,6 +108,14 @@ mod tests {
         let info = wav::WavInfo::parse(&bytes).expect("valid wav");
         assert_eq!(info.duration(), Duration::from_millis(1500));
         assert_eq!((info.sample_rate, info.bits_per_sample), (8000, 16));
+        let mut stereo = Recorder::create(&path, 2).expect("create");
+        stereo.write(&[1, 2].repeat(8000)).expect("write");
+        assert_eq!(stereo.finish().expect("finish"), Duration::from_secs(1));
+        let info = wav::WavInfo::parse(&std::fs::read(&path).expect("read")).expect("valid");
+        assert_eq!(
+            (info.channels, info.duration()),
+            (2, Duration::from_secs(1))
+        );
         let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 }

@@ -53,7 +53,7 @@ pub fn spawn(
             });
         }
     };
-    match Recorder::create(&path, false) {
+    match Recorder::create(&path, 1) {
         Ok(recorder) => {
             report(RecorderEvent::Started {
                 url: super::file_url(&path),

@@ -321,14 +321,21 @@ impl StreamTask {
         if self.quiet_ticks > SILENCE_AFTER_TICKS {
             self.ports.outlet.push_samples(&[0; FRAME_SAMPLES]);
         }
-        if self.recorder.as_ref().is_some_and(|r| r.mixed) {
-            let mut mixed = [0i16; FRAME_SAMPLES];
-            for (i, out) in mixed.iter_mut().enumerate() {
+        // Both directions: mixed into one channel, or ours left and the caller's right.
+        if let Some(channels) = self.recorder.as_ref().map(|r| r.channels) {
+            let mut samples = [0i16; 2 * FRAME_SAMPLES];
+            for (i, &code) in frame.iter().enumerate() {
                 let caller = self.inbound.pop_front().unwrap_or(0);
-                let ours = g711::decode(frame[i]);
-                *out = caller.saturating_add(ours);
+                let ours = g711::decode(code);
+                if channels == 2 {
+                    samples[2 * i] = ours;
+                    samples[2 * i + 1] = caller;
+                } else {
+                    samples[i] = caller.saturating_add(ours);
+                }
             }
-            self.record(&mixed);
+            let written = usize::from(channels) * FRAME_SAMPLES;
+            self.record(&samples[..written]);
         }
         let Some(remote) = self.remote.filter(|_| self.sending) else {
             return;
@@ -427,15 +434,11 @@ impl StreamTask {
             let samples: Vec<i16> = packet.payload.iter().map(|&b| g711::decode(b)).collect();
             // Linked units get the caller's audio as it arrives, paced by the caller's clock.
             self.ports.outlet.push_samples(&samples);
-            match &self.recorder {
-                Some(r) if r.mixed => {
-                    self.inbound.extend(samples);
-                    while self.inbound.len() > MAX_MIX_BACKLOG {
-                        self.inbound.pop_front();
-                    }
+            if self.recorder.is_some() {
+                self.inbound.extend(samples);
+                while self.inbound.len() > MAX_MIX_BACKLOG {
+                    self.inbound.pop_front();
                 }
-                Some(_) => self.record(&samples),
-                None => {}
             }
         } else if Some(packet.payload_type) == self.telephone_event
             && let Some(event) = TelephoneEvent::parse(packet.payload)

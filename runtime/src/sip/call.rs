@@ -634,7 +634,9 @@ impl Call {
         });
     }
 
-    fn record(&mut self, mixed: bool) {
+    /// `call.record({stereo})`: both directions, mixed (mono) or ours left and the caller's
+    /// right (stereo), as VoxEngine records.
+    fn record(&mut self, stereo: bool) {
         self.recordings += 1;
         let file = format!("{}-{}.wav", self.session_id, self.recordings);
         let path: PathBuf = self
@@ -643,7 +645,7 @@ impl Call {
             .join("recordings")
             .join(&self.application)
             .join(file);
-        match Recorder::create(&path, mixed) {
+        match Recorder::create(&path, if stereo { 2 } else { 1 }) {
             Ok(recorder) => {
                 let url = file_url(&path);
                 self.recording = Some(url.clone());
