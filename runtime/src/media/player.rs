@@ -20,6 +20,8 @@ use super::tonescript;
 pub const MAX_SEGMENTS: usize = 50;
 /// Most audio one player holds, all segments together (about 35 minutes).
 const MAX_PLAYER_BYTES: usize = 16 << 20;
+/// Longest text a TTS player speaks (VoxEngine's cap).
+const MAX_TTS_CHARS: usize = 1500;
 /// Samples per millisecond.
 const PER_MS: usize = 8;
 
@@ -296,6 +298,11 @@ async fn load(
         }
         match segment {
             PlayerSegment::Tts { text, voice } => {
+                if text.chars().count() > MAX_TTS_CHARS {
+                    return Err(format!(
+                        "the text to speak is longer than {MAX_TTS_CHARS} characters"
+                    ));
+                }
                 let (speech, warning) = source
                     .speech(text, voice.as_deref())
                     .await

@@ -92,9 +92,15 @@ impl Tts for Espeak {
                     stderr.trim()
                 )));
             }
-            wav_to_ulaw(&output.stdout).map_err(|reason| {
-                MediaError::Tts(format!("{} produced no usable WAV: {reason}", self.program))
+            // Resampling runs on the blocking pool, off the runtime that paces RTP.
+            let program = self.program.clone();
+            tokio::task::spawn_blocking(move || {
+                wav_to_ulaw(&output.stdout).map_err(|reason| {
+                    MediaError::Tts(format!("{program} produced no usable WAV: {reason}"))
+                })
             })
+            .await
+            .map_err(|e| MediaError::Tts(format!("converting speech stopped: {e}")))?
         })
     }
 }
