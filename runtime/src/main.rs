@@ -137,6 +137,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u32,
     },
+    /// Concurrent SIP calls each streamed to a WebSocket and back: CPU, jitter, RSS per stream.
+    Media {
+        /// Concurrent calls.
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+        /// Seconds measured once every call is up.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
     /// Sequential MCP tools/call: Dialtone against the TS and Python SDK clients and raw floors.
     Mcp {
         /// Timed calls per client and round.
@@ -274,6 +283,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .to_string(),
                 BenchCommand::Sip { rates, seconds } => runtime
                     .block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?
+                    .to_string(),
+                BenchCommand::Media { calls, seconds } => runtime
+                    .block_on(dialtone::bench::media::media(calls.max(1), seconds.max(1)))?
                     .to_string(),
                 BenchCommand::Sessions { count, threads } => runtime
                     .block_on(dialtone::bench::sessions(count.max(1), threads))?

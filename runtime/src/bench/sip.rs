@@ -53,7 +53,7 @@ pub struct SipReport {
     pub peak_rss: u64,
 }
 
-fn percentiles(mut micros: Vec<u32>) -> (f64, f64) {
+pub(super) fn percentiles(mut micros: Vec<u32>) -> (f64, f64) {
     if micros.is_empty() {
         return (f64::NAN, f64::NAN);
     }
