@@ -34,7 +34,10 @@ declare enum CallEvents {
   ToneReceived = "Call.ToneReceived",
 }
 
-/** Modules for require(). Only MCP is available in Dialtone; the others throw ERR_MODULE_UNSUPPORTED. */
+/**
+ * Modules for require(). MCP and Recorder are available in Dialtone (Recorder loads nothing: the
+ * recorder is always there); the others throw ERR_MODULE_UNSUPPORTED.
+ */
 declare enum Modules {
   ACD = "acd",
   AI = "ai",
@@ -115,6 +118,99 @@ declare enum WebSocketCloseCode
   TRY_AGAIN_LATER = 1013,
   BAD_GATEWAY = 1014,
   CLOSE_TLS_FAIL = 1015,
+}
+
+/**
+ * Player events (VoxEngine values). Created, Error and PlaybackBuffering never fire in Dialtone:
+ * a player that cannot play reports PlaybackFinished with an error. See docs/media.md#players.
+ */
+declare enum PlayerEvents {
+  Created = "Player.Created",
+  PlaybackReady = "Player.PlaybackReady",
+  Started = "Player.Started",
+  Stopped = "Player.Stopped",
+  PlaybackFinished = "Player.PlaybackFinished",
+  Error = "Player.Error",
+  PlaybackMarkerReached = "Player.PlaybackMarkerReached",
+  PlaybackBuffering = "Player.Buffering",
+}
+
+/** Sequence player events (VoxEngine values); Created and Error never fire in Dialtone. */
+declare enum SequencePlayerEvents {
+  Created = "SequencePlayer.Created",
+  PlaybackReady = "SequencePlayer.PlaybackReady",
+  Started = "SequencePlayer.Started",
+  Stopped = "SequencePlayer.Stopped",
+  PlaybackFinished = "SequencePlayer.PlaybackFinished",
+  Error = "SequencePlayer.Error",
+  PlaybackMarkerReached = "SequencePlayer.PlaybackMarkerReached",
+}
+
+/** Recorder events (VoxEngine values). See docs/media.md#recorders. */
+declare enum RecorderEvents {
+  RecorderError = "Recorder.Error",
+  Started = "Recorder.Started",
+  Stopped = "Recorder.Stopped",
+}
+
+/**
+ * VoxEngine's older voice names (each value is its name). Each speaks with the espeak-ng voice
+ * of its locale and gender: EUR_GERMAN_MALE is de-DE, male (docs/media.md#voices).
+ */
+declare enum Language {
+  AU_ENGLISH_FEMALE = "AU_ENGLISH_FEMALE",
+  AU_ENGLISH_MALE = "AU_ENGLISH_MALE",
+  CA_ENGLISH_FEMALE = "CA_ENGLISH_FEMALE",
+  CA_ENGLISH_MALE = "CA_ENGLISH_MALE",
+  UK_ENGLISH_FEMALE = "UK_ENGLISH_FEMALE",
+  UK_ENGLISH_MALE = "UK_ENGLISH_MALE",
+  US_ENGLISH_FEMALE = "US_ENGLISH_FEMALE",
+  US_ENGLISH_MALE = "US_ENGLISH_MALE",
+  BR_PORTUGUESE_FEMALE = "BR_PORTUGUESE_FEMALE",
+  CA_FRENCH_FEMALE = "CA_FRENCH_FEMALE",
+  CA_FRENCH_MALE = "CA_FRENCH_MALE",
+  CH_CHINESE_FEMALE = "CH_CHINESE_FEMALE",
+  CH_CHINESE_MALE = "CH_CHINESE_MALE",
+  HK_CHINESE_FEMALE = "HK_CHINESE_FEMALE",
+  HK_CHINESE_MALE = "HK_CHINESE_MALE",
+  TW_CHINESE_FEMALE = "TW_CHINESE_FEMALE",
+  TW_CHINESE_MALE = "TW_CHINESE_MALE",
+  EUR_CATALAN_FEMALE = "EUR_CATALAN_FEMALE",
+  EUR_CATALAN_MALE = "EUR_CATALAN_MALE",
+  EUR_CZECH_FEMALE = "EUR_CZECH_FEMALE",
+  EUR_CZECH_MALE = "EUR_CZECH_MALE",
+  EUR_DANISH_FEMALE = "EUR_DANISH_FEMALE",
+  EUR_DANISH_MALE = "EUR_DANISH_MALE",
+  EUR_DUTCH_FEMALE = "EUR_DUTCH_FEMALE",
+  EUR_DUTCH_MALE = "EUR_DUTCH_MALE",
+  EUR_FINNISH_FEMALE = "EUR_FINNISH_FEMALE",
+  EUR_FINNISH_MALE = "EUR_FINNISH_MALE",
+  EUR_FRENCH_FEMALE = "EUR_FRENCH_FEMALE",
+  EUR_FRENCH_MALE = "EUR_FRENCH_MALE",
+  EUR_GERMAN_FEMALE = "EUR_GERMAN_FEMALE",
+  EUR_GERMAN_MALE = "EUR_GERMAN_MALE",
+  EUR_ITALIAN_FEMALE = "EUR_ITALIAN_FEMALE",
+  EUR_ITALIAN_MALE = "EUR_ITALIAN_MALE",
+  EUR_NORWEGIAN_FEMALE = "EUR_NORWEGIAN_FEMALE",
+  EUR_NORWEGIAN_MALE = "EUR_NORWEGIAN_MALE",
+  EUR_POLISH_FEMALE = "EUR_POLISH_FEMALE",
+  EUR_POLISH_MALE = "EUR_POLISH_MALE",
+  EUR_PORTUGUESE_FEMALE = "EUR_PORTUGUESE_FEMALE",
+  EUR_PORTUGUESE_MALE = "EUR_PORTUGUESE_MALE",
+  EUR_SPANISH_FEMALE = "EUR_SPANISH_FEMALE",
+  EUR_SPANISH_MALE = "EUR_SPANISH_MALE",
+  EUR_TURKISH_FEMALE = "EUR_TURKISH_FEMALE",
+  EUR_TURKISH_MALE = "EUR_TURKISH_MALE",
+  HU_HUNGARIAN_FEMALE = "HU_HUNGARIAN_FEMALE",
+  JP_JAPANESE_FEMALE = "JP_JAPANESE_FEMALE",
+  JP_JAPANESE_MALE = "JP_JAPANESE_MALE",
+  KR_KOREAN_FEMALE = "KR_KOREAN_FEMALE",
+  KR_KOREAN_MALE = "KR_KOREAN_MALE",
+  RU_RUSSIAN_FEMALE = "RU_RUSSIAN_FEMALE",
+  RU_RUSSIAN_MALE = "RU_RUSSIAN_MALE",
+  SW_SWEDISH_FEMALE = "SW_SWEDISH_FEMALE",
+  US_SPANISH_FEMALE = "US_SPANISH_FEMALE",
+  US_SPANISH_MALE = "US_SPANISH_MALE",
 }
 
 /** Errors thrown by the Dialtone API carry a stable code. */
@@ -208,8 +304,12 @@ interface RecordStoppedEvent extends CallEvent {
 
 type CallState = "ALERTING" | "PROGRESSING" | "CONNECTED" | "TERMINATED";
 
-/** What sendMediaTo links: a call or a WebSocket. */
-type VoxMediaUnit = Call | WebSocket;
+/**
+ * A media unit: a call, a WebSocket, a player (it only sends) or a recorder (it only receives).
+ */
+type VoxMediaUnit = Call | WebSocket | Player | SequencePlayer | Recorder;
+/** What sendMediaTo can send to: every unit but a player. */
+type VoxMediaTarget = Call | WebSocket | Recorder;
 
 /** sendMediaTo parameters; only links into or out of a WebSocket use them. */
 interface SendMediaParameters {
@@ -273,6 +373,145 @@ interface WebSocketMediaEndedEvent extends WebSocketEvent {
   };
 }
 
+/**
+ * A VoxEngine voice, from VoiceList. Dialtone speaks it with the local espeak-ng voice of its
+ * locale and gender (docs/media.md#voices). There is no global Voice: voices come from VoiceList.
+ */
+interface Voice {
+  /** The provider as written: "Amazon", "Microsoft.Neural" ... */
+  readonly provider: string;
+  /** The name as written: "en_US_Joanna" ... */
+  readonly name: string;
+  /** The locale in the name ("en_US_Joanna": "en-US"); null when it has none (default voice). */
+  readonly language: string | null;
+  /** "female" or "male" for a name that ends in _Female or _Male, else null. */
+  readonly gender: "female" | "male" | null;
+  /** "VoiceList.Amazon.en_US_Joanna". */
+  toString(): string;
+}
+
+/** A provider's voices: any name is a Voice; Neural is the provider's neural list. */
+type VoiceProvider = { readonly [name: string]: Voice } & { readonly Neural: VoiceProvider };
+
+/**
+ * A voice as say(), createTTSPlayer and sequence segments take it: a Voice, a Language member,
+ * a locale with an optional gender ("de-DE", "de-DE+male") or an espeak-ng voice name ("en+f3").
+ */
+type VoiceLike = Voice | Language | string;
+
+/** say() and TTS player options. voice (VoxEngine v26 and later) wins over language (older). */
+interface TTSParameters {
+  voice?: VoiceLike;
+  language?: VoiceLike;
+  /** VoxEngine's options; accepted and ignored. */
+  progressivePlayback?: boolean;
+  ttsOptions?: object;
+  request?: object;
+}
+interface TTSPlayerParameters extends TTSParameters {
+  /** Load, then wait for resume() before playing (Started fires at that resume()). */
+  onPause?: boolean;
+}
+/** A URL player's request: a plain GET (a method, headers or a body: ERR_MEDIA_UNSUPPORTED). */
+interface URLPlayerRequest {
+  /**
+   * A path (relative to the config's directory; inside it or the application's recordings) or
+   * an http(s) URL: WAV, MP3, Ogg Vorbis, FLAC or raw .ulaw/.alaw, as startPlayback takes.
+   */
+  url: string;
+  method?: "GET";
+}
+interface URLPlayerParameters {
+  /** Play again from the start at the end, until stop(). */
+  loop?: boolean;
+  /** Load, then wait for resume() before playing. */
+  onPause?: boolean;
+  /** VoxEngine's options; accepted and ignored. */
+  progressivePlayback?: boolean;
+  hideHeaders?: boolean;
+  hideBody?: boolean;
+}
+interface ToneScriptPlayerParameters {
+  /** Play the script again from the start at the end, until stop(). */
+  loop?: boolean;
+  /** Load, then wait for resume() before playing. */
+  onPause?: boolean;
+  /** VoxEngine's option; accepted and ignored. */
+  progressivePlayback?: boolean;
+}
+interface TTSPlayerSegment {
+  text: string;
+  parameters?: TTSParameters | VoiceLike;
+}
+interface URLPlayerSegment {
+  /** A path or an http(s) URL; of a request object only the url is read. */
+  url: string | URLPlayerRequest;
+  /** Accepted and ignored. */
+  parameters?: object;
+}
+interface SequencePlayerParameters {
+  /** 1 to 50 segments, played one after another. */
+  segments: (TTSPlayerSegment | URLPlayerSegment)[];
+}
+
+interface PlayerEvent {
+  name: PlayerEvents;
+  player: Player;
+}
+interface PlayerStartedEvent extends PlayerEvent {
+  /** Length in milliseconds (a part that repeats until stop() counted once). */
+  duration: number;
+}
+interface PlayerPlaybackFinishedEvent extends PlayerEvent {
+  /** Why nothing could be played (an unreadable file, a bad ToneScript ...). */
+  error?: string;
+}
+interface PlayerMarkerReachedEvent extends PlayerEvent {
+  /** The marker's offset as given to addMarker. */
+  offset: number;
+}
+interface SequencePlayerEvent {
+  name: SequencePlayerEvents;
+  sequencePlayer: SequencePlayer;
+}
+interface SequencePlayerStartedEvent extends SequencePlayerEvent {
+  /** Length of every segment together, in milliseconds. */
+  duration: number;
+}
+interface SequencePlayerPlaybackFinishedEvent extends SequencePlayerEvent {
+  error?: string;
+}
+interface SequencePlayerMarkerReachedEvent extends SequencePlayerEvent {
+  offset: number;
+}
+
+/** createRecorder parameters. Only name is read; VoxEngine's others are accepted and ignored. */
+interface RecorderParameters {
+  /** Part of the file name: letters, digits, - and _ are kept (at most 64). */
+  name?: string;
+  secure?: boolean;
+  hd_audio?: boolean;
+  lossless?: boolean;
+  expire?: string;
+}
+interface RecorderEvent {
+  name: RecorderEvents;
+  recorder: Recorder;
+}
+interface RecorderStartedEvent extends RecorderEvent {
+  /** A file:// URL of the WAV file. */
+  url: string;
+}
+interface RecorderStoppedEvent extends RecorderEvent {
+  /** Always "0". */
+  cost: string;
+  /** Whole seconds recorded. */
+  duration: number;
+}
+interface RecorderErrorEvent extends RecorderEvent {
+  error: string;
+}
+
 /** An inbound call, delivered by AppEvents.CallAlerting. Not constructible by scenarios. */
 declare class Call {
   private constructor();
@@ -299,6 +538,11 @@ declare class Call {
   /** Without a handler, removes every handler of the event. */
   removeEventListener(event: CallEvents, handler?: (e: any) => any): void;
   ring(extraHeaders?: { [name: string]: string }): void;
+  /**
+   * 183 Session Progress with the SDP answer: from now on the caller hears the call's playback
+   * and what is linked to it before answer(). Once, and only before the answer.
+   */
+  startEarlyMedia(extraHeaders?: { [name: string]: string }): void;
   answer(extraHeaders?: { [name: string]: string }): void;
   /** code: a SIP final status 400-699 (default 603). */
   reject(code?: number, extraHeaders?: { [name: string]: string }): void;
@@ -306,13 +550,21 @@ declare class Call {
   decline(code?: number, extraHeaders?: { [name: string]: string }): void;
   hangup(extraHeaders?: { [name: string]: string }): void;
   startPlayback(url: string, options?: { loop?: boolean }): void;
+  /** Stops the playback or say, and the progress tone. */
   stopPlayback(): void;
-  say(text: string, options?: { voice?: string }): void;
+  /** Speech; a Voice, a Language member or a voice string alone is VoxEngine's older form. */
+  say(text: string, parameters?: TTSParameters | VoiceLike): void;
+  /**
+   * A country's ringback (US, RU, GB or DE, in any case) from a ToneScript player linked to the
+   * call, until stopPlayback(), another progress tone or the call's end. On an unanswered call
+   * the caller hears it after startEarlyMedia(). Another country throws ERR_INVALID_ARGUMENT.
+   */
+  playProgressTone(country: "US" | "RU" | "GB" | "DE" | string): void;
   handleTones(enabled: boolean): void;
   sendDigits(digits: string): void;
   record(params?: { stereo?: boolean }): void;
   /** Links the caller's audio (and RFC 4733 digits) to a unit; see docs/media.md. */
-  sendMediaTo(mediaUnit: VoxMediaUnit, parameters?: SendMediaParameters): void;
+  sendMediaTo(mediaUnit: VoxMediaTarget, parameters?: SendMediaParameters): void;
   /** Removes that link (none is not an error). */
   stopMediaTo(mediaUnit: VoxMediaUnit): void;
 }
@@ -352,9 +604,128 @@ declare class WebSocket {
   /** Drops the server's audio buffered but not played yet: of the stream tag, or of all. */
   clearMediaBuffer(parameters?: { tag?: string }): void;
   /** Plays the server's audio into a unit (parameters.tag picks the server's stream). */
-  sendMediaTo(mediaUnit: VoxMediaUnit, parameters?: SendMediaParameters): void;
+  sendMediaTo(mediaUnit: VoxMediaTarget, parameters?: SendMediaParameters): void;
   /** Removes that link (none is not an error). */
   stopMediaTo(mediaUnit: VoxMediaUnit): void;
+}
+
+/**
+ * A player (createTTSPlayer, createURLPlayer, createToneScriptPlayer): a media unit that only
+ * sends. It loads and plays from its creation (unless onPause), on its own 20 ms clock, to the
+ * units it is linked to. Stopped is its last event. See docs/media.md#players.
+ */
+declare class Player {
+  private constructor();
+  /** "player-1", "player-2" ... within the session (one count with sequence players). */
+  id(): string;
+  /** "Player(player-1)". */
+  toString(): string;
+  addEventListener(event: PlayerEvents.Started, handler: (e: PlayerStartedEvent) => any): void;
+  addEventListener(
+    event: PlayerEvents.PlaybackFinished,
+    handler: (e: PlayerPlaybackFinishedEvent) => any,
+  ): void;
+  addEventListener(
+    event: PlayerEvents.PlaybackMarkerReached,
+    handler: (e: PlayerMarkerReachedEvent) => any,
+  ): void;
+  addEventListener(event: PlayerEvents, handler: (e: PlayerEvent) => any): void;
+  /** Without a handler, removes every handler of the event. */
+  removeEventListener(event: PlayerEvents, handler?: (e: any) => any): void;
+  /** Holds the position; nothing is sent while paused. */
+  pause(): void;
+  /** Plays on (after onPause: starts, and Started fires). */
+  resume(): void;
+  /** Stops and destroys the player; Stopped follows. Later calls are ignored. */
+  stop(): void;
+  /** PlaybackMarkerReached at offset ms from the start, or from the end when negative. */
+  addMarker(offset: number): void;
+  sendMediaTo(mediaUnit: VoxMediaTarget, parameters?: SendMediaParameters): void;
+  /** Removes that link (none is not an error). */
+  stopMediaTo(mediaUnit: VoxMediaUnit): void;
+}
+
+/**
+ * A sequence player (createSequencePlayer): its segments load first, then play one after
+ * another as one player. See docs/media.md#players.
+ */
+declare class SequencePlayer {
+  private constructor();
+  /** "sequenceplayer-1" ... within the session (one count with players). */
+  id(): string;
+  /** "SequencePlayer(sequenceplayer-1)". */
+  toString(): string;
+  addEventListener(
+    event: SequencePlayerEvents.Started,
+    handler: (e: SequencePlayerStartedEvent) => any,
+  ): void;
+  addEventListener(
+    event: SequencePlayerEvents.PlaybackFinished,
+    handler: (e: SequencePlayerPlaybackFinishedEvent) => any,
+  ): void;
+  addEventListener(
+    event: SequencePlayerEvents.PlaybackMarkerReached,
+    handler: (e: SequencePlayerMarkerReachedEvent) => any,
+  ): void;
+  addEventListener(event: SequencePlayerEvents, handler: (e: SequencePlayerEvent) => any): void;
+  /** Without a handler, removes every handler of the event. */
+  removeEventListener(event: SequencePlayerEvents, handler?: (e: any) => any): void;
+  pause(): void;
+  resume(): void;
+  /** Stops and destroys the player; Stopped follows. */
+  stop(): void;
+  /** The offset counts over the whole sequence; VoxEngine's segment argument is ignored. */
+  addMarker(offset: number, segment?: number): void;
+  sendMediaTo(mediaUnit: VoxMediaTarget, parameters?: SendMediaParameters): void;
+  /** Removes that link (none is not an error). */
+  stopMediaTo(mediaUnit: VoxMediaUnit): void;
+}
+
+/**
+ * A recorder (createRecorder): a media unit that only receives. It mixes every unit linked to it
+ * into a 16-bit 8 kHz mono WAV file under data_dir/recordings/<application>/, silence when
+ * nothing is linked, from its creation until stop() or the session's end. See
+ * docs/media.md#recorders.
+ */
+declare class Recorder {
+  private constructor();
+  /** "recorder-1", "recorder-2" ... within the session. */
+  id(): string;
+  /** "Recorder(recorder-1)". */
+  toString(): string;
+  addEventListener(event: RecorderEvents.Started, handler: (e: RecorderStartedEvent) => any): void;
+  addEventListener(event: RecorderEvents.Stopped, handler: (e: RecorderStoppedEvent) => any): void;
+  addEventListener(
+    event: RecorderEvents.RecorderError,
+    handler: (e: RecorderErrorEvent) => any,
+  ): void;
+  addEventListener(event: RecorderEvents, handler: (e: RecorderEvent) => any): void;
+  /** Without a handler, removes every handler of the event. */
+  removeEventListener(event: RecorderEvents, handler?: (e: any) => any): void;
+  /** true: records silence from now on; false: records the links again. */
+  mute(doMute: boolean): void;
+  /** Closes the file; Stopped follows. Later calls are ignored. */
+  stop(): void;
+}
+
+/**
+ * VoxEngine's voices: VoiceList.<Provider>[.Neural].<name>. Any provider and any name give a
+ * Voice at runtime, since VoxEngine's lists are long and change; these are VoxEngine's providers.
+ * A namespace of constants, not an enum: tests/tests/typings.rs checks that VoiceList exists, and
+ * its members are objects, not values it could compare.
+ */
+declare namespace VoiceList {
+  const Amazon: VoiceProvider;
+  const Google: VoiceProvider;
+  const Microsoft: VoiceProvider;
+  const IBM: VoiceProvider;
+  const Yandex: VoiceProvider;
+  const YandexV3: VoiceProvider;
+  const SaluteSpeech: VoiceProvider;
+  const TBank: VoiceProvider;
+  const ElevenLabs: VoiceProvider;
+  /** <ll>_<CC>_Female and <ll>_<CC>_Male names: a locale and a gender. */
+  const Default: VoiceProvider;
 }
 
 declare namespace VoxEngine {
@@ -372,8 +743,30 @@ declare namespace VoxEngine {
   function getSecretValue(name: string): string | undefined;
   /** Opens an outgoing WebSocket media unit; a string or an array as parameters: protocols. */
   function createWebSocket(url: string, parameters?: WebSocketParameters | string | string[]): WebSocket;
-  /** a.sendMediaTo(b) and b.sendMediaTo(a), without parameters. */
-  function sendMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
+  /** Speech (at most 1500 characters) as a player; loading starts at once. */
+  function createTTSPlayer(text: string, parameters?: TTSPlayerParameters | VoiceLike): Player;
+  /** VoxEngine's older form: a Language member (or any voice) second; ttsOptions is ignored. */
+  function createTTSPlayer(text: string, language: VoiceLike, ttsOptions?: object): Player;
+  /** A file or http(s) URL as a player; a boolean as parameters is the older loop argument. */
+  function createURLPlayer(
+    request: string | URLPlayerRequest,
+    parameters?: URLPlayerParameters | boolean,
+  ): Player;
+  /** A ToneScript such as "440@-10;1(1/0/1)" as a player; a boolean as parameters: loop. */
+  function createToneScriptPlayer(
+    script: string,
+    parameters?: ToneScriptPlayerParameters | boolean,
+  ): Player;
+  /** TTS and URL segments played one after another as one player. */
+  function createSequencePlayer(parameters: SequencePlayerParameters): SequencePlayer;
+  /** A recorder; no require(Modules.Recorder) is needed. A string is the older name argument. */
+  function createRecorder(parameters?: RecorderParameters): Recorder;
+  function createRecorder(name: string, secure?: boolean): Recorder;
+  /**
+   * a.sendMediaTo(b) and b.sendMediaTo(a), without parameters. Both must send and receive: a
+   * player or a recorder throws ERR_INVALID_ARGUMENT.
+   */
+  function sendMediaBetween(a: Call | WebSocket, b: Call | WebSocket): void;
   /** a.stopMediaTo(b) and b.stopMediaTo(a). */
   function stopMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
 }
@@ -384,7 +777,8 @@ declare namespace Logger {
 }
 
 /**
- * Loads a module; `require(Modules.MCP)` defines the global MCP namespace. `require(undefined)`
+ * Loads a module; `require(Modules.MCP)` defines the global MCP namespace;
+ * `require(Modules.Recorder)` loads nothing (the recorder is always there). `require(undefined)`
  * (what published scenarios' `require(Modules.WebSocket)` passes) does nothing.
  */
 declare function require(module: Modules | undefined): void;

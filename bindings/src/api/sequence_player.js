@@ -28,7 +28,15 @@ function createSequencePlayer(parameters) {
       const voice = voiceOf(segment.parameters);
       return voice === null ? { kind: "tts", text: segment.text } : { kind: "tts", text: segment.text, voice };
     }
-    const url = segment && (typeof segment.url === "string" ? segment.url : segment.url && segment.url.url);
+    const request = segment && segment.url;
+    if (request && typeof request === "object") {
+      const verb = request.method === undefined ? "GET" : String(request.method).toUpperCase();
+      if (verb !== "GET" || request.body !== undefined || request.headers !== undefined) {
+        throw codedError(Error, "ERR_MEDIA_UNSUPPORTED",
+          `${method}: segment ${index + 1}: only a plain GET of the url is available in Dialtone yet (no method, headers or body)`);
+      }
+    }
+    const url = typeof request === "string" ? request : request && request.url;
     if (typeof url === "string" && url !== "") return { kind: "url", url };
     throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
       `${method}: segment ${index + 1} needs a text or a url`);
