@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 pub mod media;
 pub mod player;
+mod unit;
 
 pub use media::{
     AudioEncoding, MediaCommand, SendMediaParams, StreamFormat, UnitId, WebSocketEvent,

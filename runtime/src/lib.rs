@@ -9,9 +9,11 @@
 //!   default.
 //! - [`router`]: anchored-regex routing of a destination to a rule, with per-rule diagnostics.
 //! - [`catalog`]: the config compiled for routing; what a new call runs.
+//! - [`call_model`]: one call leg's sans-IO state machine, which every kind of leg drives.
 //! - [`console`]: `dialtone console`, a simulated inbound call leg plus transcript printing.
 //! - [`sip`]: inbound SIP on rsipstack: one call task per INVITE, SDP offer/answer.
-//! - [`media`]: audio files, G.711, RTP, the per-call paced RTP stream, TTS, recording.
+//! - [`media`]: the session media graph and its units (WebSockets, players, recorders), audio
+//!   files, G.711, RTP, the per-call paced RTP stream, TTS, voices.
 //! - [`rtp_ports`]: RTP port allocation.
 //! - [`secrets`]: where a session's per-application secrets come from.
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
@@ -27,6 +29,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod call_model;
 pub mod catalog;
 pub mod config;
 pub mod console;

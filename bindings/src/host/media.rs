@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::player::{PlayerAction, PlayerSegment, PlayerSpec, RecorderAction, RecorderSpec};
 
-/// Identifies a media unit within its session: a call's id, or the id the session gave a
-/// WebSocket it created.
-pub type UnitId = String;
+pub use super::unit::UnitId;
 
 /// What a scenario asks of its media units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::media::UnitId;
+use super::unit::UnitId;
 
 /// A player the scenario created (`createTTSPlayer`, `createURLPlayer`,
 /// `createToneScriptPlayer`, `createSequencePlayer`).

@@ -1,17 +1,20 @@
-//! The console's simulated inbound call leg: a sans-IO state machine that acts out the
-//! scenario's commands with realistic timing (playback length from the file, speech length from
-//! the text) and plays a scripted caller (DTMF digits, hang-up).
+//! The console's simulated inbound call leg: the shared call model ([`CallModel`], the one a
+//! SIP call runs) with a simulated network and caller: realistic timing (playback length from
+//! the file, speech length from the text), a scripted caller (DTMF digits, hang-up).
 //!
 //! Drive it like this: feed every command with [`SimLeg::on_command`], call
 //! [`SimLeg::on_timeout`] when [`SimLeg::next_timeout`] is reached, and deliver every
 //! [`LegOutput`] returned. Time is always passed in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use dialtone_bindings::host::{CallCommand, CallEvent};
 use tokio::time::Instant;
 
+use crate::call_model::{
+    CallInput, CallModel, CallOutput, MediaAction, Phase, PlaybackSource, Signal,
+};
 use crate::media;
 
 /// Time from `answer()` to the caller's ACK.
@@ -56,33 +59,23 @@ pub enum LegOutput {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LegState {
-    Alerting,
-    Answering,
-    Connected { at: Instant },
-    Ended,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
-    AnswerComplete,
+    Ack,
     PlaybackEnd { generation: u64 },
     CallerHangup,
     Digit(char),
 }
 
-/// One simulated inbound call.
+/// One simulated inbound call: the shared [`CallModel`] with a simulated network and caller.
 #[derive(Debug)]
 pub struct SimLeg {
     call_id: String,
     media_root: MediaRoot,
     script: CallerScript,
-    state: LegState,
-    tones: bool,
-    /// The current playback's generation; a newer playback or stop supersedes it.
-    playback: Option<u64>,
-    generation: u64,
-    recording: Option<(String, Instant)>,
+    model: CallModel,
+    /// The length of the playback loaded last, by generation.
+    loaded: Option<(u64, Duration)>,
+    recording_url: Option<String>,
     schedule: BTreeMap<(Instant, u64), Action>,
     seq: u64,
 }
@@ -94,11 +87,9 @@ impl SimLeg {
             call_id: call_id.to_owned(),
             media_root,
             script,
-            state: LegState::Alerting,
-            tones: false,
-            playback: None,
-            generation: 0,
-            recording: None,
+            model: CallModel::new(),
+            loaded: None,
+            recording_url: None,
             schedule: BTreeMap::new(),
             seq: 0,
         };
@@ -110,7 +101,7 @@ impl SimLeg {
 
     /// Whether the call is over.
     pub fn is_ended(&self) -> bool {
-        self.state == LegState::Ended
+        self.model.is_ended()
     }
 
     /// When [`SimLeg::on_timeout`] must be called next.
@@ -126,88 +117,7 @@ impl SimLeg {
     /// Acts out one command from the scenario.
     pub fn on_command(&mut self, now: Instant, command: &CallCommand) -> Vec<LegOutput> {
         let mut out = Vec::new();
-        if self.state == LegState::Ended {
-            out.push(LegOutput::Note(format!(
-                "{} ignored: the call is over",
-                command.name()
-            )));
-            return out;
-        }
-        match command {
-            CallCommand::Ring { .. } => out.push(note("180 Ringing sent to the caller")),
-            CallCommand::StartEarlyMedia { .. } => {
-                if self.state == LegState::Alerting {
-                    out.push(note("183 Session Progress sent with SDP (early media)"));
-                }
-            }
-            CallCommand::Answer { .. } => {
-                if self.state == LegState::Alerting {
-                    self.state = LegState::Answering;
-                    self.at(now + ANSWER_DELAY, Action::AnswerComplete);
-                    out.push(note("200 OK sent; waiting for the caller's ACK"));
-                }
-            }
-            CallCommand::Reject { code, .. } => match self.state {
-                LegState::Connected { .. } => {
-                    out.push(note("reject ignored: the call is connected (use hangup)"))
-                }
-                _ => {
-                    out.push(LegOutput::Note(format!("{code} sent to the caller")));
-                    self.end(now, format!("rejected with {code}"), &mut out);
-                }
-            },
-            CallCommand::Hangup { .. } => match self.state {
-                LegState::Connected { .. } => {
-                    out.push(note("BYE sent to the caller"));
-                    self.end(now, "hung up by the scenario".into(), &mut out);
-                }
-                _ => {
-                    out.push(note("603 Decline sent to the caller"));
-                    self.end(
-                        now,
-                        "hung up by the scenario before answer".into(),
-                        &mut out,
-                    );
-                }
-            },
-            CallCommand::StartPlayback { url, looped } => {
-                let path = self.media_root.resolve(url);
-                // The same confinement as on a SIP call (a URL is refused as remote below).
-                let confined = if url.contains("://") && !url.starts_with("file://") {
-                    Ok(())
-                } else {
-                    media::source::confine(&self.media_root.0, None, "", url).map(|_| ())
-                };
-                match confined.and_then(|()| media::file_duration(&path)) {
-                    Ok(length) => self.play(now, length, *looped, &mut out),
-                    Err(e) => {
-                        self.playback = None;
-                        // Name the file as the scenario did, not as resolved on this machine.
-                        let error = e.to_string().replace(&path, url);
-                        out.push(LegOutput::Event(CallEvent::PlaybackFinished {
-                            error: Some(error),
-                        }));
-                    }
-                }
-            }
-            CallCommand::Say { text, .. } => {
-                self.play(now, media::speech_duration(text), false, &mut out)
-            }
-            CallCommand::StopPlayback => self.playback = None,
-            CallCommand::HandleTones { enabled } => self.tones = *enabled,
-            CallCommand::SendDigits { digits } => {
-                out.push(LegOutput::Note(format!("caller hears DTMF {digits}")))
-            }
-            CallCommand::Record { .. } => {
-                let url = format!("memory://recordings/{}.wav", self.call_id);
-                self.recording = Some((url.clone(), now));
-                out.push(LegOutput::Event(CallEvent::RecordStarted { url }));
-            }
-            _ => out.push(LegOutput::Note(format!(
-                "{} is not simulated",
-                command.name()
-            ))),
-        }
+        self.feed(now, CallInput::Command(command.clone()), &mut out);
         out
     }
 
@@ -219,43 +129,35 @@ impl SimLeg {
                 break;
             }
             let action = entry.remove();
-            if self.state == LegState::Ended {
+            if self.model.phase() == Phase::Ended {
                 continue;
             }
             match action {
-                Action::AnswerComplete => {
-                    self.state = LegState::Connected { at: now };
+                Action::Ack => {
                     out.push(note("ACK received"));
-                    out.push(LegOutput::Event(CallEvent::Connected {
-                        headers: Default::default(),
-                    }));
-                    self.schedule_digits(now);
+                    self.feed(now, CallInput::Acked, &mut out);
                 }
                 Action::PlaybackEnd { generation } => {
-                    if self.playback == Some(generation) {
-                        self.playback = None;
-                        out.push(LegOutput::Event(CallEvent::PlaybackFinished {
-                            error: None,
-                        }));
-                    }
+                    self.feed(now, CallInput::PlaybackEnded { generation }, &mut out);
                 }
-                Action::CallerHangup => match self.state {
-                    LegState::Connected { .. } => {
+                Action::CallerHangup => {
+                    let reason = if matches!(self.model.phase(), Phase::Connected { .. }) {
                         out.push(note("caller hung up (BYE)"));
-                        self.end(now, "caller hung up".into(), &mut out);
-                    }
-                    _ => {
-                        out.push(note("caller gave up before answer (CANCEL, 487 sent)"));
-                        self.end(now, "caller cancelled".into(), &mut out);
-                    }
-                },
-                Action::Digit(tone) => {
-                    if self.tones {
-                        out.push(LegOutput::Event(CallEvent::ToneReceived {
-                            tone: tone.to_string(),
-                            tone_type: "1".into(),
-                        }));
+                        "caller hung up"
                     } else {
+                        out.push(note("caller gave up before answer (CANCEL, 487 sent)"));
+                        "caller cancelled"
+                    };
+                    self.feed(now, CallInput::RemoteEnded(reason.into()), &mut out);
+                }
+                Action::Digit(tone) => {
+                    let before = out.len();
+                    let input = CallInput::Tone {
+                        tone: tone.to_string(),
+                        kind: "1",
+                    };
+                    self.feed(now, input, &mut out);
+                    if out.len() == before {
                         out.push(LegOutput::Note(format!(
                             "caller pressed {tone} (not reported: handleTones is off)"
                         )));
@@ -266,17 +168,110 @@ impl SimLeg {
         out
     }
 
-    fn play(&mut self, now: Instant, length: Duration, looped: bool, out: &mut Vec<LegOutput>) {
-        self.generation += 1;
-        self.playback = Some(self.generation);
-        out.push(LegOutput::Event(CallEvent::PlaybackReady));
-        out.push(LegOutput::Event(CallEvent::PlaybackStarted {
-            duration: Some(length.as_millis() as u64),
-        }));
-        if !looped {
-            let generation = self.generation;
-            self.at(now + length, Action::PlaybackEnd { generation });
+    /// Gives the model one input and acts out what it asks, as the network and the caller
+    /// would, feeding back what that produces.
+    fn feed(&mut self, now: Instant, input: CallInput, out: &mut Vec<LegOutput>) {
+        let mut work: VecDeque<CallOutput> = self.model.handle(now, input).into();
+        while let Some(output) = work.pop_front() {
+            let next = match output {
+                CallOutput::Event(event) => {
+                    if matches!(event, CallEvent::Connected { .. }) {
+                        self.schedule_digits(now);
+                    }
+                    out.push(LegOutput::Event(event));
+                    None
+                }
+                CallOutput::Ignored(text) => {
+                    out.push(LegOutput::Note(text));
+                    None
+                }
+                CallOutput::Signal(signal) => {
+                    out.push(LegOutput::Note(match signal {
+                        Signal::Ringing => "180 Ringing sent to the caller".into(),
+                        Signal::EarlyMedia => {
+                            "183 Session Progress sent with SDP (early media)".into()
+                        }
+                        Signal::Accept => {
+                            self.at(now + ANSWER_DELAY, Action::Ack);
+                            "200 OK sent; waiting for the caller's ACK".into()
+                        }
+                        Signal::Reject(603) => "603 Decline sent to the caller".into(),
+                        Signal::Reject(code) => format!("{code} sent to the caller"),
+                        Signal::Bye => "BYE sent to the caller".into(),
+                    }));
+                    None
+                }
+                CallOutput::Media(action) => self.media(now, action, out),
+            };
+            if let Some(input) = next {
+                work.extend(self.model.handle(now, input));
+            }
         }
+    }
+
+    /// A media action, simulated: lengths from the files and the text, no audio.
+    fn media(
+        &mut self,
+        now: Instant,
+        action: MediaAction,
+        out: &mut Vec<LegOutput>,
+    ) -> Option<CallInput> {
+        match action {
+            MediaAction::Load { generation, source } => {
+                let result = match source {
+                    PlaybackSource::Speech { text, .. } => Ok(media::speech_duration(&text)),
+                    PlaybackSource::Url(url) => self.file_length(&url),
+                };
+                if let Ok(length) = result {
+                    self.loaded = Some((generation, length));
+                }
+                Some(CallInput::Loaded {
+                    generation,
+                    result: result.map(|length| length.as_millis() as u64),
+                })
+            }
+            MediaAction::Play { generation, looped } => {
+                if let Some((loaded, length)) = self.loaded
+                    && loaded == generation
+                    && !looped
+                {
+                    self.at(now + length, Action::PlaybackEnd { generation });
+                }
+                None
+            }
+            MediaAction::Stop | MediaAction::Release => None,
+            MediaAction::Digits(digits) => {
+                out.push(LegOutput::Note(format!("caller hears DTMF {digits}")));
+                None
+            }
+            MediaAction::StartRecord { .. } => {
+                let url = format!("memory://recordings/{}.wav", self.call_id);
+                self.recording_url = Some(url.clone());
+                Some(CallInput::RecordStarted(Ok(url)))
+            }
+            MediaAction::StopRecord => {
+                let seconds = self
+                    .model
+                    .recording_since()
+                    .map_or(0, |since| (now - since).as_secs());
+                let url = self.recording_url.take().unwrap_or_default();
+                Some(CallInput::RecordStopped(Ok((url, seconds))))
+            }
+        }
+    }
+
+    /// How long a local file plays, with the same confinement as on a SIP call; the error
+    /// names the file as the scenario did.
+    fn file_length(&self, url: &str) -> Result<Duration, String> {
+        let path = self.media_root.resolve(url);
+        let confined = if url.contains("://") && !url.starts_with("file://") {
+            Ok(())
+        } else {
+            media::source::confine(&self.media_root.0, None, "", url).map(|_| ())
+        };
+        confined
+            .and_then(|()| media::file_duration(&path))
+            .map_err(|e| e.to_string().replace(&path, url))
     }
 
     fn schedule_digits(&mut self, connected: Instant) {
@@ -290,27 +285,6 @@ impl SimLeg {
             self.at(at, Action::Digit(digit.to_ascii_uppercase()));
             at += DIGIT_GAP;
         }
-    }
-
-    fn end(&mut self, now: Instant, reason: String, out: &mut Vec<LegOutput>) {
-        let duration = match self.state {
-            LegState::Connected { at } => (now - at).as_secs(),
-            _ => 0,
-        };
-        self.state = LegState::Ended;
-        self.playback = None;
-        self.schedule.clear();
-        if let Some((url, started)) = self.recording.take() {
-            out.push(LegOutput::Event(CallEvent::RecordStopped {
-                url,
-                duration: (now - started).as_secs(),
-            }));
-        }
-        out.push(LegOutput::Event(CallEvent::Disconnected {
-            reason,
-            duration,
-            headers: Default::default(),
-        }));
     }
 }
 

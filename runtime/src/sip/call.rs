@@ -6,6 +6,7 @@
 //! - dialog states (ACK, BYE, CANCEL, re-INVITE) and stream events (tones, playback end) →
 //!   call events for the session.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -24,6 +25,9 @@ use tokio::time::Instant;
 
 use super::sdp::{self, Direction, Offer};
 use super::{CallContext, invite};
+use crate::call_model::{
+    CallInput, CallModel, CallOutput, MediaAction, Phase, PlaybackSource, Signal,
+};
 use crate::catalog::CatalogError;
 use crate::history::{LogRow, SessionRow, Write};
 use crate::media::recorder::Recorder;
@@ -237,29 +241,15 @@ async fn admit(
         loads,
         offer,
         sdp_version: 1,
-        phase: Phase::Alerting,
+        model: CallModel::new(),
+        loaded: None,
         received,
         session_ended: false,
         alerting_seen: false,
-        tones: false,
-        generation: 0,
-        recording: None,
         recordings: 0,
-        early_media: false,
+        released: false,
     };
     Ok(call)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Ringing: nothing final sent.
-    Alerting,
-    /// 200 OK sent, waiting for the ACK.
-    Answered,
-    /// ACK received.
-    Connected { at: Instant },
-    /// Over (final error response, BYE, CANCEL or ACK timeout).
-    Ended,
 }
 
 struct Call {
@@ -272,40 +262,38 @@ struct Call {
     states: DialogStateReceiver,
     stream: Option<MediaStream>,
     stream_events: mpsc::UnboundedReceiver<StreamEvent>,
-    /// The session's media graph and WebSockets.
+    /// The session's media graph and units.
     media: SessionMedia,
     loads_tx: mpsc::UnboundedSender<Loaded>,
     loads: mpsc::UnboundedReceiver<Loaded>,
     offer: Option<Offer>,
     sdp_version: u64,
-    phase: Phase,
+    /// The call's state: the same model the console's simulated leg runs.
+    model: CallModel,
+    /// Audio loaded for a generation, waiting for the model's `Play`.
+    loaded: Option<(u64, Audio)>,
     received: Instant,
     session_ended: bool,
     alerting_seen: bool,
-    tones: bool,
-    /// The current playback's generation; anything older is stale.
-    generation: u64,
-    /// The recording in progress (its URL).
-    recording: Option<String>,
     recordings: u32,
-    /// 183 with SDP was sent: media flows before the answer.
-    early_media: bool,
+    /// The media was released (the call ended).
+    released: bool,
 }
 
 impl Call {
     async fn run(&mut self) {
-        while !(self.session_ended && self.phase == Phase::Ended) {
+        while !(self.session_ended && self.model.phase() == Phase::Ended) {
             tokio::select! {
                 message = self.host.outbound.recv() => match message {
                     Some(message) => self.on_outbound(message).await,
                     None => self.on_session_end(None).await,
                 },
-                state = self.states.recv(), if self.phase != Phase::Ended => match state {
+                state = self.states.recv(), if self.model.phase() != Phase::Ended => match state {
                     Some(state) => self.on_dialog(state).await,
-                    None => self.end_call("the dialog is gone".into()).await,
+                    None => self.feed(CallInput::RemoteEnded("the dialog is gone".into())).await,
                 },
-                Some(event) = self.stream_events.recv() => self.on_stream(event),
-                Some(loaded) = self.loads.recv() => self.on_loaded(loaded),
+                Some(event) = self.stream_events.recv() => self.on_stream(event).await,
+                Some(loaded) = self.loads.recv() => self.on_loaded(loaded).await,
             }
         }
         self.context
@@ -419,110 +407,115 @@ impl Call {
                 .fetch_add(1, Ordering::Relaxed);
             tracing::error!(session = %self.session_id, call = %self.call_id, "session ended: {why}");
         }
-        match self.phase {
-            Phase::Alerting => {
-                // A scenario that failed to load or crashed is a server error; one that ended
-                // without answering leaves the caller with "temporarily unavailable".
-                let status = if normal {
-                    StatusCode::TemporarilyUnavailable
-                } else {
-                    StatusCode::ServerInternalError
-                };
-                // The reason stays in our log (a Reason header would leak stack traces).
-                let _ = self.dialog.reject(Some(status), None);
-                self.context
-                    .metrics
-                    .call_result(&self.application, CallResult::Rejected);
-                self.finish(None).await;
+        let ending = self.model.phase();
+        self.feed(CallInput::SessionEnded { normal }).await;
+        if ending == Phase::Alerting {
+            self.context
+                .metrics
+                .call_result(&self.application, CallResult::Rejected);
+        }
+    }
+
+    /// Gives the model one input and carries out what it asks, feeding back what that
+    /// produces (a recording that starts, a load that fails at once ...).
+    async fn feed(&mut self, input: CallInput) {
+        let mut work: VecDeque<CallOutput> = self.model.handle(Instant::now(), input).into();
+        while let Some(output) = work.pop_front() {
+            let next = match output {
+                CallOutput::Event(event) => {
+                    self.deliver(event);
+                    None
+                }
+                CallOutput::Signal(signal) => {
+                    self.signal(signal);
+                    None
+                }
+                CallOutput::Media(action) => self.media_action(action).await,
+                CallOutput::Ignored(why) => {
+                    tracing::debug!(call = %self.call_id, "{why}");
+                    None
+                }
+            };
+            if let Some(input) = next {
+                work.extend(self.model.handle(Instant::now(), input));
             }
-            Phase::Answered | Phase::Connected { .. } => {
-                self.bye();
-                self.finish(None).await;
-            }
-            Phase::Ended => {}
         }
     }
 
     async fn on_command(&mut self, command: CallCommand) {
-        if self.phase == Phase::Ended {
-            tracing::debug!(call = %self.call_id, "{} ignored: the call is over", command.name());
-            return;
+        let from_alerting = self.model.phase() == Phase::Alerting;
+        let rejects = matches!(
+            command,
+            CallCommand::Reject { .. } | CallCommand::Hangup { .. }
+        );
+        self.feed(CallInput::Command(command)).await;
+        if from_alerting && rejects && self.model.phase() == Phase::Ended {
+            self.context
+                .metrics
+                .call_result(&self.application, CallResult::Rejected);
         }
-        match command {
-            CallCommand::Ring { .. } => {
-                if self.phase == Phase::Alerting
-                    && let Err(e) = self.dialog.ringing(None, None)
-                {
+    }
+
+    /// Carries out a signalling step the model asked for.
+    fn signal(&mut self, signal: Signal) {
+        match signal {
+            Signal::Ringing => {
+                if let Err(e) = self.dialog.ringing(None, None) {
                     tracing::warn!(call = %self.call_id, "180 Ringing: {e}");
                 }
             }
-            CallCommand::Answer { .. } => self.answer(),
-            CallCommand::StartEarlyMedia { .. } => self.start_early_media(),
-            CallCommand::Reject { code, .. } => {
-                if self.phase == Phase::Alerting {
-                    let status = StatusCode::from(code);
-                    let _ = self.dialog.reject(Some(status), None);
-                    self.context
-                        .metrics
-                        .call_result(&self.application, CallResult::Rejected);
-                    self.finish(Some(format!("rejected with {code}"))).await;
-                } else {
-                    tracing::info!(call = %self.call_id, "reject ignored: the call is answered (use hangup)");
-                }
+            Signal::EarlyMedia => self.start_early_media(),
+            Signal::Accept => self.answer(),
+            Signal::Reject(code) => {
+                // The reason stays in our log (a Reason header would leak stack traces).
+                let _ = self.dialog.reject(Some(StatusCode::from(code)), None);
             }
-            CallCommand::Hangup { .. } => {
-                if self.phase == Phase::Alerting {
-                    let _ = self.dialog.reject(Some(StatusCode::Decline), None);
-                    self.context
-                        .metrics
-                        .call_result(&self.application, CallResult::Rejected);
-                    self.finish(Some("hung up by the scenario before answer".into()))
-                        .await;
-                } else {
-                    self.bye();
-                    self.finish(Some("hung up by the scenario".into())).await;
-                }
-            }
-            CallCommand::StartPlayback { url, looped } => {
-                let generation = self.next_generation();
-                let media = self.context.media.clone();
-                let done = self.loads_tx.clone();
-                let application = self.application.clone();
-                tokio::spawn(async move {
-                    let loaded = media.load(&url, &application).await;
-                    let _ = done.send(Loaded {
-                        generation,
-                        audio: loaded,
-                        looped,
-                    });
-                });
-            }
-            CallCommand::Say { text, voice } => {
-                let generation = self.next_generation();
+            Signal::Bye => self.bye(),
+        }
+    }
+
+    /// Carries out a media step; some answer at once with an input for the model.
+    async fn media_action(&mut self, action: MediaAction) -> Option<CallInput> {
+        match action {
+            MediaAction::Load { generation, source } => {
                 let media = self.context.media.clone();
                 let done = self.loads_tx.clone();
                 let events = self.host.events.clone();
+                let application = self.application.clone();
                 tokio::spawn(async move {
-                    let loaded = media.speech(&text, voice.as_deref()).await;
-                    let loaded = loaded.map(|(audio, warning)| {
-                        if let Some(text) = warning {
-                            let _ = events.send(HostEvent::Warning { text });
-                        }
-                        audio
-                    });
-                    let _ = done.send(Loaded {
-                        generation,
-                        audio: loaded,
-                        looped: false,
-                    });
+                    let audio = match source {
+                        PlaybackSource::Url(url) => media.load(&url, &application).await,
+                        PlaybackSource::Speech { text, voice } => media
+                            .speech(&text, voice.as_deref())
+                            .await
+                            .map(|(audio, warning)| {
+                                if let Some(text) = warning {
+                                    let _ = events.send(HostEvent::Warning { text });
+                                }
+                                audio
+                            }),
+                    };
+                    let _ = done.send(Loaded { generation, audio });
                 });
+                None
             }
-            CallCommand::StopPlayback => {
-                self.next_generation();
+            MediaAction::Play { generation, looped } => {
+                if let Some((loaded, audio)) = self.loaded.take()
+                    && loaded == generation
+                {
+                    self.stream_send(StreamCommand::Play {
+                        generation,
+                        audio,
+                        looped,
+                    });
+                }
+                None
+            }
+            MediaAction::Stop => {
                 self.stream_send(StreamCommand::Stop);
+                None
             }
-            CallCommand::HandleTones { enabled } => self.tones = enabled,
-            CallCommand::SendDigits { digits } => {
+            MediaAction::Digits(digits) => {
                 if self
                     .offer
                     .as_ref()
@@ -532,17 +525,17 @@ impl Call {
                 } else {
                     self.stream_send(StreamCommand::Digits(digits));
                 }
+                None
             }
-            CallCommand::Record { stereo } => self.record(stereo),
-            other => {
-                tracing::warn!(call = %self.call_id, "{} is not supported on SIP calls", other.name())
+            MediaAction::StartRecord { stereo } => {
+                Some(CallInput::RecordStarted(self.record(stereo)))
+            }
+            MediaAction::StopRecord => Some(CallInput::RecordStopped(self.stop_recording().await)),
+            MediaAction::Release => {
+                self.release();
+                None
             }
         }
-    }
-
-    fn next_generation(&mut self) -> u64 {
-        self.generation += 1;
-        self.generation
     }
 
     fn stream_send(&self, command: StreamCommand) {
@@ -553,9 +546,6 @@ impl Call {
 
     /// 183 Session Progress with our SDP answer; media flows both ways from now on.
     fn start_early_media(&mut self) {
-        if self.phase != Phase::Alerting || self.early_media {
-            return;
-        }
         let Some(body) = self.local_answer() else {
             return;
         };
@@ -564,7 +554,6 @@ impl Call {
             tracing::warn!(call = %self.call_id, "183 Session Progress: {e}");
             return;
         }
-        self.early_media = true;
         self.start_media_to_offer();
     }
 
@@ -602,9 +591,6 @@ impl Call {
     }
 
     fn answer(&mut self) {
-        if self.phase != Phase::Alerting {
-            return;
-        }
         let Some(body) = self.local_answer() else {
             return;
         };
@@ -614,7 +600,6 @@ impl Call {
             return;
         }
         self.start_media_to_offer();
-        self.phase = Phase::Answered;
         self.context
             .metrics
             .call_result(&self.application, CallResult::Answered);
@@ -634,9 +619,9 @@ impl Call {
         });
     }
 
-    /// `call.record({stereo})`: both directions, mixed (mono) or ours left and the caller's
-    /// right (stereo), as VoxEngine records.
-    fn record(&mut self, stereo: bool) {
+    /// Starts recording both directions, mixed (mono) or ours left and the caller's right
+    /// (stereo), as VoxEngine records; the URL, or why it cannot.
+    fn record(&mut self, stereo: bool) -> Result<String, String> {
         self.recordings += 1;
         let file = format!("{}-{}.wav", self.session_id, self.recordings);
         let path: PathBuf = self
@@ -647,89 +632,79 @@ impl Call {
             .join(file);
         match Recorder::create(&path, if stereo { 2 } else { 1 }) {
             Ok(recorder) => {
-                let url = file_url(&path);
-                self.recording = Some(url.clone());
                 self.stream_send(StreamCommand::Record(recorder));
-                self.deliver(CallEvent::RecordStarted { url });
+                Ok(file_url(&path))
             }
             Err(e) => {
                 tracing::warn!(call = %self.call_id, "record: {e}");
-                self.deliver(CallEvent::RecordError {
-                    error: e.to_string(),
-                });
+                Err(e.to_string())
             }
         }
     }
 
-    fn on_loaded(&mut self, loaded: Loaded) {
-        let Loaded {
-            generation,
-            audio,
-            looped,
-        } = loaded;
-        if generation != self.generation || self.phase == Phase::Ended {
+    /// Closes the recording, waiting (bounded) for the stream to finish the file.
+    async fn stop_recording(&mut self) -> Result<(String, u64), String> {
+        self.stream_send(StreamCommand::StopRecord);
+        let deadline = Instant::now() + RECORD_CLOSE_WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream_events.recv()).await {
+                Ok(Some(StreamEvent::RecordStopped { path, result })) => {
+                    return result.map(|d| (file_url(&path), d.as_secs()));
+                }
+                Ok(Some(_)) => {}
+                _ => return Err("the recording could not be closed in time".into()),
+            }
+        }
+    }
+
+    /// The call is over: its media goes.
+    fn release(&mut self) {
+        if std::mem::replace(&mut self.released, true) {
             return;
         }
-        match audio {
+        self.media.remove_call(&self.call_id);
+        self.context.metrics.call_ended(&self.application);
+        self.stream = None;
+        self.loaded = None;
+    }
+
+    async fn on_loaded(&mut self, loaded: Loaded) {
+        let Loaded { generation, audio } = loaded;
+        let result = match audio {
             Ok(audio) => {
                 let duration = audio.len() as u64 / 8;
-                self.stream_send(StreamCommand::Play {
-                    generation,
-                    audio,
-                    looped,
-                });
-                self.deliver(CallEvent::PlaybackReady);
-                self.deliver(CallEvent::PlaybackStarted {
-                    duration: Some(duration),
-                });
+                self.loaded = Some((generation, audio));
+                Ok(duration)
             }
             Err(e) => {
                 tracing::warn!(session = %self.session_id, call = %self.call_id, "playback failed: {e}");
-                self.deliver(CallEvent::PlaybackFinished {
-                    error: Some(e.to_string()),
-                });
+                Err(e.to_string())
             }
-        }
+        };
+        self.feed(CallInput::Loaded { generation, result }).await;
     }
 
-    fn on_stream(&mut self, event: StreamEvent) {
-        match event {
-            StreamEvent::PlaybackFinished { generation } => {
-                if generation == self.generation && self.phase != Phase::Ended {
-                    self.deliver(CallEvent::PlaybackFinished { error: None });
-                }
-            }
-            StreamEvent::Tone(tone) => {
-                if self.tones && matches!(self.phase, Phase::Connected { .. }) {
-                    self.deliver(CallEvent::ToneReceived {
-                        tone: tone.to_string(),
-                        tone_type: "1".into(),
-                    });
-                }
-            }
+    async fn on_stream(&mut self, event: StreamEvent) {
+        let input = match event {
+            StreamEvent::PlaybackFinished { generation } => CallInput::PlaybackEnded { generation },
+            StreamEvent::Tone(tone) => CallInput::Tone {
+                tone: tone.to_string(),
+                kind: "1",
+            },
             StreamEvent::RecordStopped { path, result } => {
-                self.recording = None;
-                match result {
-                    Ok(duration) => self.deliver(CallEvent::RecordStopped {
-                        url: file_url(&path),
-                        duration: duration.as_secs(),
-                    }),
-                    Err(error) => self.deliver(CallEvent::RecordError { error }),
-                }
+                CallInput::RecordStopped(result.map(|d| (file_url(&path), d.as_secs())))
             }
-        }
+        };
+        self.feed(input).await;
     }
 
     async fn on_dialog(&mut self, state: DialogState) {
         match state {
-            DialogState::Confirmed(..) if self.phase == Phase::Answered => {
+            DialogState::Confirmed(..) if self.model.phase() == Phase::Answering => {
                 if self.offer.is_none() {
                     self.take_answer_from_ack();
                 }
-                self.phase = Phase::Connected { at: Instant::now() };
-                self.deliver(CallEvent::Connected {
-                    headers: Default::default(),
-                });
+                self.feed(CallInput::Acked).await;
             }
             DialogState::Updated(_, request, handle) => {
                 let status = if request.method == Method::Invite || request.method == Method::Update
@@ -752,8 +727,10 @@ impl Call {
                 }
             }
             DialogState::Info(_, request, handle) => {
-                self.on_info(&request.body);
                 let _ = handle.reply(StatusCode::OK).await;
+                if let Some(tone) = info_digit(&request.body) {
+                    self.feed(CallInput::Tone { tone, kind: "3" }).await;
+                }
             }
             DialogState::Options(_, _, handle)
             | DialogState::Notify(_, _, handle)
@@ -775,7 +752,7 @@ impl Call {
                     TerminatedReason::Timeout => "no ACK from the caller".to_owned(),
                     other => format!("dialog terminated ({other:?})"),
                 };
-                self.end_call(text).await;
+                self.feed(CallInput::RemoteEnded(text)).await;
             }
             _ => {}
         }
@@ -848,75 +825,25 @@ impl Call {
             Err(e) => tracing::warn!(call = %self.call_id, "SDP in ACK: {e}"),
         }
     }
+}
 
-    /// SIP INFO DTMF (`application/dtmf-relay`: `Signal=5`).
-    fn on_info(&self, body: &[u8]) {
-        let text = String::from_utf8_lossy(body);
-        let signal = text.lines().find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            key.trim()
-                .eq_ignore_ascii_case("signal")
-                .then(|| value.trim().to_ascii_uppercase())
-        });
-        if let Some(tone) = signal
-            && self.tones
-            && tone.len() == 1
-            && crate::media::rtp::digit_to_event(tone.chars().next().unwrap_or(' ')).is_some()
-        {
-            self.deliver(CallEvent::ToneReceived {
-                tone,
-                tone_type: "3".into(),
-            });
-        }
-    }
-
-    /// The far end ended the call.
-    async fn end_call(&mut self, reason: String) {
-        if self.phase != Phase::Ended {
-            self.finish(Some(reason)).await;
-        }
-    }
-
-    /// Marks the call over: stops media (closing the recording first) and, with a reason,
-    /// tells the session `Disconnected`.
-    async fn finish(&mut self, disconnected: Option<String>) {
-        let duration = match self.phase {
-            Phase::Connected { at } => at.elapsed().as_secs(),
-            _ => 0,
-        };
-        self.phase = Phase::Ended;
-        self.media.remove_call(&self.call_id);
-        self.context.metrics.call_ended(&self.application);
-        if self.recording.is_some() {
-            self.stream_send(StreamCommand::StopRecord);
-            let deadline = Instant::now() + RECORD_CLOSE_WAIT;
-            while self.recording.is_some() {
-                match tokio::time::timeout_at(deadline, self.stream_events.recv()).await {
-                    Ok(Some(event)) => {
-                        if matches!(event, StreamEvent::RecordStopped { .. }) {
-                            self.on_stream(event);
-                        }
-                    }
-                    _ => break,
-                }
-            }
-        }
-        self.stream = None;
-        if let Some(reason) = disconnected {
-            self.deliver(CallEvent::Disconnected {
-                reason,
-                duration,
-                headers: Default::default(),
-            });
-        }
-    }
+/// The digit of a SIP INFO DTMF body (`application/dtmf-relay`: `Signal=5`).
+fn info_digit(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let tone = text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("signal")
+            .then(|| value.trim().to_ascii_uppercase())
+    })?;
+    let digit = tone.chars().next()?;
+    (tone.len() == 1 && crate::media::rtp::digit_to_event(digit).is_some()).then_some(tone)
 }
 
 /// Audio a loader task finished (file, URL or speech).
 struct Loaded {
     generation: u64,
     audio: Result<Audio, MediaError>,
-    looped: bool,
 }
 
 /// A stable SDP session number for a call.
