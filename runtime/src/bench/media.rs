@@ -69,7 +69,8 @@ async fn echo_server(listener: TcpListener, arrivals: Arrivals, max_per_stream: 
     while let Ok((tcp, _)) = listener.accept().await {
         let arrivals = arrivals.clone();
         tokio::spawn(async move {
-            let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+            let config = Some(crate::media::websocket::socket_config());
+            let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, config).await else {
                 return;
             };
             let index = {

@@ -173,6 +173,12 @@ pub fn confine(
     url: &str,
 ) -> Result<PathBuf, MediaError> {
     let local = url.strip_prefix("file://").unwrap_or(url);
+    // A scenario given as a bare file name has an empty directory: the current one.
+    let root = if root.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        root
+    };
     let path = if Path::new(local).is_relative() {
         root.join(local)
     } else {

@@ -36,6 +36,8 @@ use super::graph::{Delivery, Ports};
 
 /// Largest message (and frame) accepted from a server.
 const MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// How much is read from the socket at a time.
+const READ_BUFFER_BYTES: usize = 8 << 10;
 /// Time allowed for TCP, TLS and the WebSocket handshake together.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a closing handshake may take before the connection is dropped.
@@ -389,6 +391,16 @@ fn lost(error: &tungstenite::Error) -> End {
     }
 }
 
+/// Message caps, and a small read buffer: tungstenite zero-fills its whole read buffer
+/// (128 KiB by default) on every read, which was a quarter of all CPU with a few hundred
+/// 20 ms streams; a media message is well under 8 KiB, and larger ones still arrive whole.
+pub fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+}
+
 async fn connect(spec: &WebSocketSpec) -> Result<Socket, WebSocketError> {
     let target = target_of(&spec.url);
     let mut request = spec
@@ -440,9 +452,7 @@ async fn connect(spec: &WebSocketSpec) -> Result<Socket, WebSocketError> {
     } else {
         Box::new(tcp)
     };
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES));
+    let config = socket_config();
     let (socket, _response) =
         tokio_tungstenite::client_async_with_config(request, stream, Some(config))
             .await
