@@ -134,6 +134,15 @@ pub struct IncomingCall {
     pub scheme: String,
 }
 
+/// An internally tagged event's fields without its `event` tag (the JS event's payload).
+pub(crate) fn untagged_fields(event: &impl Serialize) -> serde_json::Value {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("event");
+    }
+    value
+}
+
 /// Something the host tells a session.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HostEvent {

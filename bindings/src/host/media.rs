@@ -341,13 +341,7 @@ impl WebSocketEvent {
             WebSocketEvent::MediaEnded { tag, duration } => {
                 serde_json::json!({ "tag": tag, "mediaInfo": { "duration": duration } })
             }
-            other => {
-                let mut value = serde_json::to_value(other).unwrap_or_default();
-                if let Some(fields) = value.as_object_mut() {
-                    fields.remove("event");
-                }
-                value
-            }
+            other => super::untagged_fields(other),
         }
     }
 }

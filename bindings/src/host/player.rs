@@ -109,11 +109,7 @@ impl PlayerEvent {
 
     /// The event's fields without the tag.
     pub fn fields(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        if let Some(fields) = value.as_object_mut() {
-            fields.remove("event");
-        }
-        value
+        super::untagged_fields(self)
     }
 }
 
@@ -177,10 +173,6 @@ impl RecorderEvent {
 
     /// The event's fields without the tag.
     pub fn fields(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        if let Some(fields) = value.as_object_mut() {
-            fields.remove("event");
-        }
-        value
+        super::untagged_fields(self)
     }
 }

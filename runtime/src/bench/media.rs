@@ -14,9 +14,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::mcp::BenchError;
-use super::sip::{free_media_base, percentiles};
-use crate::config::Config;
-use crate::serve::{ServeOptions, Server};
+use super::sip::{bench_server, failed_calls, free_media_base, percentiles};
 
 /// Target from the media-graph issue, on this 2-core kind of machine.
 pub const STREAMS_TARGET: usize = 1000;
@@ -165,24 +163,7 @@ pub async fn media(calls: usize, seconds: u32) -> Result<MediaReport, BenchError
         arrivals.clone(),
         (hold_s as usize + 5) * 50,
     ));
-    std::fs::write(
-        dir.join("bench.voxengine.js"),
-        SCENARIO.replace("URL", &url),
-    )?;
-    let config_path = dir.join("dialtone.toml");
-    std::fs::write(
-        &config_path,
-        format!(
-            "[server]\nsip = \"127.0.0.1:0\"\nsip_tcp = false\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
-             data_dir = {:?}\n\n[[application]]\nname = \"default\"\n[[application.rule]]\n\
-             name = \"bench\"\npattern = \".*\"\nscenarios = [\"bench.voxengine.js\"]\n",
-            dir.join("data").display().to_string()
-        ),
-    )?;
-    let config = Config::from_file(&config_path).map_err(|e| BenchError::Peer(e.to_string()))?;
-    let server = Server::start_with(config, ServeOptions::default())
-        .await
-        .map_err(|e| BenchError::Peer(e.to_string()))?;
+    let server = bench_server(&dir, &SCENARIO.replace("URL", &url)).await?;
     let (_, rss_before) = cpu_and_rss();
     let target = format!("127.0.0.1:{}", server.sip.udp.port());
     let media_port = free_media_base()?.to_string();
@@ -235,13 +216,7 @@ pub async fn media(calls: usize, seconds: u32) -> Result<MediaReport, BenchError
         }
     }
     let output = tokio::task::block_in_place(|| sipp.wait_with_output())?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let failed = text
-        .lines()
-        .filter(|l| l.trim_start().starts_with("Failed call"))
-        .filter_map(|l| l.rsplit('|').next()?.trim().parse::<u32>().ok())
-        .next_back()
-        .unwrap_or(u32::MAX);
+    let failed = failed_calls(&String::from_utf8_lossy(&output.stdout));
     echo.abort();
     server.shutdown(Duration::from_secs(5)).await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -143,14 +143,38 @@ fn run_load(
         .current_dir(dir)
         .output()
         .map_err(|e| BenchError::Peer(format!("cannot run sipp (Debian sip-tester): {e}")))?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(failed_calls(&String::from_utf8_lossy(&output.stdout)))
+}
+
+/// The failed calls SIPp's final statistics report (`u32::MAX` when it printed none).
+pub(super) fn failed_calls(stdout: &str) -> u32 {
     // "  Failed call            |        0                  |        3  "
-    Ok(text
+    stdout
         .lines()
         .filter(|l| l.trim_start().starts_with("Failed call"))
         .filter_map(|l| l.rsplit('|').next()?.trim().parse::<u32>().ok())
         .next_back()
-        .unwrap_or(u32::MAX))
+        .unwrap_or(u32::MAX)
+}
+
+/// An in-process server in `dir` whose one rule runs `scenario` for every destination (UDP
+/// SIP and HTTP on ports the OS picks, RTP ports likewise).
+pub(super) async fn bench_server(dir: &Path, scenario: &str) -> Result<Server, BenchError> {
+    std::fs::write(dir.join("bench.voxengine.js"), scenario)?;
+    let config_path = dir.join("dialtone.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[server]\nsip = \"127.0.0.1:0\"\nsip_tcp = false\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
+             data_dir = {:?}\n\n[[application]]\nname = \"default\"\n[[application.rule]]\n\
+             name = \"bench\"\npattern = \".*\"\nscenarios = [\"bench.voxengine.js\"]\n",
+            dir.join("data").display().to_string()
+        ),
+    )?;
+    let config = Config::from_file(&config_path).map_err(|e| BenchError::Peer(e.to_string()))?;
+    Server::start_with(config, ServeOptions::default())
+        .await
+        .map_err(|e| BenchError::Peer(e.to_string()))
 }
 
 fn write_tone(dir: &Path) -> Result<PathBuf, BenchError> {
@@ -171,21 +195,7 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
     let dir = std::env::temp_dir().join(format!("dialtone-bench-sip-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     write_tone(&dir)?;
-    std::fs::write(dir.join("bench.voxengine.js"), SCENARIO)?;
-    let config_path = dir.join("dialtone.toml");
-    std::fs::write(
-        &config_path,
-        format!(
-            "[server]\nsip = \"127.0.0.1:0\"\nsip_tcp = false\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
-             data_dir = {:?}\n\n[[application]]\nname = \"default\"\n[[application.rule]]\n\
-             name = \"bench\"\npattern = \".*\"\nscenarios = [\"bench.voxengine.js\"]\n",
-            dir.join("data").display().to_string()
-        ),
-    )?;
-    let config = Config::from_file(&config_path).map_err(|e| BenchError::Peer(e.to_string()))?;
-    let server = Server::start_with(config, ServeOptions::default())
-        .await
-        .map_err(|e| BenchError::Peer(e.to_string()))?;
+    let server = bench_server(&dir, SCENARIO).await?;
     let target = format!("127.0.0.1:{}", server.sip.udp.port());
     let xml = dir.join("uac.xml");
     std::fs::write(&xml, sipp_xml::answered_then_server_bye("", "", ""))?;

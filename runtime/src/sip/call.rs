@@ -464,7 +464,9 @@ impl Call {
                     tracing::warn!(call = %self.call_id, "180 Ringing: {e}");
                 }
             }
-            Signal::EarlyMedia => self.start_early_media(),
+            Signal::EarlyMedia => {
+                self.send_answer(true);
+            }
             Signal::Accept => self.answer(),
             Signal::Reject(code) => {
                 // The reason stays in our log (a Reason header would leak stack traces).
@@ -544,17 +546,26 @@ impl Call {
         }
     }
 
-    /// 183 Session Progress with our SDP answer; media flows both ways from now on.
-    fn start_early_media(&mut self) {
+    /// Sends our SDP answer in a 183 Session Progress (early media) or the 200 OK, then
+    /// points the RTP stream at the caller: media flows both ways from now on. False when
+    /// nothing could be sent.
+    fn send_answer(&mut self, early: bool) -> bool {
         let Some(body) = self.local_answer() else {
-            return;
+            return false;
         };
-        let headers = vec![Header::ContentType("application/sdp".into())];
-        if let Err(e) = self.dialog.ringing(Some(headers), Some(body.into_bytes())) {
-            tracing::warn!(call = %self.call_id, "183 Session Progress: {e}");
-            return;
+        let headers = Some(vec![Header::ContentType("application/sdp".into())]);
+        let body = Some(body.into_bytes());
+        let (sent, what) = if early {
+            (self.dialog.ringing(headers, body), "183 Session Progress")
+        } else {
+            (self.dialog.accept(headers, body), "200 OK")
+        };
+        if let Err(e) = sent {
+            tracing::warn!(call = %self.call_id, "{what}: {e}");
+            return false;
         }
         self.start_media_to_offer();
+        true
     }
 
     /// Our SDP answer to the caller's offer.
@@ -591,15 +602,9 @@ impl Call {
     }
 
     fn answer(&mut self) {
-        let Some(body) = self.local_answer() else {
-            return;
-        };
-        let headers = vec![Header::ContentType("application/sdp".into())];
-        if let Err(e) = self.dialog.accept(Some(headers), Some(body.into_bytes())) {
-            tracing::warn!(call = %self.call_id, "200 OK: {e}");
+        if !self.send_answer(false) {
             return;
         }
-        self.start_media_to_offer();
         self.context
             .metrics
             .call_result(&self.application, CallResult::Answered);
