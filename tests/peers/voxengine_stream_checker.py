@@ -4,7 +4,7 @@
 Runs in target/peers/venv-media (PyPI websockets), installed by tests/peers/install-media-peers.sh:
 
     target/peers/venv-media/bin/python tests/peers/voxengine_stream_checker.py [PORT]
-        [--echo-tag TAG] [--say-file PATH --say-tag TAG [--say-encoding ENC]]
+        [--echo-tag TAG] [--say-file PATH --say-tag TAG [--say-encoding ENC]] [--tls CERT KEY]
 
     PORT  TCP port on 127.0.0.1; 0 (the default) picks a free one.
 
@@ -62,6 +62,7 @@ import base64
 import binascii
 import json
 import signal
+import ssl
 import sys
 
 from websockets.asyncio.server import serve
@@ -314,7 +315,11 @@ async def run(opts) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     try:
-        server = await serve(handler, HOST, opts.port, ping_interval=None, max_size=None)
+        tls = None
+        if opts.tls:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(opts.tls[0], opts.tls[1])
+        server = await serve(handler, HOST, opts.port, ping_interval=None, max_size=None, ssl=tls)
     except OSError as e:
         print(f"voxengine_stream_checker.py: cannot bind {HOST}:{opts.port}: {e}", file=sys.stderr)
         return 2
@@ -332,6 +337,7 @@ def main(argv=None) -> int:
         "port", nargs="?", type=int, default=0, help="TCP port on 127.0.0.1 (0 = pick a free one)"
     )
     ap.add_argument("--echo-tag", help="send received media back, tagged TAG")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve wss:// with this certificate")
     ap.add_argument("--say-file", help="raw audio sent as media on the application text 'play'")
     ap.add_argument("--say-tag", default="", help="tag of the --say-file media")
     ap.add_argument("--say-encoding", choices=sorted(FORMATS), help="encoding of --say-file")

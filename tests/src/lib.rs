@@ -21,7 +21,9 @@
 //! - `tests/sip_softphone.rs`: pjsua2 calls (audio both ways, DTMF) and the reference MCP
 //!   scenario on a SIP call.
 //! - `tests/media_websocket.rs`: calls streamed over WebSockets (VoxEngine format checked
-//!   message by message, Pipecat over Twilio Media Streams), media links.
+//!   message by message, Pipecat over Twilio Media Streams), media links; `media_wss.rs`:
+//!   wss:// with trusted and unknown roots; `media_units.rs`: players, recorders, early media,
+//!   MP3/Ogg/FLAC on softphone calls; `voice_agent.rs`: the voice-agent scenario end to end.
 //! - `tests/admin_api.rs`: secrets, redaction, the admin API (401, route-test, hot reload),
 //!   schemathesis against `/openapi.json`.
 //! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
