@@ -238,3 +238,51 @@ fn bad_input_gets_whole_messages_and_a_refused_connection_closes_with_1006() -> 
     );
     Ok(())
 }
+
+/// A TTS-like server sends 3 s of audio at once; the scenario hears it start, clears it after
+/// half a second (barge-in), and hears it end.
+const BARGE_IN: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const ws = VoxEngine.createWebSocket("URL");
+  ws.addEventListener(WebSocketEvents.OPEN, () => {
+    ws.sendMediaTo(call, { tag: "bot", encoding: WebSocketAudioEncoding.ULAW });
+    ws.send("play");
+  });
+  ws.addEventListener(WebSocketEvents.MEDIA_STARTED, (e) => {
+    Logger.write(`started ${e.tag} ${e.encoding}`);
+    setTimeout(() => ws.clearMediaBuffer({ tag: "bot" }), 500);
+  });
+  ws.addEventListener(WebSocketEvents.MEDIA_ENDED, (e) => {
+    Logger.write(`ended ${e.tag} after ${e.mediaInfo.duration >= 0.4 && e.mediaInfo.duration <= 0.8 ? "about 0.5" : e.mediaInfo.duration} s`);
+    ws.close();
+  });
+  ws.addEventListener(WebSocketEvents.CLOSE, () => VoxEngine.terminate());
+});
+"#;
+
+#[test]
+fn clear_media_buffer_cuts_server_audio_and_media_ended_says_how_much_played() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("dialtone-barge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let audio = dir.join("three-seconds.ulaw");
+    std::fs::write(&audio, vec![0x80u8; 3 * 8000])?;
+    let audio_path = audio.display().to_string();
+    let checker = voxengine_checker(&[
+        "--say-file",
+        &audio_path,
+        "--say-tag",
+        "bot",
+        "--say-encoding",
+        "ULAW",
+    ])?;
+    let source = BARGE_IN.replace("URL", &checker.url("/bot"));
+    let run = run_source(&source, ConsoleOptions::default())?;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        run.logs(),
+        ["started bot ULAW", "ended bot after about 0.5 s"],
+        "{}",
+        run.transcript
+    );
+    Ok(())
+}
