@@ -10,7 +10,8 @@ use serde_json::Value;
 #[derive(Debug)]
 pub struct Api {
     base: String,
-    token: Option<String>,
+    /// The whole `Authorization` value sent, if any.
+    authorization: Option<String>,
     http: reqwest::Client,
     runtime: tokio::runtime::Runtime,
 }
@@ -38,17 +39,24 @@ impl Api {
         drop(inside);
         Ok(Self {
             base: format!("http://{http}"),
-            token: token.map(str::to_owned),
+            authorization: token.map(|t| format!("Bearer {t}")),
             http: client,
             runtime,
         })
     }
 
+    /// The API at `http` sending exactly `authorization` (e.g. a lowercase scheme).
+    pub fn with_authorization(http: std::net::SocketAddr, authorization: &str) -> Result<Self> {
+        let mut api = Self::new(http, None)?;
+        api.authorization = Some(authorization.to_owned());
+        Ok(api)
+    }
+
     /// Sends `method path` with an optional JSON body.
     pub fn json(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
         }
         if let Some(body) = body {
             request = request.json(&body);
@@ -63,8 +71,8 @@ impl Api {
             .request(method, format!("{}{path}", self.base))
             .header("content-type", "text/plain")
             .body(body.to_owned());
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
         }
         self.send(request)
     }

@@ -96,7 +96,10 @@ pub fn check(name: &str) -> Result<()> {
     let case = dir.join(format!("{name}.voxengine.js"));
     let expected_path = dir.join(format!("{name}.out"));
     let actual = transcript(&options_for(&case)?)?;
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    if update_requested(
+        std::env::var_os("UPDATE_GOLDEN").as_deref(),
+        std::env::var_os("CI").as_deref(),
+    )? {
         std::fs::write(&expected_path, &actual)?;
         return Ok(());
     }
@@ -113,4 +116,40 @@ pub fn check(name: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether to rewrite the `.out` files: `UPDATE_GOLDEN` is set, and never under CI (a run
+/// that rewrites what it checks cannot fail).
+fn update_requested(
+    update: Option<&std::ffi::OsStr>,
+    ci: Option<&std::ffi::OsStr>,
+) -> Result<bool> {
+    let on = |value: Option<&std::ffi::OsStr>| {
+        value.is_some_and(|v| !v.is_empty() && v != "0" && v != "false")
+    };
+    match (update.is_some(), on(ci)) {
+        (true, true) => bail!(
+            "UPDATE_GOLDEN is refused under CI: golden files are updated by a developer and committed"
+        ),
+        (update, _) => Ok(update),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::update_requested;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn update_golden_is_refused_under_ci() {
+        let yes = Some(OsStr::new("1"));
+        assert!(update_requested(yes, None).expect("allowed"));
+        assert!(!update_requested(None, Some(OsStr::new("true"))).expect("checking"));
+        assert!(update_requested(yes, Some(OsStr::new("false"))).expect("not CI"));
+        let refused = update_requested(yes, Some(OsStr::new("true"))).expect_err("refused");
+        assert_eq!(
+            refused.to_string(),
+            "UPDATE_GOLDEN is refused under CI: golden files are updated by a developer and committed"
+        );
+    }
 }

@@ -360,3 +360,28 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() -> Result<()> {
     assert!(status.success(), "schemathesis found problems:\n{text}");
     Ok(())
 }
+
+#[test]
+fn the_scheme_is_case_insensitive_and_durations_must_be_numbers() -> Result<()> {
+    let server = TestServer::start_managed(&[(".*", READS_SECRETS)], TOKEN, "")?;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let api = Api::with_authorization(server.http(), &format!("{scheme} {TOKEN}"))?;
+        assert_eq!(api.get("/sessions")?.status, 200, "{scheme}");
+    }
+    let api = Api::new(server.http(), Some(TOKEN))?;
+    for (query, value) in [
+        ("min_duration=NaN", "NaN"),
+        ("max_duration=inf", "inf"),
+        ("min_duration=-1", "-1"),
+    ] {
+        let reply = api.get(&format!("/sessions?{query}"))?;
+        assert_eq!(reply.status, 400, "{query}");
+        let name = &query[..query.find('=').unwrap_or(0)];
+        assert_eq!(
+            reply.body["error"],
+            format!("{name} must be a number of seconds, 0 or more (got {value})"),
+            "{query}"
+        );
+    }
+    Ok(())
+}

@@ -32,6 +32,18 @@ async fn list(
     filter: Result<Query<SessionFilter>, QueryRejection>,
 ) -> Result<Json<Vec<SessionRow>>, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    for (name, value) in [
+        ("min_duration", filter.min_duration),
+        ("max_duration", filter.max_duration),
+    ] {
+        if let Some(value) = value
+            && !(value.is_finite() && value >= 0.0)
+        {
+            return Err(ApiError::bad_request(format!(
+                "{name} must be a number of seconds, 0 or more (got {value})"
+            )));
+        }
+    }
     let history = admin.history.clone();
     Ok(Json(blocking(move || history.list(&filter)).await?))
 }
