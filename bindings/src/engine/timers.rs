@@ -1,13 +1,18 @@
 //! The timer queue behind `setTimeout`/`setInterval`: sans-IO, time is passed in.
 //!
 //! JS owns the callbacks (keyed by id); this queue owns deadlines, repetition and the
-//! active-timer limit. Cleared timers leave stale heap entries behind, skipped lazily.
+//! active-timer limit. Cleared timers leave stale heap entries behind, skipped lazily, and
+//! dropped in one pass once they outnumber the live ones: `clearTimeout(setTimeout(f, long))`
+//! in a loop keeps the heap at the size of the active timers, not of every timer ever set.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+/// Stale heap entries tolerated beyond twice the live ones before a compaction.
+const COMPACT_SLACK: usize = 64;
 
 /// More timers were requested than the session's limit allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +59,18 @@ impl TimerQueue {
         let period = repeat.then_some(delay);
         self.active.insert(id, Entry { seq, period });
         self.heap.push(Reverse((now + delay, seq, id)));
+        self.compact();
         Ok(())
+    }
+
+    /// Drops every stale entry once they outnumber the live ones (amortized O(1) a call).
+    fn compact(&mut self) {
+        if self.heap.len() <= 2 * self.active.len() + COMPACT_SLACK {
+            return;
+        }
+        let active = &self.active;
+        self.heap
+            .retain(|Reverse((_, seq, id))| active.get(id).is_some_and(|e| e.seq == *seq));
     }
 
     /// Cancels timer `id`; unknown ids are ignored.
@@ -152,6 +168,29 @@ mod tests {
         q.clear(7);
         assert_eq!(q.next_deadline(), None);
         assert_eq!(q.pop_due(t0 + ms(1000)), None);
+    }
+
+    #[test]
+    fn cleared_timers_do_not_grow_the_heap() {
+        let t0 = Instant::now();
+        let mut q = TimerQueue::new(100);
+        q.start(1, t0, ms(5), false).expect("room");
+        for id in 2..200_000 {
+            q.start(
+                id,
+                t0,
+                Duration::from_millis(u64::from(i32::MAX as u32)),
+                false,
+            )
+            .expect("room");
+            q.clear(id);
+        }
+        assert!(q.heap.len() <= 2 + COMPACT_SLACK, "heap: {}", q.heap.len());
+        assert_eq!(
+            q.pop_due(t0 + ms(5)),
+            Some((1, true)),
+            "live timers survive"
+        );
     }
 
     #[test]
