@@ -45,6 +45,7 @@ golden_cases!(
     top_level_throw,
     source_size_limit,
     players,
+    limit_lookalikes,
 );
 
 #[test]

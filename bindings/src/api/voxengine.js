@@ -56,5 +56,9 @@ const VoxEngine = Object.freeze({
   },
 });
 
+// QuickJS raises an InternalError when the heap limit is hit; with the constructor gone, a
+// scenario cannot raise one itself and pass for a limit (V8, VoxEngine's engine, has none).
+delete global.InternalError;
+
 global.AppEvents = AppEvents;
 global.VoxEngine = VoxEngine;

@@ -12,6 +12,18 @@ pub(crate) struct Thrown {
     pub(crate) summary: String,
     /// The JS stack, when the value is an Error.
     pub(crate) stack: Option<String>,
+    /// The engine limit the error's kind says QuickJS raised, if any.
+    engine_limit: Option<EngineLimit>,
+}
+
+/// What QuickJS throws when a limit is hit: an `InternalError` "out of memory" for the heap,
+/// a `RangeError` "Maximum call stack size exceeded" for the stack. A scenario cannot make
+/// the first (the prelude removes the `InternalError` global); `new Error("out of memory")`
+/// is an ordinary scenario error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EngineLimit {
+    Heap,
+    Stack,
 }
 
 impl Thrown {
@@ -30,6 +42,17 @@ impl Thrown {
         Self {
             summary,
             stack: None,
+            engine_limit: None,
+        }
+    }
+
+    /// An error of the engine itself rather than a thrown value (an allocation that failed
+    /// is the heap limit).
+    pub(crate) fn from_engine_error(error: &rquickjs::Error) -> Self {
+        Self {
+            summary: error.to_string(),
+            stack: None,
+            engine_limit: matches!(error, rquickjs::Error::Allocation).then_some(EngineLimit::Heap),
         }
     }
 
@@ -48,12 +71,22 @@ impl Thrown {
             .flatten()
             .map(|s| scenario_frames(&s))
             .filter(|s| !s.is_empty());
+        let engine_limit = match (name.as_str(), message.as_str()) {
+            ("InternalError", "out of memory") => Some(EngineLimit::Heap),
+            ("RangeError", "Maximum call stack size exceeded")
+            | ("InternalError", "stack overflow") => Some(EngineLimit::Stack),
+            _ => None,
+        };
         let summary = if message.is_empty() {
             name
         } else {
             format!("{name}: {message}")
         };
-        Self { summary, stack }
+        Self {
+            summary,
+            stack,
+            engine_limit,
+        }
     }
 
     /// One log text: summary, then the stack lines.
@@ -69,15 +102,10 @@ impl Thrown {
         if interrupted {
             return Some(LimitKind::CallbackTime(limits.callback_ms));
         }
-        if self.summary.contains("out of memory") {
-            return Some(LimitKind::Heap(limits.heap_bytes));
+        match self.engine_limit? {
+            EngineLimit::Heap => Some(LimitKind::Heap(limits.heap_bytes)),
+            EngineLimit::Stack => Some(LimitKind::Stack(limits.stack_bytes)),
         }
-        if self.summary.contains("stack overflow")
-            || self.summary.contains("Maximum call stack size exceeded")
-        {
-            return Some(LimitKind::Stack(limits.stack_bytes));
-        }
-        None
     }
 
     /// The end reason and log text for this error, thrown `context` (e.g. "in a handler for X").

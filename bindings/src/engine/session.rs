@@ -718,9 +718,6 @@ fn caught(ctx: &Ctx<'_>, error: rquickjs::Error) -> Thrown {
         let value = ctx.catch();
         Thrown::from_value(ctx, &value)
     } else {
-        Thrown {
-            summary: error.to_string(),
-            stack: None,
-        }
+        Thrown::from_engine_error(&error)
     }
 }
