@@ -100,6 +100,38 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Checks every limit is within what a session can work with (no 0 ms callback budget,
+    /// no timeout that overflows a deadline); the error names the field, its range and value.
+    pub fn validate(&self) -> Result<(), String> {
+        let checks: [(&str, u64, u64, u64); 7] = [
+            ("heap_bytes", self.heap_bytes as u64, 1 << 20, 1 << 30),
+            ("callback_ms", self.callback_ms, 10, 60_000),
+            ("max_timers", self.max_timers as u64, 1, 10_000),
+            (
+                "max_source_chars",
+                self.max_source_chars as u64,
+                1,
+                16 << 20,
+            ),
+            ("no_call_timeout_s", self.no_call_timeout_s, 1, 86_400),
+            (
+                "unanswered_call_timeout_s",
+                self.unanswered_call_timeout_s,
+                1,
+                3_600,
+            ),
+            ("stack_bytes", self.stack_bytes as u64, 64 << 10, 64 << 20),
+        ];
+        for (name, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(format!(
+                    "limits.{name} must be between {min} and {max} (got {value})"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// [`Limits::no_call_timeout_s`] as a duration.
     pub fn no_call_timeout(&self) -> Duration {
         Duration::from_secs(self.no_call_timeout_s)

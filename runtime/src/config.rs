@@ -255,6 +255,7 @@ impl Config {
             origin: self.origin.to_string(),
             message,
         };
+        self.limits.validate().map_err(invalid)?;
         let mut names = BTreeMap::new();
         for app in &self.applications {
             if !valid_name(&app.name) {
@@ -416,6 +417,22 @@ mod tests {
         assert_eq!(config.limits.callback_ms, 250);
         assert_eq!(config.limits.heap_bytes, 16 << 20);
         assert_eq!(config.limits.max_timers, 100);
+        for (text, expected) in [
+            (
+                "[limits]\ncallback_ms = 0\n",
+                "limits.callback_ms must be between 10 and 60000 (got 0)",
+            ),
+            (
+                "[limits]\nno_call_timeout_s = 9223372036854775807\n",
+                "limits.no_call_timeout_s must be between 1 and 86400 (got 9223372036854775807)",
+            ),
+        ] {
+            let error = Config::parse(text, Origin::Embedded).expect_err(text);
+            assert_eq!(
+                error.to_string(),
+                format!("invalid config (embedded default): {expected}")
+            );
+        }
     }
 
     #[test]
