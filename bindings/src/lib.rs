@@ -18,6 +18,7 @@
 //!   `require(Modules.MCP)`).
 //! - [`mcp`]: the MCP client core behind them: rmcp over streamable HTTP, our legacy-SSE
 //!   transport, stdio; one task per client on its session's worker.
+//! - [`child`]: child processes (stdio MCP servers, the speech engine) with a clean environment.
 //! - [`tls`]: the TLS client settings every outgoing connection uses (read once per process).
 //!
 //! **Invariant: run-to-completion.** A session dispatches one host event or timer at a time,
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 mod api;
+pub mod child;
 pub mod engine;
 pub mod host;
 pub mod mcp;

@@ -59,7 +59,12 @@ def main():
                 send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
                 send({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "logger": "paged", "data": "hello from the server"}})
                 send({"jsonrpc": "2.0", "method": "notifications/dialtone/weather", "params": {"sky": "clear"}})
-            result(request_id, {"content": [{"type": "text", "text": f"called {name}"}], "isError": False})
+            if name == "environ":
+                # The names of the variables this process was started with.
+                text = ",".join(sorted(os.environ))
+            else:
+                text = f"called {name}"
+            result(request_id, {"content": [{"type": "text", "text": text}], "isError": False})
         elif method == "ping":
             result(request_id, {})
         else:

@@ -238,7 +238,7 @@ pub(super) async fn connect_to(
             env,
             cwd,
         } => {
-            let mut process = tokio::process::Command::new(command);
+            let mut process = crate::child::clean_command(command);
             process.args(args).envs(env).kill_on_drop(true);
             if let Some(cwd) = cwd {
                 process.current_dir(cwd);

@@ -65,7 +65,8 @@ impl Tts for Espeak {
             if !valid_voice(voice) {
                 return Err(MediaError::Tts(format!("invalid voice name '{voice}'")));
             }
-            let mut child = tokio::process::Command::new(&self.program)
+            // A clean environment: the host's secrets (DIALTONE_MASTER_KEY ...) stay here.
+            let mut child = dialtone_bindings::child::clean_command(&self.program)
                 .args(["--stdout", "-v", voice])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
