@@ -124,6 +124,8 @@ pub struct ServerConfig {
     pub admin_token: Option<String>,
     /// Days of session history kept.
     pub history_days: u32,
+    /// Most calls at once; past it an INVITE is answered 503 with Retry-After.
+    pub max_calls: u32,
 }
 
 impl Default for ServerConfig {
@@ -138,6 +140,7 @@ impl Default for ServerConfig {
             application: "default".into(),
             admin_token: None,
             history_days: 30,
+            max_calls: 1000,
         }
     }
 }
@@ -256,6 +259,12 @@ impl Config {
             message,
         };
         self.limits.validate().map_err(invalid)?;
+        if !(1..=100_000).contains(&self.server.max_calls) {
+            return Err(invalid(format!(
+                "server.max_calls must be between 1 and 100000 (got {})",
+                self.server.max_calls
+            )));
+        }
         let mut names = BTreeMap::new();
         for app in &self.applications {
             if !valid_name(&app.name) {

@@ -177,6 +177,20 @@ pub struct Metrics {
     pub invite_to_alerting: Latency,
     /// MCP requests of every session.
     pub mcp: McpMetrics,
+    /// Calls admitted and not yet over (the `max_calls` check).
+    admitted: Arc<AtomicU64>,
+    /// INVITEs refused because `max_calls` calls were in progress.
+    pub calls_refused_overload: AtomicU64,
+}
+
+/// One admitted call's place under `max_calls`; dropping it frees the place.
+#[derive(Debug)]
+pub struct CallSlot(Arc<AtomicU64>);
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Metrics {
@@ -189,6 +203,18 @@ impl Metrics {
             Some(calls) => f(calls),
             None => f(apps.entry(application.to_owned()).or_default()),
         }
+    }
+
+    /// A place for one more call, unless `max` calls are in progress (then the refusal is
+    /// counted).
+    pub fn admit(&self, max: u32) -> Option<CallSlot> {
+        let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
+        if admitted >= u64::from(max) {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            self.calls_refused_overload.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(CallSlot(self.admitted.clone()))
     }
 
     /// Counts a call's result.
@@ -257,6 +283,12 @@ impl Metrics {
             );
         }
         let gauges = [
+            (
+                "dialtone_calls_refused_overload_total",
+                "counter",
+                "INVITEs answered 503 because server.max_calls calls were in progress.",
+                &self.calls_refused_overload,
+            ),
             (
                 "dialtone_sessions_active",
                 "gauge",
@@ -327,6 +359,24 @@ fn label_value(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_past_the_limit_are_refused_and_counted() {
+        let metrics = Metrics::default();
+        let first = metrics.admit(2).expect("room");
+        let _second = metrics.admit(2).expect("room");
+        assert!(metrics.admit(2).is_none());
+        drop(first);
+        assert!(
+            metrics.admit(2).is_some(),
+            "a finished call frees its place"
+        );
+        assert!(
+            metrics
+                .render()
+                .contains("dialtone_calls_refused_overload_total 1\n")
+        );
+    }
 
     #[test]
     fn renders_counters_and_histograms() {

@@ -74,6 +74,12 @@ impl TestServer {
         Self::launch(rules, extra, "", Some(Arc::new(secrets)))
     }
 
+    /// [`TestServer::start`] with extra `[server]` settings (e.g. `max_calls = 1`).
+    pub fn start_with_server(rules: &[(&str, &str)], server: &str) -> Result<Self> {
+        let secrets = StaticSecrets(BTreeMap::from([("default".to_string(), BTreeMap::new())]));
+        Self::launch(rules, "", server, Some(Arc::new(secrets)))
+    }
+
     /// A server as `dialtone serve` runs: secrets from the encrypted store in its data dir,
     /// admin API token `token`, plus `[[application]]` tables in `more_applications`.
     pub fn start_managed(

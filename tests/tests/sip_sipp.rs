@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use dialtone::metrics::CallResult;
-use dialtone_tests::sip::{TestServer, sipp, sox_rms};
+use dialtone_tests::sip::{TestServer, caller_hangs_up, sipp, sox_rms};
 use dialtone_tests::sipp_xml;
 
 const SIPP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -356,6 +356,41 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
     let xml = sipp_xml::expect_final(480);
     server.call_once(&xml, "2000", &[])?;
     server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    Ok(())
+}
+
+#[test]
+fn past_max_calls_an_invite_gets_503_with_retry_after() -> Result<()> {
+    let holds = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => Logger.write("first call up"));
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+});
+"#;
+    let mut server = TestServer::start_with_server(&[(".*", holds)], "max_calls = 1\n")?;
+    let port = server.sip_port();
+    let first = std::thread::spawn(move || caller_hangs_up(port, "2000", 4000));
+    assert!(
+        server.until_logged("first call up", SESSION_TIMEOUT)?,
+        "the first call never connected"
+    );
+    let xml = sipp_xml::expect_final_with_header(503, "Retry-After");
+    server.call_once(&xml, "2000", &[])?;
+    let first = first
+        .join()
+        .map_err(|_| anyhow::anyhow!("first caller panicked"))??;
+    assert_eq!(first.code, 0, "{}", first.output);
+    assert_eq!(
+        server
+            .metrics()
+            .calls_refused_overload
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    // The place is free again once the first call is over.
+    server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    server.caller_hangs_up("2000", 200)?;
     Ok(())
 }
 

@@ -115,6 +115,20 @@ pub fn expect_final(code: u16) -> String {
     )
 }
 
+/// INVITE, then final response `code` carrying a `header` (the call fails without it), then
+/// its ACK.
+pub fn expect_final_with_header(code: u16, header: &str) -> String {
+    scenario(
+        &format!("expect {code} with {header}"),
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"{code}\">\n    <action>\n      \
+             <ereg regexp=\".+\" search_in=\"hdr\" header=\"{header}:\" check_it=\"true\" assign_to=\"found\"/>\n    \
+             </action>\n  </recv>\n{ACK_ERROR}  <Reference variables=\"found\"/>\n",
+            invite("", &offer("[media_port]", "sendrecv"))
+        ),
+    )
+}
+
 /// INVITE, answered; then the server hangs up: 200 to its BYE. `on_ok` and `on_bye` are
 /// sipp `<action>` contents checked on the 200 and on the BYE; `extra` goes into the INVITE.
 pub fn answered_then_server_bye(extra: &str, on_ok: &str, on_bye: &str) -> String {

@@ -35,8 +35,10 @@ use crate::media::session::{MediaContext, SessionMedia};
 use crate::media::source::Audio;
 use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::media::{MediaError, file_url};
-use crate::metrics::CallResult;
+use crate::metrics::{CallResult, CallSlot};
 
+/// Seconds a caller refused for overload is asked to wait (Retry-After).
+const RETRY_AFTER_S: u32 = 5;
 /// How long the end of a call waits for the recording to be closed.
 const RECORD_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
@@ -80,7 +82,12 @@ pub(crate) fn start(mut tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc
                 let application = context.catalog.current().config.server.application.clone();
                 context.metrics.call_result(&application, result);
                 tracing::warn!(call = %call_id, "INVITE answered {}: {why}", status.code());
-                let _ = tx.reply(status).await;
+                let headers = if status == StatusCode::ServiceUnavailable {
+                    vec![Header::RetryAfter(RETRY_AFTER_S.to_string().into())]
+                } else {
+                    Vec::new()
+                };
+                let _ = tx.reply_with(status, headers, None).await;
             }
         }
     });
@@ -117,6 +124,13 @@ async fn admit(
 ) -> Result<Call, Refusal> {
     let incoming = invite::incoming_call(&tx.original, &call_id);
     let catalog = context.catalog.current();
+    let max_calls = catalog.config.server.max_calls;
+    let slot = context.metrics.admit(max_calls).ok_or_else(|| {
+        Refusal::failed(
+            StatusCode::ServiceUnavailable,
+            format!("{max_calls} calls are in progress (server.max_calls)"),
+        )
+    })?;
     let application = catalog.config.server.application.clone();
     let plan = catalog
         .plan(&application, &incoming.destination)
@@ -248,6 +262,7 @@ async fn admit(
         alerting_seen: false,
         recordings: 0,
         released: false,
+        _slot: slot,
     };
     Ok(call)
 }
@@ -278,6 +293,8 @@ struct Call {
     recordings: u32,
     /// The media was released (the call ended).
     released: bool,
+    /// The call's place under `server.max_calls`, freed when the call task ends.
+    _slot: CallSlot,
 }
 
 impl Call {
