@@ -19,6 +19,7 @@
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
 //! - [`history`]: session history (sessions and their log lines) in SQLite.
 //! - [`http`]: `/health` and `/metrics`.
+//! - [`malformed_log`]: one short, escaped, rate-limited log line for SIP datagrams that do not parse.
 //! - [`metrics`]: counters and latency histograms.
 //! - [`admin`]: the admin HTTP API (applications, rules, scenarios, secrets, sessions).
 //! - [`bench`]: `dialtone bench`, the benchmarks.
@@ -35,6 +36,7 @@ pub mod config;
 pub mod console;
 pub mod history;
 pub mod http;
+pub mod malformed_log;
 pub mod media;
 pub mod metrics;
 pub mod router;

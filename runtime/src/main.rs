@@ -299,24 +299,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn init_tracing() {
     use tracing_subscriber::Layer as _;
-    use tracing_subscriber::filter::{EnvFilter, FilterExt as _, filter_fn};
+    use tracing_subscriber::filter::{EnvFilter, filter_fn};
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let env =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rsipstack=warn"));
-    // rsipstack drops a SIP message it cannot parse with a debug line; that line is ours to show.
-    let malformed = filter_fn(|meta| {
-        meta.target().starts_with("rsipstack::transport")
-            && meta.fields().field("raw_message").is_some()
-            && meta.fields().field("error").is_some()
-    });
+    // rsipstack drops a SIP message it cannot parse with a debug event carrying all of it; that
+    // event is ours to show, once a second at most and as a short escaped excerpt.
+    let malformed = dialtone::malformed_log::MalformedSipLog::new(std::io::stderr())
+        .with_filter(filter_fn(dialtone::malformed_log::is_malformed_sip));
     let _ = tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_filter(env.or(malformed)),
+                .with_filter(env),
         )
+        .with(malformed)
         .try_init();
 }
 

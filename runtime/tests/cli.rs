@@ -234,6 +234,21 @@ fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
     let (len, _) = socket.recv_from(&mut buf).expect("a response to OPTIONS");
     let response = text(&buf[..len]);
     assert!(response.starts_with("SIP/2.0 200"), "{response}");
+    // 200 datagrams of garbage with control bytes: dropped, and logged as one short line.
+    let garbage = format!("INVITE \u{1b}[2J\r\n{}", "x".repeat(3000));
+    for _ in 0..200 {
+        socket
+            .send_to(garbage.as_bytes(), &sip)
+            .expect("send garbage");
+    }
+    socket
+        .send_to(
+            options.replace("cli-options-1", "cli-options-2").as_bytes(),
+            &sip,
+        )
+        .expect("send OPTIONS");
+    let (len, _) = socket.recv_from(&mut buf).expect("OPTIONS still answered");
+    assert!(text(&buf[..len]).starts_with("SIP/2.0 200"));
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -251,6 +266,18 @@ fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let malformed: Vec<&String> = rest
+        .iter()
+        .filter(|l| l.contains("does not parse"))
+        .collect();
+    assert_eq!(malformed.len(), 1, "{rest:#?}");
+    assert!(malformed[0].len() < 400, "{}", malformed[0]);
+    assert!(
+        !malformed[0].contains('\u{1b}'),
+        "raw control bytes: {}",
+        malformed[0]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
