@@ -46,6 +46,7 @@ golden_cases!(
     source_size_limit,
     players,
     limit_lookalikes,
+    zero_delay_loop,
 );
 
 #[test]

@@ -528,16 +528,23 @@ impl Session {
     }
 
     fn on_deadline(&mut self, now: Instant) {
+        // Timers set while this batch runs wait for the next one: the loop looks at host
+        // events in between, and a callback re-arming itself cannot starve it.
+        let batch = self.state.timers.borrow().mark();
         loop {
             if self.end_reason().is_some() {
                 return;
             }
-            let due = self.state.timers.borrow_mut().pop_due(now);
-            let Some((id, done)) = due else { break };
+            let due = self.state.timers.borrow_mut().pop_due(now, batch);
+            let Some((id, done, nesting)) = due else {
+                break;
+            };
+            self.state.timer_nesting.set(Some(nesting));
             self.turn("in a timer callback", |_, d| {
                 let fire: Function = d.get("timer")?;
                 fire.call::<_, ()>((id, done))
             });
+            self.state.timer_nesting.set(None);
         }
         let limits = self.state.limits;
         let expired: Vec<String> = self

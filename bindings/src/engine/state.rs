@@ -44,6 +44,8 @@ pub(crate) struct SessionState {
     pub(crate) mcp: RefCell<McpHub>,
     /// The runtime's clock is paused (simulated time) until the first MCP client.
     simulated_time: Cell<bool>,
+    /// The nesting of the timer whose callback runs now, if one does.
+    pub(crate) timer_nesting: Cell<Option<u32>>,
     /// Ids of the session's sequence players (their events are `SequencePlayer.*`).
     pub(crate) sequence_players: RefCell<std::collections::BTreeSet<String>>,
 }
@@ -85,6 +87,7 @@ impl SessionState {
             mcp: RefCell::new(mcp),
             simulated_time: Cell::new(spec.simulated_time),
             sequence_players: RefCell::default(),
+            timer_nesting: Cell::new(None),
         };
         (state, mcp_events)
     }
@@ -198,15 +201,17 @@ impl SessionState {
             .any(|phase| *phase != CallPhase::Ended)
     }
 
-    /// Starts a timer; over the limit, the session fails with the timer limit.
+    /// Starts a timer; over the limit, the session fails with the timer limit. A timer set
+    /// from a timer callback is one level deeper than that callback's timer.
     pub(crate) fn start_timer(&self, id: u32, delay: Duration, repeat: bool) -> bool {
         if self.is_ending() {
             return true;
         }
+        let nesting = self.timer_nesting.get().map_or(0, |n| n.saturating_add(1));
         let started = self
             .timers
             .borrow_mut()
-            .start(id, Instant::now(), delay, repeat);
+            .start(id, Instant::now(), delay, repeat, nesting);
         match started {
             Ok(()) => true,
             Err(TimerLimitExceeded) => {

@@ -22,7 +22,16 @@ pub(crate) struct TimerLimitExceeded;
 struct Entry {
     seq: u64,
     period: Option<Duration>,
+    /// How many timer callbacks deep the timer was set (0: not from a timer callback).
+    nesting: u32,
 }
+
+/// A timer set this many timer callbacks deep or deeper waits at least [`NESTED_MIN_DELAY`]
+/// (HTML's rule): a callback that re-arms itself with 0 ms cannot hold the clock still, which
+/// on simulated time would spin forever.
+pub(crate) const NESTING_CLAMP: u32 = 5;
+/// The least delay of a deeply nested timer.
+pub(crate) const NESTED_MIN_DELAY: Duration = Duration::from_millis(4);
 
 /// Deadlines of a session's active timers.
 #[derive(Debug)]
@@ -43,21 +52,35 @@ impl TimerQueue {
         }
     }
 
-    /// Schedules timer `id` to fire `delay` after `now`, every `delay` when `repeat`.
+    /// Schedules timer `id` to fire `delay` after `now`, every `delay` when `repeat`; set
+    /// `nesting` timer callbacks deep.
     pub(crate) fn start(
         &mut self,
         id: u32,
         now: Instant,
         delay: Duration,
         repeat: bool,
+        nesting: u32,
     ) -> Result<(), TimerLimitExceeded> {
         if !self.active.contains_key(&id) && self.active.len() >= self.max_active {
             return Err(TimerLimitExceeded);
         }
+        let delay = if nesting >= NESTING_CLAMP {
+            delay.max(NESTED_MIN_DELAY)
+        } else {
+            delay
+        };
         let seq = self.next_seq;
         self.next_seq += 1;
         let period = repeat.then_some(delay);
-        self.active.insert(id, Entry { seq, period });
+        self.active.insert(
+            id,
+            Entry {
+                seq,
+                period,
+                nesting,
+            },
+        );
         self.heap.push(Reverse((now + delay, seq, id)));
         self.compact();
         Ok(())
@@ -96,12 +119,21 @@ impl TimerQueue {
         self.heap.peek().map(|Reverse((at, _, _))| *at)
     }
 
-    /// Takes the next timer due at `now`: its id, and whether it is done (not repeating).
-    /// A repeating timer is rescheduled one period after its deadline.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(u32, bool)> {
+    /// Where the timers set from now on start ([`TimerQueue::pop_due`]'s `before`).
+    pub(crate) fn mark(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Takes the next timer due at `now` that was set before `before` (a [`mark`]): its id,
+    /// whether it is done (not repeating), and its nesting. Timers set while a batch of due
+    /// ones runs wait for the next batch, so the session's loop gets its turn in between. A
+    /// repeating timer is rescheduled one period after its deadline.
+    ///
+    /// [`mark`]: TimerQueue::mark
+    pub(crate) fn pop_due(&mut self, now: Instant, before: u64) -> Option<(u32, bool, u32)> {
         self.drop_stale();
-        let Reverse((at, _, id)) = *self.heap.peek()?;
-        if at > now {
+        let Reverse((at, seq, id)) = *self.heap.peek()?;
+        if at > now || seq >= before {
             return None;
         }
         self.heap.pop();
@@ -112,11 +144,11 @@ impl TimerQueue {
                 self.next_seq += 1;
                 self.active.insert(id, Entry { seq, ..entry });
                 self.heap.push(Reverse((at + period, seq, id)));
-                Some((id, false))
+                Some((id, false, entry.nesting))
             }
             None => {
                 self.active.remove(&id);
-                Some((id, true))
+                Some((id, true, entry.nesting))
             }
         }
     }
@@ -145,15 +177,35 @@ mod tests {
     fn fires_in_deadline_order_then_insertion_order() {
         let t0 = Instant::now();
         let mut q = TimerQueue::new(10);
-        q.start(1, t0, ms(20), false).expect("room");
-        q.start(2, t0, ms(10), false).expect("room");
-        q.start(3, t0, ms(10), false).expect("room");
+        q.start(1, t0, ms(20), false, 0).expect("room");
+        q.start(2, t0, ms(10), false, 0).expect("room");
+        q.start(3, t0, ms(10), false, 0).expect("room");
         assert_eq!(q.next_deadline(), Some(t0 + ms(10)));
-        assert_eq!(q.pop_due(t0 + ms(5)), None);
-        assert_eq!(q.pop_due(t0 + ms(20)), Some((2, true)));
-        assert_eq!(q.pop_due(t0 + ms(20)), Some((3, true)));
-        assert_eq!(q.pop_due(t0 + ms(20)), Some((1, true)));
-        assert_eq!(q.pop_due(t0 + ms(20)), None);
+        assert_eq!(
+            q.pop_due(t0 + ms(5), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            None
+        );
+        assert_eq!(
+            q.pop_due(t0 + ms(20), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            Some((2, true))
+        );
+        assert_eq!(
+            q.pop_due(t0 + ms(20), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            Some((3, true))
+        );
+        assert_eq!(
+            q.pop_due(t0 + ms(20), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            Some((1, true))
+        );
+        assert_eq!(
+            q.pop_due(t0 + ms(20), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            None
+        );
         assert_eq!(q.len(), 0);
     }
 
@@ -161,33 +213,71 @@ mod tests {
     fn interval_repeats_until_cleared() {
         let t0 = Instant::now();
         let mut q = TimerQueue::new(10);
-        q.start(7, t0, ms(100), true).expect("room");
-        assert_eq!(q.pop_due(t0 + ms(100)), Some((7, false)));
+        q.start(7, t0, ms(100), true, 0).expect("room");
+        assert_eq!(
+            q.pop_due(t0 + ms(100), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            Some((7, false))
+        );
         assert_eq!(q.next_deadline(), Some(t0 + ms(200)));
-        assert_eq!(q.pop_due(t0 + ms(200)), Some((7, false)));
+        assert_eq!(
+            q.pop_due(t0 + ms(200), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            Some((7, false))
+        );
         q.clear(7);
         assert_eq!(q.next_deadline(), None);
-        assert_eq!(q.pop_due(t0 + ms(1000)), None);
+        assert_eq!(
+            q.pop_due(t0 + ms(1000), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            None
+        );
+    }
+
+    #[test]
+    fn deep_zero_delay_chains_wait_4_ms_and_a_batch_fires_only_older_timers() {
+        let t0 = Instant::now();
+        let mut q = TimerQueue::new(10);
+        q.start(1, t0, ms(0), false, NESTING_CLAMP - 1)
+            .expect("room");
+        q.start(2, t0, ms(0), false, NESTING_CLAMP).expect("room");
+        assert_eq!(q.next_deadline(), Some(t0));
+        let batch = q.mark();
+        assert_eq!(q.pop_due(t0, batch), Some((1, true, NESTING_CLAMP - 1)));
+        assert_eq!(q.pop_due(t0, batch), None, "the nested one waits 4 ms");
+        q.start(3, t0, ms(0), false, 0).expect("room");
+        assert_eq!(
+            q.pop_due(t0, batch),
+            None,
+            "set during the batch: the next batch"
+        );
+        assert_eq!(q.pop_due(t0, q.mark()), Some((3, true, 0)));
+        assert_eq!(
+            q.pop_due(t0 + ms(4), q.mark()),
+            Some((2, true, NESTING_CLAMP))
+        );
     }
 
     #[test]
     fn cleared_timers_do_not_grow_the_heap() {
         let t0 = Instant::now();
         let mut q = TimerQueue::new(100);
-        q.start(1, t0, ms(5), false).expect("room");
+        q.start(1, t0, ms(5), false, 0).expect("room");
         for id in 2..200_000 {
             q.start(
                 id,
                 t0,
                 Duration::from_millis(u64::from(i32::MAX as u32)),
                 false,
+                0,
             )
             .expect("room");
             q.clear(id);
         }
         assert!(q.heap.len() <= 2 + COMPACT_SLACK, "heap: {}", q.heap.len());
         assert_eq!(
-            q.pop_due(t0 + ms(5)),
+            q.pop_due(t0 + ms(5), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
             Some((1, true)),
             "live timers survive"
         );
@@ -197,12 +287,16 @@ mod tests {
     fn limit_counts_active_timers_only() {
         let t0 = Instant::now();
         let mut q = TimerQueue::new(2);
-        q.start(1, t0, ms(1), false).expect("room");
-        q.start(2, t0, ms(1), false).expect("room");
-        assert_eq!(q.start(3, t0, ms(1), false), Err(TimerLimitExceeded));
+        q.start(1, t0, ms(1), false, 0).expect("room");
+        q.start(2, t0, ms(1), false, 0).expect("room");
+        assert_eq!(q.start(3, t0, ms(1), false, 0), Err(TimerLimitExceeded));
         q.clear(1);
-        q.start(3, t0, ms(1), false).expect("room after clear");
-        assert_eq!(q.pop_due(t0 + ms(1)), Some((2, true)));
-        q.start(4, t0, ms(1), false).expect("room after fire");
+        q.start(3, t0, ms(1), false, 0).expect("room after clear");
+        assert_eq!(
+            q.pop_due(t0 + ms(1), u64::MAX)
+                .map(|(id, done, _)| (id, done)),
+            Some((2, true))
+        );
+        q.start(4, t0, ms(1), false, 0).expect("room after fire");
     }
 }
