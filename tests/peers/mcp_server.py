@@ -152,6 +152,8 @@ def build_server(transport: str, port: int, token, rng: random.Random):
 
     @mcp.tool(description="Never returns (until cancelled).")
     async def hang() -> str:
+        # Tests wait for this line before they kill or restart the server mid-request.
+        print("STARTED hang", file=sys.stderr, flush=True)
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:

@@ -101,6 +101,19 @@ impl Peer {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until the peer's stderr holds `marker` at least `count` times; false after
+    /// `timeout` (polled every 20 ms: the peer writes the line, nothing signals it).
+    pub fn wait_for_log(&self, marker: &str, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.log().matches(marker).count() >= count {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     /// Stops the peer now (a server killed mid-call).
     pub fn kill(&mut self) {
         let _ = self.child.kill();

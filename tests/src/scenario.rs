@@ -74,10 +74,15 @@ pub fn run(options: &ConsoleOptions) -> Result<Run> {
             .block_on(local.run_until(async { tokio::time::timeout(RUN_BOUND, console).await }))
             .map_err(|_| anyhow::anyhow!("the scenario did not end within {RUN_BOUND:?}"))??
     };
-    // Give closing connections one moment to wind down; a leaked task stays.
-    runtime.block_on(
-        local.run_until(async { tokio::time::sleep(std::time::Duration::from_millis(1500)).await }),
-    );
+    // Closing connections wind down on their own; wait (bounded) until no task is left. A
+    // leaked task is still there when the bound passes.
+    let metrics = runtime.metrics();
+    runtime.block_on(local.run_until(async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+        while metrics.num_alive_tasks() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }));
     let tasks_left = runtime.metrics().num_alive_tasks();
     Ok(Run {
         transcript: String::from_utf8(out.0)?,

@@ -474,12 +474,17 @@ fn server_killed_mid_call() -> Result<()> {
         &format!(r#"{{ transport: "http", endpoint: "{url}" }}"#),
         then,
     ));
+    // Killed once the request is in flight on the server (its "STARTED hang" line).
     let killer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
+        let started = server.wait_for_log("STARTED hang", 1, Duration::from_secs(30));
         server.kill();
+        started
     });
     let run = run(&source)?;
-    killer.join().expect("killer thread");
+    assert!(
+        killer.join().expect("killer thread"),
+        "the hang request never reached the server"
+    );
     let error: serde_json::Value = serde_json::from_str(&logged(&run, "error")[0])?;
     assert!(
         ["transport_error", "transport_closed"]
@@ -513,12 +518,23 @@ fn an_idle_client_learns_that_its_server_is_gone() -> Result<()> {
         );
         let port = server.port;
         let source = goodbye_on_close(&connect_then(&config, ""));
+        // Killed once the handshake is over: the server has seen the client's second POST
+        // (initialize, then notifications/initialized).
+        let posts = if transport == "http" {
+            "HTTP POST /mcp"
+        } else {
+            "HTTP POST /messages"
+        };
         let killer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1500));
+            let connected = server.wait_for_log(posts, 2, Duration::from_secs(30));
             server.kill();
+            connected
         });
         let run = run(&source)?;
-        killer.join().expect("killer thread");
+        assert!(
+            killer.join().expect("killer thread"),
+            "{transport}: the client never finished its handshake"
+        );
         let t = &run.transcript;
         assert_eq!(logged(&run, "connected").len(), 1, "{transport}: {t}");
         let closes = closes(&run)?;
