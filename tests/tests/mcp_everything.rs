@@ -314,7 +314,8 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 }
 
 /// A scenario that ends the session in its ConnectorInformation handler sees nothing after:
-/// the tools/list_changed server-everything sends during the handshake is not delivered.
+/// the tools/list_changed server-everything sends during the handshake is not delivered. A
+/// control run without terminate shows the notification is sent and delivered otherwise.
 #[test]
 fn nothing_is_delivered_after_terminate_in_connector_information() -> Result<()> {
     let server = server_everything("sse")?;
@@ -334,5 +335,24 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, async ({ call }) => {
     let run = run_source(&source, ConsoleOptions::default())?;
     assert_eq!(run.logs(), ["connected"], "{}", run.transcript);
     assert_eq!(run.end, EndReason::Terminated);
+    // The same handshake without terminate: the notification is sent, and delivered (so the
+    // run above proves something was held back).
+    let control = source
+        .replace(
+            "Logger.write(\"connected\");\n    VoxEngine.terminate();",
+            "Logger.write(\"connected\");\n    setTimeout(() => VoxEngine.terminate(), 5000);",
+        )
+        .replace(
+            "() => Logger.write(\"late tools/list_changed\")",
+            "() => { Logger.write(\"late tools/list_changed\"); VoxEngine.terminate(); }",
+        );
+    assert_ne!(control, source, "the control scenario differs");
+    let run = run_source(&control, ConsoleOptions::default())?;
+    assert_eq!(
+        run.logs(),
+        ["connected", "late tools/list_changed"],
+        "{}",
+        run.transcript
+    );
     Ok(())
 }
