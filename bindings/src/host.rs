@@ -560,6 +560,9 @@ pub enum Outbound {
     Ended(EndReason),
 }
 
+/// Where a host sends a session its events.
+pub type HostEventSender = mpsc::UnboundedSender<HostEvent>;
+
 /// The session's side of the host interface.
 #[derive(Debug)]
 pub struct SessionIo {

@@ -215,7 +215,8 @@ impl History {
         let _ = sender.send(write);
     }
 
-    fn flush(&self) -> Result<(), HistoryError> {
+    /// Waits (at most 10 s) until every write queued so far is committed.
+    pub fn flush(&self) -> Result<(), HistoryError> {
         let (done, wait) = std_mpsc::channel();
         self.write(Write::Flush(done));
         wait.recv_timeout(Duration::from_secs(10))

@@ -361,11 +361,18 @@ fn serve_command(args: ServeArgs) -> Result<ExitCode> {
         let Ok(server) = std::sync::Arc::try_unwrap(server) else {
             bail!("the server is still in use at shutdown");
         };
-        tracing::info!("shutting down: no new calls; waiting up to 10 s for calls in progress");
-        server.shutdown(std::time::Duration::from_secs(10)).await;
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok(ExitCode::SUCCESS)
+        tracing::info!(
+            "shutting down: no new calls; every session ends its calls (up to 10 s); a second signal exits at once"
+        );
+        tokio::select! {
+            () = server.shutdown(std::time::Duration::from_secs(10)) => {}
+            () = shutdown_signal() => {
+                tracing::warn!("second signal: exiting now");
+                return Ok(ExitCode::from(130));
+            }
+        }
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
 }
 
 /// Reloads the config file on every SIGHUP; a bad file is logged and changes nothing.

@@ -145,6 +145,7 @@ impl Server {
             metrics,
             records,
             history: Some(history.clone()),
+            live: Default::default(),
         });
         let admin = Arc::new(Admin {
             context: context.clone(),
@@ -200,12 +201,35 @@ impl Server {
 
     /// Stops taking calls, waits up to `grace` for calls in progress, then stops HTTP.
     pub async fn shutdown(self, grace: Duration) {
+        // No new calls; every session runs its Terminating handlers and ends its calls (BYE
+        // when connected); then the history is flushed. Bounded by `grace`.
         self.sip.stop();
+        let told = self
+            .context
+            .live
+            .shut_down_all("the server is shutting down");
+        if told > 0 {
+            tracing::info!("shutting down {told} sessions");
+        }
         let deadline = tokio::time::Instant::now() + grace;
-        while self.context.metrics.calls_active.load(Ordering::Relaxed) > 0
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let busy = || {
+            self.context.metrics.calls_active.load(Ordering::Relaxed) > 0
+                || self.context.metrics.sessions_active.load(Ordering::Relaxed) > 0
+        };
+        while busy() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if busy() {
+            tracing::warn!(
+                "shutdown: calls still in progress after {} s",
+                grace.as_secs()
+            );
+        }
+        if let Some(history) = self.context.history.clone() {
+            let flushed = tokio::task::spawn_blocking(move || history.flush()).await;
+            if !matches!(flushed, Ok(Ok(()))) {
+                tracing::warn!("shutdown: the session history could not be flushed");
+            }
         }
         self.http_task.abort();
     }

@@ -169,6 +169,14 @@ impl TestServer {
         caller_hangs_up(self.sip_port(), destination, hold_ms)
     }
 
+    /// Shuts the server down as SIGTERM does (bounded by `grace`); what the sessions sent stays
+    /// readable.
+    pub fn shut_down(&mut self, grace: Duration) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown(grace));
+        }
+    }
+
     /// Runs a future on the server's runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)

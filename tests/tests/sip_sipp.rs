@@ -395,6 +395,45 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 }
 
 #[test]
+fn a_graceful_shutdown_ends_live_calls_with_bye_after_terminating() -> Result<()> {
+    let lives = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => Logger.write("call up"));
+  call.answer();
+});
+VoxEngine.addEventListener(AppEvents.Terminating, (e) => Logger.write(`terminating: ${e.systemError || "no error"}`));
+"#;
+    let mut server = TestServer::start(&[(".*", lives)])?;
+    let port = server.sip_port();
+    // This caller waits for the server's BYE (and answers it 200).
+    let caller = std::thread::spawn(move || {
+        let xml = sipp_xml::answered_then_server_bye("", "", "");
+        sipp(
+            port,
+            Some(&xml),
+            &["-s", "2000", "-m", "1"],
+            Duration::from_secs(30),
+        )
+    });
+    assert!(
+        server.until_logged("call up", SESSION_TIMEOUT)?,
+        "the call never connected"
+    );
+    server.shut_down(Duration::from_secs(10));
+    let caller = caller
+        .join()
+        .map_err(|_| anyhow::anyhow!("caller panicked"))??;
+    assert_eq!(caller.code, 0, "the caller got BYE: {}", caller.output);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    assert!(
+        records.logs().contains(&"terminating: no error".to_owned()),
+        "{}",
+        records.describe()
+    );
+    Ok(())
+}
+
+#[test]
 fn playback_from_an_http_url_and_a_missing_file() -> Result<()> {
     // A one-shot HTTP server with a 0.5 s μ-law WAV.
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;

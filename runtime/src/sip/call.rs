@@ -71,7 +71,9 @@ pub(crate) fn start(mut tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc
                     }
                 });
                 let id = call.dialog.id();
+                context.live.add(&call.session_id, call.host.events.clone());
                 call.run().await;
+                context.live.remove(&call.session_id);
                 dialogs.remove_dialog(&id);
             }
             Err(Refusal {

@@ -77,6 +77,47 @@ pub struct CallContext {
     pub records: broadcast::Sender<SessionRecord>,
     /// Where sessions and their log lines are kept.
     pub history: Option<Arc<crate::history::History>>,
+    /// Every running session's event channel, by session id (for a graceful shutdown).
+    pub live: LiveSessions,
+}
+
+/// The event channels of the running sessions, so a shutdown can reach each one.
+#[derive(Debug, Default)]
+pub struct LiveSessions(
+    std::sync::Mutex<std::collections::BTreeMap<String, dialtone_bindings::host::HostEventSender>>,
+);
+
+impl LiveSessions {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::BTreeMap<String, dialtone_bindings::host::HostEventSender>,
+    > {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A session started.
+    pub fn add(&self, session_id: &str, events: dialtone_bindings::host::HostEventSender) {
+        self.lock().insert(session_id.to_owned(), events);
+    }
+
+    /// A session's call task ended.
+    pub fn remove(&self, session_id: &str) {
+        self.lock().remove(session_id);
+    }
+
+    /// Tells every running session to shut down (its Terminating handlers run, its calls are
+    /// ended); returns how many were told.
+    pub fn shut_down_all(&self, reason: &str) -> usize {
+        let live = self.lock();
+        for events in live.values() {
+            let _ = events.send(dialtone_bindings::host::HostEvent::Shutdown {
+                reason: reason.to_owned(),
+            });
+        }
+        live.len()
+    }
 }
 
 /// A running SIP listener.
