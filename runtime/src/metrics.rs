@@ -325,6 +325,12 @@ impl Metrics {
                 "Datagrams on RTP ports that were not RTP.",
                 &self.rtp.invalid,
             ),
+            (
+                "dialtone_rtp_foreign_total",
+                "counter",
+                "RTP packets dropped because they came from another source than the call's.",
+                &self.rtp.foreign,
+            ),
         ];
         for (name, kind, help, value) in gauges {
             let _ = writeln!(

@@ -1,10 +1,15 @@
-//! RTP port allocation: even ports from a configured range, handed out round robin so a port
-//! just freed is not reused at once (late packets of the old call would land in the new one).
+//! RTP port allocation: even ports from a configured range, from a random place in it (so a
+//! third party cannot guess the next call's port), then round robin so a port just freed is
+//! not reused at once (late packets of the old call would land in the new one); a port still in
+//! use is skipped.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio::net::UdpSocket;
+
+/// Ports tried for one call before giving up (each one in use is skipped).
+const MAX_TRIES: u32 = 1024;
 
 /// The RTP port range of a server.
 #[derive(Debug)]
@@ -33,7 +38,7 @@ impl RtpPorts {
         }
         Ok(Self {
             range: Some((low + low % 2, high)),
-            next: AtomicU32::new(0),
+            next: AtomicU32::new(uuid::Uuid::new_v4().as_u128() as u32),
         })
     }
 
@@ -44,7 +49,7 @@ impl RtpPorts {
         };
         let slots = u32::from((high - low) / 2 + 1);
         let mut last_error = None;
-        for _ in 0..slots.min(64) {
+        for _ in 0..slots.min(MAX_TRIES) {
             let slot = self.next.fetch_add(1, Ordering::Relaxed) % slots;
             let port = low + (slot * 2) as u16;
             match UdpSocket::bind(SocketAddr::new(ip, port)).await {
@@ -88,5 +93,26 @@ mod tests {
         );
         assert_ne!(pa, pb);
         assert_eq!((pa % 2, pb % 2), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn first_ports_are_not_predictable_and_busy_ones_are_skipped() {
+        let ip: IpAddr = "127.0.0.1".parse().expect("ip");
+        let mut firsts = std::collections::BTreeSet::new();
+        for _ in 0..10 {
+            let ports = RtpPorts::parse("42000-42998").expect("range");
+            let socket = ports.bind(ip).await.expect("bind");
+            firsts.insert(socket.local_addr().expect("addr").port());
+        }
+        assert!(
+            firsts.len() > 1,
+            "every fresh allocator began at {firsts:?}"
+        );
+        // A two-port range with one port taken: the other is handed out, not an error.
+        let taken = UdpSocket::bind((ip, 43000)).await.expect("bind");
+        let ports = RtpPorts::parse("43000-43002").expect("range");
+        let socket = ports.bind(ip).await.expect("a free port");
+        assert_eq!(socket.local_addr().expect("addr").port(), 43002);
+        drop(taken);
     }
 }

@@ -2,8 +2,10 @@
 //! PCMU frame per tick (playback, or silence so NATs stay open), sends RFC 4733 digits in place
 //! of audio, reports the caller's RFC 4733 digits once each, and records.
 //!
-//! RTP is symmetric: once the caller's packets arrive, we send to where they come from, which is
-//! what gets media through NATs that rewrite the SDP's address.
+//! RTP is symmetric, and latched once: the stream takes media from the SDP's address, or, when
+//! the caller is behind a NAT that rewrites it, from the first source heard within
+//! [`LATCH_WINDOW`] of the answer, and sends there; packets from any other source are dropped
+//! and counted, so a third party cannot take over a call's audio.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -30,6 +32,8 @@ const DIGIT_PACKETS: u32 = 5;
 const END_PACKETS: u32 = 3;
 /// Ticks of ordinary audio between two sent digits (60 ms).
 const DIGIT_GAP_TICKS: u32 = 3;
+/// How long after the remote address is set a packet from another address may still latch.
+pub const LATCH_WINDOW: Duration = Duration::from_secs(5);
 /// Caller audio buffered for a mixed recording, at most.
 const MAX_MIX_BACKLOG: usize = 8000;
 /// Ticks without caller audio after which linked units get silence instead (60 ms): a phone
@@ -46,6 +50,8 @@ pub struct RtpCounters {
     pub received: AtomicU64,
     /// Datagrams that were not RTP.
     pub invalid: AtomicU64,
+    /// RTP packets from another source than the one the call latched on.
+    pub foreign: AtomicU64,
 }
 
 /// What the call asks of its stream.
@@ -137,6 +143,8 @@ impl MediaStream {
             packet: Vec::with_capacity(12 + FRAME_SAMPLES),
             ports,
             quiet_ticks: 0,
+            latched: None,
+            latch_until: None,
         };
         tokio::spawn(task.run(rx));
         Ok(Self { commands, local })
@@ -190,6 +198,10 @@ struct StreamTask {
     ports: Ports,
     /// Ticks since the caller's last audio packet.
     quiet_ticks: u32,
+    /// The one source media is taken from (and sent to), once known.
+    latched: Option<SocketAddr>,
+    /// Until when a source other than the SDP's address may latch (NAT).
+    latch_until: Option<tokio::time::Instant>,
 }
 
 impl StreamTask {
@@ -223,6 +235,9 @@ impl StreamTask {
             } => {
                 if addr.port() != 0 {
                     self.remote = Some(addr);
+                    // A new offer (re-INVITE) may move the media: latch again.
+                    self.latched = None;
+                    self.latch_until = Some(tokio::time::Instant::now() + LATCH_WINDOW);
                 }
                 self.telephone_event = telephone_event;
                 self.sending = send && addr.port() != 0;
@@ -416,16 +431,37 @@ impl StreamTask {
         }
     }
 
+    /// Whether media from `from` belongs to the call; latches on the first good source.
+    fn accepts(&mut self, from: SocketAddr) -> bool {
+        if let Some(latched) = self.latched {
+            return latched == from;
+        }
+        let Some(remote) = self.remote else {
+            // No offer yet: nothing to send to, nothing to latch.
+            return false;
+        };
+        let in_window = self
+            .latch_until
+            .is_some_and(|until| tokio::time::Instant::now() <= until);
+        if from == remote || in_window {
+            // Symmetric RTP: answer where the caller's media really comes from.
+            self.latched = Some(from);
+            self.remote = Some(from);
+            return true;
+        }
+        false
+    }
+
     fn on_datagram(&mut self, data: &[u8], from: SocketAddr) {
         let Some(packet) = RtpPacket::parse(data) else {
             self.counters.invalid.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        self.counters.received.fetch_add(1, Ordering::Relaxed);
-        // Symmetric RTP: answer where the caller's media really comes from.
-        if self.remote.is_some() {
-            self.remote = Some(from);
+        if !self.accepts(from) {
+            self.counters.foreign.fetch_add(1, Ordering::Relaxed);
+            return;
         }
+        self.counters.received.fetch_add(1, Ordering::Relaxed);
         if packet.payload_type == PCMU {
             self.quiet_ticks = 0;
             if self.recorder.is_none() && !self.ports.outlet.is_linked() {
@@ -521,6 +557,34 @@ mod tests {
             saw_audio |= parsed.payload.contains(&0x11);
         }
         assert!(saw_audio);
+    }
+
+    #[tokio::test]
+    async fn a_third_party_cannot_take_over_a_latched_call() {
+        let (stream, _events, peer) = pair().await;
+        let rogue = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let mut packet = Vec::new();
+        rtp::write_packet(&mut packet, PCMU, false, 1, 160, 42, &[0x11; 160]);
+        peer.send_to(&packet, stream.local_addr())
+            .await
+            .expect("send");
+        // The caller is heard from; now someone else sends to the call's port.
+        let mut buf = vec![0u8; 2048];
+        for _ in 0..5 {
+            next_packet(&peer).await;
+        }
+        for _ in 0..20 {
+            rogue
+                .send_to(&packet, stream.local_addr())
+                .await
+                .expect("send");
+        }
+        for _ in 0..10 {
+            next_packet(&peer).await;
+        }
+        let stolen =
+            tokio::time::timeout(Duration::from_millis(300), rogue.recv_from(&mut buf)).await;
+        assert!(stolen.is_err(), "the call's audio went to the third party");
     }
 
     #[tokio::test]
