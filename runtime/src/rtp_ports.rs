@@ -42,6 +42,23 @@ impl RtpPorts {
         })
     }
 
+    /// How many calls the range can carry at once (one even port each); `None` when the OS
+    /// picks the ports.
+    pub fn slots(&self) -> Option<u32> {
+        self.range
+            .map(|(low, high)| u32::from((high - low) / 2 + 1))
+    }
+
+    /// Checks the range can carry `max_calls` calls at once.
+    pub fn check_capacity(&self, max_calls: u32) -> Result<(), String> {
+        match self.slots() {
+            Some(slots) if slots < max_calls => Err(format!(
+                "server.rtp_ports has room for {slots} calls (one even port each), fewer than server.max_calls = {max_calls}: widen the range or lower max_calls"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Binds a UDP socket for one call's RTP on `ip`.
     pub async fn bind(&self, ip: IpAddr) -> std::io::Result<UdpSocket> {
         let Some((low, high)) = self.range else {
@@ -74,6 +91,21 @@ mod tests {
         );
         assert!(RtpPorts::parse("10-5").is_err());
         assert!(RtpPorts::parse("abc").is_err());
+    }
+
+    #[test]
+    fn the_range_must_hold_max_calls() {
+        let ports = RtpPorts::parse("20000-20010").expect("range");
+        assert_eq!(ports.slots(), Some(6));
+        assert_eq!(ports.check_capacity(6), Ok(()));
+        assert_eq!(
+            ports.check_capacity(1000),
+            Err("server.rtp_ports has room for 6 calls (one even port each), fewer than server.max_calls = 1000: widen the range or lower max_calls".into())
+        );
+        assert_eq!(
+            RtpPorts::parse("0").expect("0").check_capacity(100_000),
+            Ok(())
+        );
     }
 
     #[tokio::test]

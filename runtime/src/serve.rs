@@ -114,6 +114,10 @@ impl Server {
         let settings = config.server.clone();
         let voices = VoiceTable::new(&config.voices);
         let rtp_ports = RtpPorts::parse(&settings.rtp_ports).map_err(ServeError::Setting)?;
+        rtp_ports
+            .check_capacity(settings.max_calls)
+            .map_err(ServeError::Setting)?;
+        ensure_open_files(settings.max_calls).map_err(ServeError::Setting)?;
         let media_ip = settings
             .media_address
             .unwrap_or_else(|| reachable_ip(settings.sip.ip()));
@@ -235,6 +239,25 @@ impl Server {
     }
 }
 
+/// Open files a call may need: its RTP socket, a TCP SIP connection, a WebSocket or MCP
+/// connection; plus the server's own.
+fn open_files_needed(max_calls: u32) -> u64 {
+    u64::from(max_calls) * 3 + 64
+}
+
+/// Raises the open-files limit to what `max_calls` calls need, or says why it cannot.
+fn ensure_open_files(max_calls: u32) -> Result<u64, String> {
+    let needed = open_files_needed(max_calls);
+    let limit = rlimit::increase_nofile_limit(needed)
+        .map_err(|e| format!("cannot raise the open-files limit: {e}"))?;
+    if limit < needed {
+        return Err(format!(
+            "server.max_calls = {max_calls} needs about {needed} open files, but the limit is {limit} (the hard limit): raise it (ulimit -Hn) or lower max_calls"
+        ));
+    }
+    Ok(limit)
+}
+
 /// The address peers can reach us on when we listen on `ip`: itself, or for a wildcard the
 /// address of the interface with the default route (no packet is sent to find it).
 fn reachable_ip(ip: IpAddr) -> IpAddr {
@@ -247,4 +270,22 @@ fn reachable_ip(ip: IpAddr) -> IpAddr {
         Ok(socket.local_addr()?.ip())
     };
     probe().unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_files_limit_covers_the_call_limit() {
+        let limit = ensure_open_files(10).expect("raised");
+        assert!(limit >= open_files_needed(10));
+        let error = ensure_open_files(100_000_000).expect_err("beyond any hard limit");
+        assert!(
+            error.starts_with(
+                "server.max_calls = 100000000 needs about 300000064 open files, but the limit is "
+            ),
+            "{error}"
+        );
+    }
 }
