@@ -19,6 +19,7 @@
 //! - [`mcp`]: the MCP client core behind them: rmcp over streamable HTTP, our legacy-SSE
 //!   transport, stdio; one task per client on its session's worker.
 //! - [`child`]: child processes (stdio MCP servers, the speech engine) with a clean environment.
+//! - [`rate`]: a token bucket bounding what peers and scenarios can cause per second.
 //! - [`tls`]: the TLS client settings every outgoing connection uses (read once per process).
 //!
 //! **Invariant: run-to-completion.** A session dispatches one host event or timer at a time,
@@ -32,6 +33,7 @@ pub mod child;
 pub mod engine;
 pub mod host;
 pub mod mcp;
+pub mod rate;
 pub mod tls;
 
 pub use engine::{SessionPool, run_session, validate_script};

@@ -47,6 +47,7 @@ golden_cases!(
     players,
     limit_lookalikes,
     zero_delay_loop,
+    log_flood,
 );
 
 #[test]

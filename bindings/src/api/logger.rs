@@ -21,7 +21,7 @@ pub(super) fn install<'js>(
                 "error" => LogLevel::Error,
                 _ => LogLevel::Info,
             };
-            st.log(level, &text);
+            st.scenario_log(level, &text);
         })?,
     )?;
     Ok(())

@@ -616,6 +616,7 @@ impl Session {
         };
         self.dispatch_app("Application.Terminating", payload.clone(), None);
         self.dispatch_app("Application.Terminated", payload, None);
+        self.state.log_dropped_untold();
         self.turn("while clearing the session", |_, d| {
             let clear: Function = d.get("clear")?;
             clear.call::<_, ()>(())

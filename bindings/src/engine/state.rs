@@ -15,9 +15,13 @@ use super::redact::Redactor;
 use super::timers::{TimerLimitExceeded, TimerQueue};
 use crate::host::{CallCommand, CallId, EndReason, LimitKind, Limits, LogLevel, Outbound};
 use crate::mcp::{McpEvent, McpHub};
+use crate::rate::{Budget, RateBudget};
 
 /// Longest `Logger.write` line, in characters (VoxEngine's cap).
 pub(crate) const LOG_LINE_MAX_CHARS: usize = 15_000;
+/// Scenario log lines a session may write a second (bursts of as many); the excess is counted
+/// and summarized, not written.
+pub(crate) const LOG_LINES_PER_SECOND: u32 = 100;
 
 /// Shared by the session loop and every op of the session.
 #[derive(Debug)]
@@ -44,6 +48,8 @@ pub(crate) struct SessionState {
     pub(crate) mcp: RefCell<McpHub>,
     /// The runtime's clock is paused (simulated time) until the first MCP client.
     simulated_time: Cell<bool>,
+    /// The scenario's log lines per second.
+    log_budget: RefCell<RateBudget>,
     /// The nesting of the timer whose callback runs now, if one does.
     pub(crate) timer_nesting: Cell<Option<u32>>,
     /// Ids of the session's sequence players (their events are `SequencePlayer.*`).
@@ -88,6 +94,7 @@ impl SessionState {
             simulated_time: Cell::new(spec.simulated_time),
             sequence_players: RefCell::default(),
             timer_nesting: Cell::new(None),
+            log_budget: RefCell::new(RateBudget::new(LOG_LINES_PER_SECOND)),
         };
         (state, mcp_events)
     }
@@ -125,6 +132,34 @@ impl SessionState {
                 &format!("simulated time ends here: {who} talks to a real server, so the rest of the session runs on real time"),
             );
         }
+    }
+
+    /// A line the scenario writes (`Logger.write`, the facade's warnings): at most
+    /// [`LOG_LINES_PER_SECOND`], the excess counted and summarized.
+    pub(crate) fn scenario_log(&self, level: LogLevel, text: &str) {
+        let budget = self.log_budget.borrow_mut().take(Instant::now());
+        match budget {
+            Budget::Spend => self.log(level, text),
+            Budget::Drop => {}
+            Budget::DropAndTell(dropped) => self.log_dropped(dropped),
+        }
+    }
+
+    /// Says how many scenario log lines were dropped and not yet said (at the session's end).
+    pub(crate) fn log_dropped_untold(&self) {
+        let untold = self.log_budget.borrow_mut().take_untold();
+        if untold > 0 {
+            self.log_dropped(untold);
+        }
+    }
+
+    fn log_dropped(&self, dropped: u64) {
+        self.log(
+            LogLevel::Warn,
+            &format!(
+                "log lines dropped: {dropped} (a scenario writes at most {LOG_LINES_PER_SECOND} lines a second)"
+            ),
+        );
     }
 
     /// Writes a session-log line, capped at [`LOG_LINE_MAX_CHARS`].

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use dialtone_bindings::host::media::url_target as target_of;
 use dialtone_bindings::host::{HostEvent, WebSocketEvent, WebSocketSpec};
+use dialtone_bindings::rate::{Budget, RateBudget};
 use futures::{SinkExt as _, StreamExt as _};
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -128,7 +129,7 @@ pub fn spawn(
             },
         ),
         incoming: Incoming::new(spec.format, stream_sid),
-        messages: MessageBudget::new(),
+        messages: RateBudget::new(MESSAGES_PER_SECOND),
     };
     tokio::spawn(task.run(spec, rx));
     WebSocketHandle { commands }
@@ -158,62 +159,12 @@ struct SocketTask {
     outgoing: Outgoing,
     incoming: Incoming,
     /// Text messages the session may be handed, so a flooding server cannot grow its queue.
-    messages: MessageBudget,
+    messages: RateBudget,
 }
 
 /// Text messages (`WebSocket.Message`) a socket may hand its session each second; a burst of
 /// as many is allowed. Media stream messages do not count.
 const MESSAGES_PER_SECOND: u32 = 200;
-
-/// What the budget says about one message.
-#[derive(Debug, PartialEq, Eq)]
-enum Budget {
-    Spend,
-    Drop,
-    /// Drop it, and tell the scenario how many were dropped since it was last told.
-    DropAndTell(u64),
-}
-
-/// A token bucket for text messages, telling the scenario at most once a second.
-#[derive(Debug)]
-struct MessageBudget {
-    tokens: f64,
-    at: Option<Instant>,
-    dropped: u64,
-    told: Option<Instant>,
-}
-
-impl MessageBudget {
-    fn new() -> Self {
-        Self {
-            tokens: f64::from(MESSAGES_PER_SECOND),
-            at: None,
-            dropped: 0,
-            told: None,
-        }
-    }
-
-    fn take(&mut self, now: Instant) -> Budget {
-        let rate = f64::from(MESSAGES_PER_SECOND);
-        if let Some(at) = self.at {
-            self.tokens = (self.tokens + now.duration_since(at).as_secs_f64() * rate).min(rate);
-        }
-        self.at = Some(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            return Budget::Spend;
-        }
-        self.dropped += 1;
-        if self
-            .told
-            .is_some_and(|told| now.duration_since(told) < Duration::from_secs(1))
-        {
-            return Budget::Drop;
-        }
-        self.told = Some(now);
-        Budget::DropAndTell(std::mem::take(&mut self.dropped))
-    }
-}
 
 impl SocketTask {
     fn report(&self, event: WebSocketEvent) {
@@ -535,27 +486,4 @@ async fn connect(spec: &WebSocketSpec) -> Result<Socket, WebSocketError> {
                 other => failed(other.to_string()),
             })?;
     Ok(socket)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_flood_of_text_messages_is_cut_and_told_once_a_second() {
-        let t0 = Instant::now();
-        let mut budget = MessageBudget::new();
-        for _ in 0..MESSAGES_PER_SECOND {
-            assert_eq!(budget.take(t0), Budget::Spend);
-        }
-        assert_eq!(budget.take(t0), Budget::DropAndTell(1));
-        assert_eq!(budget.take(t0), Budget::Drop);
-        let later = t0 + Duration::from_millis(100);
-        assert_eq!(budget.take(later), Budget::Spend, "20 messages refilled");
-        let second = t0 + Duration::from_secs(2);
-        for _ in 0..MESSAGES_PER_SECOND {
-            budget.take(second);
-        }
-        assert_eq!(budget.take(second), Budget::DropAndTell(2));
-    }
 }
