@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use dialtone::metrics::CallResult;
 use dialtone_tests::sip::{TestServer, caller_hangs_up, sipp, sox_rms};
 use dialtone_tests::sipp_xml;
@@ -429,6 +429,43 @@ VoxEngine.addEventListener(AppEvents.Terminating, (e) => Logger.write(`terminati
         records.logs().contains(&"terminating: no error".to_owned()),
         "{}",
         records.describe()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_flood_of_key_presses_is_cut_to_20_a_second_with_a_warning() -> Result<()> {
+    let counts = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  let tones = 0;
+  call.addEventListener(CallEvents.Connected, () => {
+    call.handleTones(true);
+    setTimeout(() => {
+      Logger.write(`tones ${tones}`);
+      call.hangup();
+    }, 1500);
+  });
+  call.addEventListener(CallEvents.ToneReceived, () => { tones += 1; });
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+});
+"#;
+    let mut server = TestServer::start(&[(".*", counts)])?;
+    server.call_once(&sipp_xml::info_flood(60), "2000", &[])?;
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    let logs = records.logs();
+    let tones: u32 = logs
+        .iter()
+        .find_map(|l| l.strip_prefix("tones "))
+        .context("tones line")?
+        .parse()?;
+    // 20 at once, and the bucket refills while SIPp sends (about a second's worth at most).
+    assert!((20..=40).contains(&tones), "{logs:?}");
+    assert!(
+        logs.iter()
+            .any(|l| l.starts_with("key presses from the caller dropped: ")
+                && l.ends_with(" (at most 20 a second reach the scenario)")),
+        "{logs:?}"
     );
     Ok(())
 }

@@ -144,6 +144,46 @@ pub fn answered_then_server_bye(extra: &str, on_ok: &str, on_bye: &str) -> Strin
     )
 }
 
+/// INVITE, answered; then `count` SIP INFO key presses (`application/dtmf-relay`, Signal=5),
+/// each answered 200, as fast as they are answered; then the server hangs up.
+pub fn info_flood(count: u32) -> String {
+    let info = |cseq: u32| {
+        format!(
+            r#"  <send retrans="500">
+    <![CDATA[
+      INFO [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "SIPp Caller" <sip:1001@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: {cseq} INFO
+      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+Signal=5
+Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>
+"#
+        )
+    };
+    let infos: String = (0..count).map(|i| info(2 + i)).collect();
+    scenario(
+        "INFO flood",
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
+             <recv response=\"200\" rrs=\"true\"/>\n{ack}{infos}  \
+             <recv request=\"BYE\" timeout=\"20000\"/>\n{OK_TO_BYE}",
+            invite("", &offer("[media_port]", "sendrecv")),
+            ack = in_dialog("ACK", 1, None)
+        ),
+    )
+}
+
 /// INVITE, 180, then CANCEL: 200 to the CANCEL and 487 to the INVITE, which is ACKed.
 pub fn cancel_after_ringing() -> String {
     let cancel = r#"  <send>

@@ -15,6 +15,7 @@ use std::time::Duration;
 use dialtone_bindings::host::{
     self, CallCommand, CallEvent, EndReason, HostEvent, HostIo, LogLevel, Outbound, SessionSpec,
 };
+use dialtone_bindings::rate::{Budget, RateBudget};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -37,6 +38,8 @@ use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::media::{MediaError, file_url};
 use crate::metrics::{CallResult, CallSlot};
 
+/// Key presses (RFC 4733 and SIP INFO) a call passes to its session a second.
+const TONES_PER_SECOND: u32 = 20;
 /// Seconds a caller refused for overload is asked to wait (Retry-After).
 const RETRY_AFTER_S: u32 = 5;
 /// How long the end of a call waits for the recording to be closed.
@@ -265,6 +268,7 @@ async fn admit(
         recordings: 0,
         released: false,
         _slot: slot,
+        tones: RateBudget::new(TONES_PER_SECOND),
     };
     Ok(call)
 }
@@ -297,6 +301,8 @@ struct Call {
     released: bool,
     /// The call's place under `server.max_calls`, freed when the call task ends.
     _slot: CallSlot,
+    /// Key presses per second reaching the session.
+    tones: RateBudget,
 }
 
 impl Call {
@@ -692,6 +698,23 @@ impl Call {
         self.loaded = None;
     }
 
+    /// Whether one more key press may reach the session: at most [`TONES_PER_SECOND`] (RFC 4733
+    /// and SIP INFO together), so a flood cannot starve the session's timers and MCP clients.
+    fn tone_allowed(&mut self) -> bool {
+        match self.tones.take(Instant::now()) {
+            Budget::Spend => true,
+            Budget::Drop => false,
+            Budget::DropAndTell(dropped) => {
+                let _ = self.host.events.send(HostEvent::Warning {
+                    text: format!(
+                        "key presses from the caller dropped: {dropped} (at most {TONES_PER_SECOND} a second reach the scenario)"
+                    ),
+                });
+                false
+            }
+        }
+    }
+
     async fn on_loaded(&mut self, loaded: Loaded) {
         let Loaded { generation, audio } = loaded;
         let result = match audio {
@@ -711,10 +734,15 @@ impl Call {
     async fn on_stream(&mut self, event: StreamEvent) {
         let input = match event {
             StreamEvent::PlaybackFinished { generation } => CallInput::PlaybackEnded { generation },
-            StreamEvent::Tone(tone) => CallInput::Tone {
-                tone: tone.to_string(),
-                kind: "1",
-            },
+            StreamEvent::Tone(tone) => {
+                if !self.tone_allowed() {
+                    return;
+                }
+                CallInput::Tone {
+                    tone: tone.to_string(),
+                    kind: "1",
+                }
+            }
             StreamEvent::RecordStopped { path, result } => {
                 CallInput::RecordStopped(result.map(|d| (file_url(&path), d.as_secs())))
             }
@@ -752,7 +780,9 @@ impl Call {
             }
             DialogState::Info(_, request, handle) => {
                 let _ = handle.reply(StatusCode::OK).await;
-                if let Some(tone) = info_digit(&request.body) {
+                if let Some(tone) = info_digit(&request.body)
+                    && self.tone_allowed()
+                {
                     self.feed(CallInput::Tone { tone, kind: "3" }).await;
                 }
             }
