@@ -70,6 +70,11 @@ pub(crate) enum McpEvent {
     },
 }
 
+/// MCP clients a session may have open at once.
+pub(crate) const MAX_CLIENTS: usize = 16;
+/// Requests a session may have in flight at once, all clients together.
+pub(crate) const MAX_IN_FLIGHT: usize = 256;
+
 /// What the application allows its scenarios' MCP clients.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct McpPolicy {
@@ -129,6 +134,11 @@ impl McpHub {
         config_json: &str,
         warn: impl FnOnce(&str),
     ) -> Result<u32, McpError> {
+        if self.clients.len() >= MAX_CLIENTS {
+            return Err(McpError::Limit(format!(
+                "a session may have at most {MAX_CLIENTS} MCP clients open; close one first"
+            )));
+        }
         let config: ConnectionConfig = serde_json::from_str(config_json)
             .map_err(|e| McpError::Config(format!("invalid mcpServerConnectionConfig: {e}")))?;
         if let Some(warning) = config.ignored_fields() {
@@ -155,17 +165,39 @@ impl McpHub {
         Ok(id)
     }
 
-    /// Queues a request; returns its id, or None when the client is gone.
-    pub(crate) fn request(&mut self, client: u32, kind: RequestKind, params: Value) -> Option<u64> {
+    /// Queues a request; returns its id, or None when the client is gone. Past
+    /// [`MAX_IN_FLIGHT`] requests of the session in flight, the request is refused (the
+    /// error is for the scenario).
+    pub(crate) fn request(
+        &mut self,
+        client: u32,
+        kind: RequestKind,
+        params: Value,
+    ) -> Result<Option<u64>, String> {
+        let in_flight = self
+            .started
+            .keys()
+            .filter(|s| matches!(s, Started::Request(_)))
+            .count();
+        if in_flight >= MAX_IN_FLIGHT {
+            return Err(format!(
+                "{}: a session may have at most {MAX_IN_FLIGHT} MCP requests in flight; wait for results before sending more",
+                kind.method()
+            ));
+        }
         let id = self.next_request;
         self.next_request += 1;
-        let sender = self.clients.get(&client)?;
-        sender.send(Command::Request { id, kind, params }).ok()?;
+        let Some(sender) = self.clients.get(&client) else {
+            return Ok(None);
+        };
+        if sender.send(Command::Request { id, kind, params }).is_err() {
+            return Ok(None);
+        }
         self.started.insert(
             Started::Request(id),
             (std::time::Instant::now(), kind.method()),
         );
-        Some(id)
+        Ok(Some(id))
     }
 
     /// A connect or request is over: its method and how long it took.
@@ -199,5 +231,43 @@ impl McpHub {
         self.http = None;
         self.started.clear();
         std::mem::take(&mut self.tasks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_session_has_at_most_16_clients_and_256_requests_in_flight() {
+        let (mut hub, _events) = McpHub::new("app".into(), McpPolicy::default());
+        // Clients whose commands the test holds, so requests stay in flight.
+        let mut held = Vec::new();
+        for id in 1..=MAX_CLIENTS as u32 {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            hub.clients.insert(id, sender);
+            held.push(receiver);
+        }
+        let config = r#"{"transport": "http", "endpoint": "http://127.0.0.1:9/mcp"}"#;
+        let error = hub.create(config, |_| {}).expect_err("one too many");
+        assert_eq!(error.code(), "ERR_MCP_LIMIT");
+        assert_eq!(
+            error.to_string(),
+            "MCP.createClient: a session may have at most 16 MCP clients open; close one first"
+        );
+        for _ in 0..MAX_IN_FLIGHT {
+            let id = hub.request(1, RequestKind::CallTool, Value::Null);
+            assert!(matches!(id, Ok(Some(_))));
+        }
+        assert_eq!(
+            hub.request(2, RequestKind::CallTool, Value::Null),
+            Err("tools/call: a session may have at most 256 MCP requests in flight; wait for results before sending more".into())
+        );
+        let first = Started::Request(1);
+        assert!(hub.finished(first).is_some());
+        assert!(matches!(
+            hub.request(2, RequestKind::CallTool, Value::Null),
+            Ok(Some(_))
+        ));
     }
 }

@@ -62,7 +62,8 @@ pub(super) fn install<'js>(
                 if st.is_ending() {
                     return Ok(None);
                 }
-                Ok(st.mcp.borrow_mut().request(client, kind, params))
+                let requested = st.mcp.borrow_mut().request(client, kind, params);
+                requested.map_err(|e| throw_coded(&ctx, ErrorClass::Plain, "ERR_MCP_LIMIT", &e))
             },
         )?,
     )?;

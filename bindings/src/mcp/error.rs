@@ -12,6 +12,9 @@ pub enum McpError {
     /// The connection config is invalid.
     #[error("MCP.createClient: {0}")]
     Config(String),
+    /// A per-session limit: too many clients open.
+    #[error("MCP.createClient: {0}")]
+    Limit(String),
     /// A stdio server was asked for, but the application does not allow it.
     #[error(
         "MCP.createClient: the stdio transport is not allowed for application '{0}' (set allow_stdio = true in its [application.mcp] config)"
@@ -83,6 +86,7 @@ impl McpError {
     pub fn code(&self) -> &'static str {
         match self {
             McpError::Config(_) => "ERR_MCP_CONFIG",
+            McpError::Limit(_) => "ERR_MCP_LIMIT",
             McpError::StdioForbidden(_) => "ERR_MCP_STDIO_FORBIDDEN",
             McpError::Refused { .. } => "ERR_MCP_REFUSED",
             McpError::Dns { .. } => "ERR_MCP_DNS",
