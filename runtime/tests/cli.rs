@@ -234,6 +234,21 @@ fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
     let (len, _) = socket.recv_from(&mut buf).expect("a response to OPTIONS");
     let response = text(&buf[..len]);
     assert!(response.starts_with("SIP/2.0 200"), "{response}");
+    assert!(
+        response.contains("Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE\r\n"),
+        "{response}"
+    );
+    // A method served nowhere: 405 with the same Allow (RFC 3261 21.4.6).
+    let subscribe = options
+        .replace("OPTIONS", "SUBSCRIBE")
+        .replace("cli-options-1", "cli-subscribe-1");
+    socket
+        .send_to(subscribe.as_bytes(), &sip)
+        .expect("send SUBSCRIBE");
+    let (len, _) = socket.recv_from(&mut buf).expect("a response to SUBSCRIBE");
+    let response = text(&buf[..len]);
+    assert!(response.starts_with("SIP/2.0 405"), "{response}");
+    assert!(response.contains("Allow: INVITE"), "{response}");
     // 200 datagrams of garbage with control bytes: dropped, and logged as one short line.
     let garbage = format!("INVITE \u{1b}[2J\r\n{}", "x".repeat(3000));
     for _ in 0..200 {

@@ -289,7 +289,7 @@ async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc
     }
     match tx.original.method {
         Method::Invite => call::start(tx, dialogs.clone(), context.clone()),
-        Method::Options => reply(tx, StatusCode::OK),
+        Method::Options => reply_allowing(tx, StatusCode::OK),
         Method::Ack => {}
         Method::Bye | Method::Cancel | Method::Info | Method::Update | Method::PRack => {
             tracing::info!(
@@ -301,9 +301,22 @@ async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc
         }
         _ => {
             tracing::info!("{} is not supported here: 405", tx.original.method);
-            reply(tx, StatusCode::MethodNotAllowed);
+            reply_allowing(tx, StatusCode::MethodNotAllowed);
         }
     }
+}
+
+/// The methods Dialtone takes (RFC 3261 20.5), sent with OPTIONS answers and 405s.
+const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+
+/// Answers with `status` and an Allow header.
+fn reply_allowing(mut tx: Transaction, status: StatusCode) {
+    tokio::spawn(async move {
+        let allow = vec![rsipstack::sip::Header::Allow(ALLOW.into())];
+        if let Err(e) = tx.reply_with(status, allow, None).await {
+            tracing::debug!("reply to {}: {e}", tx.original.method);
+        }
+    });
 }
 
 fn reply(mut tx: Transaction, status: StatusCode) {
