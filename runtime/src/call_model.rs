@@ -19,6 +19,8 @@ pub enum CallInput {
     Acked,
     /// The far end ended the call (BYE, CANCEL, no ACK ...): the reason for `Disconnected`.
     RemoteEnded(String),
+    /// The caller sent no media for the configured time: we hang up.
+    MediaTimeout,
     /// A playback's audio is ready (its length in ms), or could not be had.
     Loaded {
         /// The playback's generation, from [`MediaAction::Load`].
@@ -211,6 +213,12 @@ impl CallModel {
             CallInput::RemoteEnded(reason) => {
                 if self.phase != Phase::Ended {
                     self.end(now, Some(reason), &mut out);
+                }
+            }
+            CallInput::MediaTimeout => {
+                if matches!(self.phase, Phase::Connected { .. }) {
+                    out.push(CallOutput::Signal(Signal::Bye));
+                    self.end(now, Some("media timeout".into()), &mut out);
                 }
             }
             CallInput::Loaded { generation, result } => {
@@ -593,6 +601,19 @@ mod tests {
             [CallOutput::Ignored(
                 "handleTones ignored: the call is over".into()
             )]
+        );
+    }
+
+    #[test]
+    fn a_media_timeout_hangs_up_a_connected_call_only() {
+        let t0 = Instant::now();
+        let mut alerting = CallModel::new();
+        assert!(alerting.handle(t0, CallInput::MediaTimeout).is_empty());
+        let mut model = answered(t0);
+        let out = model.handle(t0 + Duration::from_secs(61), CallInput::MediaTimeout);
+        assert_eq!(out[0], CallOutput::Signal(Signal::Bye));
+        assert!(
+            matches!(&out[1], CallOutput::Event(CallEvent::Disconnected { reason, duration: 61, .. }) if reason == "media timeout")
         );
     }
 

@@ -126,6 +126,9 @@ pub struct ServerConfig {
     pub history_days: u32,
     /// Most calls at once; past it an INVITE is answered 503 with Retry-After.
     pub max_calls: u32,
+    /// A connected call whose caller sends no RTP for this long is hung up ("media timeout");
+    /// 0 turns it off.
+    pub media_timeout_s: u32,
 }
 
 impl Default for ServerConfig {
@@ -141,6 +144,7 @@ impl Default for ServerConfig {
             admin_token: None,
             history_days: 30,
             max_calls: 1000,
+            media_timeout_s: 60,
         }
     }
 }
@@ -259,6 +263,12 @@ impl Config {
             message,
         };
         self.limits.validate().map_err(invalid)?;
+        if self.server.media_timeout_s > 3_600 {
+            return Err(invalid(format!(
+                "server.media_timeout_s must be between 0 (off) and 3600 (got {})",
+                self.server.media_timeout_s
+            )));
+        }
         if !(1..=100_000).contains(&self.server.max_calls) {
             return Err(invalid(format!(
                 "server.max_calls must be between 1 and 100000 (got {})",

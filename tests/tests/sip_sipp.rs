@@ -471,6 +471,31 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 }
 
 #[test]
+fn a_caller_who_sends_no_media_is_hung_up_after_the_media_timeout() -> Result<()> {
+    let waits = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.answer();
+});
+"#;
+    let mut server = TestServer::start_with_server(&[(".*", waits)], "media_timeout_s = 1\n")?;
+    // This caller sends no RTP and waits for the server's BYE.
+    let xml = sipp_xml::answered_then_server_bye("", "", "");
+    server.call_once(&xml, "2000", &[])?;
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    assert_eq!(
+        records.logs(),
+        ["disconnected: media timeout"],
+        "{}",
+        records.describe()
+    );
+    Ok(())
+}
+
+#[test]
 fn playback_from_an_http_url_and_a_missing_file() -> Result<()> {
     // A one-shot HTTP server with a 0.5 s μ-law WAV.
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;

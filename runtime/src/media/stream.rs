@@ -83,6 +83,9 @@ pub enum StreamCommand {
     Record(Recorder),
     /// Stop recording.
     StopRecord,
+    /// Report [`StreamEvent::MediaTimeout`] once no RTP has come for this long (from now);
+    /// `None` stops watching (the caller holds the call, or it is not connected).
+    WatchMedia(Option<Duration>),
 }
 
 /// What the stream reports.
@@ -95,6 +98,8 @@ pub enum StreamEvent {
     },
     /// The caller pressed a key (one event per RFC 4733 event, whatever the retransmissions).
     Tone(char),
+    /// No RTP came for the watched time (reported once per watch).
+    MediaTimeout,
     /// A recording ended.
     RecordStopped {
         /// The file.
@@ -145,6 +150,8 @@ impl MediaStream {
             quiet_ticks: 0,
             latched: None,
             latch_until: None,
+            watch: None,
+            last_rx: tokio::time::Instant::now(),
         };
         tokio::spawn(task.run(rx));
         Ok(Self { commands, local })
@@ -202,6 +209,10 @@ struct StreamTask {
     latched: Option<SocketAddr>,
     /// Until when a source other than the SDP's address may latch (NAT).
     latch_until: Option<tokio::time::Instant>,
+    /// Report a media timeout after this long without RTP.
+    watch: Option<Duration>,
+    /// When the caller's last RTP packet came (or the watch began).
+    last_rx: tokio::time::Instant,
 }
 
 impl StreamTask {
@@ -265,6 +276,10 @@ impl StreamTask {
                 self.recorder = Some(recorder);
             }
             StreamCommand::StopRecord => self.stop_recording(),
+            StreamCommand::WatchMedia(timeout) => {
+                self.watch = timeout;
+                self.last_rx = tokio::time::Instant::now();
+            }
         }
     }
 
@@ -331,6 +346,12 @@ impl StreamTask {
             for (out, sample) in frame.iter_mut().zip(linked) {
                 *out = g711::encode(sample);
             }
+        }
+        if let Some(timeout) = self.watch
+            && self.last_rx.elapsed() > timeout
+        {
+            self.watch = None;
+            let _ = self.events.send(StreamEvent::MediaTimeout);
         }
         self.quiet_ticks = self.quiet_ticks.saturating_add(1);
         if self.quiet_ticks > SILENCE_AFTER_TICKS {
@@ -461,6 +482,7 @@ impl StreamTask {
             self.counters.foreign.fetch_add(1, Ordering::Relaxed);
             return;
         }
+        self.last_rx = tokio::time::Instant::now();
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         if packet.payload_type == PCMU {
             self.quiet_ticks = 0;

@@ -448,6 +448,9 @@ impl Call {
         while let Some(output) = work.pop_front() {
             let next = match output {
                 CallOutput::Event(event) => {
+                    if matches!(event, CallEvent::Connected { .. }) {
+                        self.watch_media();
+                    }
                     self.deliver(event);
                     None
                 }
@@ -698,6 +701,15 @@ impl Call {
         self.loaded = None;
     }
 
+    /// Watches for a caller who stops sending media (`server.media_timeout_s`), while the
+    /// caller's direction says it sends (not on hold).
+    fn watch_media(&self) {
+        let seconds = self.context.catalog.current().config.server.media_timeout_s;
+        let they_send = self.offer.as_ref().is_none_or(|o| o.direction.we_send());
+        let watch = (seconds > 0 && they_send).then(|| Duration::from_secs(u64::from(seconds)));
+        self.stream_send(StreamCommand::WatchMedia(watch));
+    }
+
     /// Whether one more key press may reach the session: at most [`TONES_PER_SECOND`] (RFC 4733
     /// and SIP INFO together), so a flood cannot starve the session's timers and MCP clients.
     fn tone_allowed(&mut self) -> bool {
@@ -745,6 +757,10 @@ impl Call {
             }
             StreamEvent::RecordStopped { path, result } => {
                 CallInput::RecordStopped(result.map(|d| (file_url(&path), d.as_secs())))
+            }
+            StreamEvent::MediaTimeout => {
+                tracing::info!(call = %self.call_id, "no RTP from the caller: hanging up (media timeout)");
+                CallInput::MediaTimeout
             }
         };
         self.feed(input).await;
@@ -844,6 +860,10 @@ impl Call {
             });
         }
         self.offer = offer;
+        if matches!(self.model.phase(), Phase::Connected { .. }) {
+            // Held (the caller stops sending) or resumed: watch accordingly.
+            self.watch_media();
+        }
         self.sdp_version += 1;
         let telephone_event = self
             .offer
