@@ -83,6 +83,8 @@ pub struct Limits {
     pub unanswered_call_timeout_s: u64,
     /// Maximum JS stack size in bytes.
     pub stack_bytes: usize,
+    /// A connected call is hung up after this many seconds (0: no maximum).
+    pub max_call_duration_s: u64,
 }
 
 impl Default for Limits {
@@ -95,6 +97,7 @@ impl Default for Limits {
             no_call_timeout_s: 60,
             unanswered_call_timeout_s: 60,
             stack_bytes: 256 << 10,
+            max_call_duration_s: 0,
         }
     }
 }
@@ -103,7 +106,13 @@ impl Limits {
     /// Checks every limit is within what a session can work with (no 0 ms callback budget,
     /// no timeout that overflows a deadline); the error names the field, its range and value.
     pub fn validate(&self) -> Result<(), String> {
-        let checks: [(&str, u64, u64, u64); 7] = [
+        let checks: [(&str, u64, u64, u64); 8] = [
+            (
+                "max_call_duration_s",
+                self.max_call_duration_s,
+                0,
+                7 * 86_400,
+            ),
             ("heap_bytes", self.heap_bytes as u64, 1 << 20, 1 << 30),
             ("callback_ms", self.callback_ms, 10, 60_000),
             ("max_timers", self.max_timers as u64, 1, 10_000),

@@ -64,15 +64,16 @@ impl Catalog {
     pub fn plan(&self, application: &str, destination: &str) -> Result<CallPlan, CatalogError> {
         let route = self.router.route(application, destination)?;
         let scripts = self.config.load_scenarios(&route.scenarios)?;
-        let mcp = self
-            .config
-            .application(&route.application)
-            .map(|a| a.mcp.policy())
-            .unwrap_or_default();
+        let app = self.config.application(&route.application);
+        let mcp = app.map(|a| a.mcp.policy()).unwrap_or_default();
+        let mut limits = self.config.limits;
+        if let Some(max) = app.and_then(|a| a.max_call_duration_s) {
+            limits.max_call_duration_s = max;
+        }
         Ok(CallPlan {
             route,
             scripts,
-            limits: self.config.limits,
+            limits,
             mcp,
         })
     }

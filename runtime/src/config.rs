@@ -161,6 +161,10 @@ pub struct Application {
     /// What the application's MCP clients may do.
     #[serde(default, skip_serializing_if = "McpConfig::is_default")]
     pub mcp: McpConfig,
+    /// Connected calls of this application are hung up after this many seconds (overrides
+    /// `limits.max_call_duration_s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_call_duration_s: Option<u64>,
 }
 
 /// `[application.mcp]`.
@@ -280,6 +284,12 @@ impl Config {
             if !valid_name(&app.name) {
                 return Err(invalid(format!(
                     "application name '{}' must match {NAME_RULE}",
+                    app.name
+                )));
+            }
+            if app.max_call_duration_s.is_some_and(|s| s > 7 * 86_400) {
+                return Err(invalid(format!(
+                    "application '{}': max_call_duration_s must be between 0 (no maximum) and 604800",
                     app.name
                 )));
             }

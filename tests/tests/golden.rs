@@ -48,6 +48,7 @@ golden_cases!(
     limit_lookalikes,
     zero_delay_loop,
     log_flood,
+    max_call_duration,
 );
 
 #[test]

@@ -72,6 +72,8 @@ struct Session {
     interrupted: Rc<Cell<bool>>,
     /// Since when the session has had no live call.
     no_call_since: Option<Instant>,
+    /// When each connected call reaches `max_call_duration_s`.
+    call_deadlines: std::collections::BTreeMap<String, Instant>,
     /// An end decided by the host or a session limit (not by JS).
     forced_end: Option<EndReason>,
     /// MCP clients whose `createClient` has resolved.
@@ -161,6 +163,7 @@ impl Session {
             turn_started,
             interrupted,
             no_call_since: Some(Instant::now()),
+            call_deadlines: std::collections::BTreeMap::new(),
             forced_end: None,
             mcp_connected: HashSet::new(),
             mcp_early: HashMap::new(),
@@ -262,7 +265,11 @@ impl Session {
                 _ => None,
             })
             .min();
-        [timers, no_call, unanswered].into_iter().flatten().min()
+        let too_long = self.call_deadlines.values().min().copied();
+        [timers, no_call, unanswered, too_long]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn on_host_event(&mut self, event: HostEvent) {
@@ -313,8 +320,14 @@ impl Session {
             }
             if event.is_final() {
                 *phase = CallPhase::Ended;
+                self.call_deadlines.remove(&call_id);
             } else if matches!(event, CallEvent::Connected { .. }) {
                 *phase = CallPhase::Connected;
+                let max = self.state.limits.max_call_duration_s;
+                if max > 0 {
+                    let until = Instant::now() + Duration::from_secs(max);
+                    self.call_deadlines.insert(call_id.clone(), until);
+                }
             }
         }
         if !self.state.has_live_call() {
@@ -527,7 +540,34 @@ impl Session {
         });
     }
 
+    /// Hangs up the connected calls that reached `max_call_duration_s`.
+    fn hang_up_long_calls(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .call_deadlines
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for call_id in due {
+            self.call_deadlines.remove(&call_id);
+            self.state.log(
+                LogLevel::Warn,
+                &format!(
+                    "call {call_id} reached the maximum call duration ({} s): hanging up",
+                    self.state.limits.max_call_duration_s
+                ),
+            );
+            self.state.send(Outbound::Call {
+                call_id,
+                command: CallCommand::Hangup {
+                    headers: Default::default(),
+                },
+            });
+        }
+    }
+
     fn on_deadline(&mut self, now: Instant) {
+        self.hang_up_long_calls(now);
         // Timers set while this batch runs wait for the next one: the loop looks at host
         // events in between, and a callback re-arming itself cannot starve it.
         let batch = self.state.timers.borrow().mark();

@@ -163,6 +163,7 @@ async fn create_application(
                 name: new.name.clone(),
                 rules: Vec::new(),
                 mcp: new.mcp,
+                max_call_duration_s: None,
             };
             config.applications.push(app.clone());
             Ok(app)
