@@ -6,6 +6,8 @@ pub mod convert;
 pub mod g711;
 pub mod graph;
 pub mod player;
+#[cfg(test)]
+mod properties;
 pub mod recorder;
 pub mod recorder_unit;
 pub mod resample;
