@@ -39,11 +39,6 @@ impl RateBudget {
         }
     }
 
-    /// The rate.
-    pub fn per_second(&self) -> u32 {
-        self.per_second
-    }
-
     /// Items dropped and not told yet.
     pub fn untold(&self) -> u64 {
         self.dropped

@@ -192,11 +192,6 @@ impl CallModel {
         self.phase == Phase::Ended && self.held_disconnect.is_none()
     }
 
-    /// Whether 183 with SDP was sent.
-    pub fn early_media(&self) -> bool {
-        self.early_media
-    }
-
     /// Handles one input at `now`; the outputs are to be carried out in order.
     pub fn handle(&mut self, now: Instant, input: CallInput) -> Vec<CallOutput> {
         let mut out = Vec::new();

@@ -78,24 +78,6 @@ pub enum MediaCommand {
 }
 
 impl MediaCommand {
-    /// Short name for logs, e.g. `sendMediaTo`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            MediaCommand::CreateWebSocket(_) => "createWebSocket",
-            MediaCommand::WebSocketSend { .. } => "send",
-            MediaCommand::WebSocketClose { .. } => "close",
-            MediaCommand::ClearMediaBuffer { .. } => "clearMediaBuffer",
-            MediaCommand::SendMedia { .. } => "sendMediaTo",
-            MediaCommand::StopMedia { .. } => "stopMediaTo",
-            MediaCommand::CreatePlayer(_) => "createPlayer",
-            MediaCommand::PlayerControl { .. } => "player",
-            MediaCommand::CreateRecorder(_) => "createRecorder",
-            MediaCommand::RecorderControl { .. } => "recorder",
-        }
-    }
-}
-
-impl MediaCommand {
     /// A one-line account for logs and transcripts, e.g. `call-1 sendMediaTo websocket-1
     /// {"tag":"caller"}`. It never shows a WebSocket's headers or its URL's path and query,
     /// where secrets live.
@@ -147,10 +129,14 @@ impl MediaCommand {
                     .segments
                     .iter()
                     .map(|segment| match segment {
-                        PlayerSegment::Tts { text, voice } => match voice {
-                            Some(voice) => format!("say({text:?}, {voice})"),
-                            None => format!("say({text:?})"),
-                        },
+                        PlayerSegment::Tts { text, voice } => {
+                            // Quoted, with control characters escaped: one transcript line.
+                            let text = text.escape_debug();
+                            match voice {
+                                Some(voice) => format!("say(\"{text}\", {voice})"),
+                                None => format!("say(\"{text}\")"),
+                            }
+                        }
                         PlayerSegment::Url { url } => format!("url({url})"),
                         PlayerSegment::ToneScript { script } => format!("tones({script})"),
                     })

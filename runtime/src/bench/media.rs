@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::mcp::BenchError;
-use super::sip::{bench_server, failed_calls, free_media_base, percentiles};
+use super::sip::{bench_server, failed_calls, free_media_base, percentiles, process_memory};
 
 /// Target from the media-graph issue, on this 2-core kind of machine.
 pub const STREAMS_TARGET: usize = 1000;
@@ -117,15 +117,7 @@ fn cpu_and_rss() -> (f64, u64) {
             Some((utime + stime) / 100.0)
         })
         .unwrap_or(0.0);
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kib| kib * 1024);
-    (cpu, rss)
+    (cpu, process_memory("VmRSS:"))
 }
 
 /// The soft limit on open files; each stream needs about four.

@@ -63,11 +63,17 @@ pub(super) fn percentiles(mut micros: Vec<u32>) -> (f64, f64) {
 }
 
 fn peak_rss() -> u64 {
+    process_memory("VmHWM:")
+}
+
+/// A memory figure of this process from `/proc/self/status` (`VmRSS:`, `VmHWM:` ...), in
+/// bytes; 0 where it cannot be read.
+pub(super) fn process_memory(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .map_or(0, |kib| kib * 1024)

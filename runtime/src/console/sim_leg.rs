@@ -38,17 +38,6 @@ pub struct CallerScript {
 #[derive(Debug, Clone, Default)]
 pub struct MediaRoot(pub std::path::PathBuf);
 
-impl MediaRoot {
-    fn resolve(&self, url: &str) -> String {
-        let is_relative = !url.contains("://") && std::path::Path::new(url).is_relative();
-        if is_relative && !self.0.as_os_str().is_empty() {
-            self.0.join(url).to_string_lossy().into_owned()
-        } else {
-            url.to_owned()
-        }
-    }
-}
-
 /// What the leg reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LegOutput {
@@ -263,15 +252,14 @@ impl SimLeg {
     /// How long a local file plays, with the same confinement as on a SIP call; the error
     /// names the file as the scenario did.
     fn file_length(&self, url: &str) -> Result<Duration, String> {
-        let path = self.media_root.resolve(url);
-        let confined = if url.contains("://") && !url.starts_with("file://") {
-            Ok(())
-        } else {
-            media::source::confine(&self.media_root.0, None, "", url).map(|_| ())
-        };
-        confined
-            .and_then(|()| media::file_duration(&path))
-            .map_err(|e| e.to_string().replace(&path, url))
+        if url.contains("://") && !url.starts_with("file://") {
+            // The console plays local files only; file_duration says so.
+            return media::file_duration(url).map_err(|e| e.to_string());
+        }
+        let path =
+            media::source::confine(&self.media_root.0, None, "", url).map_err(|e| e.to_string())?;
+        let path = path.to_string_lossy();
+        media::file_duration(&path).map_err(|e| e.to_string().replace(&*path, url))
     }
 
     fn schedule_digits(&mut self, connected: Instant) {

@@ -281,11 +281,6 @@ impl Inlet {
         mixed.map(|sum| sum.map(|s| s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16))
     }
 
-    /// Whether a link currently sends to this inlet (replace mode).
-    pub fn is_linked(&self) -> bool {
-        self.lock().current.is_some()
-    }
-
     /// Streams mode: moves everything delivered so far into `out`.
     pub fn drain(&self, out: &mut Vec<Delivery>) {
         out.extend(self.lock().deliveries.drain(..));
@@ -476,11 +471,6 @@ impl Graph {
     /// Adds a unit (a call when it starts, a WebSocket when it is created).
     pub fn add_unit(&mut self, id: &str, ports: Ports) {
         self.units.insert(id.to_owned(), ports);
-    }
-
-    /// The unit's ports.
-    pub fn unit(&self, id: &str) -> Option<&Ports> {
-        self.units.get(id)
     }
 
     /// Removes a unit that ended, and every link from or to it (each target sees its link

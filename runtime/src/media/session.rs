@@ -52,6 +52,11 @@ impl SessionMedia {
         }
     }
 
+    /// Where the application's recordings go (call.record() writes there too).
+    pub fn recordings(&self) -> &std::path::Path {
+        &self.context.recordings
+    }
+
     /// Adds a call; returns its ports for its media stream.
     pub fn add_call(&mut self, id: &str) -> Ports {
         let ports = Ports::new(UnitKind::Call, InletMode::Replace);

@@ -657,12 +657,7 @@ impl Call {
     fn record(&mut self, stereo: bool) -> Result<String, String> {
         self.recordings += 1;
         let file = format!("{}-{}.wav", self.session_id, self.recordings);
-        let path: PathBuf = self
-            .context
-            .data_dir
-            .join("recordings")
-            .join(&self.application)
-            .join(file);
+        let path: PathBuf = self.media.recordings().join(file);
         match Recorder::create(&path, if stereo { 2 } else { 1 }) {
             Ok(recorder) => {
                 self.stream_send(StreamCommand::Record(recorder));

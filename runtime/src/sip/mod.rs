@@ -9,11 +9,13 @@ mod call;
 mod invite;
 pub mod sdp;
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use dialtone_bindings::SessionPool;
+use dialtone_bindings::host::{HostEvent, HostEventSender};
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::{Method, StatusCode};
@@ -83,22 +85,15 @@ pub struct CallContext {
 
 /// The event channels of the running sessions, so a shutdown can reach each one.
 #[derive(Debug, Default)]
-pub struct LiveSessions(
-    std::sync::Mutex<std::collections::BTreeMap<String, dialtone_bindings::host::HostEventSender>>,
-);
+pub struct LiveSessions(std::sync::Mutex<BTreeMap<String, HostEventSender>>);
 
 impl LiveSessions {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        std::collections::BTreeMap<String, dialtone_bindings::host::HostEventSender>,
-    > {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, HostEventSender>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A session started.
-    pub fn add(&self, session_id: &str, events: dialtone_bindings::host::HostEventSender) {
+    pub fn add(&self, session_id: &str, events: HostEventSender) {
         self.lock().insert(session_id.to_owned(), events);
     }
 
@@ -112,7 +107,7 @@ impl LiveSessions {
     pub fn shut_down_all(&self, reason: &str) -> usize {
         let live = self.lock();
         for events in live.values() {
-            let _ = events.send(dialtone_bindings::host::HostEvent::Shutdown {
+            let _ = events.send(HostEvent::Shutdown {
                 reason: reason.to_owned(),
             });
         }
