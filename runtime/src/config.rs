@@ -129,6 +129,13 @@ pub struct ServerConfig {
     /// A connected call whose caller sends no RTP for this long is hung up ("media timeout");
     /// 0 turns it off.
     pub media_timeout_s: u32,
+    /// A SIP or HTTP connection that sends nothing for this long is closed (an HTTP request's
+    /// headers must arrive within it too).
+    pub tcp_idle_timeout_s: u32,
+    /// Most TCP connections (SIP and HTTP, each) open from one address.
+    pub max_connections_per_source: u32,
+    /// Most TCP connections open in all (SIP and HTTP, each).
+    pub max_tcp_connections: u32,
 }
 
 impl Default for ServerConfig {
@@ -145,6 +152,9 @@ impl Default for ServerConfig {
             history_days: 30,
             max_calls: 1000,
             media_timeout_s: 60,
+            tcp_idle_timeout_s: 120,
+            max_connections_per_source: 64,
+            max_tcp_connections: 4096,
         }
     }
 }
@@ -272,6 +282,28 @@ impl Config {
                 "server.media_timeout_s must be between 0 (off) and 3600 (got {})",
                 self.server.media_timeout_s
             )));
+        }
+        let server = &self.server;
+        for (name, value, range) in [
+            ("tcp_idle_timeout_s", server.tcp_idle_timeout_s, 1..=3_600),
+            (
+                "max_connections_per_source",
+                server.max_connections_per_source,
+                1..=100_000,
+            ),
+            (
+                "max_tcp_connections",
+                server.max_tcp_connections,
+                1..=1_000_000,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(invalid(format!(
+                    "server.{name} must be between {} and {} (got {value})",
+                    range.start(),
+                    range.end()
+                )));
+            }
         }
         if !(1..=100_000).contains(&self.server.max_calls) {
             return Err(invalid(format!(

@@ -45,3 +45,35 @@ async fn metrics(State(state): State<Arc<Admin>>) -> impl IntoResponse {
         state.context.metrics.render(),
     )
 }
+
+/// Serves `router` on `listener`: each connection passes `gate` first; a request's headers
+/// must arrive within `header_timeout` of its first byte, and a connection waiting that long
+/// for its next request is closed.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    gate: Arc<crate::accept::Gate>,
+    header_timeout: std::time::Duration,
+) {
+    loop {
+        let (stream, from) = crate::accept::accept(&gate, &listener).await;
+        let Some(permit) = gate.admit(from) else {
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(from))),
+        );
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!("HTTP connection from {from}: {e}");
+            }
+            drop(permit);
+        });
+    }
+}

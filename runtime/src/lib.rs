@@ -11,14 +11,16 @@
 //! - [`catalog`]: the config compiled for routing; what a new call runs.
 //! - [`call_model`]: one call leg's sans-IO state machine, which every kind of leg drives.
 //! - [`console`]: `dialtone console`, a simulated inbound call leg plus transcript printing.
-//! - [`sip`]: inbound SIP on rsipstack: one call task per INVITE, SDP offer/answer.
+//! - [`sip`]: inbound SIP on rsipstack: datagrams checked before the stack (`sip::wire`), our
+//!   TCP accept loop, one call task per INVITE, SDP offer/answer.
 //! - [`media`]: the session media graph and its units (WebSockets, players, recorders), audio
 //!   files, G.711, RTP, the per-call paced RTP stream, TTS, voices.
 //! - [`rtp_ports`]: RTP port allocation.
 //! - [`secrets`]: where a session's per-application secrets come from.
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
 //! - [`history`]: session history (sessions and their log lines) in SQLite.
-//! - [`http`]: `/health` and `/metrics`.
+//! - [`http`]: `/health` and `/metrics`, and the HTTP accept loop.
+//! - [`accept`]: TCP admission for SIP and HTTP (per-source and total caps, accept backoff).
 //! - [`malformed_log`]: one short, escaped, rate-limited log line for SIP datagrams that do not parse.
 //! - [`metrics`]: counters and latency histograms.
 //! - [`admin`]: the admin HTTP API (applications, rules, scenarios, secrets, sessions).
@@ -28,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod accept;
 pub mod admin;
 pub mod bench;
 pub mod call_model;

@@ -20,7 +20,7 @@ const INTERVAL: Duration = Duration::from_secs(1);
 
 /// Whether `event` is rsipstack's "could not parse this datagram" event.
 pub fn is_malformed_sip(meta: &tracing::Metadata<'_>) -> bool {
-    meta.target().starts_with("rsipstack::transport")
+    (meta.target().starts_with("rsipstack::transport") || meta.target() == crate::sip::WIRE_TARGET)
         && meta.fields().field("raw_message").is_some()
         && meta.fields().field("error").is_some()
 }

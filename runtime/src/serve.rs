@@ -169,12 +169,19 @@ impl Server {
             addr: settings.http,
             source,
         })?;
-        let app = http::router(admin.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let http_task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!("HTTP server stopped: {e}");
-            }
-        });
+        let server = &context.catalog.current().config.server;
+        let gate = crate::accept::Gate::new(
+            "HTTP",
+            server.max_connections_per_source as usize,
+            server.max_tcp_connections as usize,
+        );
+        let idle = std::time::Duration::from_secs(u64::from(server.tcp_idle_timeout_s));
+        let http_task = tokio::spawn(http::serve(
+            listener,
+            http::router(admin.clone()),
+            gate,
+            idle,
+        ));
         tracing::info!(
             "HTTP listening on http://{http} (/health, /metrics, admin API; token from {})",
             admin.token.origin

@@ -212,6 +212,36 @@ fn calls_over_tcp() -> Result<()> {
     Ok(())
 }
 
+/// Answers, then hangs up at once.
+const ANSWER_AND_HANG_UP: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => call.hangup());
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+});
+"#;
+
+#[test]
+fn a_tcp_call_gets_a_tcp_contact_and_the_bye_over_tcp() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", ANSWER_AND_HANG_UP)])?;
+    // SIPp fails the call if the 200's Contact lacks transport=tcp; on -t t1 it listens on TCP
+    // only, so the server's BYE must come over TCP too.
+    let on_ok = r#"<ereg regexp=";transport=(tcp|TCP)" search_in="hdr" header="Contact:" check_it="true" assign_to="tcp"/>"#;
+    let xml = sipp_xml::answered_then_server_bye("", on_ok, "").replace(
+        "</scenario>",
+        "  <Reference variables=\"tcp\"/>\n</scenario>",
+    );
+    let run = sipp(
+        server.sip_port(),
+        Some(&xml),
+        &["-t", "t1", "-s", "2000", "-m", "1"],
+        SIPP_TIMEOUT,
+    )?;
+    assert_sipp_ok(&run);
+    server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    Ok(())
+}
+
 #[test]
 fn reinvite_holds_and_moves_the_media() -> Result<()> {
     let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;

@@ -119,6 +119,23 @@ impl Refusal {
     }
 }
 
+/// Our Contact for the dialog of `tx`: the address the INVITE came in on, with
+/// `;transport=tcp` when it came over TCP (else the peer sends ACK and BYE over UDP).
+fn local_contact(tx: &Transaction) -> Option<rsipstack::sip::Uri> {
+    use rsipstack::sip::{Param, Scheme, Transport, Uri};
+    let local = tx.connection.as_ref()?.get_addr().clone();
+    let params = match local.r#type {
+        Some(Transport::Tcp) => vec![Param::Transport(Transport::Tcp)],
+        _ => Vec::new(),
+    };
+    Some(Uri {
+        scheme: Some(Scheme::Sip),
+        host_with_port: local.addr,
+        params,
+        ..Default::default()
+    })
+}
+
 /// Routes and accepts an INVITE up to a started session, or says why it cannot be taken.
 async fn admit(
     tx: &Transaction,
@@ -189,10 +206,19 @@ async fn admit(
         })?;
     let (state_tx, states) = dialogs.new_dialog_state_channel();
     let dialog = dialogs
-        .get_or_create_server_invite(tx, state_tx, None, None)
-        .map_err(|e| {
-            let why = format!("cannot create the dialog: {e}");
-            Refusal::failed(StatusCode::ServerInternalError, why)
+        .get_or_create_server_invite(tx, state_tx, None, local_contact(tx))
+        .map_err(|e| match e {
+            // A To tag names a dialog this server does not have (RFC 3261 12.2.2).
+            rsipstack::Error::DialogError(_, _, StatusCode::CallTransactionDoesNotExist) => {
+                Refusal::failed(
+                    StatusCode::CallTransactionDoesNotExist,
+                    "the INVITE names a dialog (To tag) that does not exist",
+                )
+            }
+            e => Refusal::failed(
+                StatusCode::BadRequest,
+                format!("the INVITE does not identify a dialog: {e}"),
+            ),
         })?;
     let spec = SessionSpec {
         session_id: session_id.clone(),

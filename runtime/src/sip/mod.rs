@@ -8,11 +8,17 @@
 mod call;
 mod invite;
 pub mod sdp;
+mod tcp;
+mod udp;
+pub mod wire;
+
+pub use udp::WIRE_TARGET;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use dialtone_bindings::SessionPool;
 use dialtone_bindings::host::{HostEvent, HostEventSender};
@@ -21,16 +27,17 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::sip::{Method, StatusCode};
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transport::TransportLayer;
-use rsipstack::transport::tcp_listener::TcpListenerConnection;
 use rsipstack::transport::udp::UdpConnection;
 use thiserror::Error;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::accept::Gate;
 use crate::catalog::CatalogCell;
 use crate::media::source::MediaSource;
 use crate::metrics::Metrics;
 use crate::rtp_ports::RtpPorts;
+use udp::CheckedSocket;
 
 pub use call::SessionRecord;
 
@@ -138,24 +145,26 @@ impl SipServer {
         // Port 0: the UDP port the system picks may be taken for TCP; pick again then.
         let attempts = if tcp && addr.port() == 0 { 16 } else { 1 };
         let mut attempt = 0;
-        let (udp, udp_addr) = loop {
+        let (socket, udp, udp_addr) = loop {
             attempt += 1;
-            let udp = UdpConnection::create_connection(addr, None, Some(cancel.child_token()))
+            let socket = CheckedSocket::bind(addr).map_err(|e| SipError::Bind {
+                transport: "UDP",
+                addr,
+                reason: e.to_string(),
+            })?;
+            let platform: Arc<dyn rsipstack::platform::net::UdpSocket> = socket.clone();
+            let udp = UdpConnection::from_socket(platform, None, Some(cancel.child_token()))
                 .await
-                .map_err(|e| SipError::Bind {
-                    transport: "UDP",
-                    addr,
-                    reason: e.to_string(),
-                })?;
+                .map_err(|e| SipError::Stack(e.to_string()))?;
             let udp_addr = SocketAddr::try_from(udp.get_addr().addr.clone())
                 .map_err(|e| SipError::Stack(format!("UDP listener has no socket address: {e}")))?;
             if !tcp {
-                break (udp, udp_addr);
+                break (socket, udp, udp_addr);
             }
             let at = SocketAddr::new(addr.ip(), udp_addr.port());
             // Bind once ourselves so a taken port is an error here, not a log line later.
             match std::net::TcpListener::bind(at) {
-                Ok(_) => break (udp, udp_addr),
+                Ok(_) => break (socket, udp, udp_addr),
                 Err(e) if attempt < attempts && e.kind() == std::io::ErrorKind::AddrInUse => {}
                 Err(e) => {
                     return Err(SipError::Bind {
@@ -166,38 +175,56 @@ impl SipServer {
                 }
             }
         };
-        transport.add_transport(udp.into());
-        let mut tcp_addr = None;
-        if tcp {
+        transport.add_transport(udp.clone().into());
+        let server_config = context.catalog.current().config.server.clone();
+        transport.set_stream_idle_timeout(Duration::from_secs(u64::from(
+            server_config.tcp_idle_timeout_s,
+        )));
+        let tcp_listener = if tcp {
             let at = SocketAddr::new(addr.ip(), udp_addr.port());
-            let listener =
-                TcpListenerConnection::new(at, None)
-                    .await
-                    .map_err(|e| SipError::Bind {
-                        transport: "TCP",
-                        addr: at,
-                        reason: e.to_string(),
-                    })?;
-            transport.add_transport(listener.into());
-            tcp_addr = Some(at);
-        }
+            Some(tcp::bind(at).map_err(|e| SipError::Bind {
+                transport: "TCP",
+                addr: at,
+                reason: e.to_string(),
+            })?)
+        } else {
+            None
+        };
+        let tcp_addr = tcp_listener.as_ref().and_then(|l| l.local_addr().ok());
         let endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.child_token())
             .with_transport_layer(transport)
             .with_user_agent(USER_AGENT)
             .build();
+        socket
+            .deliver_long_messages_to(&endpoint.inner.transport_layer, udp)
+            .await
+            .map_err(|e| SipError::Stack(e.to_string()))?;
         let mut incoming = endpoint
             .incoming_transactions()
             .map_err(|e| SipError::Stack(e.to_string()))?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let inner = endpoint.inner.clone();
+        let stack_reading = socket.reading();
         tokio::spawn(async move {
             if let Err(e) = inner.serve().await {
                 tracing::error!("SIP endpoint stopped: {e}");
             }
         });
-        if let Some(at) = tcp_addr {
-            listening(at).await?;
+        if let Some(listener) = tcp_listener {
+            // The stack serves the listeners it knows when it starts (it reads UDP then); ours
+            // is registered after, so it is not bound twice.
+            tokio::time::timeout(STACK_START_TIMEOUT, stack_reading.notified())
+                .await
+                .map_err(|_| SipError::Stack("the SIP stack did not start".into()))?;
+            let gate = Gate::new(
+                "SIP over TCP",
+                server_config.max_connections_per_source as usize,
+                server_config.max_tcp_connections as usize,
+            );
+            tcp::serve(listener, endpoint.inner.clone(), gate, cancel.child_token())
+                .await
+                .map_err(|e| SipError::Stack(e.to_string()))?;
         }
         let stop = cancel.clone();
         tokio::spawn(async move {
@@ -239,39 +266,8 @@ impl Drop for SipServer {
     }
 }
 
-/// How long the endpoint may take to start listening on TCP.
-const TCP_LISTEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Resolves once the TCP listener at `at` accepts connections. rsipstack binds it in the
-/// endpoint's spawned serve task, after `start` would otherwise have returned, so a client
-/// connecting right away (a test, a supervisor's health check) could be refused. Probes with
-/// one connection, which the endpoint accepts and drops when it closes.
-async fn listening(at: SocketAddr) -> Result<(), SipError> {
-    let probe_at = match at.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], at.port())),
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, at.port()))
-        }
-        _ => at,
-    };
-    let deadline = tokio::time::Instant::now() + TCP_LISTEN_TIMEOUT;
-    loop {
-        match tokio::net::TcpStream::connect(probe_at).await {
-            Ok(_) => return Ok(()),
-            Err(e) if tokio::time::Instant::now() >= deadline => {
-                return Err(SipError::Bind {
-                    transport: "TCP",
-                    addr: at,
-                    reason: format!(
-                        "not listening within {} s: {e}",
-                        TCP_LISTEN_TIMEOUT.as_secs()
-                    ),
-                });
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
-        }
-    }
-}
+/// How long the SIP stack may take to start reading.
+const STACK_START_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc<CallContext>) {
     if let Some(mut dialog) = dialogs.match_dialog(&tx) {
@@ -302,7 +298,7 @@ async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc
 }
 
 /// The methods Dialtone takes (RFC 3261 20.5), sent with OPTIONS answers and 405s.
-const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
 
 /// Answers with `status` and an Allow header.
 fn reply_allowing(mut tx: Transaction, status: StatusCode) {

@@ -1,0 +1,142 @@
+//! The UDP socket under the SIP stack. rsipstack reads datagrams through a socket trait; ours
+//! reads each one whole (up to 65 535 bytes, RFC 3261 18.3, where the stack's own buffer stops
+//! at 8 192), puts it through [`wire::inspect`], answers what it refuses and hands the stack
+//! only well-formed messages. A message too long for the stack's buffer is parsed here and
+//! delivered through a channel transport instead.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use rsipstack::transport::channel::ChannelConnection;
+use rsipstack::transport::connection::TransportSender;
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipAddr, SipConnection, TransportEvent, TransportLayer};
+use tokio::sync::Notify;
+
+use super::wire::{self, Inspection};
+use super::{ALLOW, USER_AGENT};
+
+/// The largest datagram read (the largest a UDP datagram can be).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// The tracing target of our drop lines (the malformed-message log layer takes them).
+pub const WIRE_TARGET: &str = "dialtone::sip::wire";
+
+/// A UDP socket that checks each datagram before the stack sees it.
+pub(super) struct CheckedSocket {
+    socket: tokio::net::UdpSocket,
+    buffer: tokio::sync::Mutex<Vec<u8>>,
+    /// Where messages too long for the stack's buffer go.
+    long: OnceLock<LongMessages>,
+    /// Notified when the stack first reads: its listeners are being served.
+    reading: Arc<Notify>,
+}
+
+struct LongMessages {
+    udp: UdpConnection,
+    events: TransportSender,
+}
+
+impl CheckedSocket {
+    /// Binds `at`.
+    pub(super) fn bind(at: SocketAddr) -> std::io::Result<Arc<Self>> {
+        let socket = std::net::UdpSocket::bind(at)?;
+        socket.set_nonblocking(true)?;
+        Ok(Arc::new(Self {
+            socket: tokio::net::UdpSocket::from_std(socket)?,
+            buffer: tokio::sync::Mutex::new(vec![0; MAX_DATAGRAM]),
+            long: OnceLock::new(),
+            reading: Arc::new(Notify::new()),
+        }))
+    }
+
+    /// Resolves once the stack reads from this socket (its listeners are served then).
+    pub(super) fn reading(&self) -> Arc<Notify> {
+        self.reading.clone()
+    }
+
+    /// Sets up the path for long messages: a channel transport served by `transport`, through
+    /// which they arrive as if read by `udp`.
+    pub(super) async fn deliver_long_messages_to(
+        &self,
+        transport: &TransportLayer,
+        udp: UdpConnection,
+    ) -> rsipstack::Result<()> {
+        let (events, incoming) = rsipstack::platform::mpsc::unbounded_channel();
+        let (outgoing, _unused) = rsipstack::platform::mpsc::unbounded_channel();
+        // The channel only carries messages in; its address is one nothing sends to.
+        let nowhere = SipAddr {
+            r#type: Some(rsipstack::sip::Transport::Udp),
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)).into(),
+        };
+        let channel =
+            ChannelConnection::create_connection(incoming, outgoing, nowhere, None).await?;
+        transport
+            .inner
+            .serve_connection(SipConnection::Channel(channel));
+        let _ = self.long.set(LongMessages { udp, events });
+        Ok(())
+    }
+
+    fn deliver_long(&self, bytes: &[u8], from: SocketAddr) {
+        let Some(long) = self.long.get() else {
+            tracing::warn!(target: WIRE_TARGET, src = %from, error = "not ready", raw_message = "", "dropped a long SIP message");
+            return;
+        };
+        let Ok(message) = rsipstack::sip::SipMessage::try_from(bytes) else {
+            return;
+        };
+        let Ok(message) =
+            SipConnection::update_msg_received(message, from, rsipstack::sip::Transport::Udp)
+        else {
+            return;
+        };
+        let source = SipAddr {
+            r#type: Some(rsipstack::sip::Transport::Udp),
+            addr: from.into(),
+        };
+        let event = TransportEvent::Incoming(message, SipConnection::Udp(long.udp.clone()), source);
+        let _ = long.events.send(event);
+    }
+}
+
+#[async_trait::async_trait]
+impl rsipstack::platform::net::UdpSocket for CheckedSocket {
+    async fn recv_from(&self, out: &mut [u8]) -> rsipstack::Result<(usize, SocketAddr)> {
+        self.reading.notify_waiters();
+        self.reading.notify_one();
+        let mut buffer = self.buffer.lock().await;
+        loop {
+            let (len, from) = self.socket.recv_from(&mut buffer).await?;
+            match wire::inspect(&buffer[..len], USER_AGENT, ALLOW) {
+                Inspection::Pass(bytes) if bytes.len() <= out.len() => {
+                    out[..bytes.len()].copy_from_slice(bytes);
+                    return Ok((bytes.len(), from));
+                }
+                Inspection::Pass(bytes) => self.deliver_long(bytes, from),
+                Inspection::Refuse { response, why } => {
+                    let status = String::from_utf8_lossy(&response[..response.len().min(64)])
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim_start_matches("SIP/2.0 ")
+                        .to_owned();
+                    tracing::info!(target: WIRE_TARGET, src = %from, error = %why, raw_message = %status, "refused a SIP request");
+                    let _ = self.socket.send_to(&response, from).await;
+                }
+                Inspection::Drop(why) => {
+                    let raw = String::from_utf8_lossy(&buffer[..len.min(200)]).into_owned();
+                    tracing::info!(target: WIRE_TARGET, src = %from, error = %why, raw_message = %raw, "dropped a SIP message");
+                }
+            }
+        }
+    }
+
+    async fn send_to(&self, buf: &[u8], addr: SocketAddr) -> rsipstack::Result<usize> {
+        Ok(self.socket.send_to(buf, addr).await?)
+    }
+
+    fn local_addr(&self) -> rsipstack::Result<SocketAddr> {
+        Ok(self.socket.local_addr()?)
+    }
+}
