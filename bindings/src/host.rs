@@ -49,6 +49,8 @@ pub struct SessionSpec {
     pub limits: Limits,
     /// What the application allows its MCP clients.
     pub mcp: crate::mcp::McpPolicy,
+    /// Where the session's outbound connections may go.
+    pub outbound: std::sync::Arc<crate::outbound::OutboundPolicy>,
     /// The session's runtime runs on a paused, auto-advancing clock (`dialtone console
     /// --sim-time`). Such a clock jumps to the next timer whenever the runtime waits, network
     /// waits included, so the first MCP client switches the runtime back to real time (and

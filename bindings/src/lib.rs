@@ -19,6 +19,8 @@
 //! - [`mcp`]: the MCP client core behind them: rmcp over streamable HTTP, our legacy-SSE
 //!   transport, stdio; one task per client on its session's worker.
 //! - [`child`]: child processes (stdio MCP servers, the speech engine) with a clean environment.
+//! - [`outbound`]: where a session's outbound connections may go (host allow-list, no
+//!   private or link-local addresses unless allowed): MCP, playback URLs, WebSockets.
 //! - [`rate`]: a token bucket bounding what peers and scenarios can cause per second.
 //! - [`tls`]: the TLS client settings every outgoing connection uses (read once per process).
 //!
@@ -33,6 +35,7 @@ pub mod child;
 pub mod engine;
 pub mod host;
 pub mod mcp;
+pub mod outbound;
 pub mod rate;
 pub mod tls;
 

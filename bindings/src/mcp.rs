@@ -87,6 +87,7 @@ pub struct McpPolicy {
 pub(crate) struct McpHub {
     application: String,
     policy: McpPolicy,
+    outbound: std::sync::Arc<crate::outbound::OutboundPolicy>,
     events: mpsc::UnboundedSender<McpEvent>,
     clients: HashMap<u32, mpsc::UnboundedSender<Command>>,
     tasks: Vec<JoinHandle<()>>,
@@ -111,11 +112,13 @@ impl McpHub {
     pub(crate) fn new(
         application: String,
         policy: McpPolicy,
+        outbound: std::sync::Arc<crate::outbound::OutboundPolicy>,
     ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
         let (events, receiver) = mpsc::unbounded_channel();
         let hub = Self {
             application,
             policy,
+            outbound,
             events,
             clients: HashMap::new(),
             tasks: Vec::new(),
@@ -145,9 +148,15 @@ impl McpHub {
             warn(&warning);
         }
         let settings = config.validate(&self.application, self.policy.allow_stdio)?;
+        if let Some(url) = settings.target.url() {
+            self.outbound.check_url(url)?;
+        }
         let http = match &self.http {
             Some(http) => http.clone(),
-            None => self.http.insert(client::http_client()?).clone(),
+            None => self
+                .http
+                .insert(client::http_client(&self.outbound)?)
+                .clone(),
         };
         let id = self.next_client;
         self.next_client += 1;
@@ -240,7 +249,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_has_at_most_16_clients_and_256_requests_in_flight() {
-        let (mut hub, _events) = McpHub::new("app".into(), McpPolicy::default());
+        let (mut hub, _events) = McpHub::new(
+            "app".into(),
+            McpPolicy::default(),
+            std::sync::Arc::new(crate::outbound::OutboundPolicy::open()),
+        );
         // Clients whose commands the test holds, so requests stay in flight.
         let mut held = Vec::new();
         for id in 1..=MAX_CLIENTS as u32 {

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 
 use dialtone_bindings::host::{Limits, Script};
 use dialtone_bindings::mcp::McpPolicy;
+use dialtone_bindings::outbound::OutboundPolicy;
 use thiserror::Error;
 
 use crate::config::{Config, ConfigError};
@@ -38,6 +39,8 @@ pub struct CallPlan {
     pub limits: Limits,
     /// MCP policy of the application.
     pub mcp: McpPolicy,
+    /// Where the application's sessions may connect.
+    pub outbound: Arc<OutboundPolicy>,
 }
 
 /// A config ready for routing.
@@ -66,6 +69,7 @@ impl Catalog {
         let scripts = self.config.load_scenarios(&route.scenarios)?;
         let app = self.config.application(&route.application);
         let mcp = app.map(|a| a.mcp.policy()).unwrap_or_default();
+        let outbound = Arc::new(app.map(|a| a.outbound.policy(&a.name)).unwrap_or_default());
         let mut limits = self.config.limits;
         if let Some(max) = app.and_then(|a| a.max_call_duration_s) {
             limits.max_call_duration_s = max;
@@ -75,6 +79,7 @@ impl Catalog {
             scripts,
             limits,
             mcp,
+            outbound,
         })
     }
 }

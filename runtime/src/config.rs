@@ -171,6 +171,9 @@ pub struct Application {
     /// What the application's MCP clients may do.
     #[serde(default, skip_serializing_if = "McpConfig::is_default")]
     pub mcp: McpConfig,
+    /// Where its sessions may connect (MCP endpoints, playback URLs, WebSockets).
+    #[serde(default, skip_serializing_if = "OutboundConfig::is_default")]
+    pub outbound: OutboundConfig,
     /// Connected calls of this application are hung up after this many seconds (overrides
     /// `limits.max_call_duration_s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,6 +198,39 @@ impl McpConfig {
     pub fn policy(&self) -> dialtone_bindings::mcp::McpPolicy {
         dialtone_bindings::mcp::McpPolicy {
             allow_stdio: self.allow_stdio,
+        }
+    }
+}
+
+/// `[application.outbound]`: where an application's sessions may connect (server-side request
+/// forgery). By default any public host, nothing in private, loopback or link-local networks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// When not empty, the only hosts that may be reached (`api.example.com`, or
+    /// `*.example.com` for its subdomains); a listed host may be a private address.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_hosts: Vec<String>,
+    /// Whether loopback, private and link-local addresses may be reached.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_private: bool,
+}
+
+impl OutboundConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The policy handed to the sessions of application `name`.
+    pub fn policy(&self, name: &str) -> dialtone_bindings::outbound::OutboundPolicy {
+        dialtone_bindings::outbound::OutboundPolicy {
+            application: name.to_owned(),
+            allow_hosts: self
+                .allow_hosts
+                .iter()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+                .collect(),
+            allow_private: self.allow_private,
         }
     }
 }
@@ -316,6 +352,23 @@ impl Config {
             if !valid_name(&app.name) {
                 return Err(invalid(format!(
                     "application name '{}' must match {NAME_RULE}",
+                    app.name
+                )));
+            }
+            if let Some(host) = app
+                .outbound
+                .allow_hosts
+                .iter()
+                .find(|h| !valid_host_pattern(h))
+            {
+                return Err(invalid(format!(
+                    "application '{}': allow_hosts entry {host:?} must be a host name, an address or *.domain",
+                    app.name
+                )));
+            }
+            if app.outbound.allow_hosts.len() > 256 {
+                return Err(invalid(format!(
+                    "application '{}': at most 256 allow_hosts",
                     app.name
                 )));
             }
@@ -441,6 +494,17 @@ pub fn read_script(path: &Path) -> Result<Script, ConfigError> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
     Ok(Script { name, source })
+}
+
+/// An `allow_hosts` entry: a host name, an IPv4 or IPv6 address, or `*.` and a domain.
+fn valid_host_pattern(pattern: &str) -> bool {
+    let host = pattern.strip_prefix("*.").unwrap_or(pattern);
+    !host.is_empty()
+        && host.len() <= 253
+        && !host.contains('*')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))
 }
 
 #[cfg(test)]

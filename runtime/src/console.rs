@@ -14,6 +14,7 @@ use dialtone_bindings::host::{
     self, EndReason, HostEvent, IncomingCall, Limits, Outbound, SessionSpec,
 };
 use dialtone_bindings::mcp::McpPolicy;
+use dialtone_bindings::outbound::OutboundPolicy;
 use dialtone_bindings::run_session;
 use tokio::time::{Instant, sleep_until};
 
@@ -86,6 +87,11 @@ pub async fn run(
         .iter()
         .map(|path| read_script(path))
         .collect::<Result<Vec<_>, _>>()?;
+    // The console runs on its author's machine: local servers are what they test against.
+    let outbound = Arc::new(OutboundPolicy {
+        application: options.application.clone(),
+        ..OutboundPolicy::open()
+    });
     let spec = SessionSpec {
         session_id: CONSOLE_SESSION_ID.into(),
         application: options.application.clone(),
@@ -95,6 +101,7 @@ pub async fn run(
         custom_data: String::new(),
         limits: options.limits,
         mcp: options.mcp,
+        outbound: outbound.clone(),
         simulated_time: options.simulated_time,
     };
     let (host, session) = host::channel();
@@ -126,6 +133,7 @@ pub async fn run(
         recordings: std::env::temp_dir()
             .join("dialtone-console")
             .join("recordings"),
+        outbound,
     };
     let leg = SimLeg::new(CONSOLE_CALL_ID, options.caller.clone(), media_root, start);
     let (reason, ()) = tokio::join!(

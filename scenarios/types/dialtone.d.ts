@@ -225,6 +225,7 @@ interface DialtoneError extends Error {
     | "ERR_TIMER_LIMIT"
     | "ERR_MCP_CONFIG"
     | "ERR_MCP_STDIO_FORBIDDEN"
+    | "ERR_MCP_OUTBOUND_FORBIDDEN"
     | "ERR_MCP_REFUSED"
     | "ERR_MCP_DNS"
     | "ERR_MCP_TLS"

@@ -49,6 +49,10 @@ fn temp_dir(what: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The peers of the tests (MCP servers, HTTP, WebSockets) listen on 127.0.0.1, which the
+/// default outbound policy refuses; the tests' application allows it.
+pub const LOCAL_PEERS: &str = "[application.outbound]\nallow_private = true\n";
+
 impl TestServer {
     /// Starts a server whose application `default` has one rule per `(pattern, source)`, in
     /// order, each running that scenario source.
@@ -80,6 +84,14 @@ impl TestServer {
         Self::launch(rules, "", server, Some(Arc::new(secrets)))
     }
 
+    /// [`TestServer::start`] where application `default` has `application_toml` (e.g. an
+    /// `[application.outbound]` table) instead of the tests' usual
+    /// [`LOCAL_PEERS`] policy.
+    pub fn start_with_application(rules: &[(&str, &str)], application_toml: &str) -> Result<Self> {
+        let secrets = StaticSecrets(BTreeMap::from([("default".to_string(), BTreeMap::new())]));
+        Self::launch_with(rules, "", "", Some(Arc::new(secrets)), application_toml)
+    }
+
     /// A server as `dialtone serve` runs: secrets from the encrypted store in its data dir,
     /// admin API token `token`, plus `[[application]]` tables in `more_applications`.
     pub fn start_managed(
@@ -97,10 +109,20 @@ impl TestServer {
         server_extra: &str,
         secrets: Option<Arc<dyn SecretSource>>,
     ) -> Result<Self> {
+        Self::launch_with(rules, extra, server_extra, secrets, LOCAL_PEERS)
+    }
+
+    fn launch_with(
+        rules: &[(&str, &str)],
+        extra: &str,
+        server_extra: &str,
+        secrets: Option<Arc<dyn SecretSource>>,
+        application_toml: &str,
+    ) -> Result<Self> {
         let dir = temp_dir("sip")?;
         let mut config = format!(
             "{extra}\n[server]\nsip = \"127.0.0.1:0\"\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
-             data_dir = {:?}\n{server_extra}\n[[application]]\nname = \"default\"\n",
+             data_dir = {:?}\n{server_extra}\n[[application]]\nname = \"default\"\n{application_toml}\n",
             dir.join("data").display().to_string()
         );
         for (index, (pattern, source)) in rules.iter().enumerate() {

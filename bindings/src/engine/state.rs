@@ -75,7 +75,8 @@ impl SessionState {
         spec: &crate::host::SessionSpec,
         outbound: mpsc::UnboundedSender<Outbound>,
     ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
-        let (mcp, mcp_events) = McpHub::new(spec.application.clone(), spec.mcp);
+        let (mcp, mcp_events) =
+            McpHub::new(spec.application.clone(), spec.mcp, spec.outbound.clone());
         let state = Self {
             session_id: spec.session_id.clone(),
             application: spec.application.clone(),

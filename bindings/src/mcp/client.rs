@@ -134,8 +134,11 @@ struct Outcome {
 
 /// A session's HTTP client: its MCP clients share keep-alive connections. It belongs to the
 /// session (not the process) because a connection lives on the runtime that opened it.
-pub(crate) fn http_client() -> Result<reqwest::Client, McpError> {
-    reqwest::Client::builder()
+pub(crate) fn http_client(
+    outbound: &std::sync::Arc<crate::outbound::OutboundPolicy>,
+) -> Result<reqwest::Client, McpError> {
+    outbound
+        .apply(reqwest::Client::builder())
         .tcp_nodelay(true)
         .tls_backend_preconfigured(tls_config()?)
         .build()

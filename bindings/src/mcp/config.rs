@@ -84,6 +84,14 @@ pub(crate) enum Target {
 }
 
 impl Target {
+    /// The endpoint of an HTTP transport.
+    pub(crate) fn url(&self) -> Option<&Url> {
+        match self {
+            Target::Http(url) | Target::Sse(url) => Some(url),
+            Target::Stdio { .. } => None,
+        }
+    }
+
     /// `"http"`, `"sse"` or `"stdio"`.
     pub(crate) fn transport(&self) -> &'static str {
         match self {

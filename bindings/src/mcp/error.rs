@@ -20,6 +20,9 @@ pub enum McpError {
         "MCP.createClient: the stdio transport is not allowed for application '{0}' (set allow_stdio = true in its [application.mcp] config)"
     )]
     StdioForbidden(String),
+    /// The application's outbound policy refuses the endpoint.
+    #[error("MCP.createClient: {0}")]
+    Outbound(#[from] crate::outbound::OutboundError),
     /// Nothing listens at the endpoint.
     #[error("MCP server {endpoint} refused the connection")]
     Refused {
@@ -88,6 +91,7 @@ impl McpError {
             McpError::Config(_) => "ERR_MCP_CONFIG",
             McpError::Limit(_) => "ERR_MCP_LIMIT",
             McpError::StdioForbidden(_) => "ERR_MCP_STDIO_FORBIDDEN",
+            McpError::Outbound(_) => "ERR_MCP_OUTBOUND_FORBIDDEN",
             McpError::Refused { .. } => "ERR_MCP_REFUSED",
             McpError::Dns { .. } => "ERR_MCP_DNS",
             McpError::Tls { .. } => "ERR_MCP_TLS",
@@ -151,6 +155,17 @@ pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'st
         }
         if let Some(detail) = tls_error(e) {
             return McpError::Tls { endpoint, detail };
+        }
+        // The outbound policy refused every address the host resolved to.
+        match e.downcast_ref::<crate::outbound::OutboundError>() {
+            Some(crate::outbound::OutboundError::Resolve { reason, .. }) => {
+                return McpError::Dns {
+                    endpoint,
+                    detail: reason.clone(),
+                };
+            }
+            Some(refused) => return McpError::Outbound(refused.clone()),
+            None => {}
         }
         current = cause(e);
     }

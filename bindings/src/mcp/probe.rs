@@ -39,7 +39,7 @@ pub async fn rmcp_echo(
             handler,
             &settings.target,
             &settings,
-            &http_client()?,
+            &http_client(&std::sync::Arc::new(crate::outbound::OutboundPolicy::open()))?,
             &lifeline,
         )
         .await

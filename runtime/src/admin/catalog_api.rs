@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{Admin, ApiError, body, path};
 use crate::catalog::edit::EditError;
-use crate::config::{Application, Config, McpConfig, Rule};
+use crate::config::{Application, Config, McpConfig, OutboundConfig, Rule};
 use crate::router::NoRoute;
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -46,6 +46,8 @@ struct NewApplication {
     name: String,
     #[serde(default)]
     mcp: McpConfig,
+    #[serde(default)]
+    outbound: OutboundConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +121,7 @@ struct ApplicationView {
     name: String,
     rules: Vec<Rule>,
     mcp: McpConfig,
+    outbound: OutboundConfig,
 }
 
 impl From<&Application> for ApplicationView {
@@ -127,6 +130,7 @@ impl From<&Application> for ApplicationView {
             name: app.name.clone(),
             rules: app.rules.clone(),
             mcp: app.mcp,
+            outbound: app.outbound.clone(),
         }
     }
 }
@@ -163,6 +167,7 @@ async fn create_application(
                 name: new.name.clone(),
                 rules: Vec::new(),
                 mcp: new.mcp,
+                outbound: new.outbound.clone(),
                 max_call_duration_s: None,
             };
             config.applications.push(app.clone());

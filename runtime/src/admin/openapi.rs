@@ -201,12 +201,16 @@ fn schemas() -> Value {
     json!({
         "Error": { "type": "object", "required": ["error", "code"], "properties": { "error": string, "code": string } },
         "Mcp": { "type": "object", "properties": { "allow_stdio": { "type": "boolean" } }, "additionalProperties": false },
+        "Outbound": { "type": "object", "additionalProperties": false, "properties": {
+            "allow_hosts": { "type": "array", "maxItems": 256, "items": { "type": "string", "pattern": "^(\\*\\.)?[A-Za-z0-9.:\\[\\]-]{1,253}$" } },
+            "allow_private": { "type": "boolean" } } },
         "Rule": { "type": "object", "required": ["name", "pattern", "scenarios"], "properties": {
             "name": string, "pattern": string, "exclude": string, "scenarios": strings } },
         "Application": { "type": "object", "required": ["name", "rules"], "properties": {
-            "name": string, "rules": array("Rule"), "mcp": reference("Mcp") } },
+            "name": string, "rules": array("Rule"), "mcp": reference("Mcp"), "outbound": reference("Outbound") } },
         "NewApplication": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
-            "name": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" }, "mcp": reference("Mcp") } },
+            "name": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" }, "mcp": reference("Mcp"),
+            "outbound": reference("Outbound") } },
         "NewRule": { "type": "object", "required": ["name", "pattern", "scenarios"], "additionalProperties": false, "properties": {
             "name": string, "pattern": string, "exclude": nullable_string, "scenarios": strings,
             "position": { "type": "integer", "minimum": 0, "maximum": u32::MAX, "nullable": true } } },

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_bindings::host::{HostEvent, PlayerAction, PlayerEvent, PlayerSegment, PlayerSpec};
+use dialtone_bindings::outbound::OutboundPolicy;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
@@ -183,10 +184,10 @@ pub fn spawn(
     ports: Ports,
     events: mpsc::UnboundedSender<HostEvent>,
     source: Arc<MediaSource>,
-    application: String,
+    outbound: Arc<OutboundPolicy>,
 ) -> PlayerHandle {
     let (commands, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(spec, ports, events, source, application, rx));
+    tokio::spawn(run(spec, ports, events, source, outbound, rx));
     PlayerHandle { commands }
 }
 
@@ -195,7 +196,7 @@ async fn run(
     ports: Ports,
     events: mpsc::UnboundedSender<HostEvent>,
     source: Arc<MediaSource>,
-    application: String,
+    outbound: Arc<OutboundPolicy>,
     mut commands: mpsc::UnboundedReceiver<PlayerAction>,
 ) {
     let report = |event: PlayerEvent| {
@@ -209,7 +210,7 @@ async fn run(
     };
     // Commands that arrive while loading are kept and applied once the track is there.
     let mut early = Vec::new();
-    let loading = load(&spec.segments, &source, &application, &warn);
+    let loading = load(&spec.segments, &source, &outbound, &warn);
     tokio::pin!(loading);
     let track = loop {
         tokio::select! {
@@ -281,7 +282,7 @@ async fn run(
 async fn load(
     segments: &[PlayerSegment],
     source: &MediaSource,
-    application: &str,
+    outbound: &OutboundPolicy,
     warn: &impl Fn(String),
 ) -> Result<Track, String> {
     if segments.is_empty() || segments.len() > MAX_SEGMENTS {
@@ -314,7 +315,7 @@ async fn load(
             }
             PlayerSegment::Url { url } => {
                 let loaded = source
-                    .load(url, application)
+                    .load(url, outbound)
                     .await
                     .map_err(|e| e.to_string())?;
                 audio.extend_from_slice(&loaded);

@@ -26,6 +26,8 @@ pub struct MediaContext {
     pub source: Arc<MediaSource>,
     /// Where recorders write: the application's own recordings directory.
     pub recordings: PathBuf,
+    /// Where the session's URLs and WebSockets may connect.
+    pub outbound: Arc<dialtone_bindings::outbound::OutboundPolicy>,
 }
 
 /// One session's media units and links.
@@ -77,7 +79,9 @@ impl SessionMedia {
                 self.graph.add_unit(&spec.id, ports.clone());
                 let id = spec.id.clone();
                 let application = self.context.application.clone();
-                let handle = websocket::spawn(spec, ports, self.events.clone(), application);
+                let outbound = self.context.outbound.clone();
+                let handle =
+                    websocket::spawn(spec, ports, self.events.clone(), application, outbound);
                 self.sockets.insert(id, handle);
             }
             MediaCommand::WebSocketSend { id, text } => {
@@ -104,8 +108,8 @@ impl SessionMedia {
                 self.graph.add_unit(&spec.id, ports.clone());
                 let id = spec.id.clone();
                 let source = self.context.source.clone();
-                let application = self.context.application.clone();
-                let handle = player::spawn(spec, ports, self.events.clone(), source, application);
+                let outbound = self.context.outbound.clone();
+                let handle = player::spawn(spec, ports, self.events.clone(), source, outbound);
                 self.players.insert(id, handle);
             }
             MediaCommand::PlayerControl { id, action } => {

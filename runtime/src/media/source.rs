@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dialtone_bindings::outbound::OutboundPolicy;
 use tokio::io::AsyncReadExt as _;
 
 use super::compressed;
@@ -20,6 +21,8 @@ const MAX_MEDIA_BYTES: usize = 16 << 20;
 const CACHE_ENTRIES: usize = 64;
 /// Timeout of one download.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
+/// HTTP clients kept (one per distinct outbound policy); past it they are built again.
+const MAX_CLIENTS: usize = 64;
 
 /// μ-law audio shared between calls.
 pub type Audio = Arc<[u8]>;
@@ -28,7 +31,8 @@ pub type Audio = Arc<[u8]>;
 #[derive(Debug)]
 pub struct MediaSource {
     root: PathBuf,
-    http: reqwest::Client,
+    /// One HTTP client per outbound policy.
+    clients: Mutex<HashMap<OutboundPolicy, reqwest::Client>>,
     cache: Mutex<HashMap<String, Audio>>,
     tts: Arc<dyn Tts>,
     voices: VoiceTable,
@@ -45,13 +49,9 @@ impl MediaSource {
     pub fn with_voices(root: PathBuf, tts: Arc<dyn Tts>, voices: VoiceTable) -> Self {
         // reqwest is built without a default TLS provider; ring is the one in the tree.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .build()
-            .unwrap_or_default();
         Self {
             root,
-            http,
+            clients: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
             tts,
             voices,
@@ -78,13 +78,14 @@ impl MediaSource {
         self
     }
 
-    /// Loads a path or URL for `application`. Local files must lie in the media directory
-    /// or the application's recordings; the size cap holds before anything is read.
-    pub async fn load(&self, url: &str, application: &str) -> Result<Audio, MediaError> {
+    /// Loads a path or URL for the application of `outbound`. Local files must lie in the
+    /// media directory or the application's recordings; URLs must pass its outbound policy;
+    /// the size cap holds before anything is read.
+    pub async fn load(&self, url: &str, outbound: &OutboundPolicy) -> Result<Audio, MediaError> {
         if url.starts_with("http://") || url.starts_with("https://") {
-            return self.fetch(url).await;
+            return self.fetch(url, outbound).await;
         }
-        let path = self.local_path(url, application)?;
+        let path = self.local_path(url, &outbound.application)?;
         let read = |source| MediaError::Read {
             path: url.into(),
             source,
@@ -111,16 +112,22 @@ impl MediaSource {
         confine(&self.root, self.recordings.as_deref(), application, url)
     }
 
-    async fn fetch(&self, url: &str) -> Result<Audio, MediaError> {
-        if let Some(audio) = self.lock().get(url) {
-            return Ok(audio.clone());
-        }
+    async fn fetch(&self, url: &str, outbound: &OutboundPolicy) -> Result<Audio, MediaError> {
         let fail = |reason: String| MediaError::Fetch {
             url: url.into(),
             reason,
         };
+        let parsed = url::Url::parse(url).map_err(|e| fail(e.to_string()))?;
+        outbound
+            .check_url(&parsed)
+            .map_err(|e| fail(e.to_string()))?;
+        // Cached per application: what one may fetch is not served to another.
+        let key = format!("{}\n{url}", outbound.application);
+        if let Some(audio) = self.lock().get(&key) {
+            return Ok(audio.clone());
+        }
         let mut response = self
-            .http
+            .client(outbound)?
             .get(url)
             .send()
             .await
@@ -144,8 +151,30 @@ impl MediaSource {
                 cache.remove(&key);
             }
         }
-        cache.insert(url.to_owned(), audio.clone());
+        cache.insert(key, audio.clone());
         Ok(audio)
+    }
+
+    /// The HTTP client for `outbound` (one per distinct policy).
+    fn client(&self, outbound: &OutboundPolicy) -> Result<reqwest::Client, MediaError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(outbound) {
+            return Ok(client.clone());
+        }
+        let policy = Arc::new(outbound.clone());
+        let client = policy
+            .apply(reqwest::Client::builder())
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .map_err(|e| MediaError::Fetch {
+                url: String::new(),
+                reason: format!("cannot build the HTTP client: {e}"),
+            })?;
+        if clients.len() >= MAX_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(outbound.clone(), client.clone());
+        Ok(client)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Audio>> {
@@ -257,6 +286,14 @@ fn decode(url: &str, extension: &str, bytes: &[u8]) -> Result<Audio, MediaError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Application "app", allowed everything.
+    fn app() -> OutboundPolicy {
+        OutboundPolicy {
+            application: "app".into(),
+            ..OutboundPolicy::open()
+        }
+    }
     use crate::media::tts::Espeak;
     use crate::media::wav;
 
@@ -273,15 +310,18 @@ mod tests {
         std::fs::write(dir.join("b.wav"), wav::encode(1, 1, 16_000, 16, &pcm)).expect("write");
         std::fs::write(dir.join("c.txt"), b"text").expect("write");
         let source = source(&dir);
-        assert_eq!(source.load("a.ulaw", "app").await.expect("ulaw").len(), 800);
-        assert_eq!(source.load("b.wav", "app").await.expect("wav").len(), 8000);
-        let error = source.load("c.txt", "app").await.expect_err("txt");
+        assert_eq!(
+            source.load("a.ulaw", &app()).await.expect("ulaw").len(),
+            800
+        );
+        assert_eq!(source.load("b.wav", &app()).await.expect("wav").len(), 8000);
+        let error = source.load("c.txt", &app()).await.expect_err("txt");
         assert!(
             error.to_string().contains("unsupported audio format"),
             "{error}"
         );
         let error = source
-            .load("missing.wav", "app")
+            .load("missing.wav", &app())
             .await
             .expect_err("missing");
         assert!(
@@ -305,7 +345,7 @@ mod tests {
         let mine = recordings.join("app/mine.ulaw").display().to_string();
         assert_eq!(
             source
-                .load(&mine, "app")
+                .load(&mine, &app())
                 .await
                 .expect("own recording")
                 .len(),
@@ -315,7 +355,7 @@ mod tests {
             let source = &source;
             async move {
                 source
-                    .load(&url, "app")
+                    .load(&url, &app())
                     .await
                     .expect_err("refused")
                     .to_string()

@@ -114,6 +114,7 @@ pub fn spawn(
     ports: Ports,
     events: mpsc::UnboundedSender<HostEvent>,
     account_sid: String,
+    outbound: Arc<dialtone_bindings::outbound::OutboundPolicy>,
 ) -> WebSocketHandle {
     let (commands, rx) = mpsc::unbounded_channel();
     let stream_sid = format!("MZ{}", uuid::Uuid::new_v4().simple());
@@ -130,6 +131,7 @@ pub fn spawn(
         ),
         incoming: Incoming::new(spec.format, stream_sid),
         messages: RateBudget::new(MESSAGES_PER_SECOND),
+        outbound,
     };
     tokio::spawn(task.run(spec, rx));
     WebSocketHandle { commands }
@@ -160,6 +162,8 @@ struct SocketTask {
     incoming: Incoming,
     /// Text messages the session may be handed, so a flooding server cannot grow its queue.
     messages: RateBudget,
+    /// Where the socket may connect.
+    outbound: Arc<dialtone_bindings::outbound::OutboundPolicy>,
 }
 
 /// Text messages (`WebSocket.Message`) a socket may hand its session each second; a burst of
@@ -176,7 +180,7 @@ impl SocketTask {
 
     async fn run(mut self, spec: WebSocketSpec, mut commands: mpsc::UnboundedReceiver<Command>) {
         let connected = tokio::select! {
-            connected = tokio::time::timeout(CONNECT_TIMEOUT, connect(&spec)) => match connected {
+            connected = tokio::time::timeout(CONNECT_TIMEOUT, connect(&spec, &self.outbound)) => match connected {
                 Ok(result) => result,
                 Err(_) => Err(WebSocketError::Timeout(target_of(&spec.url))),
             },
@@ -423,7 +427,10 @@ pub fn socket_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }
 
-async fn connect(spec: &WebSocketSpec) -> Result<Socket, WebSocketError> {
+async fn connect(
+    spec: &WebSocketSpec,
+    outbound: &dialtone_bindings::outbound::OutboundPolicy,
+) -> Result<Socket, WebSocketError> {
     let target = target_of(&spec.url);
     let mut request = spec
         .url
@@ -457,7 +464,11 @@ async fn connect(spec: &WebSocketSpec) -> Result<Socket, WebSocketError> {
         target: target.clone(),
         reason,
     };
-    let tcp = TcpStream::connect((host.as_str(), port))
+    let addresses = outbound
+        .resolve(&host, port)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let tcp = TcpStream::connect(&addresses[..])
         .await
         .map_err(|e| failed(e.to_string()))?;
     let _ = tcp.set_nodelay(true);

@@ -194,6 +194,7 @@ async fn admit(
             .data_dir
             .join("recordings")
             .join(&plan.route.application),
+        outbound: plan.outbound.clone(),
     };
     let mut media = SessionMedia::new(media_context, host.events.clone());
     let ports = media.add_call(&call_id);
@@ -229,6 +230,7 @@ async fn admit(
         custom_data: String::new(),
         limits: plan.limits,
         mcp: plan.mcp,
+        outbound: plan.outbound.clone(),
         simulated_time: false,
     };
     if let Err(e) = context.pool.spawn(spec, session_io) {
@@ -274,6 +276,7 @@ async fn admit(
     let call = Call {
         context: context.clone(),
         application: plan.route.application.clone(),
+        outbound: plan.outbound.clone(),
         call_id,
         session_id,
         dialog,
@@ -302,6 +305,8 @@ async fn admit(
 struct Call {
     context: Arc<CallContext>,
     application: String,
+    /// Where the session's playback URLs may be fetched from.
+    outbound: Arc<dialtone_bindings::outbound::OutboundPolicy>,
     call_id: String,
     session_id: String,
     dialog: InviteDialog,
@@ -537,10 +542,10 @@ impl Call {
                 let media = self.context.media.clone();
                 let done = self.loads_tx.clone();
                 let events = self.host.events.clone();
-                let application = self.application.clone();
+                let outbound = self.outbound.clone();
                 tokio::spawn(async move {
                     let audio = match source {
-                        PlaybackSource::Url(url) => media.load(&url, &application).await,
+                        PlaybackSource::Url(url) => media.load(&url, &outbound).await,
                         PlaybackSource::Speech { text, voice } => media
                             .speech(&text, voice.as_deref())
                             .await
