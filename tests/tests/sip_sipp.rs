@@ -242,6 +242,44 @@ fn a_tcp_call_gets_a_tcp_contact_and_the_bye_over_tcp() -> Result<()> {
     Ok(())
 }
 
+/// A video stream, then audio with PCMU and telephone-event as payload type 98.
+const VIDEO_THEN_AUDIO: &str = "      v=0\n      o=sipp 1 1 IN IP4 [local_ip]\n      s=-\n      \
+    c=IN IP4 [media_ip]\n      t=0 0\n      m=video 6000 RTP/AVP 96\n      a=rtpmap:96 VP8/90000\n      \
+    m=audio [media_port] RTP/AVP 0 98\n      a=rtpmap:0 PCMU/8000\n      a=rtpmap:98 telephone-event/8000";
+
+#[test]
+fn the_answer_mirrors_the_offered_media_lines() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", ANSWER_AND_HANG_UP)])?;
+    // SIPp fails the call unless the 200's SDP refuses the video with port 0 and answers the
+    // audio with the offer's payload type numbers.
+    let on_ok = r#"<ereg regexp="m=video 0 RTP/AVP 96" search_in="body" check_it="true" assign_to="video"/><ereg regexp="m=audio [1-9][0-9]* RTP/AVP 0 98" search_in="body" check_it="true" assign_to="audio"/>"#;
+    let xml = sipp_xml::answered_then_server_bye("", on_ok, "")
+        .replace(
+            &sipp_xml::offer("[media_port]", "sendrecv"),
+            VIDEO_THEN_AUDIO,
+        )
+        .replace(
+            "</scenario>",
+            "  <Reference variables=\"video,audio\"/>\n</scenario>",
+        );
+    assert!(xml.contains("m=video 6000"), "the offer was replaced");
+    server.call_once(&xml, "2000", &[])?;
+    server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    Ok(())
+}
+
+#[test]
+fn an_srtp_only_offer_gets_488() -> Result<()> {
+    let server = TestServer::start(&[(".*", ANSWER_AND_HANG_UP)])?;
+    let offer = sipp_xml::offer("[media_port]", "sendrecv");
+    let srtp = offer.replace("RTP/AVP", "RTP/SAVP")
+        + "\n      a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+    let xml = sipp_xml::expect_final(488).replace(&offer, &srtp);
+    assert!(xml.contains("RTP/SAVP"), "the offer was replaced");
+    server.call_once(&xml, "2000", &[])?;
+    Ok(())
+}
+
 #[test]
 fn reinvite_holds_and_moves_the_media() -> Result<()> {
     let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;

@@ -631,20 +631,15 @@ impl Call {
     fn local_answer(&self) -> Option<String> {
         let local = self.stream.as_ref().map(MediaStream::local_addr)?;
         let local = std::net::SocketAddr::new(self.context.media_ip, local.port());
-        let (direction, telephone_event) = match &self.offer {
-            Some(offer) => (
-                offer.direction.answer(),
-                offer
-                    .telephone_event
-                    .unwrap_or(sdp::DEFAULT_TELEPHONE_EVENT),
-            ),
-            None => (Direction::SendRecv, sdp::DEFAULT_TELEPHONE_EVENT),
-        };
+        let direction = self
+            .offer
+            .as_ref()
+            .map_or(Direction::SendRecv, |offer| offer.direction.answer());
         Some(sdp::answer(
             local,
             session_number(&self.call_id),
             self.sdp_version,
-            telephone_event,
+            self.offer.as_ref(),
             direction,
         ))
     }
@@ -891,16 +886,11 @@ impl Call {
             self.watch_media();
         }
         self.sdp_version += 1;
-        let telephone_event = self
-            .offer
-            .as_ref()
-            .and_then(|o| o.telephone_event)
-            .unwrap_or(sdp::DEFAULT_TELEPHONE_EVENT);
         Ok(sdp::answer(
             local,
             session_number(&self.call_id),
             self.sdp_version,
-            telephone_event,
+            self.offer.as_ref(),
             direction,
         ))
     }
