@@ -19,8 +19,9 @@ pub enum CallInput {
     Acked,
     /// The far end ended the call (BYE, CANCEL, no ACK ...): the reason for `Disconnected`.
     RemoteEnded(String),
-    /// The caller sent no media for the configured time: we hang up.
-    MediaTimeout,
+    /// A host-side timer ended the connected call (media timeout, session expiry): we hang up,
+    /// and `Disconnected` carries this reason.
+    Expired(String),
     /// A playback's audio is ready (its length in ms), or could not be had.
     Loaded {
         /// The playback's generation, from [`MediaAction::Load`].
@@ -210,10 +211,10 @@ impl CallModel {
                     self.end(now, Some(reason), &mut out);
                 }
             }
-            CallInput::MediaTimeout => {
+            CallInput::Expired(reason) => {
                 if matches!(self.phase, Phase::Connected { .. }) {
                     out.push(CallOutput::Signal(Signal::Bye));
-                    self.end(now, Some("media timeout".into()), &mut out);
+                    self.end(now, Some(reason), &mut out);
                 }
             }
             CallInput::Loaded { generation, result } => {
@@ -603,9 +604,16 @@ mod tests {
     fn a_media_timeout_hangs_up_a_connected_call_only() {
         let t0 = Instant::now();
         let mut alerting = CallModel::new();
-        assert!(alerting.handle(t0, CallInput::MediaTimeout).is_empty());
+        assert!(
+            alerting
+                .handle(t0, CallInput::Expired("media timeout".into()))
+                .is_empty()
+        );
         let mut model = answered(t0);
-        let out = model.handle(t0 + Duration::from_secs(61), CallInput::MediaTimeout);
+        let out = model.handle(
+            t0 + Duration::from_secs(61),
+            CallInput::Expired("media timeout".into()),
+        );
         assert_eq!(out[0], CallOutput::Signal(Signal::Bye));
         assert!(
             matches!(&out[1], CallOutput::Event(CallEvent::Disconnected { reason, duration: 61, .. }) if reason == "media timeout")

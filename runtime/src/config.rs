@@ -136,6 +136,9 @@ pub struct ServerConfig {
     pub max_connections_per_source: u32,
     /// Most TCP connections open in all (SIP and HTTP, each).
     pub max_tcp_connections: u32,
+    /// The shortest SIP session interval (RFC 4028 `Session-Expires`) accepted; a shorter ask
+    /// gets 422 with this as `Min-SE`.
+    pub session_min_se_s: u32,
 }
 
 impl Default for ServerConfig {
@@ -155,6 +158,7 @@ impl Default for ServerConfig {
             tcp_idle_timeout_s: 120,
             max_connections_per_source: 64,
             max_tcp_connections: 4096,
+            session_min_se_s: 90,
         }
     }
 }
@@ -332,6 +336,7 @@ impl Config {
                 server.max_tcp_connections,
                 1..=1_000_000,
             ),
+            ("session_min_se_s", server.session_min_se_s, 1..=86_400),
         ] {
             if !range.contains(&value) {
                 return Err(invalid(format!(

@@ -210,6 +210,73 @@ pub fn cancel_after_ringing() -> String {
     )
 }
 
+/// 200 to an in-dialog request of the server (UPDATE, re-INVITE), echoing `Session-Expires`.
+const OK_TO_REFRESH: &str = r#"  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      [last_Session-Expires:]
+      Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
+      Content-Length: 0
+    ]]>
+  </send>
+"#;
+
+/// INVITE with `extra` headers, answered (`on_ok` checks the 200); then `refreshes` UPDATEs of
+/// the server, each answered 200 after `on_update` checks it; then the caller hangs up.
+pub fn refreshed_by_server(extra: &str, on_ok: &str, refreshes: u32, on_update: &str) -> String {
+    let update = format!(
+        "  <recv request=\"UPDATE\" timeout=\"20000\"><action>{on_update}</action></recv>\n{OK_TO_REFRESH}"
+    );
+    scenario(
+        "refreshed by the server",
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
+             <recv response=\"200\" rrs=\"true\"><action>{on_ok}</action></recv>\n{ack}{updates}{bye}  \
+             <recv response=\"200\"/>\n",
+            invite(extra, &offer("[media_port]", "sendrecv")),
+            ack = in_dialog("ACK", 1, None),
+            updates = update.repeat(refreshes as usize),
+            bye = in_dialog("BYE", 2, None),
+        ),
+    )
+}
+
+/// INVITE with `extra` headers, answered; then the caller refreshes the session with an UPDATE
+/// every `every_ms` (`count` of them, each carrying `session_expires`) and hangs up after
+/// another `every_ms`.
+pub fn refreshed_by_caller(
+    extra: &str,
+    session_expires: &str,
+    count: u32,
+    every_ms: u32,
+) -> String {
+    let updates: String = (0..count)
+        .map(|i| {
+            let update = in_dialog("UPDATE", 2 + i, None).replace(
+                "      Max-Forwards: 70\n",
+                &format!("      Max-Forwards: 70\n      Session-Expires: {session_expires}\n"),
+            );
+            format!("  <pause milliseconds=\"{every_ms}\"/>\n{update}  <recv response=\"200\"/>\n")
+        })
+        .collect();
+    scenario(
+        "refreshed by the caller",
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
+             <recv response=\"200\" rrs=\"true\"/>\n{ack}{updates}  <pause milliseconds=\"{every_ms}\"/>\n{bye}  \
+             <recv response=\"200\"/>\n",
+            invite(extra, &offer("[media_port]", "sendrecv")),
+            ack = in_dialog("ACK", 1, None),
+            bye = in_dialog("BYE", 2 + count, None),
+        ),
+    )
+}
+
 /// A call that is put on hold and then moved to port `[$newport]` by re-INVITEs, checking the
 /// direction of each answer, and then hung up by the caller after `hold_ms`.
 pub fn reinvite_hold_and_move(hold_ms: u32) -> String {

@@ -25,6 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::sdp::{self, Direction, Offer};
+use super::session_timer::SessionTimer;
 use super::{CallContext, invite};
 use crate::call_model::{
     CallInput, CallModel, CallOutput, MediaAction, Phase, PlaybackSource, Signal,
@@ -37,6 +38,10 @@ use crate::media::source::Audio;
 use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::media::{MediaError, file_url};
 use crate::metrics::{CallResult, CallSlot};
+
+mod refresh;
+
+use refresh::{negotiate_timer, until};
 
 /// Key presses (RFC 4733 and SIP INFO) a call passes to its session a second.
 const TONES_PER_SECOND: u32 = 20;
@@ -83,15 +88,11 @@ pub(crate) fn start(mut tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc
                 status,
                 result,
                 why,
+                headers,
             }) => {
                 let application = context.catalog.current().config.server.application.clone();
                 context.metrics.call_result(&application, result);
                 tracing::warn!(call = %call_id, "INVITE answered {}: {why}", status.code());
-                let headers = if status == StatusCode::ServiceUnavailable {
-                    vec![Header::RetryAfter(RETRY_AFTER_S.to_string().into())]
-                } else {
-                    Vec::new()
-                };
                 let _ = tx.reply_with(status, headers, None).await;
             }
         }
@@ -103,14 +104,22 @@ struct Refusal {
     status: StatusCode,
     result: CallResult,
     why: String,
+    /// Headers the response carries (Retry-After, Min-SE).
+    headers: Vec<Header>,
 }
 
 impl Refusal {
     fn new(status: StatusCode, result: CallResult, why: impl Into<String>) -> Self {
+        let headers = if status == StatusCode::ServiceUnavailable {
+            vec![Header::RetryAfter(RETRY_AFTER_S.to_string().into())]
+        } else {
+            Vec::new()
+        };
         Self {
             status,
             result,
             why: why.into(),
+            headers,
         }
     }
 
@@ -176,6 +185,7 @@ async fn admit(
             .map_err(|e| Refusal::failed(StatusCode::NotAcceptableHere, e.to_string()))?;
         Some(offer)
     };
+    let session_timer = negotiate_timer(&tx.original, catalog.config.server.session_min_se_s)?;
     let socket = context
         .rtp_ports
         .bind(context.media_ip)
@@ -273,6 +283,8 @@ async fn admit(
     }
     let _ = host.events.send(HostEvent::CallAlerting(incoming));
     let (loads_tx, loads) = mpsc::unbounded_channel();
+    // At most one refresh is in flight at a time.
+    let (refreshes_tx, refreshes) = mpsc::unbounded_channel();
     let call = Call {
         context: context.clone(),
         application: plan.route.application.clone(),
@@ -298,6 +310,10 @@ async fn admit(
         released: false,
         _slot: slot,
         tones: RateBudget::new(TONES_PER_SECOND),
+        session_timer,
+        session_deadline: None,
+        refreshes_tx,
+        refreshes,
     };
     Ok(call)
 }
@@ -334,6 +350,12 @@ struct Call {
     _slot: CallSlot,
     /// Key presses per second reaching the session.
     tones: RateBudget,
+    /// The RFC 4028 session timer, when the caller asked for one.
+    session_timer: Option<SessionTimer>,
+    /// When the timer next acts (refresh, or give the session up); none while a refresh runs.
+    session_deadline: Option<Instant>,
+    refreshes_tx: mpsc::UnboundedSender<Result<(), String>>,
+    refreshes: mpsc::UnboundedReceiver<Result<(), String>>,
 }
 
 impl Call {
@@ -350,6 +372,10 @@ impl Call {
                 },
                 Some(event) = self.stream_events.recv() => self.on_stream(event).await,
                 Some(loaded) = self.loads.recv() => self.on_loaded(loaded).await,
+                () = until(self.session_deadline), if self.session_deadline.is_some() => {
+                    self.on_session_deadline().await;
+                }
+                Some(refreshed) = self.refreshes.recv() => self.on_refreshed(refreshed).await,
             }
         }
         self.context
@@ -612,16 +638,23 @@ impl Call {
         let Some(body) = self.local_answer() else {
             return false;
         };
-        let headers = Some(vec![Header::ContentType("application/sdp".into())]);
+        let mut headers = vec![Header::ContentType("application/sdp".into())];
         let body = Some(body.into_bytes());
         let (sent, what) = if early {
-            (self.dialog.ringing(headers, body), "183 Session Progress")
+            (
+                self.dialog.ringing(Some(headers), body),
+                "183 Session Progress",
+            )
         } else {
-            (self.dialog.accept(headers, body), "200 OK")
+            headers.extend(self.timer_headers());
+            (self.dialog.accept(Some(headers), body), "200 OK")
         };
         if let Err(e) = sent {
             tracing::warn!(call = %self.call_id, "{what}: {e}");
             return false;
+        }
+        if !early {
+            self.arm_session_timer();
         }
         self.start_media_to_offer();
         true
@@ -781,7 +814,7 @@ impl Call {
             }
             StreamEvent::MediaTimeout => {
                 tracing::info!(call = %self.call_id, "no RTP from the caller: hanging up (media timeout)");
-                CallInput::MediaTimeout
+                CallInput::Expired("media timeout".into())
             }
         };
         self.feed(input).await;
@@ -796,15 +829,19 @@ impl Call {
                 self.feed(CallInput::Acked).await;
             }
             DialogState::Updated(_, request, handle) => {
-                let status = if request.method == Method::Invite || request.method == Method::Update
-                {
+                let refresh = request.method == Method::Invite || request.method == Method::Update;
+                if refresh {
+                    self.on_refresh_request(&request);
+                }
+                let status = if refresh {
                     self.on_reoffer(&request.body)
                 } else {
                     Err(StatusCode::OK)
                 };
                 let result = match status {
                     Ok(body) => {
-                        let headers = vec![Header::ContentType("application/sdp".into())];
+                        let mut headers = vec![Header::ContentType("application/sdp".into())];
+                        headers.extend(self.timer_headers());
                         handle
                             .respond(StatusCode::OK, Some(headers), Some(body.into_bytes()))
                             .await

@@ -8,6 +8,7 @@
 mod call;
 mod invite;
 pub mod sdp;
+pub mod session_timer;
 mod tcp;
 mod udp;
 pub mod wire;
