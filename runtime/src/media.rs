@@ -11,6 +11,7 @@ mod properties;
 pub mod recorder;
 pub mod recorder_unit;
 pub mod resample;
+pub mod rtcp;
 pub mod rtp;
 pub mod session;
 pub mod source;

@@ -10,6 +10,8 @@ use tokio::net::UdpSocket;
 
 /// Ports tried for one call before giving up (each one in use is skipped).
 const MAX_TRIES: u32 = 1024;
+/// OS-chosen RTP ports tried for one whose next port is free for RTCP.
+const OS_PAIR_TRIES: u32 = 16;
 
 /// The RTP port range of a server.
 #[derive(Debug)]
@@ -59,23 +61,59 @@ impl RtpPorts {
         }
     }
 
-    /// Binds a UDP socket for one call's RTP on `ip`.
-    pub async fn bind(&self, ip: IpAddr) -> std::io::Result<UdpSocket> {
+    /// Binds one call's RTP socket on `ip` and its RTCP socket on the next port (RFC 3550
+    /// 11). In a range both must be free; with OS-chosen ports RTCP is left out when the next
+    /// port stays taken after a few tries.
+    pub async fn bind(&self, ip: IpAddr) -> std::io::Result<RtpSockets> {
         let Some((low, high)) = self.range else {
-            return UdpSocket::bind(SocketAddr::new(ip, 0)).await;
+            let mut rtp = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+            for _ in 0..OS_PAIR_TRIES {
+                let port = rtp.local_addr()?.port();
+                if let Some(next) = port.checked_add(1)
+                    && let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, next)).await
+                {
+                    return Ok(RtpSockets {
+                        rtp,
+                        rtcp: Some(rtcp),
+                    });
+                }
+                rtp = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+            }
+            return Ok(RtpSockets { rtp, rtcp: None });
         };
         let slots = u32::from((high - low) / 2 + 1);
         let mut last_error = None;
         for _ in 0..slots.min(MAX_TRIES) {
             let slot = self.next.fetch_add(1, Ordering::Relaxed) % slots;
             let port = low + (slot * 2) as u16;
-            match UdpSocket::bind(SocketAddr::new(ip, port)).await {
-                Ok(socket) => return Ok(socket),
+            let rtp = match UdpSocket::bind(SocketAddr::new(ip, port)).await {
+                Ok(socket) => socket,
+                Err(e) => {
+                    last_error = Some(e);
+                    continue;
+                }
+            };
+            match UdpSocket::bind(SocketAddr::new(ip, port.saturating_add(1))).await {
+                Ok(rtcp) => {
+                    return Ok(RtpSockets {
+                        rtp,
+                        rtcp: Some(rtcp),
+                    });
+                }
                 Err(e) => last_error = Some(e),
             }
         }
         Err(last_error.unwrap_or_else(|| std::io::Error::other("no RTP port free")))
     }
+}
+
+/// One call's media sockets.
+#[derive(Debug)]
+pub struct RtpSockets {
+    /// RTP, on an even port in a range.
+    pub rtp: UdpSocket,
+    /// RTCP, on the next port.
+    pub rtcp: Option<UdpSocket>,
 }
 
 #[cfg(test)]
@@ -120,11 +158,20 @@ mod tests {
             .await
             .expect("bind");
         let (pa, pb) = (
-            a.local_addr().expect("addr").port(),
-            b.local_addr().expect("addr").port(),
+            a.rtp.local_addr().expect("addr").port(),
+            b.rtp.local_addr().expect("addr").port(),
         );
         assert_ne!(pa, pb);
         assert_eq!((pa % 2, pb % 2), (0, 0));
+        // RTCP on the next port.
+        let rtcp = a
+            .rtcp
+            .as_ref()
+            .expect("rtcp")
+            .local_addr()
+            .expect("addr")
+            .port();
+        assert_eq!(rtcp, pa + 1);
     }
 
     #[tokio::test]
@@ -134,7 +181,7 @@ mod tests {
         for _ in 0..10 {
             let ports = RtpPorts::parse("42000-42998").expect("range");
             let socket = ports.bind(ip).await.expect("bind");
-            firsts.insert(socket.local_addr().expect("addr").port());
+            firsts.insert(socket.rtp.local_addr().expect("addr").port());
         }
         assert!(
             firsts.len() > 1,
@@ -144,7 +191,13 @@ mod tests {
         let taken = UdpSocket::bind((ip, 43000)).await.expect("bind");
         let ports = RtpPorts::parse("43000-43002").expect("range");
         let socket = ports.bind(ip).await.expect("a free port");
-        assert_eq!(socket.local_addr().expect("addr").port(), 43002);
+        assert_eq!(socket.rtp.local_addr().expect("addr").port(), 43002);
         drop(taken);
+        // An RTP port whose RTCP port is taken is skipped too.
+        drop(socket);
+        let rtcp_taken = UdpSocket::bind((ip, 43003)).await.expect("bind");
+        let socket = ports.bind(ip).await.expect("a free pair");
+        assert_eq!(socket.rtp.local_addr().expect("addr").port(), 43000);
+        drop(rtcp_taken);
     }
 }

@@ -246,10 +246,10 @@ impl Server {
     }
 }
 
-/// Open files a call may need: its RTP socket, a TCP SIP connection, a WebSocket or MCP
-/// connection; plus the server's own.
+/// Open files a call may need: its RTP and RTCP sockets, a TCP SIP connection, a WebSocket or
+/// MCP connection; plus the server's own.
 fn open_files_needed(max_calls: u32) -> u64 {
-    u64::from(max_calls) * 3 + 64
+    u64::from(max_calls) * 4 + 64
 }
 
 /// Raises the open-files limit to what `max_calls` calls need, or says why it cannot.
@@ -290,7 +290,7 @@ mod tests {
         let error = ensure_open_files(100_000_000).expect_err("beyond any hard limit");
         assert!(
             error.starts_with(
-                "server.max_calls = 100000000 needs about 300000064 open files, but the limit is "
+                "server.max_calls = 100000000 needs about 400000064 open files, but the limit is "
             ),
             "{error}"
         );

@@ -5,7 +5,9 @@
 Calls URI from 127.0.0.1 offering PCMU only, streams WAV (8 kHz 16-bit mono) into the call,
 records what it hears into RECORD_WAV, sends DTMF (RFC 4733) DTMF_AT seconds after connect,
 and hangs up SECONDS after connect unless the far end hangs up first. Prints one line per call
-state ("STATE CONFIRMED 200") and exits 0 when the call was confirmed, 1 otherwise.
+state ("STATE CONFIRMED 200"), and before hanging up what pjmedia's RTCP session read from the
+far end ("RTCP CNAME <cname>", empty when no report came), and exits 0 when the call was
+confirmed, 1 otherwise.
 """
 import sys
 import time
@@ -47,7 +49,7 @@ player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
 recorder = pj.AudioMediaRecorder()
 recorder.createRecorder(record)
 
-state = {"confirmed_at": None, "disconnected": False, "confirmed": False}
+state = {"confirmed_at": None, "disconnected": False, "confirmed": False, "audio": None}
 
 
 class Call(pj.Call):
@@ -64,6 +66,7 @@ class Call(pj.Call):
         info = self.getInfo()
         for index, media in enumerate(info.media):
             if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                state["audio"] = index
                 audio = self.getAudioMedia(index)
                 player.startTransmit(audio)
                 audio.startTransmit(recorder)
@@ -86,6 +89,12 @@ while not state["disconnected"] and time.monotonic() < deadline:
         print("DTMF", dtmf, flush=True)
     if not hung_up and elapsed >= seconds:
         hung_up = True
+        if state["audio"] is not None:
+            try:
+                stat = call.getStreamStat(state["audio"])
+                print("RTCP CNAME", stat.rtcp.peerSdes.cname, flush=True)
+            except Exception as error:  # noqa: BLE001 - report whatever pjsua2 raised
+                print("RTCP stats unavailable:", error, flush=True)
         call.hangup(pj.CallOpParam())
 for _ in range(50):
     ep.libHandleEvents(10)

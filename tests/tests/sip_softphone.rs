@@ -35,6 +35,15 @@ fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {
     let heard = server.dir.join("heard.wav");
     let output = pjsua2_call(server.sip_port(), &wav, 7, &heard, "123#", 3.5)?;
     assert!(output.contains("STATE CONFIRMED 200"), "{output}");
+    // pjmedia's RTCP session read our sender reports (SR + SDES) and kept our CNAME.
+    let cname = output
+        .lines()
+        .find_map(|l| l.strip_prefix("RTCP CNAME "))
+        .unwrap_or_default();
+    assert!(
+        cname.starts_with("dialtone-") && cname.ends_with("@127.0.0.1"),
+        "{output}"
+    );
     let records = server.until_sessions_end(1, Duration::from_secs(20))?;
     let logs = records.logs();
     let tones: Vec<&String> = logs.iter().filter(|l| l.starts_with("tone ")).collect();

@@ -20,9 +20,11 @@ use tokio::time::MissedTickBehavior;
 
 use super::graph::Ports;
 use super::recorder::Recorder;
+use super::rtcp::{self, RtcpSender, SenderInfo};
 use super::rtp::{self, FRAME_SAMPLES, PCMU, RtpPacket, TelephoneEvent};
 use super::source::Audio;
 use super::{MediaError, g711};
+use crate::rtp_ports::RtpSockets;
 
 /// μ-law silence.
 const SILENCE: u8 = 0xff;
@@ -121,13 +123,19 @@ impl MediaStream {
     /// `ports.outlet` to whatever the scenario linked the call to; what is linked to the call
     /// arrives in `ports.inlet` and is sent when nothing plays.
     pub fn start(
-        socket: UdpSocket,
+        sockets: RtpSockets,
         events: mpsc::UnboundedSender<StreamEvent>,
         counters: Arc<RtpCounters>,
         ports: Ports,
     ) -> std::io::Result<Self> {
+        let RtpSockets { rtp: socket, rtcp } = sockets;
         let local = socket.local_addr()?;
         let (commands, rx) = mpsc::unbounded_channel();
+        let ssrc = rand_u32();
+        let rtcp = rtcp.map(|rtcp| {
+            let cname = format!("dialtone-{ssrc:08x}@{}", local.ip());
+            RtcpSender::new(rtcp, cname, tokio::time::Instant::now())
+        });
         let task = StreamTask {
             socket,
             events,
@@ -135,7 +143,10 @@ impl MediaStream {
             remote: None,
             telephone_event: None,
             sending: true,
-            ssrc: rand_u32(),
+            rtcp,
+            packets_sent: 0,
+            octets_sent: 0,
+            ssrc,
             sequence: rand_u32() as u16,
             timestamp: rand_u32(),
             playback: None,
@@ -188,6 +199,11 @@ struct StreamTask {
     remote: Option<SocketAddr>,
     telephone_event: Option<u8>,
     sending: bool,
+    /// Our sender reports, when the next port could be had.
+    rtcp: Option<RtcpSender>,
+    /// RTP packets and payload octets sent (for sender reports; wrap as RFC 3550 says).
+    packets_sent: u32,
+    octets_sent: u32,
     ssrc: u32,
     sequence: u16,
     timestamp: u32,
@@ -220,8 +236,10 @@ impl StreamTask {
         let mut clock = tokio::time::interval(Duration::from_millis(20));
         clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
         let mut buf = vec![0u8; 2048];
+        let mut rtcp_buf = vec![0u8; 1500];
         loop {
             tokio::select! {
+                Some(_) = drain_rtcp(self.rtcp.as_ref(), &mut rtcp_buf) => {}
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command),
                     None => break,
@@ -449,6 +467,19 @@ impl StreamTask {
         self.sequence = self.sequence.wrapping_add(1);
         if self.socket.send_to(&self.packet, remote).await.is_ok() {
             self.counters.sent.fetch_add(1, Ordering::Relaxed);
+            self.packets_sent = self.packets_sent.wrapping_add(1);
+            self.octets_sent = self.octets_sent.wrapping_add(payload.len() as u32);
+        }
+        if let Some(rtcp) = &mut self.rtcp {
+            let info = SenderInfo {
+                ssrc: self.ssrc,
+                ntp: rtcp::ntp_timestamp(std::time::SystemTime::now()),
+                rtp_timestamp: timestamp,
+                packets: self.packets_sent,
+                octets: self.octets_sent,
+            };
+            rtcp.maybe_send(tokio::time::Instant::now(), remote, info)
+                .await;
         }
     }
 
@@ -514,6 +545,14 @@ impl StreamTask {
     }
 }
 
+/// Reads the peer's RTCP, when there is a socket for it (never resolves without one).
+async fn drain_rtcp(rtcp: Option<&RtcpSender>, buf: &mut [u8]) -> Option<usize> {
+    match rtcp {
+        Some(rtcp) => rtcp.drain(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -536,7 +575,11 @@ mod tests {
         let peer = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
         let (tx, rx) = mpsc::unbounded_channel();
         let ports = Ports::new(UnitKind::Call, InletMode::Replace);
-        let stream = MediaStream::start(socket, tx, Arc::default(), ports).expect("start");
+        let sockets = RtpSockets {
+            rtp: socket,
+            rtcp: None,
+        };
+        let stream = MediaStream::start(sockets, tx, Arc::default(), ports).expect("start");
         stream.send(StreamCommand::Remote {
             addr: peer.local_addr().expect("addr"),
             telephone_event: Some(101),

@@ -186,7 +186,7 @@ async fn admit(
         Some(offer)
     };
     let session_timer = negotiate_timer(&tx.original, catalog.config.server.session_min_se_s)?;
-    let socket = context
+    let sockets = context
         .rtp_ports
         .bind(context.media_ip)
         .await
@@ -208,7 +208,7 @@ async fn admit(
     };
     let mut media = SessionMedia::new(media_context, host.events.clone());
     let ports = media.add_call(&call_id);
-    let stream = MediaStream::start(socket, stream_tx, context.metrics.rtp.clone(), ports)
+    let stream = MediaStream::start(sockets, stream_tx, context.metrics.rtp.clone(), ports)
         .map_err(|e| {
             Refusal::failed(
                 StatusCode::ServiceUnavailable,
