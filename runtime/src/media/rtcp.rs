@@ -65,7 +65,7 @@ pub fn sender_report(info: &SenderInfo, cname: &str, out: &mut Vec<u8>) {
     out.push(cname.len() as u8);
     out.extend_from_slice(cname);
     out.push(0);
-    while (out.len() - start) % 4 != 0 {
+    while !(out.len() - start).is_multiple_of(4) {
         out.push(0);
     }
     let words = ((out.len() - start) / 4 - 1) as u16;
@@ -191,7 +191,7 @@ mod tests {
         };
         let mut out = Vec::new();
         sender_report(&info, "dialtone@host", &mut out);
-        assert_eq!(out.len() % 4, 0);
+        assert!(out.len().is_multiple_of(4));
         assert_eq!(&out[..4], &[0x80, 200, 0, 6]);
         assert_eq!(&out[8..16], &0xAABB_CCDD_0000_0001u64.to_be_bytes());
         assert_eq!(&out[20..24], &3u32.to_be_bytes());
