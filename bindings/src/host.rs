@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 pub mod media;
 pub mod player;
+mod queue;
 mod unit;
 
 pub use media::{
@@ -571,14 +572,16 @@ pub enum Outbound {
     Ended(EndReason),
 }
 
-/// Where a host sends a session its events.
-pub type HostEventSender = mpsc::UnboundedSender<HostEvent>;
+pub use queue::{
+    CAPACITY as EVENT_QUEUE_CAPACITY, HostEventReceiver, HostEventSender, Received, ShedReceiver,
+    ShedSender, Sheddable, shed_queue,
+};
 
 /// The session's side of the host interface.
 #[derive(Debug)]
 pub struct SessionIo {
     /// Events from the host.
-    pub events: mpsc::UnboundedReceiver<HostEvent>,
+    pub events: HostEventReceiver,
     /// Messages to the host.
     pub outbound: mpsc::UnboundedSender<Outbound>,
 }
@@ -587,14 +590,14 @@ pub struct SessionIo {
 #[derive(Debug)]
 pub struct HostIo {
     /// Events to the session.
-    pub events: mpsc::UnboundedSender<HostEvent>,
+    pub events: HostEventSender,
     /// Messages from the session.
     pub outbound: mpsc::UnboundedReceiver<Outbound>,
 }
 
 /// A connected pair of host and session ends.
 pub fn channel() -> (HostIo, SessionIo) {
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = queue::event_queue();
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     (
         HostIo {

@@ -70,6 +70,13 @@ pub(crate) enum McpEvent {
     },
 }
 
+impl crate::host::Sheddable for McpEvent {
+    /// Notifications are what a server can send at will; results and closes always arrive.
+    fn sheddable(&self) -> bool {
+        matches!(self, McpEvent::Notification { .. })
+    }
+}
+
 /// MCP clients a session may have open at once.
 pub(crate) const MAX_CLIENTS: usize = 16;
 /// Requests a session may have in flight at once, all clients together.
@@ -88,7 +95,7 @@ pub(crate) struct McpHub {
     application: String,
     policy: McpPolicy,
     outbound: std::sync::Arc<crate::outbound::OutboundPolicy>,
-    events: mpsc::UnboundedSender<McpEvent>,
+    events: crate::host::ShedSender<McpEvent>,
     clients: HashMap<u32, mpsc::UnboundedSender<Command>>,
     tasks: Vec<JoinHandle<()>>,
     /// Created with the first client, shared by the session's clients.
@@ -113,8 +120,8 @@ impl McpHub {
         application: String,
         policy: McpPolicy,
         outbound: std::sync::Arc<crate::outbound::OutboundPolicy>,
-    ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
-        let (events, receiver) = mpsc::unbounded_channel();
+    ) -> (Self, crate::host::ShedReceiver<McpEvent>) {
+        let (events, receiver) = crate::host::shed_queue();
         let hub = Self {
             application,
             policy,

@@ -7,8 +7,9 @@
 //! and first wait until the writer has committed what was sent before them.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone as _, Utc};
@@ -143,7 +144,15 @@ pub struct History {
     path: PathBuf,
     writes: Mutex<std_mpsc::Sender<Write>>,
     reader: Mutex<Connection>,
+    /// Writes queued and not yet taken by the writer.
+    waiting: Arc<AtomicUsize>,
+    /// Log lines dropped because [`MAX_WAITING`] writes were waiting.
+    dropped: AtomicU64,
 }
+
+/// Writes that may wait for the disk before log lines are dropped (sessions' starts and ends
+/// are always kept: there is one of each per call).
+pub const MAX_WAITING: usize = 65_536;
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
@@ -195,9 +204,11 @@ impl History {
         reader.busy_timeout(Duration::from_secs(5)).map_err(db)?;
         let (writes, receiver) = std_mpsc::channel();
         let thread_path = path.clone();
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let taken = waiting.clone();
         std::thread::Builder::new()
             .name("dialtone-history".into())
-            .spawn(move || write_loop(writer, receiver, retention_days, &thread_path))
+            .spawn(move || write_loop(writer, receiver, retention_days, &thread_path, &taken))
             .map_err(|e| HistoryError::Db {
                 path: path.clone(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
@@ -206,19 +217,37 @@ impl History {
             path,
             writes: Mutex::new(writes),
             reader: Mutex::new(reader),
+            waiting,
+            dropped: AtomicU64::new(0),
         })
     }
 
-    /// Queues a write (never blocks on the disk).
-    pub fn write(&self, write: Write) {
+    /// Queues a write (never blocks on the disk); false when it was dropped: a log line is
+    /// dropped, and counted, when the disk has fallen [`MAX_WAITING`] writes behind.
+    pub fn write(&self, write: Write) -> bool {
+        if matches!(write, Write::Log { .. }) && self.waiting.load(Ordering::Relaxed) >= MAX_WAITING
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
         let sender = self.writes.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = sender.send(write);
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        if sender.send(write).is_err() {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Log lines dropped so far because the disk fell behind.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Waits (at most 10 s) until every write queued so far is committed.
     pub fn flush(&self) -> Result<(), HistoryError> {
         let (done, wait) = std_mpsc::channel();
-        self.write(Write::Flush(done));
+        let _ = self.write(Write::Flush(done));
         wait.recv_timeout(Duration::from_secs(10))
             .map_err(|_| HistoryError::Stopped)
     }
@@ -330,6 +359,7 @@ fn write_loop(
     writes: std_mpsc::Receiver<Write>,
     retention_days: u32,
     path: &Path,
+    waiting: &AtomicUsize,
 ) {
     let mut next_prune = std::time::Instant::now();
     loop {
@@ -352,6 +382,7 @@ fn write_loop(
                 Err(_) => break,
             }
         }
+        waiting.fetch_sub(batch.len(), Ordering::Relaxed);
         let mut flushes = Vec::new();
         if let Err(e) = commit(&mut db, batch, &mut flushes) {
             tracing::error!(
@@ -490,5 +521,30 @@ mod tests {
         assert_eq!(ids.len(), 2, "{ids:?}");
         assert!(!ids.contains(&"s0".to_string()));
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn when_the_disk_falls_behind_log_lines_go_and_session_ends_stay() {
+        let dir =
+            std::env::temp_dir().join(format!("dialtone-history-behind-{}", std::process::id()));
+        let history = History::open(&dir, 7).expect("open");
+        // As if the writer were MAX_WAITING writes behind.
+        history.waiting.fetch_add(MAX_WAITING, Ordering::Relaxed);
+        let log = Write::Log {
+            session_id: "s".into(),
+            line: LogRow {
+                at: Utc::now(),
+                level: "info".into(),
+                text: "hello".into(),
+            },
+        };
+        assert!(!history.write(log), "a log line is dropped");
+        assert_eq!(history.dropped(), 1);
+        assert!(
+            history.write(Write::Start(row("s", "app", Utc::now()))),
+            "a start is kept"
+        );
+        history.waiting.fetch_sub(MAX_WAITING, Ordering::Relaxed);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

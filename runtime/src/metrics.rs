@@ -181,6 +181,11 @@ pub struct Metrics {
     admitted: Arc<AtomicU64>,
     /// INVITEs refused because `max_calls` calls were in progress.
     pub calls_refused_overload: AtomicU64,
+    /// Events (key presses, WebSocket messages, markers, warnings) dropped because a session
+    /// fell behind.
+    pub session_events_dropped: AtomicU64,
+    /// Session log lines not written to the history because the disk fell behind.
+    pub history_lines_dropped: AtomicU64,
 }
 
 /// One admitted call's place under `max_calls`; dropping it frees the place.
@@ -288,6 +293,18 @@ impl Metrics {
                 "counter",
                 "INVITEs answered 503 because server.max_calls calls were in progress.",
                 &self.calls_refused_overload,
+            ),
+            (
+                "dialtone_session_events_dropped_total",
+                "counter",
+                "Key presses, WebSocket messages, markers and warnings dropped because a session fell 1024 events behind.",
+                &self.session_events_dropped,
+            ),
+            (
+                "dialtone_history_lines_dropped_total",
+                "counter",
+                "Session log lines not kept in the history because the disk fell 65536 writes behind.",
+                &self.history_lines_dropped,
             ),
             (
                 "dialtone_sessions_active",

@@ -20,7 +20,6 @@ use std::time::Duration;
 use rquickjs::context::EvalOptions;
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::js_error::Thrown;
@@ -28,8 +27,8 @@ use super::prelude;
 use super::state::{CallPhase, SessionState};
 use crate::api;
 use crate::host::{
-    CallCommand, CallEvent, EndReason, HostEvent, IncomingCall, LimitKind, LogLevel, Outbound,
-    PlayerEvent, SessionIo, SessionSpec, WebSocketEvent,
+    CallCommand, CallEvent, EVENT_QUEUE_CAPACITY, EndReason, HostEvent, IncomingCall, LimitKind,
+    LogLevel, Outbound, PlayerEvent, Received, SessionIo, SessionSpec, WebSocketEvent,
 };
 use crate::mcp::{McpEvent, Started};
 
@@ -218,8 +217,8 @@ impl Session {
 
     async fn run(
         &mut self,
-        events: &mut mpsc::UnboundedReceiver<HostEvent>,
-        mcp_events: &mut mpsc::UnboundedReceiver<McpEvent>,
+        events: &mut crate::host::HostEventReceiver,
+        mcp_events: &mut crate::host::ShedReceiver<McpEvent>,
     ) -> EndReason {
         let started = json!({
             "sessionId": self.state.session_id,
@@ -239,7 +238,13 @@ impl Session {
                     Some(event) => self.on_host_event(event),
                     None => self.forced_end = Some(EndReason::Shutdown("the host went away".into())),
                 },
-                Some(event) = mcp_events.recv() => self.on_mcp_event(event),
+                Some(received) = mcp_events.recv() => match received {
+                    Received::Item(event) => self.on_mcp_event(event),
+                    Received::Dropped(count) => self.state.log(
+                        LogLevel::Warn,
+                        &format!("{count} MCP notifications were dropped: the session fell behind ({EVENT_QUEUE_CAPACITY} events were waiting)"),
+                    ),
+                },
                 () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.on_deadline(Instant::now());
                 }

@@ -74,7 +74,7 @@ impl SessionState {
     pub(crate) fn new(
         spec: &crate::host::SessionSpec,
         outbound: mpsc::UnboundedSender<Outbound>,
-    ) -> (Self, mpsc::UnboundedReceiver<McpEvent>) {
+    ) -> (Self, crate::host::ShedReceiver<McpEvent>) {
         let (mcp, mcp_events) =
             McpHub::new(spec.application.clone(), spec.mcp, spec.outbound.clone());
         let state = Self {

@@ -279,7 +279,7 @@ pub(crate) async fn run(
     settings: ClientSettings,
     http: reqwest::Client,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    events: mpsc::UnboundedSender<McpEvent>,
+    events: crate::host::ShedSender<McpEvent>,
 ) {
     let routes = ProgressRoutes::default();
     let handler = Handler::new(client, &settings, events.clone(), routes.clone());

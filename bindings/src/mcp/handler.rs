@@ -13,7 +13,6 @@ use rmcp::model::{
 };
 use rmcp::service::{NotificationContext, RoleClient};
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::McpEvent;
 use super::config::ClientSettings;
@@ -27,7 +26,7 @@ pub(crate) type ProgressRoutes = Arc<Mutex<HashMap<ProgressToken, (u64, bool)>>>
 pub(crate) struct Handler {
     client: u32,
     info: ClientConfig,
-    events: mpsc::UnboundedSender<McpEvent>,
+    events: crate::host::ShedSender<McpEvent>,
     progress: ProgressRoutes,
 }
 
@@ -35,7 +34,7 @@ impl Handler {
     pub(crate) fn new(
         client: u32,
         settings: &ClientSettings,
-        events: mpsc::UnboundedSender<McpEvent>,
+        events: crate::host::ShedSender<McpEvent>,
         progress: ProgressRoutes,
     ) -> Self {
         let mut info = ClientConfig::new(

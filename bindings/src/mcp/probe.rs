@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest, JsonObject};
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::McpError;
 use super::client::{connect_to, http_client};
@@ -32,7 +31,7 @@ pub async fn rmcp_echo(
         )
         .map_err(|e| McpError::Config(e.to_string()))?;
         let settings = config.validate("bench", false)?;
-        let (events, _) = mpsc::unbounded_channel();
+        let (events, _) = crate::host::shed_queue();
         let handler = Handler::new(0, &settings, events, ProgressRoutes::default());
         let lifeline = Lifeline::default();
         connect_to(

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dialtone_bindings::host::{HostEvent, PlayerAction, PlayerEvent, PlayerSegment, PlayerSpec};
+use dialtone_bindings::host::{
+    HostEvent, HostEventSender, PlayerAction, PlayerEvent, PlayerSegment, PlayerSpec,
+};
 use dialtone_bindings::outbound::OutboundPolicy;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
@@ -182,7 +184,7 @@ impl PlayerHandle {
 pub fn spawn(
     spec: PlayerSpec,
     ports: Ports,
-    events: mpsc::UnboundedSender<HostEvent>,
+    events: HostEventSender,
     source: Arc<MediaSource>,
     outbound: Arc<OutboundPolicy>,
 ) -> PlayerHandle {
@@ -194,7 +196,7 @@ pub fn spawn(
 async fn run(
     spec: PlayerSpec,
     ports: Ports,
-    events: mpsc::UnboundedSender<HostEvent>,
+    events: HostEventSender,
     source: Arc<MediaSource>,
     outbound: Arc<OutboundPolicy>,
     mut commands: mpsc::UnboundedReceiver<PlayerAction>,

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dialtone_bindings::host::{HostEvent, RecorderAction, RecorderEvent, RecorderSpec};
+use dialtone_bindings::host::{
+    HostEvent, HostEventSender, RecorderAction, RecorderEvent, RecorderSpec,
+};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
@@ -40,7 +42,7 @@ pub fn spawn(
     spec: RecorderSpec,
     path: PathBuf,
     ports: Ports,
-    events: mpsc::UnboundedSender<HostEvent>,
+    events: HostEventSender,
 ) -> RecorderHandle {
     let (commands, rx) = mpsc::unbounded_channel();
     let report = {

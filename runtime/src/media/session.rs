@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dialtone_bindings::host::{HostEvent, MediaCommand, UnitId};
-use tokio::sync::mpsc;
+use dialtone_bindings::host::{HostEventSender, MediaCommand, UnitId};
 
 use super::graph::{Graph, GraphError, InletMode, Ports, UnitKind};
 use super::player::{self, PlayerHandle};
@@ -37,13 +36,13 @@ pub struct SessionMedia {
     sockets: BTreeMap<UnitId, WebSocketHandle>,
     players: BTreeMap<UnitId, PlayerHandle>,
     recorders: BTreeMap<UnitId, RecorderHandle>,
-    events: mpsc::UnboundedSender<HostEvent>,
+    events: HostEventSender,
     context: MediaContext,
 }
 
 impl SessionMedia {
     /// Media for a session, reporting unit events on `events`.
-    pub fn new(context: MediaContext, events: mpsc::UnboundedSender<HostEvent>) -> Self {
+    pub fn new(context: MediaContext, events: HostEventSender) -> Self {
         Self {
             graph: Graph::new(),
             sockets: BTreeMap::new(),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_bindings::host::media::url_target as target_of;
-use dialtone_bindings::host::{HostEvent, WebSocketEvent, WebSocketSpec};
+use dialtone_bindings::host::{HostEvent, HostEventSender, WebSocketEvent, WebSocketSpec};
 use dialtone_bindings::rate::{Budget, RateBudget};
 use futures::{SinkExt as _, StreamExt as _};
 use thiserror::Error;
@@ -112,7 +112,7 @@ impl WebSocketHandle {
 pub fn spawn(
     spec: WebSocketSpec,
     ports: Ports,
-    events: mpsc::UnboundedSender<HostEvent>,
+    events: HostEventSender,
     account_sid: String,
     outbound: Arc<dialtone_bindings::outbound::OutboundPolicy>,
 ) -> WebSocketHandle {
@@ -157,7 +157,7 @@ enum End {
 struct SocketTask {
     id: String,
     ports: Ports,
-    events: mpsc::UnboundedSender<HostEvent>,
+    events: HostEventSender,
     outgoing: Outgoing,
     incoming: Incoming,
     /// Text messages the session may be handed, so a flooding server cannot grow its queue.

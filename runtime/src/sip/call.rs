@@ -360,6 +360,14 @@ struct Call {
 
 impl Call {
     async fn run(&mut self) {
+        self.run_until_over().await;
+        self.context
+            .metrics
+            .session_events_dropped
+            .fetch_add(self.host.events.dropped(), Ordering::Relaxed);
+    }
+
+    async fn run_until_over(&mut self) {
         while !(self.session_ended && self.model.phase() == Phase::Ended) {
             tokio::select! {
                 message = self.host.outbound.recv() => match message {
@@ -393,8 +401,13 @@ impl Call {
     }
 
     fn write_history(&self, write: impl FnOnce(String) -> Write) {
-        if let Some(history) = &self.context.history {
-            history.write(write(self.session_id.clone()));
+        if let Some(history) = &self.context.history
+            && !history.write(write(self.session_id.clone()))
+        {
+            self.context
+                .metrics
+                .history_lines_dropped
+                .fetch_add(1, Ordering::Relaxed);
         }
     }
 
