@@ -137,6 +137,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u32,
     },
+    /// SIPp at a steady rate for a long time (playback and a key press per call): failed calls,
+    /// RSS every 30 s, leaked sessions, calls and file descriptors.
+    Soak {
+        /// Calls per second.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// Seconds of call arrivals.
+        #[arg(long, default_value_t = 600)]
+        seconds: u32,
+    },
     /// Concurrent SIP calls each streamed to a WebSocket and back: CPU, jitter, RSS per stream.
     Media {
         /// Concurrent calls.
@@ -284,6 +294,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 BenchCommand::Sip { rates, seconds } => runtime
                     .block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?
                     .to_string(),
+                BenchCommand::Soak { rate, seconds } => {
+                    let report = runtime.block_on(dialtone::bench::soak::soak(
+                        rate.max(1),
+                        seconds.max(1),
+                        std::time::Duration::from_secs(30),
+                        |line| println!("{line}"),
+                    ))?;
+                    let failed = !report.problems().is_empty();
+                    println!("{report}");
+                    return Ok(if failed {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    });
+                }
                 BenchCommand::Media { calls, seconds } => runtime
                     .block_on(dialtone::bench::media::media(calls.max(1), seconds.max(1)))?
                     .to_string(),

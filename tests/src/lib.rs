@@ -5,6 +5,8 @@
 //! # Layout
 //!
 //! - [`admin`]: a client of the admin HTTP API.
+//! - [`fuzz`]: the fuzz targets (SIP datagrams, SDP, RTP/RTCP/RFC 4733, audio files); AFL
+//!   drives them from `fuzz/bin/` (`fuzz/run`), `tests/fuzz_corpus.rs` replays the corpus.
 //! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
 //! - [`media`]: media WebSocket peers (Pipecat's echo bot, the VoxEngine format checker).
@@ -26,9 +28,13 @@
 //!   MP3/Ogg/FLAC on softphone calls; `voice_agent.rs`: the voice-agent scenario end to end.
 //! - `tests/admin_api.rs`: secrets, redaction, the admin API (401, route-test, hot reload),
 //!   schemathesis against `/openapi.json`.
+//! - `tests/fuzz_corpus.rs`: the fuzz corpus replayed through the targets; `tests/soak.rs`: a
+//!   short `bench soak` (no failed call, nothing leaked).
+//! - `fuzz/run`: AFL++ on the fuzz targets (short in `run`, 10 million executions by default).
 //! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
 
 pub mod admin;
+pub mod fuzz;
 pub mod golden;
 pub mod media;
 pub mod peers;

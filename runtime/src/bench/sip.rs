@@ -119,6 +119,17 @@ fn run_load(
     rate: u32,
     seconds: u32,
 ) -> Result<u32, BenchError> {
+    run_load_output(dir, target, scenario, rate, seconds).map(|stdout| failed_calls(&stdout))
+}
+
+/// [`run_load`], returning what SIPp printed.
+pub(super) fn run_load_output(
+    dir: &Path,
+    target: &str,
+    scenario: &[&str],
+    rate: u32,
+    seconds: u32,
+) -> Result<String, BenchError> {
     let port = free_port()?.to_string();
     let (rate_arg, calls, limit) = (
         rate.to_string(),
@@ -149,7 +160,7 @@ fn run_load(
         .current_dir(dir)
         .output()
         .map_err(|e| BenchError::Peer(format!("cannot run sipp (Debian sip-tester): {e}")))?;
-    Ok(failed_calls(&String::from_utf8_lossy(&output.stdout)))
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// The failed calls SIPp's final statistics report (`u32::MAX` when it printed none).
@@ -183,7 +194,7 @@ pub(super) async fn bench_server(dir: &Path, scenario: &str) -> Result<Server, B
         .map_err(|e| BenchError::Peer(e.to_string()))
 }
 
-fn write_tone(dir: &Path) -> Result<PathBuf, BenchError> {
+pub(super) fn write_tone(dir: &Path) -> Result<PathBuf, BenchError> {
     let samples: Vec<u8> = (0..16_000)
         .flat_map(|n| {
             let v = (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(n) / 8000.0).sin())
