@@ -10,8 +10,11 @@ use dialtone::media::rtp::{RtpPacket, TelephoneEvent};
 use dialtone::sip::sdp::{self, Direction, Offer};
 use dialtone::sip::wire::{self, Inspection};
 
+/// A fuzz target: takes any bytes, panics when a property does not hold.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name: `sip`, `sdp`, `rtp`, `audio`.
-pub const TARGETS: [(&str, fn(&[u8])); 4] =
+pub const TARGETS: [(&str, Target); 4] =
     [("sip", sip), ("sdp", sdp), ("rtp", rtp), ("audio", audio)];
 
 /// A SIP datagram: the checks before the stack; what passes must parse; what is refused is a
