@@ -135,6 +135,7 @@ def build_server(transport: str, port: int, token, rng: random.Random):
 
     @mcp.tool(description="Return the message unchanged.")
     def echo(message: str) -> str:
+        print(f"ECHO {message}", file=sys.stderr, flush=True)
         return message
 
     @mcp.tool(description="Sleep for the given seconds, reporting progress every 0.5 s.")

@@ -672,17 +672,23 @@ fn expired_session_reinitializes_once_and_retries() -> Result<()> {
         &format!(r#"{{ transport: "http", endpoint: "http://127.0.0.1:{port}/mcp" }}"#),
         then,
     );
-    let restarter = std::thread::spawn(move || -> Result<()> {
-        std::thread::sleep(Duration::from_millis(1500));
+    // Restarted once the first call was served (the scenario waits 3 s before the second);
+    // the new server lives until the run is over.
+    let restarter = std::thread::spawn(move || -> Result<Peer> {
+        anyhow::ensure!(
+            server.wait_for_log("ECHO before restart", 1, Duration::from_secs(20)),
+            "the first call never reached the server"
+        );
         server.kill();
-        let restarted =
-            dialtone_tests::peers::python_server_on(PyMcp::V2, "streamable-http", port)?;
-        std::thread::sleep(Duration::from_secs(4));
-        drop(restarted);
-        Ok(())
+        dialtone_tests::peers::python_server_on(PyMcp::V2, "streamable-http", port)
     });
     let run = run(&source)?;
-    restarter.join().expect("restarter thread")?;
+    let restarted = restarter.join().expect("restarter thread")?;
+    assert!(
+        restarted.wait_for_log("ECHO after restart", 1, Duration::from_secs(1)),
+        "the retried call reached the restarted server:\n{}",
+        restarted.log()
+    );
     assert_eq!(
         logged(&run, "result"),
         ["before restart", "after restart"],
