@@ -93,9 +93,10 @@ impl OutboundPolicy {
     }
 
     /// Whether `host` is on the allow-list (by name, so private addresses are allowed for it).
+    /// Addresses compare as addresses (`0:0::1` is `::1`).
     fn listed(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = canonical_host(host);
+        let host = host.as_str();
         self.allow_hosts
             .iter()
             .any(|pattern| match pattern.strip_prefix("*.") {
@@ -188,8 +189,11 @@ impl OutboundPolicy {
     /// A reqwest client builder whose connections and redirects follow this policy.
     pub fn apply(self: &Arc<Self>, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         let redirects = self.clone();
-        builder.dns_resolver(PolicyResolver(self.clone())).redirect(
-            reqwest::redirect::Policy::custom(move |attempt| {
+        // No proxy: a proxy would resolve the names itself, past the policy.
+        builder
+            .no_proxy()
+            .dns_resolver(PolicyResolver(self.clone()))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= MAX_REDIRECTS {
                     return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
                 }
@@ -197,8 +201,20 @@ impl OutboundPolicy {
                     Ok(()) => attempt.follow(),
                     Err(e) => attempt.error(e),
                 }
-            }),
-        )
+            }))
+    }
+}
+
+/// `host` as the allow-list holds it: lowercase, without brackets or a trailing dot, an
+/// address in its canonical form.
+pub fn canonical_host(host: &str) -> String {
+    let host = host
+        .trim_end_matches('.')
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    match host.parse::<IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => host.to_ascii_lowercase(),
     }
 }
 
@@ -249,17 +265,25 @@ fn is_internal_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_internal_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let last_v4 = Ipv4Addr::from_bits((u32::from(s[6]) << 16) | u32::from(s[7]));
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
-        // Unique local fc00::/7, link-local fe80::/10.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        // NAT64 well-known prefix carrying an internal IPv4 address.
-        || (ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+        // Unique local fc00::/7, link-local fe80::/10, the old site-local fec0::/10.
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] & 0xffc0) == 0xfec0
+        // IPv4-compatible ::/96 (deprecated, still routed to the IPv4 address by some stacks).
+        || (s[..6] == [0; 6] && is_internal_v4(last_v4))
+        // NAT64: the well-known prefix carrying an internal IPv4 address, and the local-use
+        // 64:ff9b:1::/48 (any address in it).
+        || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && is_internal_v4(last_v4))
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+        // 6to4 2002::/16 carrying an internal IPv4 address.
+        || (s[0] == 0x2002
             && is_internal_v4(Ipv4Addr::from_bits(
-                (u32::from(ip.segments()[6]) << 16) | u32::from(ip.segments()[7]),
+                (u32::from(s[1]) << 16) | u32::from(s[2]),
             )))
 }
 
@@ -290,10 +314,20 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "fec0::1",
+            "2002:a00:1::1",
         ] {
             assert!(is_internal(ip.parse().expect("ip")), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:808:808::1",
+        ] {
             assert!(!is_internal(ip.parse().expect("ip")), "{ip}");
         }
     }
@@ -310,7 +344,10 @@ mod tests {
 
     #[test]
     fn the_allow_list_admits_only_its_hosts_and_their_subdomains() {
-        let policy = policy(&["api.example.com", "*.example.org", "127.0.0.1"], false);
+        let policy = policy(
+            &["api.example.com", "*.example.org", "127.0.0.1", "::1"],
+            false,
+        );
         let ok = |u: &str| policy.check_url(&Url::parse(u).expect("url"));
         assert_eq!(ok("https://api.example.com/mcp"), Ok(()));
         assert_eq!(ok("https://API.Example.com./mcp"), Ok(()));

@@ -90,7 +90,7 @@ impl Gate {
         };
         if let Some(unlogged) = log_due(&mut state) {
             let more = if unlogged > 0 {
-                format!(" ({unlogged} more refused in the last second)")
+                format!(" ({unlogged} more refused since the last line)")
             } else {
                 String::new()
             };
@@ -133,8 +133,13 @@ pub async fn accept(gate: &Gate, listener: &TcpListener) -> (TcpStream, SocketAd
                 {
                     let mut state = gate.lock();
                     if let Some(unlogged) = log_due(&mut state) {
+                        let more = if unlogged > 0 {
+                            format!("; {unlogged} more failures since the last line")
+                        } else {
+                            String::new()
+                        };
                         tracing::error!(
-                            "{}: cannot accept a connection: {e} (waiting {} ms; {unlogged} more failures in the last second)",
+                            "{}: cannot accept a connection: {e} (waiting {} ms{more})",
                             gate.name,
                             backoff.as_millis()
                         );

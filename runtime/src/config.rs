@@ -232,12 +232,17 @@ impl OutboundConfig {
             allow_hosts: self
                 .allow_hosts
                 .iter()
-                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+                .map(|h| match h.strip_prefix("*.") {
+                    Some(domain) => format!("*.{}", canonical_host(domain)),
+                    None => canonical_host(h),
+                })
                 .collect(),
             allow_private: self.allow_private,
         }
     }
 }
+
+use dialtone_bindings::outbound::canonical_host;
 
 /// A routing rule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -367,7 +372,7 @@ impl Config {
                 .find(|h| !valid_host_pattern(h))
             {
                 return Err(invalid(format!(
-                    "application '{}': allow_hosts entry {host:?} must be a host name, an address or *.domain",
+                    "application '{}': allow_hosts entry {host:?} must be a host name, an IP address (no port, no brackets) or *.domain",
                     app.name
                 )));
             }
@@ -501,15 +506,18 @@ pub fn read_script(path: &Path) -> Result<Script, ConfigError> {
     Ok(Script { name, source })
 }
 
-/// An `allow_hosts` entry: a host name, an IPv4 or IPv6 address, or `*.` and a domain.
+/// An `allow_hosts` entry: a host name, an IPv4 or IPv6 address (no port, no brackets), or
+/// `*.` and a domain.
 fn valid_host_pattern(pattern: &str) -> bool {
+    if pattern.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
     let host = pattern.strip_prefix("*.").unwrap_or(pattern);
     !host.is_empty()
         && host.len() <= 253
-        && !host.contains('*')
         && host
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || b".-_".contains(&b))
 }
 
 #[cfg(test)]

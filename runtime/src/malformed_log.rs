@@ -30,6 +30,7 @@ struct Fields {
     src: String,
     error: String,
     raw: String,
+    verdict: String,
 }
 
 impl Visit for Fields {
@@ -39,6 +40,7 @@ impl Visit for Fields {
             "src" => self.src = text,
             "error" => self.error = text,
             "raw_message" => self.raw = text,
+            "verdict" => self.verdict = text,
             _ => {}
         }
     }
@@ -48,6 +50,7 @@ impl Visit for Fields {
             "src" => self.src = value.to_owned(),
             "error" => self.error = value.to_owned(),
             "raw_message" => self.raw = value.to_owned(),
+            "verdict" => self.verdict = value.to_owned(),
             _ => {}
         }
     }
@@ -114,17 +117,21 @@ impl<S: Subscriber, W: std::io::Write + 'static> Layer<S> for MalformedSipLog<W>
         event.record(&mut fields);
         // The raw message comes Debug-quoted from rsipstack; show its text, escaped by us.
         let raw = fields.raw.trim_matches('"');
+        // Our checks say whether they answered (`refused`) or not (`dropped`); rsipstack's
+        // parser only drops.
+        let what = match fields.verdict.as_str() {
+            "refused" => "refused a SIP request",
+            "dropped" => "dropped a SIP message",
+            _ => "dropped a SIP message that does not parse",
+        };
         let mut line = format!(
-            "WARN dropped a SIP message from {} that does not parse ({}): {}",
+            "WARN {what} from {} ({}): {}",
             fields.src,
             excerpt(&fields.error, EXCERPT_CHARS),
             excerpt(raw, EXCERPT_CHARS)
         );
         if suppressed > 0 {
-            let _ = write!(
-                line,
-                " ({suppressed} more dropped in the last second, not shown)"
-            );
+            let _ = write!(line, " ({suppressed} more in the last second, not shown)");
         }
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(out, "{line}");
@@ -178,7 +185,7 @@ mod tests {
         assert!(lines[0].len() < 400, "short: {}", lines[0].len());
         assert!(
             lines[0].starts_with(
-                "WARN dropped a SIP message from 127.0.0.1:5999 that does not parse (invalid method): INVITE \\u{1b}[31m"
+                "WARN dropped a SIP message that does not parse from 127.0.0.1:5999 (invalid method): INVITE \\u{1b}[31m"
             ),
             "{}",
             lines[0]

@@ -38,13 +38,18 @@ impl RtpPorts {
         if low == 0 || high < low.saturating_add(1) {
             return Err(invalid());
         }
+        // Pairs: an even RTP port and the odd RTCP port after it, both inside the range.
+        let (low, high) = (low + low % 2, high - (1 - high % 2));
+        if high <= low {
+            return Err(invalid());
+        }
         Ok(Self {
-            range: Some((low + low % 2, high)),
+            range: Some((low, high)),
             next: AtomicU32::new(uuid::Uuid::new_v4().as_u128() as u32),
         })
     }
 
-    /// How many calls the range can carry at once (one even port each); `None` when the OS
+    /// How many calls the range can carry at once (an RTP and RTCP port pair each); `None` when the OS
     /// picks the ports.
     pub fn slots(&self) -> Option<u32> {
         self.range
@@ -55,7 +60,7 @@ impl RtpPorts {
     pub fn check_capacity(&self, max_calls: u32) -> Result<(), String> {
         match self.slots() {
             Some(slots) if slots < max_calls => Err(format!(
-                "server.rtp_ports has room for {slots} calls (one even port each), fewer than server.max_calls = {max_calls}: widen the range or lower max_calls"
+                "server.rtp_ports has room for {slots} calls (an RTP and RTCP port pair each), fewer than server.max_calls = {max_calls}: widen the range or lower max_calls"
             )),
             _ => Ok(()),
         }
@@ -125,7 +130,7 @@ mod tests {
         assert!(RtpPorts::parse("0").expect("0").range.is_none());
         assert_eq!(
             RtpPorts::parse("10001-10010").expect("range").range,
-            Some((10002, 10010))
+            Some((10002, 10009))
         );
         assert!(RtpPorts::parse("10-5").is_err());
         assert!(RtpPorts::parse("abc").is_err());
@@ -133,12 +138,13 @@ mod tests {
 
     #[test]
     fn the_range_must_hold_max_calls() {
+        // Pairs 20000/1 ... 20008/9: 20010 would need 20011 for RTCP.
         let ports = RtpPorts::parse("20000-20010").expect("range");
-        assert_eq!(ports.slots(), Some(6));
-        assert_eq!(ports.check_capacity(6), Ok(()));
+        assert_eq!(ports.slots(), Some(5));
+        assert_eq!(ports.check_capacity(5), Ok(()));
         assert_eq!(
             ports.check_capacity(1000),
-            Err("server.rtp_ports has room for 6 calls (one even port each), fewer than server.max_calls = 1000: widen the range or lower max_calls".into())
+            Err("server.rtp_ports has room for 5 calls (an RTP and RTCP port pair each), fewer than server.max_calls = 1000: widen the range or lower max_calls".into())
         );
         assert_eq!(
             RtpPorts::parse("0").expect("0").check_capacity(100_000),
@@ -189,7 +195,7 @@ mod tests {
         );
         // A two-port range with one port taken: the other is handed out, not an error.
         let taken = UdpSocket::bind((ip, 43000)).await.expect("bind");
-        let ports = RtpPorts::parse("43000-43002").expect("range");
+        let ports = RtpPorts::parse("43000-43003").expect("range");
         let socket = ports.bind(ip).await.expect("a free port");
         assert_eq!(socket.rtp.local_addr().expect("addr").port(), 43002);
         drop(taken);

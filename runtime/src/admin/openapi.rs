@@ -202,7 +202,7 @@ fn schemas() -> Value {
         "Error": { "type": "object", "required": ["error", "code"], "properties": { "error": string, "code": string } },
         "Mcp": { "type": "object", "properties": { "allow_stdio": { "type": "boolean" } }, "additionalProperties": false },
         "Outbound": { "type": "object", "additionalProperties": false, "properties": {
-            "allow_hosts": { "type": "array", "maxItems": 256, "items": { "type": "string", "pattern": "^(\\*\\.)?[A-Za-z0-9.:\\[\\]-]{1,253}$" } },
+            "allow_hosts": { "type": "array", "maxItems": 256, "items": { "type": "string", "pattern": "^((\\*\\.)?[A-Za-z0-9._-]{1,253}|[0-9A-Fa-f:.]{2,45})$" } },
             "allow_private": { "type": "boolean" } } },
         "Rule": { "type": "object", "required": ["name", "pattern", "scenarios"], "properties": {
             "name": string, "pattern": string, "exclude": string, "scenarios": strings } },

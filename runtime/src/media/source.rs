@@ -131,7 +131,7 @@ impl MediaSource {
             .get(url)
             .send()
             .await
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| fail(request_failure(&e)))?;
         if !response.status().is_success() {
             return Err(fail(format!("HTTP {}", response.status())));
         }
@@ -179,6 +179,25 @@ impl MediaSource {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Audio>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Why a request failed, in words: the outbound policy's own when it refused the host (by
+/// name, or in a redirect), else the deepest cause reqwest reports.
+fn request_failure(error: &reqwest::Error) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut deepest = error.to_string();
+    while let Some(e) = cause {
+        if let Some(refused) = e.downcast_ref::<dialtone_bindings::outbound::OutboundError>() {
+            return refused.to_string();
+        }
+        deepest = e.to_string();
+        cause = e.source();
+    }
+    if deepest == error.to_string() {
+        deepest
+    } else {
+        format!("{error}: {deepest}")
     }
 }
 

@@ -314,6 +314,7 @@ async fn admit(
         session_deadline: None,
         refreshes_tx,
         refreshes,
+        refreshing: false,
     };
     Ok(call)
 }
@@ -354,8 +355,10 @@ struct Call {
     session_timer: Option<SessionTimer>,
     /// When the timer next acts (refresh, or give the session up); none while a refresh runs.
     session_deadline: Option<Instant>,
-    refreshes_tx: mpsc::UnboundedSender<Result<(), String>>,
-    refreshes: mpsc::UnboundedReceiver<Result<(), String>>,
+    refreshes_tx: mpsc::UnboundedSender<refresh::Refreshed>,
+    refreshes: mpsc::UnboundedReceiver<refresh::Refreshed>,
+    /// Our refresh is on its way.
+    refreshing: bool,
 }
 
 impl Call {

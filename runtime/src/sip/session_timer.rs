@@ -98,10 +98,12 @@ impl SessionTimer {
     /// 32 s) (RFC 4028 10).
     pub fn next_deadline(&self) -> Duration {
         let interval = u64::from(self.interval);
-        match self.refresher {
-            Refresher::Uas => Duration::from_secs(interval / 2),
-            Refresher::Uac => Duration::from_secs(interval - (interval / 3).min(32)),
-        }
+        let seconds = match self.refresher {
+            Refresher::Uas => interval / 2,
+            Refresher::Uac => interval - (interval / 3).min(32),
+        };
+        // Never a zero wait (a 1 s interval allowed for tests would refresh in a loop).
+        Duration::from_secs(seconds.max(1))
     }
 }
 

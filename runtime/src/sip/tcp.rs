@@ -30,7 +30,8 @@ pub(super) async fn serve(
     gate: Arc<Gate>,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    let at = listener.local_addr()?;
+    // A wildcard bind is advertised (Via, Contact) as the address peers can reach.
+    let at = SipConnection::resolve_bind_address(listener.local_addr()?);
     let registered = TcpListenerConnection::new(at, None)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;

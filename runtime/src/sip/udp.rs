@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
+use dialtone_bindings::rate::{Budget, RateBudget};
 use rsipstack::transport::channel::ChannelConnection;
 use rsipstack::transport::connection::TransportSender;
 use rsipstack::transport::udp::UdpConnection;
@@ -30,7 +31,13 @@ pub(super) struct CheckedSocket {
     long: OnceLock<LongMessages>,
     /// Notified when the stack first reads: its listeners are being served.
     reading: Arc<Notify>,
+    /// Refusals sent a second, all sources together: a spoofed source cannot turn us into a
+    /// reflector (past it, bad requests are dropped unanswered).
+    refusals: tokio::sync::Mutex<RateBudget>,
 }
+
+/// Refusals (400, 501, 505) sent a second at most.
+const REFUSALS_PER_SECOND: u32 = 50;
 
 struct LongMessages {
     udp: UdpConnection,
@@ -47,6 +54,7 @@ impl CheckedSocket {
             buffer: tokio::sync::Mutex::new(vec![0; MAX_DATAGRAM]),
             long: OnceLock::new(),
             reading: Arc::new(Notify::new()),
+            refusals: tokio::sync::Mutex::new(RateBudget::new(REFUSALS_PER_SECOND)),
         }))
     }
 
@@ -83,12 +91,14 @@ impl CheckedSocket {
             tracing::warn!(target: WIRE_TARGET, src = %from, error = "not ready", raw_message = "", "dropped a long SIP message");
             return;
         };
-        let Ok(message) = rsipstack::sip::SipMessage::try_from(bytes) else {
-            return;
-        };
-        let Ok(message) =
-            SipConnection::update_msg_received(message, from, rsipstack::sip::Transport::Udp)
+        let Ok(message) = rsipstack::sip::SipMessage::try_from(bytes)
+            .map_err(|_| ())
+            .and_then(|m| {
+                SipConnection::update_msg_received(m, from, rsipstack::sip::Transport::Udp)
+                    .map_err(|_| ())
+            })
         else {
+            tracing::debug!(target: WIRE_TARGET, src = %from, error = "a long message the stack cannot take", raw_message = "", verdict = "dropped", "bad SIP message");
             return;
         };
         let source = SipAddr {
@@ -114,19 +124,21 @@ impl rsipstack::platform::net::UdpSocket for CheckedSocket {
                     return Ok((bytes.len(), from));
                 }
                 Inspection::Pass(bytes) => self.deliver_long(bytes, from),
+                // Debug events: the malformed-message log layer writes them, escaped and at
+                // most once a second.
                 Inspection::Refuse { response, why } => {
-                    let status = String::from_utf8_lossy(&response[..response.len().min(64)])
-                        .lines()
-                        .next()
-                        .unwrap_or_default()
-                        .trim_start_matches("SIP/2.0 ")
-                        .to_owned();
-                    tracing::info!(target: WIRE_TARGET, src = %from, error = %why, raw_message = %status, "refused a SIP request");
-                    let _ = self.socket.send_to(&response, from).await;
+                    let raw = String::from_utf8_lossy(&buffer[..len.min(200)]).into_owned();
+                    let answered = self.refusals.lock().await.take(tokio::time::Instant::now())
+                        == Budget::Spend;
+                    let verdict = if answered { "refused" } else { "dropped" };
+                    tracing::debug!(target: WIRE_TARGET, src = %from, error = %why, raw_message = %raw, verdict, "bad SIP request");
+                    if answered {
+                        let _ = self.socket.send_to(&response, from).await;
+                    }
                 }
                 Inspection::Drop(why) => {
                     let raw = String::from_utf8_lossy(&buffer[..len.min(200)]).into_owned();
-                    tracing::info!(target: WIRE_TARGET, src = %from, error = %why, raw_message = %raw, "dropped a SIP message");
+                    tracing::debug!(target: WIRE_TARGET, src = %from, error = %why, raw_message = %raw, verdict = "dropped", "bad SIP message");
                 }
             }
         }

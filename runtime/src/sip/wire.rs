@@ -68,7 +68,7 @@ pub fn inspect<'a>(datagram: &'a [u8], server: &str, allow: &str) -> Inspection<
     let refuse = |status: u16, reason: &str, why: String| {
         refusal(&message, status, reason, why, server, allow)
     };
-    let parts: Vec<&str> = start.split(' ').collect();
+    let parts: Vec<&str> = start.splitn(4, ' ').collect();
     let [method, uri, version] = parts[..] else {
         return refuse(
             400,
@@ -313,6 +313,13 @@ fn refusal<'a>(
     let vias: Vec<&str> = message.all("Via", "v").collect();
     if vias.is_empty() {
         return Inspection::Drop(format!("{why}; no Via header to answer by"));
+    }
+    // A response names its transaction by all of these; without one it could not be matched,
+    // and answering would only make us a reflector for whoever forged the source.
+    for (name, short) in [("From", "f"), ("To", "t"), ("Call-ID", "i"), ("CSeq", "")] {
+        if message.first(name, short).is_none() {
+            return Inspection::Drop(format!("{why}; no {name} header to answer by"));
+        }
     }
     let mut out = String::new();
     let _ = write!(out, "SIP/2.0 {status} {}\r\n", reason_phrase(reason));

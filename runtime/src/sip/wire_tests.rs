@@ -117,18 +117,22 @@ fn an_unknown_method_gets_501_with_allow_and_the_dialog_headers() {
 }
 
 #[test]
-fn a_missing_header_is_named() {
+fn a_request_missing_a_header_a_response_needs_is_dropped_not_answered() {
     let text = "BYE sip:2000@127.0.0.1 SIP/2.0\r\n\
         Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-2\r\n\
         From: <sip:alice@127.0.0.1>;tag=a1\r\n\
         To: <sip:2000@127.0.0.1>;tag=b2\r\n\
         CSeq: 2 BYE\r\n\r\n";
     assert_eq!(
-        refused(inspect(text.as_bytes(), SERVER, ALLOW)),
-        (
-            "SIP/2.0 400 Bad Request (missing Call-ID header)".into(),
-            "the request has no Call-ID header".into()
+        inspect(text.as_bytes(), SERVER, ALLOW),
+        Inspection::Drop(
+            "the request has no Call-ID header; no Call-ID header to answer by".into()
         )
+    );
+    // A tiny forged request gets nothing back (no amplification).
+    assert_eq!(
+        inspect(b"X a SIP/2.0\r\nv:a\r\n\r\n", SERVER, ALLOW),
+        Inspection::Drop("the method X is not implemented; no From header to answer by".into())
     );
 }
 

@@ -50,7 +50,9 @@ impl Call {
             Ok(None) => {}
             Err(e) => tracing::info!(call = %self.call_id, "refresh: {e}; keeping the interval"),
         }
-        if self.session_deadline.is_some() {
+        // Restart the interval, or start it when this refresh is the first to ask for a timer;
+        // not while our own refresh is on its way (its answer arms it).
+        if self.session_timer.is_some() && !self.refreshing {
             self.arm_session_timer();
         }
     }
@@ -67,6 +69,7 @@ impl Call {
                 .await;
             return;
         }
+        self.refreshing = true;
         let dialog = self.dialog.clone();
         let done = self.refreshes_tx.clone();
         let headers = self.timer_headers();
@@ -87,35 +90,51 @@ impl Call {
                     .reinvite(Some(headers), offer.map(String::into_bytes))
                     .await
             };
+            // RFC 4028 10: only no answer, 408 or 481 end the session; another refusal (491
+            // glare, 501 ...) leaves it to run until it expires, and we try again.
             let outcome = match sent {
-                Ok(Some(response))
-                    if response.status_code.kind()
-                        == rsipstack::sip::StatusCodeKind::Successful =>
-                {
-                    Ok(())
+                Ok(Some(response)) => {
+                    let code = response.status_code.code();
+                    match code {
+                        200..=299 => Refreshed::Yes,
+                        408 | 481 => Refreshed::Fatal(format!("the caller answered {code}")),
+                        _ => Refreshed::Refused(code),
+                    }
                 }
-                Ok(Some(response)) => Err(format!(
-                    "the caller answered {}",
-                    response.status_code.code()
-                )),
-                Ok(None) => Err("the call is not confirmed".to_owned()),
-                Err(e) => Err(e.to_string()),
+                Ok(None) => Refreshed::Fatal("the call is not confirmed".to_owned()),
+                Err(e) => Refreshed::Fatal(e.to_string()),
             };
             let _ = done.send(outcome);
         });
     }
 
     /// Our refresh was answered (or not).
-    pub(super) async fn on_refreshed(&mut self, outcome: Result<(), String>) {
+    pub(super) async fn on_refreshed(&mut self, outcome: Refreshed) {
+        self.refreshing = false;
         match outcome {
-            Ok(()) => self.arm_session_timer(),
-            Err(why) => {
+            Refreshed::Yes => self.arm_session_timer(),
+            Refreshed::Refused(code) => {
+                tracing::info!(call = %self.call_id, "session refresh answered {code}: trying again later");
+                self.arm_session_timer();
+            }
+            Refreshed::Fatal(why) => {
                 tracing::info!(call = %self.call_id, "session refresh failed ({why}): hanging up");
                 self.feed(CallInput::Expired("session refresh failed".into()))
                     .await;
             }
         }
     }
+}
+
+/// How our refresh ended.
+#[derive(Debug)]
+pub(super) enum Refreshed {
+    /// A 2xx.
+    Yes,
+    /// Another final answer that leaves the session to run (491, 501 ...).
+    Refused(u16),
+    /// No answer, 408 or 481: the session is gone.
+    Fatal(String),
 }
 
 /// The session timer `request` asks for, from its `Session-Expires` (or `x`) and `Supported`
