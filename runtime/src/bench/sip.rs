@@ -163,6 +163,20 @@ pub(super) fn run_load_output(
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// SIPp's arguments for the scenario file `xml`, its media on `media_port`, calling 2000.
+pub(super) fn scenario_args<'a>(xml: &'a str, media_port: &'a str) -> [&'a str; 8] {
+    [
+        "-sf",
+        xml,
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        media_port,
+        "-s",
+        "2000",
+    ]
+}
+
 /// The failed calls SIPp's final statistics report (`u32::MAX` when it printed none).
 pub(super) fn failed_calls(stdout: &str) -> u32 {
     // "  Failed call            |        0                  |        3  "
@@ -220,16 +234,7 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
     let mut dialtone = Vec::new();
     for &rate in rates {
         let media_port = free_media_base()?.to_string();
-        let scenario = [
-            "-sf",
-            &xml,
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            &media_port,
-            "-s",
-            "2000",
-        ];
+        let scenario = scenario_args(&xml, &media_port);
         let failed =
             tokio::task::block_in_place(|| run_load(&dir, &target, &scenario, rate, seconds))?;
         // Let every session finish before measuring the next rate.

@@ -166,16 +166,7 @@ pub async fn soak(
     let load_dir = dir.clone();
     let xml = xml.display().to_string();
     let mut load = tokio::task::spawn_blocking(move || {
-        let scenario = [
-            "-sf",
-            &xml,
-            "-mi",
-            "127.0.0.1",
-            "-mp",
-            &media_port,
-            "-s",
-            "2000",
-        ];
+        let scenario = super::sip::scenario_args(&xml, &media_port);
         super::sip::run_load_output(&load_dir, &target, &scenario, rate, seconds)
     });
     let mut samples = Vec::new();

@@ -69,26 +69,23 @@ pub fn inspect<'a>(datagram: &'a [u8], server: &str, allow: &str) -> Inspection<
         refusal(&message, status, reason, why, server, allow)
     };
     let parts: Vec<&str> = start.splitn(4, ' ').collect();
-    let [method, uri, version] = parts[..] else {
-        return refuse(
-            400,
-            "Bad Request (malformed Request-Line)",
-            format!(
-                "the Request-Line {:?} is not METHOD URI SIP/2.0",
-                clip(start)
-            ),
-        );
+    let (method, version) = match parts[..] {
+        [method, uri, version]
+            if !method.is_empty() && method.bytes().all(is_token_byte) && !uri.is_empty() =>
+        {
+            (method, version)
+        }
+        _ => {
+            return refuse(
+                400,
+                "Bad Request (malformed Request-Line)",
+                format!(
+                    "the Request-Line {:?} is not METHOD URI SIP/2.0",
+                    clip(start)
+                ),
+            );
+        }
     };
-    if method.is_empty() || !method.bytes().all(is_token_byte) || uri.is_empty() {
-        return refuse(
-            400,
-            "Bad Request (malformed Request-Line)",
-            format!(
-                "the Request-Line {:?} is not METHOD URI SIP/2.0",
-                clip(start)
-            ),
-        );
-    }
     if version != "SIP/2.0" {
         if version.starts_with("SIP/") {
             return refuse(
