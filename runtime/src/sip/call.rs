@@ -846,14 +846,15 @@ impl Call {
             }
             DialogState::Updated(_, request, handle) => {
                 let refresh = request.method == Method::Invite || request.method == Method::Update;
-                if refresh {
-                    self.on_refresh_request(&request);
-                }
                 let status = if refresh {
                     self.on_reoffer(&request.body)
                 } else {
                     Err(StatusCode::OK)
                 };
+                // Only an accepted re-INVITE or UPDATE refreshes the session (RFC 4028 10).
+                if status.is_ok() {
+                    self.on_refresh_request(&request);
+                }
                 let result = match status {
                     Ok(body) => {
                         let mut headers = vec![Header::ContentType("application/sdp".into())];
