@@ -2,7 +2,8 @@
 //!
 //! - `config`: `mcpServerConnectionConfig`, validated.
 //! - `client`: one task per client on its session's worker (connect, requests in order, close).
-//! - `handler`: the rmcp `ClientHandler`, one `on_*` per server notification.
+//! - `handler`: the rmcp `ClientHandler`, one `on_*` per server notification and request.
+//! - `server_requests`: server requests (elicitation, sampling) waiting for the scenario.
 //! - `http`: reqwest for rmcp's streamable-HTTP transport, with a response-header timeout.
 //! - `direct_result`: a POST's own result taken from its SSE answer as JSON, not decoded by rmcp.
 //! - `sse`: the legacy HTTP+SSE transport (2024-11-05) as an rmcp worker.
@@ -23,6 +24,7 @@ mod handler;
 mod http;
 mod lifeline;
 pub mod probe;
+mod server_requests;
 pub mod sse;
 
 use std::collections::HashMap;
@@ -62,6 +64,14 @@ pub(crate) enum McpEvent {
         name: &'static str,
         payload: Value,
     },
+    /// A request of the server (`ElicitationRequest`, `SamplingRequest`) that the scenario
+    /// answers with `respond(requestId, answer)`.
+    ServerRequest {
+        client: u32,
+        request_id: u64,
+        name: &'static str,
+        payload: Value,
+    },
     /// The transport died: `onWebSocketClose` with this code.
     Closed {
         client: u32,
@@ -97,6 +107,8 @@ pub(crate) struct McpHub {
     outbound: std::sync::Arc<crate::outbound::OutboundPolicy>,
     events: crate::host::ShedSender<McpEvent>,
     clients: HashMap<u32, mpsc::UnboundedSender<Command>>,
+    /// Each open client's server requests waiting for the scenario.
+    answers: HashMap<u32, server_requests::ServerRequests>,
     tasks: Vec<JoinHandle<()>>,
     /// Created with the first client, shared by the session's clients.
     http: Option<reqwest::Client>,
@@ -128,6 +140,7 @@ impl McpHub {
             outbound,
             events,
             clients: HashMap::new(),
+            answers: HashMap::new(),
             tasks: Vec::new(),
             http: None,
             next_client: 1,
@@ -149,8 +162,7 @@ impl McpHub {
                 "a session may have at most {MAX_CLIENTS} MCP clients open; close one first"
             )));
         }
-        let config: ConnectionConfig = serde_json::from_str(config_json)
-            .map_err(|e| McpError::Config(format!("invalid mcpServerConnectionConfig: {e}")))?;
+        let config = ConnectionConfig::from_json(config_json)?;
         if let Some(warning) = config.ignored_fields() {
             warn(&warning);
         }
@@ -168,7 +180,9 @@ impl McpHub {
         let id = self.next_client;
         self.next_client += 1;
         let (commands, receiver) = mpsc::unbounded_channel();
-        let run = client::run(id, settings, http, receiver, self.events.clone());
+        let answers = server_requests::ServerRequests::default();
+        self.answers.insert(id, answers.clone());
+        let run = client::run(id, settings, http, receiver, self.events.clone(), answers);
         // On the session's own worker: a request and its result never cross threads.
         let task = tokio::spawn(run);
         self.tasks.retain(|t| !t.is_finished());
@@ -226,8 +240,17 @@ impl McpHub {
             .map(|(at, method)| (method, at.elapsed()))
     }
 
+    /// `client.respond(requestId, answer)`: the answer to a server request.
+    pub(crate) fn respond(&self, client: u32, request_id: u64, answer: Value) -> Result<(), String> {
+        match self.answers.get(&client) {
+            Some(answers) => answers.respond(request_id, answer),
+            None => Err("respond: the client is closed".into()),
+        }
+    }
+
     /// `client.close()`: cancel what is in flight, close the transport.
     pub(crate) fn close(&mut self, client: u32) {
+        self.answers.remove(&client);
         if let Some(sender) = self.clients.remove(&client) {
             let _ = sender.send(Command::Close);
         }
@@ -235,12 +258,14 @@ impl McpHub {
 
     /// The client's transport died; it takes no more requests.
     pub(crate) fn forget(&mut self, client: u32) {
+        self.answers.remove(&client);
         self.clients.remove(&client);
     }
 
     /// The session ends: every client cancels its requests and closes. Returns the tasks to
     /// wait for (bounded by each client's close timeout).
     pub(crate) fn close_all(&mut self) -> Vec<JoinHandle<()>> {
+        self.answers.clear();
         for (_, sender) in self.clients.drain() {
             let _ = sender.send(Command::Close);
         }

@@ -46,6 +46,12 @@ class Listeners {
     for (const handler of list.slice()) handler(event);
   }
 
+  // Whether a handler listens to `name`.
+  has(name) {
+    const list = this.#map.get(name);
+    return list !== undefined && list.length > 0;
+  }
+
   clear() {
     this.#map.clear();
   }

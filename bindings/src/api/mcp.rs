@@ -1,5 +1,5 @@
 //! Ops behind `MCP` and `MCP.Client`: `mcpCreate(configJson)`, `mcpRequest(client, kind,
-//! paramsJson)`, `mcpClose(client)`.
+//! paramsJson)`, `mcpRespond(client, requestId, answerJson)`, `mcpClose(client)`.
 
 use std::rc::Rc;
 
@@ -64,6 +64,26 @@ pub(super) fn install<'js>(
                 }
                 let requested = st.mcp.borrow_mut().request(client, kind, params);
                 requested.map_err(|e| throw_coded(&ctx, ErrorClass::Plain, "ERR_MCP_LIMIT", &e))
+            },
+        )?,
+    )?;
+
+    let st = state.clone();
+    ops.set(
+        "mcpRespond",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, client: u32, request: f64, answer: String| -> Result<()> {
+                let invalid = |message: &str| {
+                    throw_coded(&ctx, ErrorClass::Type, "ERR_INVALID_ARGUMENT", message)
+                };
+                if !(request.is_finite() && request >= 1.0 && request.fract() == 0.0) {
+                    return Err(invalid("respond: requestId must be the requestId of the event"));
+                }
+                let answer = serde_json::from_str(&answer)
+                    .map_err(|_| invalid("respond: the answer must be JSON-serializable"))?;
+                let responded = st.mcp.borrow().respond(client, request as u64, answer);
+                responded.map_err(|e| invalid(&e))
             },
         )?,
     )?;

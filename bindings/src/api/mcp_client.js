@@ -18,6 +18,14 @@ const MCP_SERVER_EVENTS = Object.freeze({
   ResourceUpdated: "MCP.ServerEvents.ResourceUpdated",
   Progress: "MCP.ServerEvents.Progress",
   LoggingMessage: "MCP.ServerEvents.LoggingMessage",
+  ElicitationRequest: "MCP.ServerEvents.ElicitationRequest",
+  SamplingRequest: "MCP.ServerEvents.SamplingRequest",
+});
+
+// What a server request gets when no handler listens for it.
+const UNHEARD_SERVER_REQUEST = Object.freeze({
+  ElicitationRequest: { action: "decline" },
+  SamplingRequest: { error: "sampling is not supported by this scenario" },
 });
 
 const MCP_CLIENT_TOKEN = Symbol("mcp client");
@@ -90,6 +98,21 @@ class MCPClient {
     return this.#request("getPrompt", p);
   }
 
+  // The answer to an ElicitationRequest or SamplingRequest event.
+  respond(requestId, answer) {
+    if (this.#closed) {
+      ops.log("warn", "MCP.Client.respond(): ignored, the client is closed");
+      return;
+    }
+    if (typeof requestId !== "number") {
+      throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "respond: requestId must be the requestId of the event");
+    }
+    if (answer === null || typeof answer !== "object" || Array.isArray(answer)) {
+      throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "respond: the answer must be an object");
+    }
+    ops.mcpRespond(this.#id, requestId, JSON.stringify(answer));
+  }
+
   close() {
     if (this.#closed) return;
     this.#closed = true;
@@ -130,8 +153,12 @@ class MCPClient {
         return;
       }
       if (client.#closed) return;
-      // Results come as {requestId, payload}; notifications as the payload itself.
-      const data = kind === "result"
+      if (kind === "request" && !client.#listeners.has(MCP_SERVER_EVENTS[name])) {
+        ops.mcpRespond(client.#id, payload.requestId, JSON.stringify(UNHEARD_SERVER_REQUEST[name]));
+        return;
+      }
+      // Results and server requests come as {requestId, payload}; notifications as the payload.
+      const data = kind === "result" || kind === "request"
         ? { customEvent: name, payload: payload.payload, requestId: payload.requestId }
         : { customEvent: name, payload };
       client.#listeners.emit(MCP_SERVER_EVENTS[name] || MCP_SERVER_EVENTS.Unknown, {

@@ -436,7 +436,9 @@ impl Session {
                     self.on_mcp_event(early);
                 }
             }
-            McpEvent::Notification { client, .. } if !self.mcp_connected.contains(&client) => {
+            McpEvent::Notification { client, .. } | McpEvent::ServerRequest { client, .. }
+                if !self.mcp_connected.contains(&client) =>
+            {
                 self.mcp_early.entry(client).or_default().push(event);
             }
             McpEvent::ConnectFailed {
@@ -478,6 +480,16 @@ impl Session {
             } => {
                 let reported = format!("MCP.ServerEvents.{name}");
                 self.mcp_turn("notification", client, name, Some(&reported), payload);
+            }
+            McpEvent::ServerRequest {
+                client,
+                request_id,
+                name,
+                payload,
+            } => {
+                let fields = json!({ "requestId": request_id, "payload": payload });
+                let reported = format!("MCP.ServerEvents.{name}");
+                self.mcp_turn("request", client, name, Some(&reported), fields);
             }
             McpEvent::Closed {
                 client,

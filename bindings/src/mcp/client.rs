@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use super::McpEvent;
 use super::config::{ClientSettings, Target};
-use super::error::{McpError, SendFailure, classify_connect_error, classify_send_error};
+use super::error::{McpError, SendFailure, classify_connect_error, classify_send_error, plain};
 use super::handler::{Handler, ProgressRoutes};
 use super::http::{BoundedHttp, Reconnect};
 use super::lifeline::Lifeline;
@@ -207,10 +207,14 @@ pub(super) async fn connect_to(
         Target::Http(url) => {
             let mut headers = HashMap::new();
             for (name, value) in &settings.headers {
-                let name = http::HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|e| McpError::Config(e.to_string()))?;
-                let value = http::HeaderValue::from_str(value)
-                    .map_err(|e| McpError::Config(e.to_string()))?;
+                let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                    McpError::Config(format!("'{name}' is not a valid HTTP header name"))
+                })?;
+                let value = http::HeaderValue::from_str(value).map_err(|_| {
+                    McpError::Config(format!(
+                        "the value of header '{name}' is not a valid HTTP header value"
+                    ))
+                })?;
                 headers.insert(name, value);
             }
             let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str())
@@ -280,9 +284,10 @@ pub(crate) async fn run(
     http: reqwest::Client,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: crate::host::ShedSender<McpEvent>,
+    answers: super::server_requests::ServerRequests,
 ) {
     let routes = ProgressRoutes::default();
-    let handler = Handler::new(client, &settings, events.clone(), routes.clone());
+    let handler = Handler::new(client, &settings, events.clone(), routes.clone(), answers);
     // Whichever way this function returns, the transport's tasks end with it.
     let lifeline = Lifeline::default();
     let _end_transport_tasks = lifeline.ended().clone().drop_guard();
@@ -350,7 +355,7 @@ pub(crate) async fn run(
                 service_ended = true;
                 dead.get_or_insert(lifeline.death(|| match quit {
                     Ok(_) => "the MCP server closed the connection".to_owned(),
-                    Err(e) => format!("the MCP client task failed: {e}"),
+                    Err(e) => format!("the MCP client task failed: {}", plain(&e.to_string())),
                 }));
             }
         }
@@ -551,7 +556,7 @@ impl Failure {
                     }
                 }
             }
-            Failure::Service(other) => (json!("request_failed"), other.to_string(), None),
+            Failure::Service(other) => (json!("request_failed"), plain(&other.to_string()), None),
         };
         let mut outcome = error_outcome(client, id, kind, code, error);
         outcome.transport_failure = transport_failure;
@@ -572,7 +577,13 @@ async fn send(
 ) -> Result<Value, Failure> {
     let request = kind
         .request(params)
-        .map_err(|e| Failure::Invalid(format!("invalid {} parameters: {e}", kind.method())))?;
+        .map_err(|e| {
+            Failure::Invalid(format!(
+                "invalid {} parameters: {}",
+                kind.method(),
+                plain(&e.to_string())
+            ))
+        })?;
     let options =
         PeerRequestOptions::with_timeout(settings.request_timeout).reset_timeout_on_progress();
     let handle = peer
@@ -594,7 +605,8 @@ async fn send(
         live.remove(&id);
     }
     let result = response.map_err(Failure::Service)?;
-    serde_json::to_value(&result).map_err(|e| Failure::Invalid(format!("unreadable result: {e}")))
+    serde_json::to_value(&result)
+        .map_err(|e| Failure::Invalid(format!("unreadable result: {}", plain(&e.to_string()))))
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use url::Url;
 
 use super::error::McpError;
@@ -27,8 +28,7 @@ const RESERVED_HEADERS: &[&str] = &[
 ];
 
 /// The config as the scenario wrote it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ConnectionConfig {
     pub(crate) transport: Option<String>,
     pub(crate) endpoint: Option<String>,
@@ -44,9 +44,76 @@ pub(crate) struct ConnectionConfig {
     pub(crate) args: Vec<String>,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: Option<String>,
+    pub(crate) elicitation: Option<bool>,
+    pub(crate) sampling: Option<bool>,
+    pub(crate) roots: Option<Vec<RootConfig>>,
     /// Fields that are not options (a misspelled one falls back to its default).
-    #[serde(flatten)]
     pub(crate) unknown: BTreeMap<String, serde_json::Value>,
+}
+
+/// One of `roots`: what `roots/list` answers.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RootConfig {
+    pub(crate) uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+}
+
+/// Takes option `name` out of `map`: absent or null is None; a value of the wrong shape is
+/// an error saying what the option takes.
+fn option<T: DeserializeOwned>(
+    map: &mut Map<String, Value>,
+    name: &str,
+    takes: &str,
+) -> Result<Option<T>, McpError> {
+    match map.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|_| {
+            let mut got = value.to_string();
+            if got.len() > 40 {
+                let cut = (0..=37).rev().find(|&i| got.is_char_boundary(i)).unwrap_or(0);
+                got.truncate(cut);
+                got.push_str("...");
+            }
+            McpError::Config(format!(
+                "mcpServerConnectionConfig.{name} must be {takes}, got {got}"
+            ))
+        }),
+    }
+}
+
+impl ConnectionConfig {
+    /// Reads the config JSON the facade sends (always an object).
+    pub(crate) fn from_json(text: &str) -> Result<Self, McpError> {
+        let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(text) else {
+            return Err(McpError::Config(
+                "mcpServerConnectionConfig must be an object".into(),
+            ));
+        };
+        let strings = "an object of strings";
+        let config = Self {
+            transport: option(&mut map, "transport", "a string")?,
+            endpoint: option(&mut map, "endpoint", "a string")?,
+            headers: option(&mut map, "headers", strings)?.unwrap_or_default(),
+            client_name: option(&mut map, "clientName", "a string")?,
+            client_version: option(&mut map, "clientVersion", "a string")?,
+            connect_timeout: option(&mut map, "connectTimeout", "a number of seconds")?,
+            request_timeout: option(&mut map, "requestTimeout", "a number of seconds")?,
+            allowed_tools: option(&mut map, "allowedTools", "an array of tool names")?,
+            max_result_bytes: option(&mut map, "maxResultBytes", "a non-negative integer")?,
+            protocol_version: option(&mut map, "protocolVersion", "a string")?,
+            command: option(&mut map, "command", "a string")?,
+            args: option(&mut map, "args", "an array of strings")?.unwrap_or_default(),
+            env: option(&mut map, "env", strings)?.unwrap_or_default(),
+            cwd: option(&mut map, "cwd", "a string")?,
+            elicitation: option(&mut map, "elicitation", "true or false")?,
+            sampling: option(&mut map, "sampling", "true or false")?,
+            roots: option(&mut map, "roots", "an array of {uri, name}")?,
+            unknown: map.into_iter().collect(),
+        };
+        Ok(config)
+    }
 }
 
 /// The options of `mcpServerConnectionConfig`, as a scenario spells them.
@@ -65,6 +132,9 @@ const OPTIONS: &[&str] = &[
     "args",
     "env",
     "cwd",
+    "elicitation",
+    "sampling",
+    "roots",
 ];
 
 /// Where and how to connect.
@@ -126,6 +196,12 @@ pub(crate) struct ClientSettings {
     pub(crate) max_result_bytes: usize,
     /// The protocol revision offered in `initialize`.
     pub(crate) protocol_version: String,
+    /// Whether the scenario answers `elicitation/create` (the capability is offered).
+    pub(crate) elicitation: bool,
+    /// Whether the scenario answers `sampling/createMessage`.
+    pub(crate) sampling: bool,
+    /// What `roots/list` answers; None: the capability is not offered.
+    pub(crate) roots: Option<Value>,
 }
 
 /// Protocol revisions Dialtone offers; the server picks what it speaks in `initialize`.
@@ -238,6 +314,18 @@ impl ConnectionConfig {
                 )));
             }
         };
+        let roots = match self.roots {
+            None => None,
+            Some(roots) => {
+                if let Some(bad) = roots.iter().find(|r| Url::parse(&r.uri).is_err()) {
+                    return Err(McpError::Config(format!(
+                        "roots: '{}' is not a URI (a root is {{uri: \"file:///path\", name}})",
+                        bad.uri
+                    )));
+                }
+                Some(serde_json::to_value(roots).unwrap_or_default())
+            }
+        };
         Ok(ClientSettings {
             target,
             headers: self.headers,
@@ -258,6 +346,9 @@ impl ConnectionConfig {
             allowed_tools: self.allowed_tools.map(|t| t.into_iter().collect()),
             max_result_bytes: self.max_result_bytes.unwrap_or(DEFAULT_MAX_RESULT_BYTES),
             protocol_version,
+            elicitation: self.elicitation.unwrap_or(false),
+            sampling: self.sampling.unwrap_or(false),
+            roots,
         })
     }
 }
@@ -267,9 +358,7 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<ClientSettings, McpError> {
-        serde_json::from_str::<ConnectionConfig>(json)
-            .expect("json")
-            .validate("app", false)
+        ConnectionConfig::from_json(json)?.validate("app", false)
     }
 
     #[test]
@@ -319,12 +408,12 @@ mod tests {
 
     #[test]
     fn fields_that_are_not_options_are_named() {
-        let config = |json: &str| serde_json::from_str::<ConnectionConfig>(json).expect("json");
+        let config = |json: &str| ConnectionConfig::from_json(json).expect("json");
         // Every option in OPTIONS is a field: none of them lands in `unknown`.
         let every = r#"{"transport":"http","endpoint":"http://h","headers":{},"clientName":"a",
             "clientVersion":"1","connectTimeout":1,"requestTimeout":1,"allowedTools":[],
             "maxResultBytes":1,"protocolVersion":"2025-06-18","command":"c","args":[],"env":{},
-            "cwd":"/"}"#;
+            "cwd":"/","elicitation":true,"sampling":false,"roots":[]}"#;
         let keys: BTreeSet<String> =
             serde_json::from_str::<BTreeMap<String, serde_json::Value>>(every)
                 .expect("json")

@@ -103,18 +103,183 @@ impl McpError {
     }
 }
 
-/// Every message in an error's source chain, outermost first.
-pub(crate) fn chain(error: &(dyn StdError + 'static)) -> Vec<String> {
-    let mut out = Vec::new();
+/// What went wrong, in a scenario author's words: each error of the source chain that adds
+/// something, outermost first, down to the first one we can say in our own words
+/// ([`known`]); wrappers that only repeat what is under them are left out, and what is left
+/// is in [`plain`] words.
+pub(crate) fn describe(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
     let mut current: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(e) = current {
-        let text = e.to_string();
-        if out.last() != Some(&text) {
-            out.push(text);
+        if let Some(text) = known(e) {
+            parts.push(text);
+            break;
+        }
+        let text = plain(&e.to_string());
+        let inner = cause(e).map(|i| plain(&i.to_string()).to_ascii_lowercase());
+        let wraps = inner
+            .as_ref()
+            .is_some_and(|i| !i.is_empty() && text.to_ascii_lowercase().contains(i.as_str()));
+        // hyper's "client error (Connect)" names its own error kind, nothing more.
+        let kind_only = text.starts_with("client error (") && text.ends_with(')');
+        if !wraps && !kind_only && !text.is_empty() && parts.last() != Some(&text) {
+            parts.push(text);
         }
         current = cause(e);
     }
-    out
+    parts.join(": ")
+}
+
+/// The errors we say in our own words rather than theirs.
+fn known(error: &(dyn StdError + 'static)) -> Option<String> {
+    use rmcp::service::ClientInitializeError as Init;
+    use rmcp::transport::streamable_http_client::StreamableHttpError as Http;
+    if let Some(io) = error.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind as K;
+        return Some(
+            match io.kind() {
+                K::ConnectionRefused => "connection refused",
+                K::ConnectionReset => "the connection was reset",
+                K::ConnectionAborted | K::BrokenPipe => "the connection was closed",
+                K::UnexpectedEof => "the connection closed in the middle of an answer",
+                K::TimedOut => "timed out",
+                _ => return None,
+            }
+            .to_owned(),
+        );
+    }
+    let not_json_rpc = |detail: &str| format!("the MCP server's answer is not JSON-RPC: {detail}");
+    if let Some(http) = error.downcast_ref::<Http<reqwest::Error>>() {
+        return match http {
+            Http::UnexpectedContentType(content_type) => Some(format!(
+                "the MCP server answered with {}, not application/json or text/event-stream",
+                content_type
+                    .as_deref()
+                    .map_or("no content type".to_owned(), |c| format!("content type {c}"))
+            )),
+            Http::UnexpectedServerResponse(text) if status_in(text).is_none() => {
+                let detail = text
+                    .strip_prefix("could not parse JSON response as ServerJsonRpcMessage: ")
+                    .unwrap_or(text);
+                Some(not_json_rpc(&plain(detail)))
+            }
+            Http::Deserialize(e) => Some(not_json_rpc(&plain(&e.to_string()))),
+            Http::UnexpectedEndOfStream => {
+                Some("the MCP server ended its event stream in the middle of an answer".into())
+            }
+            Http::TransportChannelClosed => Some("the connection to the MCP server closed".into()),
+            _ => None,
+        };
+    }
+    if let Some(init) = error.downcast_ref::<Init>() {
+        return match init {
+            Init::ExpectedInitResponse(_) | Init::ExpectedInitResult(_) => Some(
+                "the MCP server did not answer initialize with an initialize result".into(),
+            ),
+            Init::ConnectionClosed(_) => {
+                Some("the MCP server closed the connection during the handshake".into())
+            }
+            Init::JsonRpcError(data) => Some(format!(
+                "the MCP server refused initialize: {}",
+                data.message
+            )),
+            Init::NoCompatibleProtocolVersion {
+                server_supported, ..
+            } => Some(format!(
+                "the MCP server speaks no protocol revision Dialtone speaks (it offers {})",
+                serde_json::to_string(server_supported).unwrap_or_default()
+            )),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// `text` for a scenario author: without the Rust type names rmcp puts in brackets
+/// (`Transport [rmcp::transport::worker::WorkerTransport<...>] error`), serde's positions
+/// (`at line 1 column 74`) and its Rust type words (`expected usize`).
+pub(crate) fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        // The bracketed part, with nested brackets.
+        let mut depth = 0usize;
+        let mut end = None;
+        for (i, c) in from.char_indices() {
+            match c {
+                '[' => depth += 1,
+                ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        match end {
+            Some(end) if from[..end].contains("::") => {
+                rest = &from[end + 1..];
+                if out.ends_with(' ') && rest.starts_with(' ') {
+                    rest = &rest[1..];
+                }
+            }
+            Some(end) => {
+                out.push_str(&from[..=end]);
+                rest = &from[end + 1..];
+            }
+            None => {
+                out.push_str(from);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    let mut text = out;
+    while let Some(at) = text.find(" at line ") {
+        let tail = &text[at + " at line ".len()..];
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        let Some(after_column) = tail[digits..].strip_prefix(" column ") else {
+            break;
+        };
+        let column = after_column.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 || column == 0 {
+            break;
+        }
+        let cut = at + " at line ".len() + digits + " column ".len() + column;
+        text.replace_range(at..cut, "");
+    }
+    for (rust, words) in [
+        ("expected usize", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u16", "expected a non-negative integer"),
+        ("expected u8", "expected a non-negative integer"),
+        ("expected i64", "expected an integer"),
+        ("expected i32", "expected an integer"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected a map", "expected an object"),
+        ("expected a sequence", "expected an array"),
+        ("expected struct ", "expected "),
+        ("expected enum ", "expected "),
+    ] {
+        text = text.replace(rust, words);
+    }
+    let mut text = text.replace('`', "'");
+    while let Some(at) = text.find(" (os error ") {
+        let Some(close) = text[at..].find(')') else {
+            break;
+        };
+        text.replace_range(at..at + close + 1, "");
+    }
+    while text.contains("Transport error: Transport error: ") {
+        text = text.replace("Transport error: Transport error: ", "Transport error: ");
+    }
+    text
 }
 
 /// The error under `error`. rmcp's streamable-HTTP client error wraps the reqwest error
@@ -169,14 +334,13 @@ pub(crate) fn classify_connect_error(endpoint: &str, error: &(dyn StdError + 'st
         }
         current = cause(e);
     }
-    let messages = chain(error);
-    let text = messages.join(": ");
+    let text = describe(error);
     let lower = text.to_ascii_lowercase();
     if lower.contains("dns error")
         || lower.contains("failed to lookup address")
         || lower.contains("name or service not known")
     {
-        let detail = messages.last().cloned().unwrap_or_default();
+        let detail = text.rsplit(": ").next().unwrap_or_default().to_owned();
         return McpError::Dns { endpoint, detail };
     }
     if lower.contains("connection refused") {
@@ -234,14 +398,19 @@ pub(crate) enum SendFailure {
 /// Sorts a request's transport error into [`SendFailure`].
 pub(crate) fn classify_send_error(error: &(dyn StdError + 'static)) -> SendFailure {
     use rmcp::transport::streamable_http_client::StreamableHttpError as E;
-    let text = chain(error).join(": ");
+    let text = describe(error);
     let mut current: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(e) = current {
         if let Some((status, challenge)) = http_status(e) {
             let challenge = challenge_suffix(challenge);
+            // rmcp's "HTTP 405 Method Not Allowed: <body>" carries the server's words.
+            let said = match e.downcast_ref::<E<reqwest::Error>>() {
+                Some(E::UnexpectedServerResponse(said)) => plain(said),
+                _ => format!("HTTP {status}"),
+            };
             return SendFailure::Answered {
                 code: "http_status",
-                message: format!("the MCP server answered HTTP {status}{challenge} ({text})"),
+                message: format!("the MCP server answered {said}{challenge}"),
             };
         }
         if let Some(
@@ -255,7 +424,7 @@ pub(crate) fn classify_send_error(error: &(dyn StdError + 'static)) -> SendFailu
         {
             return SendFailure::Answered {
                 code: "bad_response",
-                message: format!("the MCP server's answer is unusable: {text}"),
+                message: text,
             };
         }
         current = cause(e);
@@ -341,32 +510,32 @@ mod tests {
     fn an_http_error_status_fails_one_request() {
         let (code, message) = answered(HttpError::HttpStatus(HttpStatusError::new(500, None)));
         assert_eq!(code, "http_status");
-        assert!(
-            message.starts_with("the MCP server answered HTTP 500"),
-            "{message}"
-        );
+        assert_eq!(message, "the MCP server answered HTTP 500");
         // rmcp words the 4xx it has no variant for as "HTTP <status>: <body>".
         let (code, message) = answered(HttpError::UnexpectedServerResponse(Cow::Borrowed(
             "HTTP 405 Method Not Allowed: nope",
         )));
         assert_eq!(code, "http_status");
-        assert!(
-            message.contains("HTTP 405") && message.contains("nope"),
-            "{message}"
-        );
+        assert_eq!(message, "the MCP server answered HTTP 405 Method Not Allowed: nope");
         assert_eq!(answered(HttpError::SessionExpired).0, "http_status");
     }
 
     #[test]
     fn an_unusable_body_fails_one_request() {
         let (code, message) = answered(HttpError::UnexpectedServerResponse(Cow::Borrowed(
-            "expected value at line 1 column 2 in '{oops'",
+            "could not parse JSON response as ServerJsonRpcMessage: expected value at line 1 column 2: {oops",
         )));
         assert_eq!(code, "bad_response");
-        assert!(message.contains("{oops"), "{message}");
         assert_eq!(
-            answered(HttpError::UnexpectedContentType(Some("text/html".into()))).0,
-            "bad_response"
+            message,
+            "the MCP server's answer is not JSON-RPC: expected value: {oops"
+        );
+        assert_eq!(
+            answered(HttpError::UnexpectedContentType(Some("text/html".into()))),
+            (
+                "bad_response",
+                "the MCP server answered with content type text/html, not application/json or text/event-stream".to_owned()
+            )
         );
         assert_eq!(
             answered(HttpError::ResponseBodyTooLarge { max_size: 1 }).0,
@@ -376,19 +545,24 @@ mod tests {
 
     #[test]
     fn a_failed_connection_loses_the_client() {
-        for error in [
-            HttpError::Io(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "connection reset by peer",
-            )),
-            HttpError::UnexpectedEndOfStream,
-            HttpError::TransportChannelClosed,
+        for (error, says) in [
+            (
+                HttpError::Io(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by peer",
+                )),
+                "the connection was reset",
+            ),
+            (
+                HttpError::UnexpectedEndOfStream,
+                "the MCP server ended its event stream in the middle of an answer",
+            ),
+            (
+                HttpError::TransportChannelClosed,
+                "the connection to the MCP server closed",
+            ),
         ] {
-            let text = error.to_string();
-            assert!(
-                matches!(classify_send_error(&error), SendFailure::Lost(t) if t.contains(&text)),
-                "{text}"
-            );
+            assert_eq!(classify_send_error(&error), SendFailure::Lost(says.into()));
         }
     }
 
@@ -399,6 +573,28 @@ mod tests {
             classify_connect_error("http://127.0.0.1:1/sse", &error),
             McpError::HttpStatus { status: 404, .. }
         ));
+    }
+
+    #[test]
+    fn plain_words_drop_rust_internals() {
+        assert_eq!(
+            plain(
+                "Transport [rmcp::transport::worker::WorkerTransport<rmcp::transport::streamable_http_client::StreamableHttpClientWorker<dialtone_bindings::mcp::http::BoundedHttp>>] error: connection reset"
+            ),
+            "Transport error: connection reset"
+        );
+        assert_eq!(
+            plain("invalid value: integer `-1`, expected usize at line 1 column 74"),
+            "invalid value: integer '-1', expected a non-negative integer"
+        );
+        assert_eq!(
+            plain("invalid type: string \"x\", expected a map at line 3 column 9 in [1, 2]"),
+            "invalid type: string \"x\", expected an object in [1, 2]"
+        );
+        let nested = std::io::Error::other(
+            "Transport [rmcp::X<[u8]>] error: Transport [rmcp::Y] error: the server went away",
+        );
+        assert_eq!(describe(&nested), "Transport error: the server went away");
     }
 
     #[test]

@@ -10,7 +10,6 @@ use std::time::Instant;
 use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest, JsonObject};
 use serde_json::json;
 
-use super::McpError;
 use super::client::{connect_to, http_client};
 use super::config::ConnectionConfig;
 use super::handler::{Handler, ProgressRoutes};
@@ -26,13 +25,19 @@ pub async fn rmcp_echo(
     warmup: usize,
 ) -> Result<Vec<f64>, String> {
     let connect = async {
-        let config: ConnectionConfig = serde_json::from_value(
-            json!({ "transport": "http", "endpoint": endpoint, "protocolVersion": revision }),
-        )
-        .map_err(|e| McpError::Config(e.to_string()))?;
+        let config = ConnectionConfig::from_json(
+            &json!({ "transport": "http", "endpoint": endpoint, "protocolVersion": revision })
+                .to_string(),
+        )?;
         let settings = config.validate("bench", false)?;
         let (events, _) = crate::host::shed_queue();
-        let handler = Handler::new(0, &settings, events, ProgressRoutes::default());
+        let handler = Handler::new(
+            0,
+            &settings,
+            events,
+            ProgressRoutes::default(),
+            Default::default(),
+        );
         let lifeline = Lifeline::default();
         connect_to(
             handler,

@@ -223,7 +223,7 @@ impl Worker for LegacySse {
                         let message: RxJsonRpcMessage<RoleClient> = match serde_json::from_str(&event.data) {
                             Ok(message) => message,
                             Err(e) => {
-                                let error = SseError::Malformed(format!("{e} in {}", preview(&event.data)));
+                                let error = SseError::Malformed(format!("{} in {}", super::error::plain(&e.to_string()), preview(&event.data)));
                                 lifeline.record_fault(error.to_string());
                                 return Err(fatal(error, "reading a message event"));
                             }
