@@ -378,31 +378,32 @@ mod tests {
 
     #[test]
     fn clear_errors() {
-        let e = |json: &str| parse(json).expect_err("invalid").to_string();
-        assert!(e(r#"{"endpoint":"http://h"}"#).contains("transport is required"));
-        assert!(
-            e(r#"{"transport":"ws","endpoint":"http://h"}"#).contains("unknown transport 'ws'")
-        );
-        assert!(e(r#"{"transport":"http"}"#).contains("endpoint is required"));
-        assert!(
-            e(r#"{"transport":"http","endpoint":"ftp://h"}"#)
-                .contains("must be an http:// or https:// URL")
-        );
-        assert!(
-            e(r#"{"transport":"http","endpoint":"http://h","headers":{"Mcp-Session-Id":"x"}}"#)
-                .contains("cannot be overridden")
-        );
-        assert!(
-            e(r#"{"transport":"http","endpoint":"http://h","requestTimeout":-1}"#)
-                .contains("requestTimeout")
-        );
-        assert!(
-            e(r#"{"transport":"stdio","command":"x"}"#)
-                .contains("not allowed for application 'app'")
-        );
+        let cases = [
+            (r#"{"endpoint":"http://h"}"#, "mcpServerConnectionConfig.transport is required (\"http\", \"sse\" or \"stdio\")"),
+            (r#"{"transport":"ws","endpoint":"http://h"}"#, "unknown transport 'ws' (use \"http\", \"sse\" or \"stdio\")"),
+            (r#"{"transport":"http"}"#, "mcpServerConnectionConfig.endpoint is required for the \"http\" transport (is the secret holding it set?)"),
+            (r#"{"transport":"http","endpoint":"ftp://h"}"#, "endpoint 'ftp://h' must be an http:// or https:// URL"),
+            (r#"{"transport":"http","endpoint":"http://h","headers":{"Mcp-Session-Id":"x"}}"#, "header 'Mcp-Session-Id' is set by the transport and cannot be overridden"),
+            (r#"{"transport":"http","endpoint":"http://h","requestTimeout":-1}"#, "requestTimeout must be a number of seconds in (0, 86400], got -1"),
+            (r#"{"transport":"http","endpoint":"http://h","maxResultBytes":-1}"#, "mcpServerConnectionConfig.maxResultBytes must be a non-negative integer, got -1"),
+            (r#"{"transport":"http","endpoint":"http://h","headers":{"X-Key":7}}"#, "mcpServerConnectionConfig.headers must be an object of strings, got {\"X-Key\":7}"),
+            (r#"{"transport":"http","endpoint":"http://h","allowedTools":"echo"}"#, "mcpServerConnectionConfig.allowedTools must be an array of tool names, got \"echo\""),
+            (r#"{"transport":"http","endpoint":"http://h","elicitation":"yes"}"#, "mcpServerConnectionConfig.elicitation must be true or false, got \"yes\""),
+            (r#"{"transport":"http","endpoint":"http://h","roots":[{"path":"/srv"}]}"#, "mcpServerConnectionConfig.roots must be an array of {uri, name}, got [{\"path\":\"/srv\"}]"),
+            (r#"{"transport":"http","endpoint":"http://h","roots":[{"uri":"srv"}]}"#, "roots: 'srv' is not a URI (a root is {uri: \"file:///path\", name})"),
+            (r#"{"transport":"http","endpoint":"http://h","clientName":"x".repeat(1)}"#, "mcpServerConnectionConfig must be an object"),
+            (r#"{"transport":"stdio","command":"x"}"#, "the stdio transport is not allowed for application 'app' (set allow_stdio = true in its [application.mcp] config)"),
+        ];
+        for (json, message) in cases {
+            let error = parse(json).expect_err(json);
+            assert_eq!(error.to_string(), format!("MCP.createClient: {message}"), "{json}");
+            let code = if json.contains("stdio") { "ERR_MCP_STDIO_FORBIDDEN" } else { "ERR_MCP_CONFIG" };
+            assert_eq!(error.code(), code, "{json}");
+        }
+        let long = r#"{"transport":"http","endpoint":"http://h","args":"a very long value that goes on and on and on"}"#;
         assert_eq!(
-            parse(r#"{"transport":"ws"}"#).expect_err("invalid").code(),
-            "ERR_MCP_CONFIG"
+            parse(long).expect_err("not an array").to_string(),
+            "MCP.createClient: mcpServerConnectionConfig.args must be an array of strings, got \"a very long value that goes on and o...",
         );
     }
 

@@ -895,7 +895,17 @@ impl Call {
                         "caller cancelled".to_owned()
                     }
                     TerminatedReason::Timeout => "no ACK from the caller".to_owned(),
-                    other => format!("dialog terminated ({other:?})"),
+                    TerminatedReason::UasBye => "we hung up".to_owned(),
+                    TerminatedReason::UacBusy | TerminatedReason::UasBusy => "busy".to_owned(),
+                    TerminatedReason::UasDecline => "declined".to_owned(),
+                    TerminatedReason::ProxyAuthRequired => {
+                        "the proxy asked for authentication".to_owned()
+                    }
+                    TerminatedReason::ProxyError(code)
+                    | TerminatedReason::UacOther(code)
+                    | TerminatedReason::UasOther(code) => {
+                        format!("the dialog ended with SIP {}", u16::from(code))
+                    }
                 };
                 self.feed(CallInput::RemoteEnded(text)).await;
             }
