@@ -568,6 +568,14 @@ pub enum Outbound {
         /// From the scenario's call to the result.
         elapsed: Duration,
     },
+    /// A secret of the application changed in the session (an MCP OAuth grant was
+    /// refreshed): the host stores the new value.
+    SecretUpdate {
+        /// The secret.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
     /// The session is over; nothing follows.
     Ended(EndReason),
 }

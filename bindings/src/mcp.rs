@@ -23,6 +23,7 @@ pub mod error;
 mod handler;
 mod http;
 mod lifeline;
+pub mod oauth;
 pub mod probe;
 mod server_requests;
 pub mod sse;
@@ -72,6 +73,8 @@ pub(crate) enum McpEvent {
         name: &'static str,
         payload: Value,
     },
+    /// An OAuth grant was refreshed: the host stores it as the application's secret `name`.
+    GrantRefreshed { name: String, value: String },
     /// The transport died: `onWebSocketClose` with this code.
     Closed {
         client: u32,
@@ -156,6 +159,7 @@ impl McpHub {
         &mut self,
         config_json: &str,
         warn: impl FnOnce(&str),
+        secret: &dyn Fn(&str) -> Option<String>,
     ) -> Result<u32, McpError> {
         if self.clients.len() >= MAX_CLIENTS {
             return Err(McpError::Limit(format!(
@@ -166,7 +170,20 @@ impl McpHub {
         if let Some(warning) = config.ignored_fields() {
             warn(&warning);
         }
-        let settings = config.validate(&self.application, self.policy.allow_stdio)?;
+        let auth = config.auth.clone();
+        let mut settings = config.validate(&self.application, self.policy.allow_stdio)?;
+        if let Some(auth) = auth {
+            let endpoint = match &settings.target {
+                config::Target::Http(url) => Some(url),
+                _ => None,
+            };
+            settings.auth = Some(oauth::AuthSettings::read(
+                &auth,
+                &self.application,
+                endpoint,
+                secret,
+            )?);
+        }
         if let Some(url) = settings.target.url() {
             self.outbound.check_url(url)?;
         }
@@ -182,7 +199,15 @@ impl McpHub {
         let (commands, receiver) = mpsc::unbounded_channel();
         let answers = server_requests::ServerRequests::default();
         self.answers.insert(id, answers.clone());
-        let run = client::run(id, settings, http, receiver, self.events.clone(), answers);
+        let run = client::run(
+            id,
+            settings,
+            http,
+            receiver,
+            self.events.clone(),
+            answers,
+            self.outbound.clone(),
+        );
         // On the session's own worker: a request and its result never cross threads.
         let task = tokio::spawn(run);
         self.tasks.retain(|t| !t.is_finished());
@@ -241,7 +266,12 @@ impl McpHub {
     }
 
     /// `client.respond(requestId, answer)`: the answer to a server request.
-    pub(crate) fn respond(&self, client: u32, request_id: u64, answer: Value) -> Result<(), String> {
+    pub(crate) fn respond(
+        &self,
+        client: u32,
+        request_id: u64,
+        answer: Value,
+    ) -> Result<(), String> {
         match self.answers.get(&client) {
             Some(answers) => answers.respond(request_id, answer),
             None => Err("respond: the client is closed".into()),
@@ -294,7 +324,9 @@ mod tests {
             held.push(receiver);
         }
         let config = r#"{"transport": "http", "endpoint": "http://127.0.0.1:9/mcp"}"#;
-        let error = hub.create(config, |_| {}).expect_err("one too many");
+        let error = hub
+            .create(config, |_| {}, &|_| None)
+            .expect_err("one too many");
         assert_eq!(error.code(), "ERR_MCP_LIMIT");
         assert_eq!(
             error.to_string(),

@@ -56,6 +56,8 @@ pub struct ConsoleOptions {
     pub mcp: McpPolicy,
     /// The runtime's clock is paused (`--sim-time`); see `SessionSpec::simulated_time`.
     pub simulated_time: bool,
+    /// Where secrets the session changes (refreshed OAuth grants) are stored; None: nowhere.
+    pub secret_store: Option<std::sync::Arc<dyn crate::secrets::SecretSource>>,
 }
 
 impl Default for ConsoleOptions {
@@ -72,6 +74,7 @@ impl Default for ConsoleOptions {
             limits: Limits::default(),
             mcp: McpPolicy::default(),
             simulated_time: false,
+            secret_store: None,
         }
     }
 }
@@ -138,7 +141,7 @@ pub async fn run(
     let leg = SimLeg::new(CONSOLE_CALL_ID, options.caller.clone(), media_root, start);
     let (reason, ()) = tokio::join!(
         run_session(spec, session),
-        drive(host, leg, start, media, transcript)
+        drive(host, leg, start, media, options, transcript)
     );
     Ok(reason)
 }
@@ -149,6 +152,7 @@ async fn drive(
     mut leg: SimLeg,
     start: Instant,
     media: MediaContext,
+    options: &ConsoleOptions,
     transcript: &mut dyn Transcript,
 ) {
     // The simulated call is a media unit like a real one, though no audio flows from it: a
@@ -196,6 +200,18 @@ async fn drive(
                     if let Err(e) = media.apply(command) {
                         let _ = host.events.send(HostEvent::Warning { text: e.to_string() });
                     }
+                    continue;
+                }
+                if let Outbound::SecretUpdate { name, value } = &message {
+                    let stored = match &options.secret_store {
+                        Some(store) => store.update(&options.application, name, value),
+                        None => Err("the console has no secret store (the grant came from --secret)".to_owned()),
+                    };
+                    let text = match stored {
+                        Ok(()) => format!("secret '{name}' updated in the store (refreshed OAuth grant)"),
+                        Err(e) => format!("secret '{name}' changed but was not stored: {e}"),
+                    };
+                    transcript.record(at, &Entry::Sim(text));
                     continue;
                 }
                 let ended = matches!(message, Outbound::Ended(_));

@@ -14,6 +14,7 @@ use dialtone::router::{NoRoute, Router};
 use dialtone::secrets::SecretStore;
 use reqwest::Method;
 
+mod mcp_login;
 mod remote;
 use remote::Remote;
 
@@ -84,11 +85,23 @@ enum Command {
         #[arg(long)]
         server: Option<String>,
     },
+    /// MCP servers: OAuth grants for the ones that ask for authorization.
+    Mcp {
+        #[command(subcommand)]
+        what: McpCommand,
+    },
     /// Benchmarks (figures and ratios, not pass/fail).
     Bench {
         #[command(subcommand)]
         what: BenchCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum McpCommand {
+    /// Authorize Dialtone at an OAuth-protected MCP server (browser sign-in, once) and store
+    /// the grant as the application's secret NAME, for `auth: {oauth: "NAME"}`.
+    Login(mcp_login::LoginArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,6 +298,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             sessions_command(filter, logs, config, server.as_deref())
         }
+        Command::Mcp {
+            what: McpCommand::Login(args),
+        } => mcp_login::login_command(args),
         Command::Bench { what } => {
             let runtime = tokio::runtime::Runtime::new()?;
             let report = match what {
@@ -476,6 +492,7 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
             .map(|a| a.mcp.policy())
             .unwrap_or_default(),
         simulated_time: args.sim_time,
+        secret_store: existing_store(&config)?,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -509,6 +526,17 @@ fn stored_secrets(config: &Config, app: &str) -> Result<BTreeMap<String, String>
     Ok(store.values(app))
 }
 
+/// The data directory's secret store, when there is one (the console does not create one).
+fn existing_store(
+    config: &Config,
+) -> Result<Option<std::sync::Arc<dyn dialtone::secrets::SecretSource>>> {
+    let data_dir = &config.server.data_dir;
+    if !data_dir.join(dialtone::secrets::STORE_FILE).exists() {
+        return Ok(None);
+    }
+    Ok(Some(std::sync::Arc::new(SecretStore::open(data_dir)?)))
+}
+
 fn secrets_command(
     what: SecretsCommand,
     config: Option<PathBuf>,
@@ -536,28 +564,14 @@ fn secrets_command(
             description,
         } => {
             let value = read_secret_value(&app, &name)?;
-            match &remote {
-                Some(remote) => {
-                    let mut body = serde_json::json!({ "value": value });
-                    if let Some(d) = &description {
-                        body["description"] = serde_json::json!(d);
-                    }
-                    let path = ["applications", &app, "secrets", &name];
-                    remote.call(Method::PUT, &path, &[], Some(body))?;
-                    println!(
-                        "secret '{name}' of application '{app}' set (server {})",
-                        remote.base()
-                    );
-                }
-                None => {
-                    let store = SecretStore::open(&config.server.data_dir)?;
-                    store.set(&app, &name, &value, description.as_deref())?;
-                    println!(
-                        "secret '{name}' of application '{app}' set (store in {})",
-                        config.server.data_dir.display()
-                    );
-                }
-            }
+            store_secret(
+                &config,
+                remote.as_ref(),
+                &app,
+                &name,
+                &value,
+                description.as_deref(),
+            )?;
         }
         SecretsCommand::List { app } => {
             let list: Vec<serde_json::Value> = match &remote {
@@ -605,6 +619,40 @@ fn secrets_command(
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sets a secret through the running server's admin API, else in the store; says where.
+fn store_secret(
+    config: &Config,
+    remote: Option<&Remote>,
+    app: &str,
+    name: &str,
+    value: &str,
+    description: Option<&str>,
+) -> Result<()> {
+    match remote {
+        Some(remote) => {
+            let mut body = serde_json::json!({ "value": value });
+            if let Some(d) = description {
+                body["description"] = serde_json::json!(d);
+            }
+            let path = ["applications", app, "secrets", name];
+            remote.call(Method::PUT, &path, &[], Some(body))?;
+            println!(
+                "secret '{name}' of application '{app}' set (server {})",
+                remote.base()
+            );
+        }
+        None => {
+            let store = SecretStore::open(&config.server.data_dir)?;
+            store.set(app, name, value, description)?;
+            println!(
+                "secret '{name}' of application '{app}' set (store in {})",
+                config.server.data_dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The secret value from stdin: one line at a prompt on a terminal, else all of stdin (one

@@ -78,6 +78,14 @@ pub enum SecretError {
 pub trait SecretSource: Send + Sync + std::fmt::Debug {
     /// All secrets of `application`, by name.
     fn secrets(&self, application: &str) -> BTreeMap<String, String>;
+
+    /// Stores a value a session changed (a refreshed MCP OAuth grant). The error is for the
+    /// operator's log.
+    fn update(&self, application: &str, name: &str, _value: &str) -> Result<(), String> {
+        Err(format!(
+            "secret '{name}' of application '{application}' changed in a session, but this secret source is read-only"
+        ))
+    }
 }
 
 /// Secrets held in memory, by application then name (tests, embedding).

@@ -21,6 +21,8 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, async ({ call }) => {
     clientVersion: "1.0.0",
     elicitation: scenario.startsWith("elicitation"),
   };
+  const auth = JSON.parse(VoxEngine.getSecretValue("MCP_AUTH") || "{}");
+  if (Object.keys(auth).length > 0) config.auth = auth;
   const E = MCP.ServerEvents;
   let client;
   const finish = () => {

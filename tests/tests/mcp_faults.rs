@@ -126,7 +126,9 @@ fn unresolvable_host_is_a_dns_error() -> Result<()> {
     // The resolver's words: no such name, or (a machine without DNS) no answer.
     let error = rejected(&run);
     let says = |detail: &str| {
-        format!("ERR_MCP_DNS: cannot resolve the host of MCP server http://no-such-host.invalid/sse: failed to lookup address information: {detail}")
+        format!(
+            "ERR_MCP_DNS: cannot resolve the host of MCP server http://no-such-host.invalid/sse: failed to lookup address information: {detail}"
+        )
     };
     assert!(
         error == says("Name or service not known")
@@ -301,7 +303,9 @@ fn an_sse_endpoint_event_naming_another_origin_is_refused() -> Result<()> {
     ))?;
     // The session id the server put in its endpoint event is its own choice.
     let error = rejected(&run);
-    let (before, after) = error.split_once("session_id=").expect("the endpoint event's URL");
+    let (before, after) = error
+        .split_once("session_id=")
+        .expect("the endpoint event's URL");
     let after = after.trim_start_matches(|c: char| c.is_ascii_hexdigit());
     let port = server.port;
     assert_eq!(
@@ -504,7 +508,10 @@ fn server_killed_mid_call() -> Result<()> {
     // lands between reads, simply ends); either way the request and the client say so.
     let broken = "the connection was reset";
     let ended = "the connection to the MCP server closed";
-    let says = (error["code"].as_str().unwrap_or_default(), error["error"].as_str().unwrap_or_default());
+    let says = (
+        error["code"].as_str().unwrap_or_default(),
+        error["error"].as_str().unwrap_or_default(),
+    );
     assert!(
         says == ("transport_error", broken) || says == ("transport_closed", ended),
         "{error}"

@@ -49,8 +49,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, async ({ call }) => {
 "#;
 
 const ELICIT: &str = r#"{ name: "trigger-elicitation-request", arguments: {} }"#;
-const SAMPLE: &str =
-    r#"{ name: "trigger-sampling-request", arguments: { prompt: "weather in Paris?", maxTokens: 20 } }"#;
+const SAMPLE: &str = r#"{ name: "trigger-sampling-request", arguments: { prompt: "weather in Paris?", maxTokens: 20 } }"#;
 const ROOTS: &str = r#"{ name: "get-roots-list", arguments: {} }"#;
 const ALL_ON: &str = r#"elicitation: true, sampling: true, roots: [{ uri: "file:///srv/calls", name: "call recordings" }]"#;
 
@@ -125,18 +124,28 @@ fn the_scenario_answers_elicitation_sampling_and_roots() -> Result<()> {
     assert_eq!(content["firstLine"], "It was a dark and stormy night.");
     assert_eq!(content["integer"], 42);
     assert_eq!(content["number"], 3.14);
-    assert_eq!(content["untitledMultipleSelectEnum"], serde_json::json!(["Guitar"]));
-    assert!(content.get("email").is_none(), "no default, not given: {content}");
+    assert_eq!(
+        content["untitledMultipleSelectEnum"],
+        serde_json::json!(["Guitar"])
+    );
+    assert!(
+        content.get("email").is_none(),
+        "no default, not given: {content}"
+    );
 
     let sampled = logged(&run, "sampling");
     assert_eq!(
         sampled,
-        vec![serde_json::json!({ "text": "Resource trigger-sampling-request context: weather in Paris?", "maxTokens": 20 })],
+        vec![
+            serde_json::json!({ "text": "Resource trigger-sampling-request context: weather in Paris?", "maxTokens": 20 })
+        ],
         "{t}"
     );
     assert_eq!(
         logged(&run, "refused"),
-        vec![serde_json::json!({ "code": "ERR_INVALID_ARGUMENT", "message": "respond: a sampling answer needs role (\"assistant\"), content ({type: \"text\", text}) and model" })]
+        vec![
+            serde_json::json!({ "code": "ERR_INVALID_ARGUMENT", "message": "respond: a sampling answer needs role (\"assistant\"), content ({type: \"text\", text}) and model" })
+        ]
     );
     let sample = text(&results[1]);
     assert!(sample.starts_with("LLM sampling result: "), "{sample}");
@@ -147,7 +156,9 @@ fn the_scenario_answers_elicitation_sampling_and_roots() -> Result<()> {
 
     let roots = text(&results[2]);
     assert!(
-        roots.starts_with("Current MCP Roots (1 total):\n\n1. call recordings\n   URI: file:///srv/calls\n"),
+        roots.starts_with(
+            "Current MCP Roots (1 total):\n\n1. call recordings\n   URI: file:///srv/calls\n"
+        ),
         "{roots}"
     );
     Ok(())
@@ -180,8 +191,12 @@ fn capabilities_are_offered_only_when_enabled() -> Result<()> {
             .iter()
             .filter_map(|t| t["name"].as_str().map(str::to_owned))
             .filter(|n| {
-                ["trigger-elicitation-request", "trigger-sampling-request", "get-roots-list"]
-                    .contains(&n.as_str())
+                [
+                    "trigger-elicitation-request",
+                    "trigger-sampling-request",
+                    "get-roots-list",
+                ]
+                .contains(&n.as_str())
             })
             .collect()
     };

@@ -21,10 +21,11 @@ pub(super) fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, config: String| -> Result<u32> {
-                let created = st
-                    .mcp
-                    .borrow_mut()
-                    .create(&config, |warning| st.log(LogLevel::Warn, warning));
+                let created = st.mcp.borrow_mut().create(
+                    &config,
+                    |warning| st.log(LogLevel::Warn, warning),
+                    &|name| st.secret(name),
+                );
                 if created.is_ok() {
                     st.leave_simulated_time("MCP");
                 }
@@ -78,7 +79,9 @@ pub(super) fn install<'js>(
                     throw_coded(&ctx, ErrorClass::Type, "ERR_INVALID_ARGUMENT", message)
                 };
                 if !(request.is_finite() && request >= 1.0 && request.fract() == 0.0) {
-                    return Err(invalid("respond: requestId must be the requestId of the event"));
+                    return Err(invalid(
+                        "respond: requestId must be the requestId of the event",
+                    ));
                 }
                 let answer = serde_json::from_str(&answer)
                     .map_err(|_| invalid("respond: the answer must be JSON-serializable"))?;

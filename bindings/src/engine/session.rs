@@ -481,6 +481,10 @@ impl Session {
                 let reported = format!("MCP.ServerEvents.{name}");
                 self.mcp_turn("notification", client, name, Some(&reported), payload);
             }
+            McpEvent::GrantRefreshed { name, value, .. } => {
+                self.state.set_secret(&name, &value);
+                self.state.send(Outbound::SecretUpdate { name, value });
+            }
             McpEvent::ServerRequest {
                 client,
                 request_id,

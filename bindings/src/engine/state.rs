@@ -30,9 +30,9 @@ pub(crate) struct SessionState {
     pub(crate) application: String,
     pub(crate) rule: String,
     pub(crate) limits: Limits,
-    secrets: BTreeMap<String, String>,
+    secrets: RefCell<BTreeMap<String, String>>,
     /// Masks the secret values in everything sent to the host.
-    redactor: Redactor,
+    redactor: RefCell<Redactor>,
     outbound: mpsc::UnboundedSender<Outbound>,
     custom_data: RefCell<String>,
     /// `VoxEngine.terminate()` was called.
@@ -82,8 +82,8 @@ impl SessionState {
             application: spec.application.clone(),
             rule: spec.rule.clone(),
             limits: spec.limits,
-            secrets: spec.secrets.clone(),
-            redactor: Redactor::new(spec.secrets.values()),
+            secrets: RefCell::new(spec.secrets.clone()),
+            redactor: RefCell::new(Redactor::new(spec.secrets.values())),
             outbound,
             custom_data: RefCell::new(spec.custom_data.clone()),
             terminate_requested: Cell::new(false),
@@ -109,14 +109,14 @@ impl SessionState {
         let message = match message {
             Outbound::Log { level, text } => Outbound::Log {
                 level,
-                text: self.redactor.text(&text).into_owned(),
+                text: self.redactor.borrow().text(&text).into_owned(),
             },
             Outbound::Event { name, mut payload } => {
-                self.redactor.json(&mut payload);
+                self.redactor.borrow().json(&mut payload);
                 Outbound::Event { name, payload }
             }
             Outbound::Ended(reason) => {
-                Outbound::Ended(reason.map_text(|t| self.redactor.text(t).into_owned()))
+                Outbound::Ended(reason.map_text(|t| self.redactor.borrow().text(t).into_owned()))
             }
             other => other,
         };
@@ -206,7 +206,15 @@ impl SessionState {
     }
 
     pub(crate) fn secret(&self, name: &str) -> Option<String> {
-        self.secrets.get(name).cloned()
+        self.secrets.borrow().get(name).cloned()
+    }
+
+    /// A secret the session changed (a refreshed OAuth grant): later reads see it, and it is
+    /// redacted like the others.
+    pub(crate) fn set_secret(&self, name: &str, value: &str) {
+        let mut secrets = self.secrets.borrow_mut();
+        secrets.insert(name.to_owned(), value.to_owned());
+        *self.redactor.borrow_mut() = Redactor::new(secrets.values());
     }
 
     pub(crate) fn custom_data(&self) -> String {

@@ -13,6 +13,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use rmcp::ServiceExt;
 use rmcp::model::{CancelledNotificationParam, ClientRequest, RequestId};
 use rmcp::service::{Peer, PeerRequestOptions, RoleClient, RunningService, ServiceError};
+use rmcp::transport::auth::AuthClient;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use serde::de::DeserializeOwned;
@@ -25,6 +26,7 @@ use super::error::{McpError, SendFailure, classify_connect_error, classify_send_
 use super::handler::{Handler, ProgressRoutes};
 use super::http::{BoundedHttp, Reconnect};
 use super::lifeline::Lifeline;
+use super::oauth::AuthSettings;
 use super::sse::LegacySse;
 
 /// Most pages `{all: true}` walks before it stops.
@@ -146,7 +148,7 @@ pub(crate) fn http_client(
 }
 
 /// The process's TLS client settings ([`crate::tls::client_config`]).
-fn tls_config() -> Result<rustls::ClientConfig, McpError> {
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig, McpError> {
     crate::tls::client_config().map_err(|e| McpError::Config(format!("cannot set up TLS: {e}")))
 }
 
@@ -159,14 +161,30 @@ async fn connect(
     settings: &ClientSettings,
     http: &reqwest::Client,
     lifeline: &Lifeline,
+    oauth: &OAuthPlace,
 ) -> Result<(RunningService<RoleClient, Handler>, &'static str), McpError> {
     let wrong_transport = |e: &McpError, statuses: &[u16]| matches!(e, McpError::HttpStatus { status, .. } if statuses.contains(status));
+    let oauth = Some(oauth);
     match &settings.target {
+        Target::Http(url) if settings.auth.is_some() => {
+            connect_to(handler, &settings.target, settings, http, lifeline, oauth)
+                .await
+                .map(|s| (s, "http"))
+        }
         Target::Http(url) => {
-            match connect_to(handler.clone(), &settings.target, settings, http, lifeline).await {
+            match connect_to(
+                handler.clone(),
+                &settings.target,
+                settings,
+                http,
+                lifeline,
+                oauth,
+            )
+            .await
+            {
                 Err(e) if wrong_transport(&e, &[404, 405]) => {
                     let sse = Target::Sse(url.clone());
-                    let service = connect_to(handler, &sse, settings, http, lifeline)
+                    let service = connect_to(handler, &sse, settings, http, lifeline, oauth)
                         .await
                         .map_err(|_| e)?;
                     Ok((service, "sse"))
@@ -175,10 +193,19 @@ async fn connect(
             }
         }
         Target::Sse(url) => {
-            match connect_to(handler.clone(), &settings.target, settings, http, lifeline).await {
+            match connect_to(
+                handler.clone(),
+                &settings.target,
+                settings,
+                http,
+                lifeline,
+                oauth,
+            )
+            .await
+            {
                 Err(e) if wrong_transport(&e, &[400, 404, 405, 406]) => {
                     let streamable = Target::Http(url.clone());
-                    let service = connect_to(handler, &streamable, settings, http, lifeline)
+                    let service = connect_to(handler, &streamable, settings, http, lifeline, oauth)
                         .await
                         .map_err(|_| e)?;
                     Ok((service, "http"))
@@ -186,10 +213,19 @@ async fn connect(
                 other => other.map(|s| (s, settings.target.transport())),
             }
         }
-        Target::Stdio { .. } => connect_to(handler, &settings.target, settings, http, lifeline)
-            .await
-            .map(|s| (s, settings.target.transport())),
+        Target::Stdio { .. } => {
+            connect_to(handler, &settings.target, settings, http, lifeline, oauth)
+                .await
+                .map(|s| (s, settings.target.transport()))
+        }
     }
+}
+
+/// What a client's OAuth needs besides its settings: where refreshed grants go, and the
+/// outbound policy its authorization server requests obey.
+pub(crate) struct OAuthPlace {
+    pub(crate) outbound: Arc<crate::outbound::OutboundPolicy>,
+    pub(crate) events: crate::host::ShedSender<McpEvent>,
 }
 
 pub(super) async fn connect_to(
@@ -198,6 +234,7 @@ pub(super) async fn connect_to(
     settings: &ClientSettings,
     http: &reqwest::Client,
     lifeline: &Lifeline,
+    oauth: Option<&OAuthPlace>,
 ) -> Result<RunningService<RoleClient, Handler>, McpError> {
     let endpoint = target.endpoint();
     // How long a server may take to start answering one HTTP request.
@@ -221,11 +258,40 @@ pub(super) async fn connect_to(
                 .custom_headers(headers)
                 .reinit_on_expired_session(true);
             config.retry_config = Reconnect::policy(lifeline.clone());
-            let transport = StreamableHttpClientTransport::with_client(
-                BoundedHttp::new(http.clone(), answer_timeout, lifeline.clone()),
-                config,
-            );
-            handler.serve(transport).await.map_err(classify)
+            let bounded = BoundedHttp::new(http.clone(), answer_timeout, lifeline.clone());
+            match (&settings.auth, oauth) {
+                (Some(auth), Some(place)) => {
+                    let manager =
+                        super::oauth::manager(auth, url, &place.outbound, place.events.clone())
+                            .await
+                            .map_err(|e| McpError::Auth {
+                                endpoint: endpoint.clone(),
+                                detail: super::oauth::auth_error_text(&e),
+                            })?;
+                    let transport = StreamableHttpClientTransport::with_client(
+                        AuthClient::new(bounded, manager),
+                        config,
+                    );
+                    handler
+                        .serve(transport)
+                        .await
+                        .map_err(|e| match classify(e) {
+                            McpError::HttpStatus {
+                                status: 401 | 403,
+                                challenge,
+                                ..
+                            } => McpError::AuthRequired {
+                                endpoint: endpoint.clone(),
+                                detail: auth.remedy(&challenge),
+                            },
+                            other => other,
+                        })
+                }
+                _ => {
+                    let transport = StreamableHttpClientTransport::with_client(bounded, config);
+                    handler.serve(transport).await.map_err(classify)
+                }
+            }
         }
         Target::Sse(url) => {
             let transport = LegacySse::connect(
@@ -285,7 +351,12 @@ pub(crate) async fn run(
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: crate::host::ShedSender<McpEvent>,
     answers: super::server_requests::ServerRequests,
+    outbound: Arc<crate::outbound::OutboundPolicy>,
 ) {
+    let oauth = OAuthPlace {
+        outbound,
+        events: events.clone(),
+    };
     let routes = ProgressRoutes::default();
     let handler = Handler::new(client, &settings, events.clone(), routes.clone(), answers);
     // Whichever way this function returns, the transport's tasks end with it.
@@ -294,7 +365,7 @@ pub(crate) async fn run(
     let endpoint = settings.target.endpoint();
     let connect_timeout = settings.connect_timeout;
     let (service, transport) = tokio::select! {
-        result = tokio::time::timeout(connect_timeout, connect(handler, &settings, &http, &lifeline)) => match result {
+        result = tokio::time::timeout(connect_timeout, connect(handler, &settings, &http, &lifeline, &oauth)) => match result {
             Ok(Ok(connected)) => connected,
             Ok(Err(error)) => {
                 let _ = events.send(McpEvent::ConnectFailed { client, code: error.code(), message: error.to_string() });
@@ -480,7 +551,9 @@ async fn execute(
     };
     let mut payload = match result {
         Ok(payload) => payload,
-        Err(failure) => return failure.into_outcome(client, id, kind, &lifeline),
+        Err(failure) => {
+            return failure.into_outcome(client, id, kind, &lifeline, settings.auth.as_ref());
+        }
     };
     if kind == RequestKind::ListTools
         && let Some(allowed) = &settings.allowed_tools
@@ -518,6 +591,20 @@ async fn execute(
     }
 }
 
+/// A request refused for want of authorization: what the server said and what to do.
+fn auth_required(auth: Option<&AuthSettings>, answered: String) -> String {
+    match auth {
+        Some(auth) => {
+            // "the MCP server answered HTTP 403; WWW-Authenticate: <challenge>"
+            let (said, challenge) = answered
+                .split_once("; WWW-Authenticate: ")
+                .unwrap_or((answered.as_str(), ""));
+            format!("{said}; {}", auth.remedy(challenge))
+        }
+        None => answered,
+    }
+}
+
 /// Why a request failed.
 enum Failure {
     Invalid(String),
@@ -525,7 +612,14 @@ enum Failure {
 }
 
 impl Failure {
-    fn into_outcome(self, client: u32, id: u64, kind: RequestKind, lifeline: &Lifeline) -> Outcome {
+    fn into_outcome(
+        self,
+        client: u32,
+        id: u64,
+        kind: RequestKind,
+        lifeline: &Lifeline,
+        auth: Option<&AuthSettings>,
+    ) -> Outcome {
         let (code, error, transport_failure) = match self {
             Failure::Invalid(message) => (json!("invalid_params"), message, None),
             Failure::Service(ServiceError::McpError(data)) => {
@@ -550,7 +644,14 @@ impl Failure {
             }
             Failure::Service(ServiceError::TransportSend(error)) => {
                 match classify_send_error(&error) {
-                    SendFailure::Answered { code, message } => (json!(code), message, None),
+                    SendFailure::Answered {
+                        status: Some(401 | 403),
+                        message,
+                        ..
+                    } if auth.is_some() => {
+                        (json!("auth_required"), auth_required(auth, message), None)
+                    }
+                    SendFailure::Answered { code, message, .. } => (json!(code), message, None),
                     SendFailure::Lost(text) => {
                         (json!("transport_error"), text.clone(), Some((1006, text)))
                     }
@@ -575,15 +676,13 @@ async fn send(
     routes: &ProgressRoutes,
     live: &Mutex<HashMap<u64, RequestId>>,
 ) -> Result<Value, Failure> {
-    let request = kind
-        .request(params)
-        .map_err(|e| {
-            Failure::Invalid(format!(
-                "invalid {} parameters: {}",
-                kind.method(),
-                plain(&e.to_string())
-            ))
-        })?;
+    let request = kind.request(params).map_err(|e| {
+        Failure::Invalid(format!(
+            "invalid {} parameters: {}",
+            kind.method(),
+            plain(&e.to_string())
+        ))
+    })?;
     let options =
         PeerRequestOptions::with_timeout(settings.request_timeout).reset_timeout_on_progress();
     let handle = peer

@@ -47,6 +47,8 @@ pub(crate) struct ConnectionConfig {
     pub(crate) elicitation: Option<bool>,
     pub(crate) sampling: Option<bool>,
     pub(crate) roots: Option<Vec<RootConfig>>,
+    /// `{oauth: NAME}` or `{clientCredentials: NAME}`, read with the secrets by the hub.
+    pub(crate) auth: Option<Value>,
     /// Fields that are not options (a misspelled one falls back to its default).
     pub(crate) unknown: BTreeMap<String, serde_json::Value>,
 }
@@ -69,17 +71,22 @@ fn option<T: DeserializeOwned>(
 ) -> Result<Option<T>, McpError> {
     match map.remove(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|_| {
-            let mut got = value.to_string();
-            if got.len() > 40 {
-                let cut = (0..=37).rev().find(|&i| got.is_char_boundary(i)).unwrap_or(0);
-                got.truncate(cut);
-                got.push_str("...");
-            }
-            McpError::Config(format!(
-                "mcpServerConnectionConfig.{name} must be {takes}, got {got}"
-            ))
-        }),
+        Some(value) => serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|_| {
+                let mut got = value.to_string();
+                if got.len() > 40 {
+                    let cut = (0..=37)
+                        .rev()
+                        .find(|&i| got.is_char_boundary(i))
+                        .unwrap_or(0);
+                    got.truncate(cut);
+                    got.push_str("...");
+                }
+                McpError::Config(format!(
+                    "mcpServerConnectionConfig.{name} must be {takes}, got {got}"
+                ))
+            }),
     }
 }
 
@@ -110,6 +117,7 @@ impl ConnectionConfig {
             elicitation: option(&mut map, "elicitation", "true or false")?,
             sampling: option(&mut map, "sampling", "true or false")?,
             roots: option(&mut map, "roots", "an array of {uri, name}")?,
+            auth: option(&mut map, "auth", "an object")?,
             unknown: map.into_iter().collect(),
         };
         Ok(config)
@@ -135,6 +143,7 @@ const OPTIONS: &[&str] = &[
     "elicitation",
     "sampling",
     "roots",
+    "auth",
 ];
 
 /// Where and how to connect.
@@ -202,6 +211,8 @@ pub(crate) struct ClientSettings {
     pub(crate) sampling: bool,
     /// What `roots/list` answers; None: the capability is not offered.
     pub(crate) roots: Option<Value>,
+    /// OAuth, when the config asks for it (set by the hub, which has the secrets).
+    pub(crate) auth: Option<super::oauth::AuthSettings>,
 }
 
 /// Protocol revisions Dialtone offers; the server picks what it speaks in `initialize`.
@@ -349,6 +360,7 @@ impl ConnectionConfig {
             elicitation: self.elicitation.unwrap_or(false),
             sampling: self.sampling.unwrap_or(false),
             roots,
+            auth: None,
         })
     }
 }
@@ -379,25 +391,75 @@ mod tests {
     #[test]
     fn clear_errors() {
         let cases = [
-            (r#"{"endpoint":"http://h"}"#, "mcpServerConnectionConfig.transport is required (\"http\", \"sse\" or \"stdio\")"),
-            (r#"{"transport":"ws","endpoint":"http://h"}"#, "unknown transport 'ws' (use \"http\", \"sse\" or \"stdio\")"),
-            (r#"{"transport":"http"}"#, "mcpServerConnectionConfig.endpoint is required for the \"http\" transport (is the secret holding it set?)"),
-            (r#"{"transport":"http","endpoint":"ftp://h"}"#, "endpoint 'ftp://h' must be an http:// or https:// URL"),
-            (r#"{"transport":"http","endpoint":"http://h","headers":{"Mcp-Session-Id":"x"}}"#, "header 'Mcp-Session-Id' is set by the transport and cannot be overridden"),
-            (r#"{"transport":"http","endpoint":"http://h","requestTimeout":-1}"#, "requestTimeout must be a number of seconds in (0, 86400], got -1"),
-            (r#"{"transport":"http","endpoint":"http://h","maxResultBytes":-1}"#, "mcpServerConnectionConfig.maxResultBytes must be a non-negative integer, got -1"),
-            (r#"{"transport":"http","endpoint":"http://h","headers":{"X-Key":7}}"#, "mcpServerConnectionConfig.headers must be an object of strings, got {\"X-Key\":7}"),
-            (r#"{"transport":"http","endpoint":"http://h","allowedTools":"echo"}"#, "mcpServerConnectionConfig.allowedTools must be an array of tool names, got \"echo\""),
-            (r#"{"transport":"http","endpoint":"http://h","elicitation":"yes"}"#, "mcpServerConnectionConfig.elicitation must be true or false, got \"yes\""),
-            (r#"{"transport":"http","endpoint":"http://h","roots":[{"path":"/srv"}]}"#, "mcpServerConnectionConfig.roots must be an array of {uri, name}, got [{\"path\":\"/srv\"}]"),
-            (r#"{"transport":"http","endpoint":"http://h","roots":[{"uri":"srv"}]}"#, "roots: 'srv' is not a URI (a root is {uri: \"file:///path\", name})"),
-            (r#"{"transport":"http","endpoint":"http://h","clientName":"x".repeat(1)}"#, "mcpServerConnectionConfig must be an object"),
-            (r#"{"transport":"stdio","command":"x"}"#, "the stdio transport is not allowed for application 'app' (set allow_stdio = true in its [application.mcp] config)"),
+            (
+                r#"{"endpoint":"http://h"}"#,
+                "mcpServerConnectionConfig.transport is required (\"http\", \"sse\" or \"stdio\")",
+            ),
+            (
+                r#"{"transport":"ws","endpoint":"http://h"}"#,
+                "unknown transport 'ws' (use \"http\", \"sse\" or \"stdio\")",
+            ),
+            (
+                r#"{"transport":"http"}"#,
+                "mcpServerConnectionConfig.endpoint is required for the \"http\" transport (is the secret holding it set?)",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"ftp://h"}"#,
+                "endpoint 'ftp://h' must be an http:// or https:// URL",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","headers":{"Mcp-Session-Id":"x"}}"#,
+                "header 'Mcp-Session-Id' is set by the transport and cannot be overridden",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","requestTimeout":-1}"#,
+                "requestTimeout must be a number of seconds in (0, 86400], got -1",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","maxResultBytes":-1}"#,
+                "mcpServerConnectionConfig.maxResultBytes must be a non-negative integer, got -1",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","headers":{"X-Key":7}}"#,
+                "mcpServerConnectionConfig.headers must be an object of strings, got {\"X-Key\":7}",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","allowedTools":"echo"}"#,
+                "mcpServerConnectionConfig.allowedTools must be an array of tool names, got \"echo\"",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","elicitation":"yes"}"#,
+                "mcpServerConnectionConfig.elicitation must be true or false, got \"yes\"",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","roots":[{"path":"/srv"}]}"#,
+                "mcpServerConnectionConfig.roots must be an array of {uri, name}, got [{\"path\":\"/srv\"}]",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","roots":[{"uri":"srv"}]}"#,
+                "roots: 'srv' is not a URI (a root is {uri: \"file:///path\", name})",
+            ),
+            (
+                r#"{"transport":"http","endpoint":"http://h","clientName":"x".repeat(1)}"#,
+                "mcpServerConnectionConfig must be an object",
+            ),
+            (
+                r#"{"transport":"stdio","command":"x"}"#,
+                "the stdio transport is not allowed for application 'app' (set allow_stdio = true in its [application.mcp] config)",
+            ),
         ];
         for (json, message) in cases {
             let error = parse(json).expect_err(json);
-            assert_eq!(error.to_string(), format!("MCP.createClient: {message}"), "{json}");
-            let code = if json.contains("stdio") { "ERR_MCP_STDIO_FORBIDDEN" } else { "ERR_MCP_CONFIG" };
+            assert_eq!(
+                error.to_string(),
+                format!("MCP.createClient: {message}"),
+                "{json}"
+            );
+            let code = if json.contains("stdio") {
+                "ERR_MCP_STDIO_FORBIDDEN"
+            } else {
+                "ERR_MCP_CONFIG"
+            };
             assert_eq!(error.code(), code, "{json}");
         }
         let long = r#"{"transport":"http","endpoint":"http://h","args":"a very long value that goes on and on and on"}"#;
@@ -414,7 +476,7 @@ mod tests {
         let every = r#"{"transport":"http","endpoint":"http://h","headers":{},"clientName":"a",
             "clientVersion":"1","connectTimeout":1,"requestTimeout":1,"allowedTools":[],
             "maxResultBytes":1,"protocolVersion":"2025-06-18","command":"c","args":[],"env":{},
-            "cwd":"/","elicitation":true,"sampling":false,"roots":[]}"#;
+            "cwd":"/","elicitation":true,"sampling":false,"roots":[],"auth":{}}"#;
         let keys: BTreeSet<String> =
             serde_json::from_str::<BTreeMap<String, serde_json::Value>>(every)
                 .expect("json")

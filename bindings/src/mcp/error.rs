@@ -74,6 +74,22 @@ pub enum McpError {
         /// What went wrong.
         detail: String,
     },
+    /// The server wants a (new) authorization: the grant expired or was revoked.
+    #[error("MCP server {endpoint} needs a new authorization: {detail}")]
+    AuthRequired {
+        /// The endpoint.
+        endpoint: String,
+        /// What to do, naming the login command.
+        detail: String,
+    },
+    /// OAuth failed (discovery, the token request, the client credentials).
+    #[error("OAuth with MCP server {endpoint} failed: {detail}")]
+    Auth {
+        /// The endpoint.
+        endpoint: String,
+        /// What failed.
+        detail: String,
+    },
     /// A stdio server could not be started.
     #[error("cannot start the stdio MCP server '{command}': {detail}")]
     Spawn {
@@ -99,6 +115,8 @@ impl McpError {
             McpError::HttpStatus { .. } => "ERR_MCP_HTTP_STATUS",
             McpError::Handshake { .. } => "ERR_MCP_HANDSHAKE",
             McpError::Spawn { .. } => "ERR_MCP_SPAWN",
+            McpError::AuthRequired { .. } => "ERR_MCP_AUTH_REQUIRED",
+            McpError::Auth { .. } => "ERR_MCP_AUTH",
         }
     }
 }
@@ -155,7 +173,9 @@ fn known(error: &(dyn StdError + 'static)) -> Option<String> {
                 "the MCP server answered with {}, not application/json or text/event-stream",
                 content_type
                     .as_deref()
-                    .map_or("no content type".to_owned(), |c| format!("content type {c}"))
+                    .map_or("no content type".to_owned(), |c| format!(
+                        "content type {c}"
+                    ))
             )),
             Http::UnexpectedServerResponse(text) if status_in(text).is_none() => {
                 let detail = text
@@ -173,9 +193,9 @@ fn known(error: &(dyn StdError + 'static)) -> Option<String> {
     }
     if let Some(init) = error.downcast_ref::<Init>() {
         return match init {
-            Init::ExpectedInitResponse(_) | Init::ExpectedInitResult(_) => Some(
-                "the MCP server did not answer initialize with an initialize result".into(),
-            ),
+            Init::ExpectedInitResponse(_) | Init::ExpectedInitResult(_) => {
+                Some("the MCP server did not answer initialize with an initialize result".into())
+            }
             Init::ConnectionClosed(_) => {
                 Some("the MCP server closed the connection during the handshake".into())
             }
@@ -245,7 +265,10 @@ pub(crate) fn plain(text: &str) -> String {
         let Some(after_column) = tail[digits..].strip_prefix(" column ") else {
             break;
         };
-        let column = after_column.chars().take_while(char::is_ascii_digit).count();
+        let column = after_column
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
         if digits == 0 || column == 0 {
             break;
         }
@@ -390,6 +413,8 @@ pub(crate) enum SendFailure {
         code: &'static str,
         /// What the server answered.
         message: String,
+        /// The HTTP status, for `http_status`.
+        status: Option<u16>,
     },
     /// The connection itself failed (refused, reset, closed mid-answer): the client is gone.
     Lost(String),
@@ -411,6 +436,7 @@ pub(crate) fn classify_send_error(error: &(dyn StdError + 'static)) -> SendFailu
             return SendFailure::Answered {
                 code: "http_status",
                 message: format!("the MCP server answered {said}{challenge}"),
+                status: Some(status),
             };
         }
         if let Some(
@@ -425,6 +451,7 @@ pub(crate) fn classify_send_error(error: &(dyn StdError + 'static)) -> SendFailu
             return SendFailure::Answered {
                 code: "bad_response",
                 message: text,
+                status: None,
             };
         }
         current = cause(e);
@@ -501,7 +528,7 @@ mod tests {
 
     fn answered(error: HttpError) -> (&'static str, String) {
         match classify_send_error(&error) {
-            SendFailure::Answered { code, message } => (code, message),
+            SendFailure::Answered { code, message, .. } => (code, message),
             SendFailure::Lost(text) => panic!("classified as lost: {text}"),
         }
     }
@@ -516,7 +543,10 @@ mod tests {
             "HTTP 405 Method Not Allowed: nope",
         )));
         assert_eq!(code, "http_status");
-        assert_eq!(message, "the MCP server answered HTTP 405 Method Not Allowed: nope");
+        assert_eq!(
+            message,
+            "the MCP server answered HTTP 405 Method Not Allowed: nope"
+        );
         assert_eq!(answered(HttpError::SessionExpired).0, "http_status");
     }
 

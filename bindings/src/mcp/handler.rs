@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 
 use std::time::Duration;
 
+use rmcp::model::LoggingMessageNotificationParam;
 use rmcp::model::{
     ClientCapabilities, ClientConfig, CreateMessageRequestParams, CreateMessageResult,
     CustomNotification, ElicitRequestParams, ElicitResult, Implementation, ListRootsResult,
     ProgressNotificationParam, ProgressToken, ResourceUpdatedNotificationParam,
 };
-use rmcp::model::LoggingMessageNotificationParam;
 use rmcp::service::{NotificationContext, RequestContext, RoleClient};
 use rmcp::{ClientHandler, ErrorData};
 use serde_json::{Value, json};
@@ -138,8 +138,12 @@ fn capabilities(settings: &ClientSettings) -> ClientCapabilities {
 
 /// A result the scenario's answer was checked to be.
 fn typed<T: serde::de::DeserializeOwned>(method: &str, result: Value) -> Result<T, ErrorData> {
-    serde_json::from_value(result)
-        .map_err(|_| ErrorData::internal_error(format!("{method}: the scenario's answer does not fit the result"), None))
+    serde_json::from_value(result).map_err(|_| {
+        ErrorData::internal_error(
+            format!("{method}: the scenario's answer does not fit the result"),
+            None,
+        )
+    })
 }
 
 impl ClientHandler for Handler {
@@ -182,7 +186,10 @@ impl ClientHandler for Handler {
         typed(ask.method(), result)
     }
 
-    async fn list_roots(&self, _: RequestContext<RoleClient>) -> Result<ListRootsResult, ErrorData> {
+    async fn list_roots(
+        &self,
+        _: RequestContext<RoleClient>,
+    ) -> Result<ListRootsResult, ErrorData> {
         match &self.roots {
             Some(roots) => typed("roots/list", json!({ "roots": roots })),
             None => Err(ErrorData::invalid_request(

@@ -45,6 +45,7 @@ pub async fn rmcp_echo(
             &settings,
             &http_client(&std::sync::Arc::new(crate::outbound::OutboundPolicy::open()))?,
             &lifeline,
+            None,
         )
         .await
     };

@@ -145,9 +145,7 @@ fn elicitation_answer(answer: Value, schema: &Value) -> Result<Answer, String> {
     let action = match answer.remove("action") {
         Some(Value::String(a)) if matches!(a.as_str(), "accept" | "decline" | "cancel") => a,
         _ => {
-            return Err(
-                "respond: action must be \"accept\", \"decline\" or \"cancel\"".to_owned(),
-            );
+            return Err("respond: action must be \"accept\", \"decline\" or \"cancel\"".to_owned());
         }
     };
     let content = answer.remove("content");
@@ -187,7 +185,9 @@ pub(crate) fn fill_defaults(content: &mut Map<String, Value>, schema: &Value) {
 #[allow(deprecated)] // sampling: deprecated by SEP-2577, still in use
 fn sampling_answer(answer: Value) -> Result<Answer, String> {
     let Value::Object(answer) = answer else {
-        return Err("respond: the answer must be an object {role, content, model} or {error}".into());
+        return Err(
+            "respond: the answer must be an object {role, content, model} or {error}".into(),
+        );
     };
     if let Some(error) = answer.get("error") {
         return match error.as_str() {
@@ -244,13 +244,41 @@ mod tests {
         let (elicit, _r1) = requests.park(Ask::Elicitation, schema()).expect("parked");
         let (sample, _r2) = requests.park(Ask::Sampling, Value::Null).expect("parked");
         let cases = [
-            (elicit, json!("yes"), "respond: the answer must be an object {action, content}"),
-            (elicit, json!({ "action": "ok" }), "respond: action must be \"accept\", \"decline\" or \"cancel\""),
-            (elicit, json!({ "action": "decline", "content": {} }), "respond: content goes only with action \"accept\", not \"decline\""),
-            (elicit, json!({ "action": "accept", "content": 5 }), "respond: content must be an object"),
-            (sample, json!([]), "respond: the answer must be an object {role, content, model} or {error}"),
-            (sample, json!({ "error": "" }), "respond: error must be a non-empty string"),
-            (sample, json!({ "role": "assistant" }), "respond: a sampling answer needs role (\"assistant\"), content ({type: \"text\", text}) and model"),
+            (
+                elicit,
+                json!("yes"),
+                "respond: the answer must be an object {action, content}",
+            ),
+            (
+                elicit,
+                json!({ "action": "ok" }),
+                "respond: action must be \"accept\", \"decline\" or \"cancel\"",
+            ),
+            (
+                elicit,
+                json!({ "action": "decline", "content": {} }),
+                "respond: content goes only with action \"accept\", not \"decline\"",
+            ),
+            (
+                elicit,
+                json!({ "action": "accept", "content": 5 }),
+                "respond: content must be an object",
+            ),
+            (
+                sample,
+                json!([]),
+                "respond: the answer must be an object {role, content, model} or {error}",
+            ),
+            (
+                sample,
+                json!({ "error": "" }),
+                "respond: error must be a non-empty string",
+            ),
+            (
+                sample,
+                json!({ "role": "assistant" }),
+                "respond: a sampling answer needs role (\"assistant\"), content ({type: \"text\", text}) and model",
+            ),
         ];
         for (id, answer, message) in cases {
             assert_eq!(requests.respond(id, answer), Err(message.to_owned()));

@@ -266,6 +266,12 @@ impl SecretSource for SecretStore {
     fn secrets(&self, application: &str) -> BTreeMap<String, String> {
         self.values(application)
     }
+
+    fn update(&self, application: &str, name: &str, value: &str) -> Result<(), String> {
+        self.set(application, name, value, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 fn info(entry: &Entry) -> SecretInfo {

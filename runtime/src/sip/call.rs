@@ -453,6 +453,15 @@ impl Call {
                     });
                 }
             }
+            Outbound::SecretUpdate { name, value } => {
+                match self.context.secrets.update(&self.application, name, value) {
+                    Ok(()) => {
+                        tracing::info!(session = %self.session_id, "secret '{name}' updated (refreshed OAuth grant)")
+                    }
+                    Err(e) => tracing::warn!(session = %self.session_id, "{e}"),
+                }
+                return;
+            }
             Outbound::McpRequest {
                 method,
                 ok,
