@@ -12,14 +12,19 @@
 //! `http`: the HTTP client rmcp's OAuth requests go through (the application's outbound
 //! policy applies to authorization servers too).
 
+mod assertion;
 mod http;
 pub mod login;
+mod token_requests;
 
 use std::sync::{Arc, Mutex};
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use rmcp::transport::auth::{
     AuthError, AuthorizationManager, AuthorizationMetadata, ClientCredentialsConfig,
-    CredentialStore, OAuthClientConfig, StoredCredentials,
+    CredentialStore, InMemoryCredentialStore, OAuthClientConfig, OAuthTokenResponse,
+    StoredCredentials,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -28,6 +33,7 @@ use super::McpEvent;
 use super::error::McpError;
 
 pub(crate) use http::PolicyHttp;
+pub(crate) use token_requests::plain_client;
 
 /// A grant for one MCP server, as `dialtone mcp login` stores it (the secret's JSON value).
 #[derive(Clone, Serialize, Deserialize)]
@@ -69,6 +75,33 @@ pub struct ClientCredentials {
     /// `client_secret_basic` / `client_secret_post`.
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// `private_key_jwt`: the client's PKCS#8 PEM key.
+    #[serde(default)]
+    pub private_key_pem: Option<String>,
+    /// For `private_key_jwt`: ES256 (default), ES384 or RS256.
+    #[serde(default)]
+    pub signing_algorithm: Option<String>,
+    /// Scopes to ask for.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// Enterprise-managed authorization (SEP-990): a user's identity token from the company IdP,
+/// exchanged there for an ID-JAG that the MCP server's authorization server accepts (the
+/// secret's JSON value for `enterprise`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseCredentials {
+    /// Dialtone's client id at the MCP server's authorization server.
+    pub client_id: String,
+    /// Its secret there (client_secret_basic).
+    pub client_secret: String,
+    /// The IdP's token endpoint.
+    pub idp_token_endpoint: String,
+    /// Dialtone's client id at the IdP.
+    pub idp_client_id: String,
+    /// The user's identity token from the IdP.
+    pub idp_id_token: String,
     /// Scopes to ask for.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -87,6 +120,10 @@ pub(crate) enum AuthSettings {
         name: String,
         credentials: ClientCredentials,
     },
+    Enterprise {
+        name: String,
+        credentials: EnterpriseCredentials,
+    },
 }
 
 impl std::fmt::Debug for AuthSettings {
@@ -96,6 +133,7 @@ impl std::fmt::Debug for AuthSettings {
             AuthSettings::ClientCredentials { name, .. } => {
                 write!(f, "client credentials '{name}'")
             }
+            AuthSettings::Enterprise { name, .. } => write!(f, "enterprise credentials '{name}'"),
         }
     }
 }
@@ -110,7 +148,7 @@ impl AuthSettings {
     ) -> Result<Self, McpError> {
         let shape = || {
             McpError::Config(
-                "auth must be {oauth: \"SECRET_NAME\"} or {clientCredentials: \"SECRET_NAME\"}"
+                "auth must be {oauth: \"SECRET_NAME\"}, {clientCredentials: \"SECRET_NAME\"} or {enterprise: \"SECRET_NAME\"}"
                     .into(),
             )
         };
@@ -131,7 +169,7 @@ impl AuthSettings {
                 "oauth" => format!(
                     "auth.oauth: application '{application}' has no secret '{name}'; make the grant with `{login}`"
                 ),
-                _ => format!("auth.clientCredentials: application '{application}' has no secret '{name}'"),
+                _ => format!("auth.{kind}: application '{application}' has no secret '{name}'"),
             })
         })?;
         match kind.as_str() {
@@ -156,15 +194,26 @@ impl AuthSettings {
             "clientCredentials" => {
                 let credentials: ClientCredentials = serde_json::from_str(&value).map_err(|_| {
                     McpError::Config(format!(
-                        "auth.clientCredentials: secret '{name}' must be JSON {{\"client_id\": ..., \"client_secret\": ..., \"scopes\": [...]}}"
+                        "auth.clientCredentials: secret '{name}' must be JSON {{\"client_id\": ..., \"client_secret\" or \"private_key_pem\": ..., \"scopes\": [...]}}"
                     ))
                 })?;
-                if credentials.client_secret.is_none() {
+                if credentials.client_secret.is_none() == credentials.private_key_pem.is_none() {
                     return Err(McpError::Config(format!(
-                        "auth.clientCredentials: secret '{name}' has no client_secret"
+                        "auth.clientCredentials: secret '{name}' needs one of client_secret and private_key_pem"
                     )));
                 }
                 Ok(Self::ClientCredentials {
+                    name: name.to_owned(),
+                    credentials,
+                })
+            }
+            "enterprise" => {
+                let credentials = serde_json::from_str(&value).map_err(|_| {
+                    McpError::Config(format!(
+                        "auth.enterprise: secret '{name}' must be JSON {{\"client_id\", \"client_secret\", \"idp_token_endpoint\", \"idp_client_id\", \"idp_id_token\", \"scopes\"}}"
+                    ))
+                })?;
+                Ok(Self::Enterprise {
                     name: name.to_owned(),
                     credentials,
                 })
@@ -196,6 +245,9 @@ impl AuthSettings {
             AuthSettings::ClientCredentials { name, .. } => {
                 format!("the client credentials in secret '{name}' were refused")
             }
+            AuthSettings::Enterprise { name, .. } => format!(
+                "the enterprise credentials in secret '{name}' were refused (has the identity token expired?)"
+            ),
         }
     }
 }
@@ -323,6 +375,35 @@ pub(crate) async fn manager(
                 events,
             });
         }
+        AuthSettings::ClientCredentials { credentials, .. }
+            if credentials.private_key_pem.is_some() =>
+        {
+            let metadata = manager.resolve_metadata().await?.metadata;
+            manager.set_metadata(metadata.clone());
+            let token =
+                token_requests::jwt_token(credentials, &metadata, endpoint, outbound).await?;
+            keep_token(
+                &mut manager,
+                &credentials.client_id,
+                token,
+                &credentials.scopes,
+            )
+            .await?;
+        }
+        AuthSettings::Enterprise { credentials, .. } => {
+            let metadata = manager.resolve_metadata().await?.metadata;
+            manager.set_metadata(metadata.clone());
+            let token =
+                token_requests::enterprise_token(credentials, &metadata, endpoint, outbound)
+                    .await?;
+            keep_token(
+                &mut manager,
+                &credentials.client_id,
+                token,
+                &credentials.scopes,
+            )
+            .await?;
+        }
         AuthSettings::ClientCredentials { credentials, .. } => {
             let resolution = manager.resolve_metadata().await?;
             manager.set_metadata(resolution.metadata);
@@ -338,4 +419,28 @@ pub(crate) async fn manager(
         }
     }
     Ok(manager)
+}
+
+/// Gives `manager` a token fetched outside it (no refresh token: a new call fetches anew).
+async fn keep_token(
+    manager: &mut AuthorizationManager,
+    client_id: &str,
+    token: OAuthTokenResponse,
+    scopes: &[String],
+) -> Result<(), AuthError> {
+    let tokens = InMemoryCredentialStore::new();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .ok();
+    tokens
+        .save(StoredCredentials::new(
+            client_id.to_owned(),
+            Some(token),
+            scopes.to_vec(),
+            now,
+        ))
+        .await?;
+    manager.set_credential_store(tokens);
+    Ok(())
 }

@@ -238,16 +238,8 @@ async fn legacy_metadata(
     serde_json::from_slice(&body).map_err(|e| unusable(super::super::error::plain(&e.to_string())))
 }
 
-/// A plain HTTP client under `outbound`, for the requests rmcp does not make.
 fn client(outbound: &Arc<crate::outbound::OutboundPolicy>) -> Result<reqwest::Client, LoginError> {
-    outbound
-        .apply(reqwest::Client::builder())
-        .tls_backend_preconfigured(
-            super::super::client::tls_config().map_err(|e| LoginError::Failed(e.to_string()))?,
-        )
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| LoginError::Failed(super::super::error::describe(&e)))
+    super::plain_client(outbound).map_err(LoginError::Failed)
 }
 
 /// Waits for the browser's GET of `/callback` and answers it; returns the full redirect URL.
