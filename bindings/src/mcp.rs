@@ -24,6 +24,7 @@ mod handler;
 mod http;
 mod lifeline;
 pub mod oauth;
+mod pool;
 pub mod probe;
 mod server_requests;
 pub mod sse;
@@ -113,7 +114,8 @@ pub(crate) struct McpHub {
     /// Each open client's server requests waiting for the scenario.
     answers: HashMap<u32, server_requests::ServerRequests>,
     tasks: Vec<JoinHandle<()>>,
-    /// Created with the first client, shared by the session's clients.
+    /// The process's client for this session's application (connections are pooled per
+    /// process, see `pool`).
     http: Option<reqwest::Client>,
     next_client: u32,
     next_request: u64,

@@ -217,12 +217,23 @@ class _ReadyServer(uvicorn.Server):
 
 
 def log_requests(app):
-    """Writes `HTTP <METHOD> <path>` to stderr for every request (tests read it)."""
+    """Writes `HTTP <METHOD> <path>` to stderr for every request, and `HTTP DONE <METHOD>
+    <path> <status>` once its answer is sent (tests read them)."""
 
     async def logged(scope, receive, send):
-        if scope["type"] == "http":
-            print(f"HTTP {scope['method']} {scope['path']}", file=sys.stderr, flush=True)
-        await app(scope, receive, send)
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        print(f"HTTP {scope['method']} {scope['path']}", file=sys.stderr, flush=True)
+        status = {}
+
+        async def noted(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        await app(scope, receive, noted)
+        print(f"HTTP DONE {scope['method']} {scope['path']} {status.get('code')}", file=sys.stderr, flush=True)
 
     return logged
 

@@ -62,6 +62,20 @@ pub fn client_connections_to(port: u16) -> Result<usize> {
     Ok(held)
 }
 
+/// Waits until no connection to `port` is held open, at most `within`; the count left then.
+/// Dialtone's MCP connections are pooled per process: an idle one goes 10 to 20 s after its
+/// last use.
+pub fn connections_closed_within(port: u16, within: std::time::Duration) -> Result<usize> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let held = client_connections_to(port)?;
+        if held == 0 || std::time::Instant::now() >= deadline {
+            return Ok(held);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// A running peer process; killed (and reaped) on drop.
 #[derive(Debug)]
 pub struct Peer {

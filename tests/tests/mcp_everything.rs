@@ -267,6 +267,34 @@ fn sequential_calls_keep_one_connection_over_legacy_sse() -> Result<()> {
     keeps_connections("sse", "sse", "/sse")
 }
 
+/// Sessions one after the other share the process's connection pool: each opens its own
+/// event stream (a GET held for the session), but their POSTs go over one kept-alive
+/// connection. With a pool per session, each session would open two.
+#[test]
+fn sessions_share_the_process_connection_pool() -> Result<()> {
+    const SESSIONS: usize = 5;
+    let server = server_everything("streamableHttp")?;
+    let proxy = CountingProxy::start(server.port)?;
+    let source = SEQUENTIAL
+        .replace("TRANSPORT", "\"http\"")
+        .replace(
+            "ENDPOINT",
+            &format!("\"http://127.0.0.1:{}/mcp\"", proxy.port),
+        )
+        .replace("CALLS", "3");
+    for _ in 0..SESSIONS {
+        let run = run_source(&source, ConsoleOptions::default())?;
+        assert_eq!(run.logs(), vec!["done".to_owned()], "{}", run.transcript);
+    }
+    // One GET per session, one connection for every POST, one spare for a pool race.
+    let connections = proxy.connections();
+    assert!(
+        connections <= SESSIONS + 2,
+        "{SESSIONS} sessions opened {connections} connections"
+    );
+    Ok(())
+}
+
 /// `dialtone console --sim-time`: timers before the first MCP client run on the simulated clock;
 /// the client then switches the session to real time (and says so), so its connect and
 /// requests are not timed out by a clock that jumps while the network answers.

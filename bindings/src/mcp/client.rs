@@ -134,17 +134,11 @@ struct Outcome {
     transport_failure: Option<(u16, String)>,
 }
 
-/// A session's HTTP client: its MCP clients share keep-alive connections. It belongs to the
-/// session (not the process) because a connection lives on the runtime that opened it.
+/// The process's HTTP client for `outbound`'s applications ([`super::pool`]).
 pub(crate) fn http_client(
     outbound: &std::sync::Arc<crate::outbound::OutboundPolicy>,
 ) -> Result<reqwest::Client, McpError> {
-    outbound
-        .apply(reqwest::Client::builder())
-        .tcp_nodelay(true)
-        .tls_backend_preconfigured(tls_config()?)
-        .build()
-        .map_err(|e| McpError::Config(format!("cannot build the HTTP client: {e}")))
+    super::pool::client(outbound)
 }
 
 /// The process's TLS client settings ([`crate::tls::client_config`]).

@@ -25,6 +25,7 @@ use super::direct_result;
 use super::early_stream::{EarlyStream, Opening, SseStream};
 use super::error::{SendFailure, classify_send_error};
 use super::lifeline::Lifeline;
+use super::pool::on_io;
 
 /// How rmcp retries an event stream that broke: at once, then after 2, 4 and 4 s. When the
 /// last attempt could not reach the server, the transport is lost ([`Lifeline::give_up`]):
@@ -196,23 +197,28 @@ impl BoundedHttp {
             custom_headers,
             max_sse_event_size,
         } = request;
-        let get = match max_sse_event_size {
-            Some(max) => self
-                .inner
-                .get_stream_with_max_sse_event_size(
-                    uri,
-                    session_id,
-                    last_event_id,
-                    auth_header,
-                    custom_headers,
-                    max,
-                )
-                .boxed(),
-            None => self
-                .inner
-                .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
-                .boxed(),
-        };
+        let inner = self.inner.clone();
+        let get = io(async move {
+            match max_sse_event_size {
+                Some(max) => {
+                    inner
+                        .get_stream_with_max_sse_event_size(
+                            uri,
+                            session_id,
+                            last_event_id,
+                            auth_header,
+                            custom_headers,
+                            max,
+                        )
+                        .await
+                }
+                None => {
+                    inner
+                        .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+                        .await
+                }
+            }
+        });
         let opened = self.bounded("GET", get).await;
         self.lifeline.note_stream_attempt(match &opened {
             Err(e) => match classify_send_error(e) {
@@ -236,6 +242,15 @@ impl BoundedHttp {
         }
         self.open_stream(request).await
     }
+}
+
+/// `request` on the process's MCP I/O runtime ([`super::pool`]).
+async fn io<T: Send + 'static>(
+    request: impl Future<Output = Result<T, StreamableHttpError<reqwest::Error>>> + Send + 'static,
+) -> Result<T, StreamableHttpError<reqwest::Error>> {
+    on_io(request)
+        .await
+        .unwrap_or_else(|gone| Err(StreamableHttpError::Io(gone.into())))
 }
 
 /// What rmcp passes to open a GET stream.
@@ -271,9 +286,12 @@ impl StreamableHttpClient for BoundedHttp {
             &custom_headers,
             None,
         );
-        let post = self
-            .inner
-            .post_message(uri, message, session_id, auth_header, custom_headers);
+        let inner = self.inner.clone();
+        let post = io(async move {
+            inner
+                .post_message(uri, message, session_id, auth_header, custom_headers)
+                .await
+        });
         self.answer(direct, early, post)
     }
 
@@ -297,14 +315,19 @@ impl StreamableHttpClient for BoundedHttp {
             &custom_headers,
             Some(max_sse_event_size),
         );
-        let post = self.inner.post_message_with_max_sse_event_size(
-            uri,
-            message,
-            session_id,
-            auth_header,
-            custom_headers,
-            max_sse_event_size,
-        );
+        let inner = self.inner.clone();
+        let post = io(async move {
+            inner
+                .post_message_with_max_sse_event_size(
+                    uri,
+                    message,
+                    session_id,
+                    auth_header,
+                    custom_headers,
+                    max_sse_event_size,
+                )
+                .await
+        });
         self.answer(direct, early, post)
     }
 
@@ -315,12 +338,13 @@ impl StreamableHttpClient for BoundedHttp {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), StreamableHttpError<Self::Error>> {
-        self.bounded(
-            "DELETE",
-            self.inner
-                .delete_session(uri, session_id, auth_header, custom_headers),
-        )
-        .await
+        let inner = self.inner.clone();
+        let delete = io(async move {
+            inner
+                .delete_session(uri, session_id, auth_header, custom_headers)
+                .await
+        });
+        self.bounded("DELETE", delete).await
     }
 
     async fn get_stream(

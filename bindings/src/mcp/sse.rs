@@ -71,7 +71,10 @@ impl HttpTransport for ReqwestTransport {
             if let Some(body) = body {
                 builder = builder.body(body);
             }
-            let response = builder.send().await.map_err(TransportError::new)?;
+            let response = super::pool::on_io(builder.send())
+                .await
+                .map_err(|gone| TransportError::new(std::io::Error::from(gone)))?
+                .map_err(TransportError::new)?;
             let status = response.status();
             let headers = response.headers().clone();
             let stream: ByteStream = Box::pin(response.bytes_stream().map_err(TransportError::new));
@@ -249,9 +252,9 @@ async fn post(
     for (name, value) in headers {
         request = request.header(name, value);
     }
-    let response = request
-        .send()
+    let response = super::pool::on_io(request.send())
         .await
+        .map_err(|gone| SseError::Stream(gone.to_string()))?
         .map_err(|e| SseError::Http(Box::new(e)))?;
     let status = response.status();
     if status.is_success() {

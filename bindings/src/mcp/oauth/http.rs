@@ -76,7 +76,13 @@ impl OAuthHttpClient for PolicyHttp {
             for (name, value) in &parts.headers {
                 builder = builder.header(name, value);
             }
-            let response = builder.send().await.map_err(failed)?;
+            let response = super::super::pool::on_io(builder.send())
+                .await
+                .map_err(|gone| OAuthHttpError::Request {
+                    url: url.clone(),
+                    detail: gone.to_string(),
+                })?
+                .map_err(failed)?;
             let mut answer = http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 answer = answer.header(name, value);

@@ -1,0 +1,94 @@
+//! One HTTP connection pool per process for MCP: one reqwest client per outbound policy (an
+//! application's, or the console's open one) — so per TLS configuration too, the process has
+//! one — whose requests run on a small I/O runtime of their own. Connections live on that
+//! runtime, so sessions on every worker share them, and a session's runtime ending (the
+//! console, tests) takes no pooled connection with it. Timeouts stay with the session.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tokio::runtime::{Handle, Runtime};
+
+use super::McpError;
+use crate::outbound::OutboundPolicy;
+
+/// Threads of the I/O runtime: TLS and HTTP framing for every session's MCP traffic.
+const IO_THREADS: usize = 2;
+/// How long an idle pooled connection is kept for the next request (of any session).
+pub(crate) const IDLE: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn io() -> Option<&'static Handle> {
+    static IO: OnceLock<Option<Runtime>> = OnceLock::new();
+    IO.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(IO_THREADS)
+            .thread_name("dialtone-mcp-io")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                tracing::warn!("no MCP I/O runtime ({e}); MCP requests run on their session's")
+            })
+            .ok()
+    })
+    .as_ref()
+    .map(Runtime::handle)
+}
+
+/// The I/O task of a request ended without an answer (the process is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("the MCP I/O task ended before the answer")]
+pub(crate) struct IoGone;
+
+impl From<IoGone> for std::io::Error {
+    fn from(gone: IoGone) -> Self {
+        std::io::Error::other(gone)
+    }
+}
+
+/// Runs `request` on the I/O runtime (cancelled when the returned future is dropped).
+pub(crate) async fn on_io<T: Send + 'static>(
+    request: impl Future<Output = T> + Send + 'static,
+) -> Result<T, IoGone> {
+    let Some(io) = io() else {
+        return Ok(request.await);
+    };
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(io.spawn(request));
+    (&mut task.0).await.map_err(|_| IoGone)
+}
+
+/// The process's client for `outbound`'s applications.
+pub(crate) fn client(outbound: &Arc<OutboundPolicy>) -> Result<reqwest::Client, McpError> {
+    type Key = (String, Vec<String>, bool);
+    static CLIENTS: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
+    let key = (
+        outbound.application.clone(),
+        outbound.allow_hosts.clone(),
+        outbound.allow_private,
+    );
+    let clients = CLIENTS.get_or_init(Mutex::default);
+    let mut clients = clients.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(client) = clients.get(&key) {
+        return Ok(client.clone());
+    }
+    let client = outbound
+        .apply(reqwest::Client::builder())
+        .tcp_nodelay(true)
+        .pool_idle_timeout(IDLE)
+        .tls_backend_preconfigured(super::client::tls_config()?)
+        .build()
+        .map_err(|e| {
+            McpError::Config(format!(
+                "cannot build the HTTP client: {}",
+                super::error::describe(&e)
+            ))
+        })?;
+    clients.insert(key, client.clone());
+    Ok(client)
+}
