@@ -819,7 +819,31 @@ declare namespace MCP {
     ResourceUpdated = "MCP.ServerEvents.ResourceUpdated",
     Progress = "MCP.ServerEvents.Progress",
     LoggingMessage = "MCP.ServerEvents.LoggingMessage",
+    /** The server asks for input (elicitation/create); answer with client.respond. */
+    ElicitationRequest = "MCP.ServerEvents.ElicitationRequest",
+    /** The server asks for an LLM completion (sampling/createMessage); answer with client.respond. */
+    SamplingRequest = "MCP.ServerEvents.SamplingRequest",
   }
+  /** The answer to an ElicitationRequest; an accepted content gets the schema's defaults. */
+  interface ElicitationAnswer {
+    action: "accept" | "decline" | "cancel";
+    /** Only with "accept". */
+    content?: { [field: string]: string | number | boolean | string[] };
+  }
+  /** The answer to a SamplingRequest, or {error} to refuse it. */
+  type SamplingAnswer =
+    | {
+        role: "assistant";
+        content: { type: "text"; text: string } | { type: "image" | "audio"; data: string; mimeType: string };
+        model: string;
+        stopReason?: string;
+      }
+    | { error: string };
+  /** OAuth 2.1 for a server that asks for it: each names a secret of the application. */
+  type Auth =
+    | { /** A grant made by `dialtone mcp login APP NAME URL`. */ oauth: string }
+    | { /** {client_id, client_secret | private_key_pem, signing_algorithm?, scopes?} */ clientCredentials: string }
+    | { /** {client_id, client_secret, idp_token_endpoint, idp_client_id, idp_id_token, scopes?} */ enterprise: string };
   interface MCPServerConnectionConfig {
     /** "http" (streamable HTTP), "sse" (legacy HTTP+SSE) or "stdio" (if the application allows it). */
     transport: "http" | "sse" | "stdio";
@@ -844,6 +868,14 @@ declare namespace MCP {
     args?: string[];
     env?: { [name: string]: string };
     cwd?: string;
+    /** Offer elicitation: the server's elicitation/create becomes ElicitationRequest (default false). */
+    elicitation?: boolean;
+    /** Offer sampling: sampling/createMessage becomes SamplingRequest (default false). */
+    sampling?: boolean;
+    /** Offer roots: roots/list is answered with these. */
+    roots?: { uri: string; name?: string }[];
+    /** OAuth ("http" transport); see docs/mcp.md#oauth. */
+    auth?: Auth;
   }
   interface WebSocketCloseEvent {
     /** VoxEngine's WebSocket to its connector; Dialtone has none, so always null. */
@@ -869,7 +901,8 @@ declare namespace MCP {
     data: {
       customEvent: string;
       payload: any;
-      /** On result events: the id the request method returned. */
+      /** On result events: the id the request method returned; on ElicitationRequest and
+       * SamplingRequest: the id to pass to respond. */
       requestId?: number;
     };
   }
@@ -893,6 +926,8 @@ declare namespace MCP {
     readResource(params: { uri: string; _meta?: object }): number | undefined;
     listPrompts(params?: PageParams): number | undefined;
     getPrompt(params: { name: string; arguments?: { [name: string]: string }; _meta?: object }): number | undefined;
+    /** Answers an ElicitationRequest or SamplingRequest; throws ERR_INVALID_ARGUMENT for an answer that does not fit. */
+    respond(requestId: number, answer: ElicitationAnswer | SamplingAnswer): void;
     /** Cancels what is in flight, closes the transport; onWebSocketClose fires with 1000. */
     close(): void;
   }
