@@ -14,6 +14,13 @@ Usage:
                (401 + WWW-Authenticate otherwise), via the SDK's token_verifier +
                AuthSettings. /.well-known/oauth-protected-resource is served.
     --seed     seed the dice RNG (reproducible rolls).
+    --oauth TTL  be an OAuth 2.1 protected resource *and* its own authorization server,
+               with the SDK's routes (metadata, dynamic registration, /authorize, /token,
+               PKCE) over an in-memory provider that approves every authorization at
+               once (redirect straight back with the code), issues access tokens valid
+               TTL seconds and rotates refresh tokens (a used one stops working). Scope
+               "mcp". Prints ``TOKEN authorization_code`` / ``TOKEN refresh_token`` /
+               ``TOKEN refused <why>`` to stderr for every token request.
 
 Once the socket accepts connections, exactly one line ``READY <port>`` is printed
 to stdout (flushed). Nothing else is written to stdout; logs go to stderr.
@@ -55,9 +62,19 @@ except ImportError:  # mcp 1.x
 
     MCP_MAJOR = 1
 
+import secrets as _secrets
+import time
+
 import uvicorn
-from mcp.server.auth.provider import AccessToken
-from mcp.server.auth.settings import AuthSettings
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    RefreshToken,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions
+from mcp.shared.auth import OAuthToken
 
 HOST = "127.0.0.1"
 MAX_DICE = 1000
@@ -87,6 +104,72 @@ class StaticTokenVerifier:
         return None
 
 
+class AutoApproveProvider:
+    """An in-memory OAuth authorization server (the SDK's provider protocol) that approves at
+    once, issues short-lived access tokens and rotates refresh tokens."""
+
+    def __init__(self, ttl: int):
+        self.ttl = ttl
+        self.clients, self.codes, self.refresh, self.access = {}, {}, {}, {}
+
+    async def get_client(self, client_id):
+        return self.clients.get(client_id)
+
+    async def register_client(self, client_info):
+        self.clients[client_info.client_id] = client_info
+
+    async def authorize(self, client, params):
+        code = _secrets.token_urlsafe(16)
+        self.codes[code] = AuthorizationCode(
+            code=code, scopes=params.scopes or ["mcp"], expires_at=time.time() + 300,
+            client_id=client.client_id, code_challenge=params.code_challenge,
+            redirect_uri=params.redirect_uri,
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
+            resource=params.resource,
+        )
+        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state)
+
+    async def load_authorization_code(self, client, code):
+        return self.codes.get(code)
+
+    def _issue(self, client_id, scopes, resource):
+        access, refresh = _secrets.token_urlsafe(16), _secrets.token_urlsafe(16)
+        self.access[access] = AccessToken(token=access, client_id=client_id, scopes=scopes,
+                                          expires_at=int(time.time()) + self.ttl, resource=resource)
+        self.refresh[refresh] = RefreshToken(token=refresh, client_id=client_id, scopes=scopes,
+                                             resource=resource)
+        return OAuthToken(access_token=access, token_type="Bearer", expires_in=self.ttl,
+                          refresh_token=refresh, scope=" ".join(scopes))
+
+    async def exchange_authorization_code(self, client, authorization_code):
+        self.codes.pop(authorization_code.code, None)
+        print("TOKEN authorization_code", file=sys.stderr, flush=True)
+        return self._issue(client.client_id, authorization_code.scopes, authorization_code.resource)
+
+    async def load_refresh_token(self, client, refresh_token):
+        token = self.refresh.get(refresh_token)
+        if token is None:
+            print("TOKEN refused unknown or used refresh token", file=sys.stderr, flush=True)
+        return token
+
+    async def exchange_refresh_token(self, client, refresh_token, scopes):
+        if self.refresh.pop(refresh_token.token, None) is None:
+            print("TOKEN refused used refresh token", file=sys.stderr, flush=True)
+            raise TokenError("invalid_grant", "refresh token already used")
+        print("TOKEN refresh_token", file=sys.stderr, flush=True)
+        return self._issue(client.client_id, scopes or refresh_token.scopes, refresh_token.resource)
+
+    async def load_access_token(self, token):
+        access = self.access.get(token)
+        if access is None or (access.expires_at or 0) < time.time():
+            return None
+        return access
+
+    async def revoke_token(self, token):
+        self.access.pop(getattr(token, "token", ""), None)
+        self.refresh.pop(getattr(token, "token", ""), None)
+
+
 def roll_expression(expression: str, rng: random.Random) -> str:
     """Evaluates a dice expression; raises ToolError when it is not one."""
     text = "".join(expression.split())
@@ -113,7 +196,7 @@ def roll_expression(expression: str, rng: random.Random) -> str:
     return f"{expression.strip()} = {total} (rolls [{', '.join(map(str, rolls))}])"
 
 
-def build_server(transport: str, port: int, token, rng: random.Random):
+def build_server(transport: str, port: int, token, rng: random.Random, oauth_ttl=None):
     kwargs = {"name": "dialtone-dice", "log_level": "WARNING"}
     if MCP_MAJOR == 1:
         # 1.x takes host/port in the constructor (host 127.0.0.1 turns on its
@@ -126,6 +209,16 @@ def build_server(transport: str, port: int, token, rng: random.Random):
             resource_server_url=f"http://{HOST}:{port}",
             required_scopes=[],
             validate_token_resource=False,
+        )
+    if oauth_ttl is not None:
+        kwargs["auth_server_provider"] = AutoApproveProvider(oauth_ttl)
+        kwargs["auth"] = AuthSettings(
+            issuer_url=f"http://{HOST}:{port}",
+            resource_server_url=f"http://{HOST}:{port}/mcp",
+            client_registration_options=ClientRegistrationOptions(
+                enabled=True, valid_scopes=["mcp"], default_scopes=["mcp"]),
+            required_scopes=["mcp"],
+            validate_token_resource=True,
         )
     mcp = _Server(**kwargs)
 
@@ -302,6 +395,7 @@ def main(argv=None) -> int:
     ap.add_argument("port", type=int, help="TCP port on 127.0.0.1 (0 = pick a free one)")
     ap.add_argument("--token", help="require Authorization: Bearer TOKEN")
     ap.add_argument("--seed", type=int, help="seed for the dice RNG")
+    ap.add_argument("--oauth", type=int, metavar="TTL", help="be an OAuth server too; access tokens live TTL s")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this PEM pair")
     args = ap.parse_args(argv)
     if not (0 <= args.port <= 65535):
@@ -320,7 +414,7 @@ def main(argv=None) -> int:
     port = sock.getsockname()[1]
 
     rng = random.Random(args.seed)
-    app = log_requests(inject_faults(build_server(args.transport, port, args.token, rng)))
+    app = log_requests(inject_faults(build_server(args.transport, port, args.token, rng, args.oauth)))
     config = uvicorn.Config(
         app,
         log_level="warning",

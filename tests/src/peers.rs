@@ -184,18 +184,24 @@ pub enum PyMcp {
 /// The Python MCP test server (`tests/peers/mcp_server.py`): `transport` is `sse` or
 /// `streamable-http`; with `token`, requests need `Authorization: Bearer <token>`.
 pub fn python_server(version: PyMcp, transport: &str, token: Option<&str>) -> Result<Peer> {
-    python_server_with(version, transport, 0, token, None)
+    python_server_with(version, transport, 0, token, None, None)
+}
+
+/// The Python MCP test server as an OAuth-protected resource and its own authorization server
+/// (the SDK's routes; approves at once, access tokens live `ttl_s`, refresh tokens rotate).
+pub fn python_oauth_server(version: PyMcp, ttl_s: u32) -> Result<Peer> {
+    python_server_with(version, "streamable-http", 0, None, None, Some(ttl_s))
 }
 
 /// The Python MCP test server on a given port (to restart it on the same address).
 pub fn python_server_on(version: PyMcp, transport: &str, port: u16) -> Result<Peer> {
-    python_server_with(version, transport, port, None, None)
+    python_server_with(version, transport, port, None, None, None)
 }
 
 /// The Python MCP test server over HTTPS with this certificate and key (PEM files); its
 /// address is `https://127.0.0.1:PORT`.
 pub fn python_server_tls(version: PyMcp, transport: &str, cert: &Path, key: &Path) -> Result<Peer> {
-    python_server_with(version, transport, 0, None, Some((cert, key)))
+    python_server_with(version, transport, 0, None, Some((cert, key)), None)
 }
 
 /// Writes test certificate authorities A and B and a server certificate for 127.0.0.1 from
@@ -219,6 +225,7 @@ fn python_server_with(
     port: u16,
     token: Option<&str>,
     tls: Option<(&Path, &Path)>,
+    oauth_ttl_s: Option<u32>,
 ) -> Result<Peer> {
     let venv = match version {
         PyMcp::V2 => "venv-mcp2",
@@ -236,6 +243,9 @@ fn python_server_with(
     }
     if let Some((cert, key)) = tls {
         command.arg("--tls").arg(cert).arg(key);
+    }
+    if let Some(ttl) = oauth_ttl_s {
+        command.args(["--oauth", &ttl.to_string()]);
     }
     start_with_ready_line(
         command,

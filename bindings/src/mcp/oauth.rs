@@ -158,6 +158,9 @@ impl AuthSettings {
             .ok_or_else(shape)?;
         let (kind, name) = map.iter().next().ok_or_else(shape)?;
         let name = name.as_str().filter(|n| !n.is_empty()).ok_or_else(shape)?;
+        if !matches!(kind.as_str(), "oauth" | "clientCredentials" | "enterprise") {
+            return Err(shape());
+        }
         let Some(endpoint) = endpoint else {
             return Err(McpError::Config(
                 "auth needs the \"http\" transport (OAuth protects HTTP servers)".into(),

@@ -80,22 +80,28 @@ pub async fn login(
             .map_err(failed("OAuth setup"))?;
     let tokens = InMemoryCredentialStore::new();
     manager.set_credential_store(tokens.clone());
+    let no_login = || {
+        LoginError::Failed(format!(
+            "the MCP server at {} answered without asking for authorization and publishes no OAuth metadata: it needs no login",
+            request.server
+        ))
+    };
     let metadata = match manager
         .resolve_metadata_from_challenge(challenge.as_deref())
         .await
     {
+        // Without a challenge, only metadata the server publishes says it wants OAuth (not
+        // rmcp's default endpoints).
+        Ok(resolution) if challenge.is_none() && !resolution.source.is_discovered() => {
+            return Err(no_login());
+        }
         Ok(resolution) => resolution.metadata,
         // 2025-03-26 servers: no protected resource metadata, the authorization server at
         // the MCP server's own origin, whose metadata may name another issuer.
         Err(rmcp::transport::auth::AuthError::AuthorizationServerMismatch { .. }) => {
             legacy_metadata(&request.server, outbound).await?
         }
-        Err(_) if challenge.is_none() => {
-            return Err(LoginError::Failed(format!(
-                "the MCP server at {} answered without asking for authorization and publishes no OAuth metadata: it needs no login",
-                request.server
-            )));
-        }
+        Err(_) if challenge.is_none() => return Err(no_login()),
         Err(e) => return Err(failed("OAuth discovery")(e)),
     };
     manager.set_metadata(metadata.clone());
