@@ -151,13 +151,6 @@ impl Server {
             history: Some(history.clone()),
             live: Default::default(),
         });
-        let admin = Arc::new(Admin {
-            context: context.clone(),
-            store,
-            history,
-            editor: Editor::default(),
-            token,
-        });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)
             .await
@@ -169,6 +162,15 @@ impl Server {
             addr: settings.http,
             source,
         })?;
+        let admin = Arc::new(Admin {
+            context: context.clone(),
+            store,
+            history,
+            editor: Editor::default(),
+            token,
+            http,
+            logins: Default::default(),
+        });
         let server = &context.catalog.current().config.server;
         let gate = crate::accept::Gate::new(
             "HTTP",

@@ -175,6 +175,9 @@ fn without_the_token_every_endpoint_answers_401() -> Result<()> {
                     "/health" => 200,
                     // Loopback clients may read metrics without the token.
                     "/metrics" => 200,
+                    // The browser's way back from an OAuth login: the state is the key, and
+                    // no login waits for this one.
+                    "/mcp-logins/callback" => 404,
                     _ => 401,
                 };
                 assert_eq!(

@@ -17,8 +17,10 @@ use dialtone::secrets::SecretSource;
 use dialtone_bindings::mcp::oauth::OAuthGrant;
 use dialtone_bindings::mcp::oauth::login::{LoginRequest, login};
 use dialtone_bindings::outbound::OutboundPolicy;
+use dialtone_tests::admin::Api;
 use dialtone_tests::peers::{PyMcp, python_oauth_server, server_everything};
 use dialtone_tests::scenario::{Run, run_source};
+use dialtone_tests::sip::TestServer;
 
 /// Records the secrets a session changes.
 #[derive(Debug, Default)]
@@ -226,5 +228,70 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, async ({{ call }}) => {{
             "{auth}"
         );
     }
+    Ok(())
+}
+
+#[test]
+fn the_admin_api_makes_the_same_grant() -> Result<()> {
+    const TOKEN: &str = "admin-token-for-logins";
+    let mcp = python_oauth_server(PyMcp::V2, 3600)?;
+    let endpoint = mcp.url("/mcp");
+    let server = TestServer::start_managed(&[(".*", "VoxEngine.terminate();")], TOKEN, "")?;
+    let api = Api::new(server.http(), Some(TOKEN))?;
+    let started = api.json(
+        reqwest::Method::POST,
+        "/applications/default/mcp-logins",
+        Some(serde_json::json!({ "name": "CRM", "url": endpoint })),
+    )?;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let id = started.body["id"].as_str().context("id")?.to_owned();
+    assert_eq!(started.body["status"], "pending");
+    assert_eq!(
+        started.body["redirect_uri"],
+        format!("http://{}/mcp-logins/callback", server.http())
+    );
+    // The browser: the authorization server approves and sends it back to the callback.
+    let url = started.body["authorization_url"].as_str().context("url")?;
+    let page = std::process::Command::new("curl")
+        .args(["-s", "-L", "--max-time", "20", url])
+        .output()?;
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        page.contains(
+            "Dialtone: authorized. Application 'default' keeps the grant as secret 'CRM'"
+        ),
+        "{page}"
+    );
+    let login = api.get(&format!("/applications/default/mcp-logins/{id}"))?;
+    assert_eq!(login.body["status"], "authorized", "{}", login.body);
+    let secrets = api.get("/applications/default/secrets")?;
+    let crm = secrets
+        .body
+        .as_array()
+        .context("list")?
+        .iter()
+        .find(|s| s["name"] == "CRM")
+        .cloned();
+    assert_eq!(
+        crm.context("the grant is stored")?["description"],
+        format!("OAuth grant for {endpoint}")
+    );
+    // The same redirect again finds no login waiting.
+    let replay = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "20",
+        ])
+        .arg(format!(
+            "http://{}/mcp-logins/callback?state=nope&code=x",
+            server.http()
+        ))
+        .output()?;
+    assert_eq!(String::from_utf8_lossy(&replay.stdout), "404");
     Ok(())
 }

@@ -7,9 +7,11 @@
 //! - `scenarios_api`: scenario upload, download, validation.
 //! - `secrets_api`: per-application secrets (values go in, never out).
 //! - `sessions_api`: session history.
+//! - `mcp_logins_api`: OAuth logins for MCP servers (the browser's callback needs no token).
 //! - `openapi`: the OpenAPI 3.0 document.
 
 mod catalog_api;
+mod mcp_logins_api;
 mod openapi;
 mod scenarios_api;
 mod secrets_api;
@@ -45,6 +47,22 @@ pub struct Admin {
     pub editor: Editor,
     /// The Bearer token.
     pub token: AdminToken,
+    /// The address the HTTP server listens on (a login's default redirect goes there).
+    pub http: SocketAddr,
+    /// MCP OAuth logins started through the API.
+    pub logins: mcp_logins_api::Logins,
+}
+
+impl Admin {
+    /// The HTTP address as a browser on this machine reaches it (a wildcard bind is
+    /// 127.0.0.1).
+    fn http_address(&self) -> SocketAddr {
+        if self.http.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], self.http.port()))
+        } else {
+            self.http
+        }
+    }
 }
 
 /// An API error: a status and `{"error": message, "code": code}`.
@@ -193,12 +211,14 @@ pub fn routes(admin: Arc<Admin>) -> Router {
         .merge(scenarios_api::routes())
         .merge(secrets_api::routes())
         .merge(sessions_api::routes())
+        .merge(mcp_logins_api::routes())
         .route("/openapi.json", axum::routing::get(openapi::document))
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
         .layer(axum::middleware::from_fn_with_state(
             admin.clone(),
             require_token,
         ))
+        .merge(mcp_logins_api::callback_route())
         .with_state(admin)
 }
 

@@ -162,6 +162,31 @@ fn paths() -> Value {
             "put": with_parameters(with_body(created_or_replaced(operation("Set a secret (200 updated, 201 created)", ("200", "Updated", reference("SecretInfo")), &["400", "404", "422"])), reference("SetSecret")), app_name),
             "delete": with_parameters(operation("Delete a secret", ("204", "Deleted", Value::Null), &["400", "404", "422"]), app_name)
         },
+        "/applications/{app}/mcp-logins": {
+            "post": with_parameters(with_body({
+                let mut op = operation("Start an OAuth login at an MCP server: open authorization_url in a browser; the grant becomes secret `name`", ("201", "Started", reference("McpLogin")), &["400", "404", "409", "422"]);
+                op["responses"]["502"] = error("The MCP server or its authorization server failed (discovery, registration)");
+                op
+            }, reference("StartMcpLogin")), app)
+        },
+        "/applications/{app}/mcp-logins/{id}": {
+            "get": with_parameters(operation("How an MCP login went", ("200", "The login", reference("McpLogin")), &["400", "404"]), &["app", "id"])
+        },
+        "/mcp-logins/callback": {
+            "get": {
+                "summary": "Where the authorization server sends the browser back (no token: the state is the key); stores the grant",
+                "security": [],
+                "parameters": [
+                    { "name": "state", "in": "query", "schema": { "type": "string" } },
+                    { "name": "code", "in": "query", "schema": { "type": "string" } }
+                ],
+                "responses": {
+                    "200": { "description": "Authorized (an HTML page)", "content": { "text/html": { "schema": { "type": "string" } } } },
+                    "404": { "description": "No login waits for this state (an HTML page)", "content": { "text/html": { "schema": { "type": "string" } } } },
+                    "502": { "description": "The code exchange failed (an HTML page)", "content": { "text/html": { "schema": { "type": "string" } } } }
+                }
+            }
+        },
         "/scenarios": {
             "get": operation("List scenario files", ("200", "Scenarios", array("ScenarioInfo")), &[])
         },
@@ -221,6 +246,13 @@ fn schemas() -> Value {
             "application": string, "name": string, "description": string, "created": time, "modified": time } },
         "SetSecret": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": {
             "value": { "type": "string", "maxLength": 8192 }, "description": nullable_string } },
+        "StartMcpLogin": { "type": "object", "required": ["name", "url"], "additionalProperties": false, "properties": {
+            "name": string, "url": string, "scopes": strings, "client_id": nullable_string, "client_secret": nullable_string,
+            "client_metadata_url": nullable_string, "redirect_uri": nullable_string } },
+        "McpLogin": { "type": "object", "required": ["id", "application", "name", "url", "status", "authorization_url", "redirect_uri"], "properties": {
+            "id": string, "application": string, "name": string, "url": string,
+            "status": { "type": "string", "enum": ["pending", "authorized", "failed"] }, "error": string,
+            "authorization_url": string, "redirect_uri": string } },
         "ScenarioInfo": { "type": "object", "required": ["name", "size", "used_by"], "properties": {
             "name": string, "size": { "type": "integer" }, "used_by": strings } },
         "Validation": { "type": "object", "required": ["valid"], "properties": { "valid": { "type": "boolean" }, "error": string } },

@@ -52,7 +52,95 @@ fn failed(what: &str) -> impl FnOnce(rmcp::transport::auth::AuthError) -> LoginE
     move |e| LoginError::Failed(format!("{what}: {}", auth_error_text(&e)))
 }
 
-/// Runs the whole grant; `show` gets the authorization URL to open in a browser.
+/// A login waiting for the browser: the authorization URL to open, and what finishes it.
+pub struct PendingLogin {
+    session: AuthorizationSession,
+    tokens: InMemoryCredentialStore,
+    server: Url,
+    metadata: rmcp::transport::auth::AuthorizationMetadata,
+    client_id: String,
+    client_secret: Option<String>,
+    redirect_uri: String,
+    scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("server", &self.server.as_str())
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingLogin {
+    /// Where to send the browser.
+    pub fn authorization_url(&self) -> &str {
+        self.session.get_authorization_url()
+    }
+
+    /// The `state` the redirect must carry back.
+    pub fn state(&self) -> Option<String> {
+        Url::parse(self.authorization_url()).ok().and_then(|url| {
+            url.query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+        })
+    }
+
+    /// Exchanges the code of the browser's redirect (the whole URL it was sent to) for the
+    /// grant; an `error` in it is the authorization server's refusal.
+    pub async fn finish(self, redirect: &str) -> Result<OAuthGrant, LoginError> {
+        if let Ok(parsed) = Url::parse(redirect) {
+            let query = |key: &str| {
+                parsed
+                    .query_pairs()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.into_owned())
+            };
+            if let Some(error) = query("error") {
+                let description = query("error_description").unwrap_or_default();
+                return Err(LoginError::Failed(
+                    format!("the authorization server refused: {error} {description}")
+                        .trim_end()
+                        .to_owned(),
+                ));
+            }
+        }
+        self.session
+            .handle_callback_url(redirect)
+            .await
+            .map_err(failed("the token request"))?;
+        let credentials = self
+            .tokens
+            .load()
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| LoginError::Failed("the token request gave no tokens".into()))?;
+        // A grant is a secret (at most 8192 characters): of the metadata's other fields, only
+        // what the token requests use.
+        let mut metadata = self.metadata;
+        metadata.additional_fields.retain(|name, _| {
+            matches!(
+                name.as_str(),
+                "token_endpoint_auth_methods_supported" | "client_id_metadata_document_supported"
+            )
+        });
+        Ok(OAuthGrant {
+            server: self.server.to_string(),
+            metadata,
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            credentials,
+        })
+    }
+}
+
+/// Runs the whole grant with a loopback redirect; `show` gets the authorization URL to open
+/// in a browser.
 pub async fn login(
     request: LoginRequest,
     outbound: &Arc<crate::outbound::OutboundPolicy>,
@@ -71,7 +159,27 @@ pub async fn login(
         .map_err(|e| LoginError::Failed(e.to_string()))?
         .port();
     let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+    let pending = start(&request, &redirect_uri, outbound).await?;
+    show(pending.authorization_url());
+    let callback = tokio::time::timeout(request.timeout, redirect(&listener, port))
+        .await
+        .map_err(|_| {
+            LoginError::Failed(format!(
+                "no redirect from the browser within {} s",
+                request.timeout.as_secs()
+            ))
+        })?;
+    pending.finish(&callback).await
+}
 
+/// Discovers, registers and builds the authorization URL; the browser is sent to
+/// `redirect_uri` afterwards.
+pub async fn start(
+    request: &LoginRequest,
+    redirect_uri: &str,
+    outbound: &Arc<crate::outbound::OutboundPolicy>,
+) -> Result<PendingLogin, LoginError> {
+    let redirect_uri = redirect_uri.to_owned();
     let challenge = challenge(&request.server, outbound).await?;
     let http = PolicyHttp::new(outbound).map_err(|e| LoginError::Failed(e.to_string()))?;
     let mut manager =
@@ -147,34 +255,15 @@ pub async fn login(
     let session = AuthorizationSession::new(manager, authorization)
         .await
         .map_err(|(_, e)| failed("authorization")(e))?;
-    show(session.get_authorization_url());
-
-    let callback = tokio::time::timeout(request.timeout, redirect(&listener, port))
-        .await
-        .map_err(|_| {
-            LoginError::Failed(format!(
-                "no redirect from the browser within {} s",
-                request.timeout.as_secs()
-            ))
-        })??;
-    session
-        .handle_callback_url(&callback)
-        .await
-        .map_err(failed("the token request"))?;
-    let credentials = tokens
-        .load()
-        .await
-        .ok()
-        .flatten()
-        .ok_or_else(|| LoginError::Failed("the token request gave no tokens".into()))?;
-    Ok(OAuthGrant {
-        server: request.server.to_string(),
+    Ok(PendingLogin {
+        session,
+        tokens,
+        server: request.server.clone(),
         metadata,
         client_id,
         client_secret,
         redirect_uri,
         scopes,
-        credentials,
     })
 }
 
@@ -249,8 +338,8 @@ fn client(outbound: &Arc<crate::outbound::OutboundPolicy>) -> Result<reqwest::Cl
 }
 
 /// Waits for the browser's GET of `/callback` and answers it; returns the full redirect URL.
-/// Other requests (a favicon) get 404; an `error` in the redirect ends the login.
-async fn redirect(listener: &TcpListener, port: u16) -> Result<String, LoginError> {
+/// Other requests (a favicon) get 404.
+async fn redirect(listener: &TcpListener, port: u16) -> String {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else {
             continue;
@@ -266,31 +355,14 @@ async fn redirect(listener: &TcpListener, port: u16) -> Result<String, LoginErro
             let _ = answer(&mut stream, "404 Not Found", "not here").await;
             continue;
         }
-        let query = |key: &str| {
-            parsed
-                .query_pairs()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.into_owned())
+        let refused = parsed.query_pairs().any(|(k, _)| k == "error");
+        let text = if refused {
+            "Dialtone: the authorization was refused. You can close this window."
+        } else {
+            "Dialtone: authorized. You can close this window."
         };
-        if let Some(error) = query("error") {
-            let description = query("error_description").unwrap_or_default();
-            let _ = answer(
-                &mut stream,
-                "200 OK",
-                "Dialtone: the authorization was refused. You can close this window.",
-            )
-            .await;
-            return Err(LoginError::Failed(format!(
-                "the authorization server refused: {error} {description}"
-            )));
-        }
-        let _ = answer(
-            &mut stream,
-            "200 OK",
-            "Dialtone: authorized. You can close this window.",
-        )
-        .await;
-        return Ok(url);
+        let _ = answer(&mut stream, "200 OK", text).await;
+        return url;
     }
 }
 
