@@ -112,7 +112,7 @@ pub struct EnterpriseCredentials {
 pub(crate) enum AuthSettings {
     Grant {
         name: String,
-        grant: OAuthGrant,
+        grant: Box<OAuthGrant>,
         /// The command that makes the grant again.
         login: String,
     },
@@ -190,7 +190,7 @@ impl AuthSettings {
                 }
                 Ok(Self::Grant {
                     name: name.to_owned(),
-                    grant,
+                    grant: Box::new(grant),
                     login,
                 })
             }
@@ -374,7 +374,7 @@ pub(crate) async fn manager(
             manager.configure_client(config)?;
             manager.set_credential_store(GrantStore {
                 name: name.clone(),
-                grant: Arc::new(Mutex::new(grant.clone())),
+                grant: Arc::new(Mutex::new((**grant).clone())),
                 events,
             });
         }
