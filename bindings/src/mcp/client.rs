@@ -159,59 +159,31 @@ async fn connect(
 ) -> Result<(RunningService<RoleClient, Handler>, &'static str), McpError> {
     let wrong_transport = |e: &McpError, statuses: &[u16]| matches!(e, McpError::HttpStatus { status, .. } if statuses.contains(status));
     let oauth = Some(oauth);
-    match &settings.target {
-        Target::Http(url) if settings.auth.is_some() => {
-            connect_to(handler, &settings.target, settings, http, lifeline, oauth)
+    // The other HTTP transport, and the statuses of the first try that send the client there.
+    let other: Option<(Target, &[u16])> = match &settings.target {
+        Target::Http(url) if settings.auth.is_none() => {
+            Some((Target::Sse(url.clone()), &[404, 405]))
+        }
+        Target::Sse(url) => Some((Target::Http(url.clone()), &[400, 404, 405, 406])),
+        _ => None,
+    };
+    let first = connect_to(
+        handler.clone(),
+        &settings.target,
+        settings,
+        http,
+        lifeline,
+        oauth,
+    )
+    .await;
+    match (first, other) {
+        (Err(e), Some((other, statuses))) if wrong_transport(&e, statuses) => {
+            let service = connect_to(handler, &other, settings, http, lifeline, oauth)
                 .await
-                .map(|s| (s, "http"))
+                .map_err(|_| e)?;
+            Ok((service, other.transport()))
         }
-        Target::Http(url) => {
-            match connect_to(
-                handler.clone(),
-                &settings.target,
-                settings,
-                http,
-                lifeline,
-                oauth,
-            )
-            .await
-            {
-                Err(e) if wrong_transport(&e, &[404, 405]) => {
-                    let sse = Target::Sse(url.clone());
-                    let service = connect_to(handler, &sse, settings, http, lifeline, oauth)
-                        .await
-                        .map_err(|_| e)?;
-                    Ok((service, "sse"))
-                }
-                other => other.map(|s| (s, settings.target.transport())),
-            }
-        }
-        Target::Sse(url) => {
-            match connect_to(
-                handler.clone(),
-                &settings.target,
-                settings,
-                http,
-                lifeline,
-                oauth,
-            )
-            .await
-            {
-                Err(e) if wrong_transport(&e, &[400, 404, 405, 406]) => {
-                    let streamable = Target::Http(url.clone());
-                    let service = connect_to(handler, &streamable, settings, http, lifeline, oauth)
-                        .await
-                        .map_err(|_| e)?;
-                    Ok((service, "http"))
-                }
-                other => other.map(|s| (s, settings.target.transport())),
-            }
-        }
-        Target::Stdio { .. } => {
-            connect_to(handler, &settings.target, settings, http, lifeline, oauth)
-                .await
-                .map(|s| (s, settings.target.transport()))
-        }
+        (first, _) => first.map(|s| (s, settings.target.transport())),
     }
 }
 

@@ -381,8 +381,7 @@ pub(crate) async fn manager(
         AuthSettings::ClientCredentials { credentials, .. }
             if credentials.private_key_pem.is_some() =>
         {
-            let metadata = manager.resolve_metadata().await?.metadata;
-            manager.set_metadata(metadata.clone());
+            let metadata = discover(&mut manager).await?;
             let token =
                 token_requests::jwt_token(credentials, &metadata, endpoint, outbound).await?;
             keep_token(
@@ -394,8 +393,7 @@ pub(crate) async fn manager(
             .await?;
         }
         AuthSettings::Enterprise { credentials, .. } => {
-            let metadata = manager.resolve_metadata().await?.metadata;
-            manager.set_metadata(metadata.clone());
+            let metadata = discover(&mut manager).await?;
             let token =
                 token_requests::enterprise_token(credentials, &metadata, endpoint, outbound)
                     .await?;
@@ -408,8 +406,7 @@ pub(crate) async fn manager(
             .await?;
         }
         AuthSettings::ClientCredentials { credentials, .. } => {
-            let resolution = manager.resolve_metadata().await?;
-            manager.set_metadata(resolution.metadata);
+            discover(&mut manager).await?;
             let config = ClientCredentialsConfig::ClientSecret {
                 client_id: credentials.client_id.clone(),
                 client_secret: credentials.client_secret.clone().unwrap_or_default(),
@@ -422,6 +419,13 @@ pub(crate) async fn manager(
         }
     }
     Ok(manager)
+}
+
+/// The authorization server's metadata, found from the MCP server and kept by `manager`.
+async fn discover(manager: &mut AuthorizationManager) -> Result<AuthorizationMetadata, AuthError> {
+    let metadata = manager.resolve_metadata().await?.metadata;
+    manager.set_metadata(metadata.clone());
+    Ok(metadata)
 }
 
 /// Gives `manager` a token fetched outside it (no refresh token: a new call fetches anew).
