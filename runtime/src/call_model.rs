@@ -52,19 +52,22 @@ pub enum CallInput {
     },
 }
 
-/// What a leg must do on its signalling.
+/// Headers a scenario adds to a message (`X-...`), by name.
+pub type ExtraHeaders = std::collections::BTreeMap<String, String>;
+
+/// What a leg must do on its signalling, with the scenario's extra headers for the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signal {
     /// 180 Ringing.
-    Ringing,
+    Ringing(ExtraHeaders),
     /// 183 Session Progress with the SDP answer; media flows from now on.
-    EarlyMedia,
+    EarlyMedia(ExtraHeaders),
     /// 200 OK with the SDP answer.
-    Accept,
+    Accept(ExtraHeaders),
     /// A final error response.
     Reject(u16),
     /// BYE.
-    Bye,
+    Bye(ExtraHeaders),
 }
 
 /// Where a playback's audio comes from.
@@ -213,7 +216,7 @@ impl CallModel {
             }
             CallInput::Expired(reason) => {
                 if matches!(self.phase, Phase::Connected { .. }) {
-                    out.push(CallOutput::Signal(Signal::Bye));
+                    out.push(CallOutput::Signal(Signal::Bye(ExtraHeaders::new())));
                     self.end(now, Some(reason), &mut out);
                 }
             }
@@ -287,7 +290,7 @@ impl CallModel {
                     self.end(now, None, &mut out);
                 }
                 Phase::Answering | Phase::Connected { .. } => {
-                    out.push(CallOutput::Signal(Signal::Bye));
+                    out.push(CallOutput::Signal(Signal::Bye(ExtraHeaders::new())));
                     self.end(now, None, &mut out);
                 }
                 Phase::Ended => {}
@@ -309,21 +312,21 @@ impl CallModel {
             return;
         }
         match command {
-            CallCommand::Ring { .. } => {
+            CallCommand::Ring { headers } => {
                 if self.phase == Phase::Alerting {
-                    out.push(CallOutput::Signal(Signal::Ringing));
+                    out.push(CallOutput::Signal(Signal::Ringing(headers)));
                 }
             }
-            CallCommand::StartEarlyMedia { .. } => {
+            CallCommand::StartEarlyMedia { headers } => {
                 if self.phase == Phase::Alerting && !self.early_media {
                     self.early_media = true;
-                    out.push(CallOutput::Signal(Signal::EarlyMedia));
+                    out.push(CallOutput::Signal(Signal::EarlyMedia(headers)));
                 }
             }
-            CallCommand::Answer { .. } => {
+            CallCommand::Answer { headers } => {
                 if self.phase == Phase::Alerting {
                     self.phase = Phase::Answering;
-                    out.push(CallOutput::Signal(Signal::Accept));
+                    out.push(CallOutput::Signal(Signal::Accept(headers)));
                 }
             }
             CallCommand::Reject { code, .. } => {
@@ -336,7 +339,7 @@ impl CallModel {
                     ));
                 }
             }
-            CallCommand::Hangup { .. } => {
+            CallCommand::Hangup { headers } => {
                 if self.phase == Phase::Alerting {
                     out.push(CallOutput::Signal(Signal::Reject(603)));
                     self.end(
@@ -345,7 +348,7 @@ impl CallModel {
                         out,
                     );
                 } else {
-                    out.push(CallOutput::Signal(Signal::Bye));
+                    out.push(CallOutput::Signal(Signal::Bye(headers)));
                     self.end(now, Some("hung up by the scenario".into()), out);
                 }
             }
@@ -441,7 +444,10 @@ mod tests {
                 headers: Default::default(),
             },
         );
-        assert_eq!(out, [CallOutput::Signal(Signal::Accept)]);
+        assert_eq!(
+            out,
+            [CallOutput::Signal(Signal::Accept(ExtraHeaders::new()))]
+        );
         let out = model.handle(t0, CallInput::Acked);
         assert!(matches!(
             &out[..],
@@ -579,7 +585,7 @@ mod tests {
         );
         assert_eq!(
             out[0],
-            CallOutput::Signal(Signal::Bye),
+            CallOutput::Signal(Signal::Bye(ExtraHeaders::new())),
             "200 OK was sent: BYE"
         );
         let mut failed = CallModel::new();
@@ -614,7 +620,7 @@ mod tests {
             t0 + Duration::from_secs(61),
             CallInput::Expired("media timeout".into()),
         );
-        assert_eq!(out[0], CallOutput::Signal(Signal::Bye));
+        assert_eq!(out[0], CallOutput::Signal(Signal::Bye(ExtraHeaders::new())));
         assert!(
             matches!(&out[1], CallOutput::Event(CallEvent::Disconnected { reason, duration: 61, .. }) if reason == "media timeout")
         );

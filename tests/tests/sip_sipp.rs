@@ -102,6 +102,41 @@ fn answered_call_plays_speech_and_records_the_echo() -> Result<()> {
     Ok(())
 }
 
+/// Answers and hangs up with the scenario's X- headers; the caller (SIPp) checks them.
+const HEADERS_ON_THE_WIRE: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => call.hangup({ "X-Reason": "done here" }));
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  try { call.answer({ "Via": "SIP/2.0/UDP 10.0.0.1" }); } catch (e) { Logger.write(`${e.code}: ${e.message}`); }
+  call.answer({ "X-Account": 42 });
+});
+"#;
+
+/// Extra headers of `answer` and `hangup` reach the 200 OK and the BYE (SIPp fails the call
+/// when one is missing); a header that is not an X- header is refused before anything is sent.
+#[test]
+fn extra_headers_reach_the_answer_and_the_bye() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", HEADERS_ON_THE_WIRE)])?;
+    let check = |header: &str, value: &str| {
+        format!(
+            r#"<ereg regexp="^ *{value}$" search_in="hdr" header="{header}:" check_it="true" assign_to="seen"/>"#
+        )
+    };
+    let xml = sipp_xml::answered_then_server_bye(
+        "",
+        &check("X-Account", "42"),
+        &check("X-Reason", "done here"),
+    );
+    let run = server.call_once(&xml, "2000", &[])?;
+    assert_sipp_ok(&run);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    assert_eq!(
+        records.logs(),
+        vec!["ERR_INVALID_ARGUMENT: call.answer: extra header 'Via' is not an X- header (a name starting with X- of letters, digits and -.!%*_+`'~)".to_owned()]
+    );
+    Ok(())
+}
+
 #[test]
 fn caller_bye_disconnects_with_duration() -> Result<()> {
     let mut server = TestServer::start(&[(".*", ANSWER_AND_WAIT)])?;

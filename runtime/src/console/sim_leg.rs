@@ -176,17 +176,17 @@ impl SimLeg {
                 }
                 CallOutput::Signal(signal) => {
                     out.push(LegOutput::Note(match signal {
-                        Signal::Ringing => "180 Ringing sent to the caller".into(),
-                        Signal::EarlyMedia => {
+                        Signal::Ringing(_) => "180 Ringing sent to the caller".into(),
+                        Signal::EarlyMedia(_) => {
                             "183 Session Progress sent with SDP (early media)".into()
                         }
-                        Signal::Accept => {
+                        Signal::Accept(_) => {
                             self.at(now + ANSWER_DELAY, Action::Ack);
                             "200 OK sent; waiting for the caller's ACK".into()
                         }
                         Signal::Reject(603) => "603 Decline sent to the caller".into(),
                         Signal::Reject(code) => format!("{code} sent to the caller"),
-                        Signal::Bye => "BYE sent to the caller".into(),
+                        Signal::Bye(_) => "BYE sent to the caller".into(),
                     }));
                     None
                 }

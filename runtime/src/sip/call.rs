@@ -28,7 +28,7 @@ use super::sdp::{self, Direction, Offer};
 use super::session_timer::SessionTimer;
 use super::{CallContext, invite};
 use crate::call_model::{
-    CallInput, CallModel, CallOutput, MediaAction, Phase, PlaybackSource, Signal,
+    CallInput, CallModel, CallOutput, ExtraHeaders, MediaAction, Phase, PlaybackSource, Signal,
 };
 use crate::catalog::CatalogError;
 use crate::history::{LogRow, SessionRow, Write};
@@ -569,20 +569,20 @@ impl Call {
     /// Carries out a signalling step the model asked for.
     fn signal(&mut self, signal: Signal) {
         match signal {
-            Signal::Ringing => {
-                if let Err(e) = self.dialog.ringing(None, None) {
+            Signal::Ringing(headers) => {
+                if let Err(e) = self.dialog.ringing(Some(extra_headers(&headers)), None) {
                     tracing::warn!(call = %self.call_id, "180 Ringing: {e}");
                 }
             }
-            Signal::EarlyMedia => {
-                self.send_answer(true);
+            Signal::EarlyMedia(headers) => {
+                self.send_answer(true, &headers);
             }
-            Signal::Accept => self.answer(),
+            Signal::Accept(headers) => self.answer(&headers),
             Signal::Reject(code) => {
                 // The reason stays in our log (a Reason header would leak stack traces).
                 let _ = self.dialog.reject(Some(StatusCode::from(code)), None);
             }
-            Signal::Bye => self.bye(),
+            Signal::Bye(headers) => self.bye(&headers),
         }
     }
 
@@ -659,11 +659,12 @@ impl Call {
     /// Sends our SDP answer in a 183 Session Progress (early media) or the 200 OK, then
     /// points the RTP stream at the caller: media flows both ways from now on. False when
     /// nothing could be sent.
-    fn send_answer(&mut self, early: bool) -> bool {
+    fn send_answer(&mut self, early: bool, extra: &ExtraHeaders) -> bool {
         let Some(body) = self.local_answer() else {
             return false;
         };
         let mut headers = vec![Header::ContentType("application/sdp".into())];
+        headers.extend(extra_headers(extra));
         let body = Some(body.into_bytes());
         let (sent, what) = if early {
             (
@@ -713,8 +714,8 @@ impl Call {
         }
     }
 
-    fn answer(&mut self) {
-        if !self.send_answer(false) {
+    fn answer(&mut self, extra: &ExtraHeaders) {
+        if !self.send_answer(false, extra) {
             return;
         }
         self.context
@@ -726,11 +727,12 @@ impl Call {
             .observe(self.received.elapsed());
     }
 
-    fn bye(&self) {
+    fn bye(&self, extra: &ExtraHeaders) {
         let dialog = self.dialog.clone();
         let call_id = self.call_id.clone();
+        let headers = (!extra.is_empty()).then(|| extra_headers(extra));
         tokio::spawn(async move {
-            if let Err(e) = dialog.bye().await {
+            if let Err(e) = dialog.bye_with_headers(headers).await {
                 tracing::info!(call = %call_id, "BYE: {e}");
             }
         });
@@ -1022,4 +1024,12 @@ fn level_name(level: LogLevel) -> &'static str {
         LogLevel::Warn => "warn",
         LogLevel::Error => "error",
     }
+}
+
+/// A scenario's extra headers as SIP headers (names and values were checked in the bindings).
+fn extra_headers(extra: &ExtraHeaders) -> Vec<Header> {
+    extra
+        .iter()
+        .map(|(name, value)| Header::Other(name.clone(), value.clone()))
+        .collect()
 }
