@@ -18,6 +18,7 @@ macro_rules! golden_cases {
 golden_cases!(
     hello,
     app_events,
+    voxengine_library,
     call_api,
     call_reject,
     playback_file,

@@ -12,7 +12,10 @@ const AppEvents = Object.freeze({
 
 const appListeners = new Listeners();
 
-const VoxEngine = Object.freeze({
+// A plain object, as in VoxEngine: scenario libraries (easyprocess.js and the like) add their
+// helpers to it. Nothing of Dialtone's calls through it, so what a scenario changes there
+// changes only its own view.
+const VoxEngine = {
   addEventListener(event, handler) {
     appListeners.add("VoxEngine.addEventListener", event, handler);
   },
@@ -54,7 +57,7 @@ const VoxEngine = Object.freeze({
   stopMediaBetween(a, b) {
     stopMediaBetween(a, b);
   },
-});
+};
 
 // QuickJS raises an InternalError when the heap limit is hit; with the constructor gone, a
 // scenario cannot raise one itself and pass for a limit (V8, VoxEngine's engine, has none).
