@@ -331,6 +331,24 @@ impl CallEvent {
     }
 }
 
+/// An outbound call a scenario places.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dial {
+    /// The new call's id.
+    pub call_id: CallId,
+    /// The SIP URI to call (`sip:bob@host:port`).
+    pub to: String,
+    /// The user part of our From.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callerid: Option<String>,
+    /// The display name of our From.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// X- headers of the INVITE.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
 /// A command from a scenario to one call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
@@ -568,6 +586,9 @@ pub enum Outbound {
         /// From the scenario's call to the result.
         elapsed: Duration,
     },
+    /// Place an outbound SIP call (`VoxEngine.callSIP`): its events arrive as `HostEvent::Call`
+    /// with `call_id`, and commands for it as `Outbound::Call`.
+    Dial(Dial),
     /// A secret of the application changed in the session (an MCP OAuth grant was
     /// refreshed): the host stores the new value.
     SecretUpdate {

@@ -202,6 +202,17 @@ async fn drive(
                     }
                     continue;
                 }
+                if let Outbound::Dial(dial) = &message {
+                    transcript.record(at, &Entry::Sim(format!("callSIP {}: the console places no outbound calls", dial.to)));
+                    let _ = host.events.send(HostEvent::Call {
+                        call_id: dial.call_id.clone(),
+                        event: dialtone_bindings::host::CallEvent::Failed {
+                            code: 501,
+                            reason: "the console places no outbound calls; run the scenario under dialtone serve".into(),
+                        },
+                    });
+                    continue;
+                }
                 if let Outbound::SecretUpdate { name, value } = &message {
                     let stored = match &options.secret_store {
                         Some(store) => store.update(&options.application, name, value),

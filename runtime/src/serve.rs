@@ -150,6 +150,7 @@ impl Server {
             records,
             history: Some(history.clone()),
             live: Default::default(),
+            dialer: Default::default(),
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)

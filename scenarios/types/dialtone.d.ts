@@ -768,6 +768,21 @@ declare namespace VoxEngine {
    * player or a recorder throws ERR_INVALID_ARGUMENT.
    */
   function sendMediaBetween(a: Call | WebSocket, b: Call | WebSocket): void;
+  /** Parameters of callSIP. */
+  interface CallSIPParameters {
+    /** The user part of our From (default "dialtone"). */
+    callerid?: string;
+    displayName?: string;
+    /** X- headers of the INVITE. */
+    headers?: { [name: string]: string };
+  }
+  /**
+   * Calls a SIP address (sip:user@host[:port]) and returns the call at once (state PROGRESSING,
+   * incoming() false): Ringing, Connected, then Disconnected; Failed {code, reason} when it is
+   * not answered (60 s: 487). Only hangup() and media links work on it yet (docs/telephony.md).
+   * VoxEngine's older form (to, callerid, displayName, password, authUser, extraHeaders) works too.
+   */
+  function callSIP(to: string, parameters?: CallSIPParameters | string, ...rest: any[]): Call;
   /** a.stopMediaTo(b) and b.stopMediaTo(a). */
   function stopMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
 }

@@ -19,6 +19,7 @@ golden_cases!(
     hello,
     app_events,
     voxengine_library,
+    call_sip_console,
     call_api,
     call_reject,
     playback_file,

@@ -50,8 +50,9 @@ class Call {
   #progressTone = null;
 
   constructor(token, info) {
-    if (token !== CALL_TOKEN) throw new TypeError("Illegal constructor: calls come from CallAlerting");
+    if (token !== CALL_TOKEN) throw new TypeError("Illegal constructor: calls come from CallAlerting or VoxEngine.callSIP");
     this.#info = info;
+    if (info.outgoing) this.#state = "PROGRESSING";
     registerMediaUnit(this, info.id, "call");
   }
 
@@ -59,7 +60,7 @@ class Call {
   callerid() { return this.#info.callerid; }
   displayName() { return this.#info.displayName; }
   number() { return this.#info.destination; }
-  incoming() { return true; }
+  incoming() { return !this.#info.outgoing; }
   state() { return this.#state; }
   clientType() { return this.#info.scheme === "sip" ? "sip" : this.#info.scheme; }
   toString() { return `Call(${this.#info.id})`; }
@@ -193,6 +194,24 @@ function newCall(info) {
   const call = new Call(CALL_TOKEN, info);
   calls.set(info.id, call);
   return call;
+}
+
+// VoxEngine.callSIP(to, parameters) or VoxEngine's older (to, callerid, displayName, password,
+// authUser, extraHeaders) form.
+function callSip(to, parameters, ...rest) {
+  if (typeof to !== "string") {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `VoxEngine.callSIP: the address must be a string, got ${describe(to)}`);
+  }
+  let params = parameters;
+  if (params === undefined || params === null) params = {};
+  else if (typeof params !== "object" || Array.isArray(params)) {
+    params = { callerid: String(params), displayName: rest[0], headers: rest[3] };
+  }
+  const callerid = params.callerid === undefined || params.callerid === null ? undefined : String(params.callerid);
+  const displayName = params.displayName === undefined || params.displayName === null ? undefined : String(params.displayName);
+  const headers = headerMap("VoxEngine.callSIP", params.headers ?? params.extraHeaders);
+  const id = ops.callSip(to, JSON.stringify({ callerid, displayName, headers }));
+  return newCall({ id, outgoing: true, callerid: callerid ?? "", displayName: displayName ?? "", destination: to, scheme: "sip", headers: {} });
 }
 
 global.CallEvents = CallEvents;

@@ -51,6 +51,9 @@ const VoxEngine = {
   createRecorder(parameters) {
     return createRecorder(parameters);
   },
+  callSIP(to, parameters, ...rest) {
+    return callSip(to, parameters, ...rest);
+  },
   sendMediaBetween(a, b) {
     sendMediaBetween(a, b);
   },

@@ -659,7 +659,12 @@ impl Session {
             .calls
             .borrow()
             .iter()
-            .filter(|(_, phase)| matches!(phase, CallPhase::Alerting { .. } | CallPhase::Connected))
+            .filter(|(_, phase)| {
+                matches!(
+                    phase,
+                    CallPhase::Alerting { .. } | CallPhase::Dialing | CallPhase::Connected
+                )
+            })
             .map(|(id, _)| id.clone())
             .collect();
         for call_id in live {

@@ -44,6 +44,8 @@ pub(crate) struct SessionState {
     pub(crate) timers: RefCell<TimerQueue>,
     /// Where each of the session's calls is, for the call limits and for teardown.
     pub(crate) calls: RefCell<BTreeMap<CallId, CallPhase>>,
+    /// Outbound calls placed so far.
+    outbound_calls: Cell<u32>,
     /// The session's MCP clients.
     pub(crate) mcp: RefCell<McpHub>,
     /// The runtime's clock is paused (simulated time) until the first MCP client.
@@ -61,6 +63,8 @@ pub(crate) struct SessionState {
 pub(crate) enum CallPhase {
     /// Offered and not answered; dropped at `deadline` (none once the drop was sent).
     Alerting { deadline: Option<Instant> },
+    /// An outbound call placed and not answered yet.
+    Dialing,
     /// Connected.
     Connected,
     /// The scenario sent hangup or reject; waiting for the final event.
@@ -91,6 +95,7 @@ impl SessionState {
             ending: Cell::new(false),
             timers: RefCell::new(TimerQueue::new(spec.limits.max_timers)),
             calls: RefCell::new(BTreeMap::new()),
+            outbound_calls: Cell::new(0),
             mcp: RefCell::new(mcp),
             simulated_time: Cell::new(spec.simulated_time),
             sequence_players: RefCell::default(),
@@ -203,6 +208,13 @@ impl SessionState {
     /// True once the session is ending: commands and new timers are dropped.
     pub(crate) fn is_ending(&self) -> bool {
         self.ending.get() || self.end_reason().is_some()
+    }
+
+    /// The number of the session's next outbound call (its id is `out-<number>`).
+    pub(crate) fn next_outbound_call(&self) -> u32 {
+        let number = self.outbound_calls.get() + 1;
+        self.outbound_calls.set(number);
+        number
     }
 
     pub(crate) fn secret(&self, name: &str) -> Option<String> {

@@ -39,6 +39,7 @@ use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::media::{MediaError, file_url};
 use crate::metrics::{CallResult, CallSlot};
 
+mod outbound_leg;
 mod refresh;
 
 use refresh::{negotiate_timer, until};
@@ -285,6 +286,7 @@ async fn admit(
     let (loads_tx, loads) = mpsc::unbounded_channel();
     // At most one refresh is in flight at a time.
     let (refreshes_tx, refreshes) = mpsc::unbounded_channel();
+    let (leg_states_tx, leg_states) = mpsc::unbounded_channel();
     let call = Call {
         context: context.clone(),
         application: plan.route.application.clone(),
@@ -315,6 +317,9 @@ async fn admit(
         refreshes_tx,
         refreshes,
         refreshing: false,
+        legs: std::collections::HashMap::new(),
+        leg_states_tx,
+        leg_states,
     };
     Ok(call)
 }
@@ -359,6 +364,10 @@ struct Call {
     refreshes: mpsc::UnboundedReceiver<refresh::Refreshed>,
     /// Our refresh is on its way.
     refreshing: bool,
+    /// The session's outbound legs (`VoxEngine.callSIP`), by call id.
+    legs: std::collections::HashMap<String, outbound_leg::OutboundLeg>,
+    leg_states_tx: mpsc::UnboundedSender<outbound_leg::LegState>,
+    leg_states: mpsc::UnboundedReceiver<outbound_leg::LegState>,
 }
 
 impl Call {
@@ -372,6 +381,7 @@ impl Call {
 
     async fn run_until_over(&mut self) {
         while !(self.session_ended && self.model.phase() == Phase::Ended) {
+            let ringing_deadline = self.ringing_deadline();
             tokio::select! {
                 message = self.host.outbound.recv() => match message {
                     Some(message) => self.on_outbound(message).await,
@@ -387,7 +397,19 @@ impl Call {
                     self.on_session_deadline().await;
                 }
                 Some(refreshed) = self.refreshes.recv() => self.on_refreshed(refreshed).await,
+                Some((leg, state)) = self.leg_states.recv() => self.on_leg_state(leg, state),
+                () = until(ringing_deadline), if ringing_deadline.is_some() => {
+                    self.cancel_unanswered_legs();
+                }
             }
+        }
+        for leg in self.legs.values() {
+            if !leg.over {
+                leg.hang_up();
+            }
+        }
+        for id in std::mem::take(&mut self.legs).into_keys() {
+            self.media.remove_call(&id);
         }
         self.context
             .metrics
@@ -421,7 +443,92 @@ impl Call {
         });
     }
 
+    /// A state of an outbound leg's dialog: the scenario hears what it means; an ended leg
+    /// leaves the media graph.
+    fn on_leg_state(&mut self, leg: String, state: rsipstack::dialog::dialog::DialogState) {
+        let Some(outbound) = self.legs.get_mut(&leg) else {
+            return;
+        };
+        let event = outbound.on_state(state);
+        let over = outbound.over;
+        if over {
+            self.legs.remove(&leg);
+            self.media.remove_call(&leg);
+        }
+        if let Some(event) = event {
+            let _ = self.host.events.send(HostEvent::Call {
+                call_id: leg,
+                event,
+            });
+        }
+    }
+
+    /// When the first unanswered outbound leg has rung long enough.
+    fn ringing_deadline(&self) -> Option<Instant> {
+        self.legs
+            .values()
+            .filter(|leg| leg.connected.is_none() && !leg.over)
+            .map(|leg| leg.started + outbound_leg::NO_ANSWER)
+            .min()
+    }
+
+    /// Cancels the outbound legs unanswered for too long (they end in `Failed 487`).
+    fn cancel_unanswered_legs(&mut self) {
+        let now = Instant::now();
+        for leg in self.legs.values_mut() {
+            if leg.connected.is_none() && !leg.over && leg.started + outbound_leg::NO_ANSWER <= now
+            {
+                leg.hang_up();
+                leg.started = now + outbound_leg::NO_ANSWER;
+            }
+        }
+    }
+
+    /// `VoxEngine.callSIP`: a new leg, or at once its `Failed`.
+    async fn dial(&mut self, dial: dialtone_bindings::host::Dial) {
+        let call_id = dial.call_id.clone();
+        match outbound_leg::OutboundLeg::dial(
+            &self.context,
+            &mut self.media,
+            &dial,
+            self.leg_states_tx.clone(),
+        )
+        .await
+        {
+            Ok(leg) => {
+                self.legs.insert(call_id, leg);
+            }
+            Err(why) => {
+                tracing::warn!(session = %self.session_id, "callSIP {}: {why}", dial.to);
+                let _ = self.host.events.send(HostEvent::Call {
+                    call_id,
+                    event: CallEvent::Failed {
+                        code: 500,
+                        reason: why,
+                    },
+                });
+            }
+        }
+    }
+
     async fn on_outbound(&mut self, message: Outbound) {
+        if let Outbound::Dial(dial) = message {
+            self.dial(dial).await;
+            return;
+        }
+        if let Outbound::Call { call_id, command } = &message
+            && let Some(leg) = self.legs.get(call_id)
+        {
+            match command {
+                CallCommand::Hangup { .. } | CallCommand::Reject { .. } => leg.hang_up(),
+                other => tracing::warn!(
+                    session = %self.session_id,
+                    "{} on an outbound call is not available yet (only hangup and media links)",
+                    other.name()
+                ),
+            }
+            return;
+        }
         match &message {
             Outbound::Call { call_id, command } if *call_id == self.call_id => {
                 self.on_command(command.clone()).await;

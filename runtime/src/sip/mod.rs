@@ -89,6 +89,25 @@ pub struct CallContext {
     pub history: Option<Arc<crate::history::History>>,
     /// Every running session's event channel, by session id (for a graceful shutdown).
     pub live: LiveSessions,
+    /// Where outbound calls start from, once the SIP server runs.
+    pub dialer: std::sync::OnceLock<Dialer>,
+}
+
+/// What outbound calls need of the running SIP server.
+#[derive(Clone)]
+pub struct Dialer {
+    /// rsipstack's dialogs (outbound INVITEs are client dialogs there).
+    pub dialogs: Arc<DialogLayer>,
+    /// Our SIP address (UDP), for From and Contact.
+    pub local: SocketAddr,
+}
+
+impl std::fmt::Debug for Dialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dialer")
+            .field("local", &self.local)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The event channels of the running sessions, so a shutdown can reach each one.
@@ -205,6 +224,17 @@ impl SipServer {
             .incoming_transactions()
             .map_err(|e| SipError::Stack(e.to_string()))?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let _ = context.dialer.set(Dialer {
+            dialogs: dialogs.clone(),
+            local: SocketAddr::new(
+                if udp_addr.ip().is_unspecified() {
+                    context.media_ip
+                } else {
+                    udp_addr.ip()
+                },
+                udp_addr.port(),
+            ),
+        });
         let inner = endpoint.inner.clone();
         let stack_reading = socket.reading();
         tokio::spawn(async move {
