@@ -263,6 +263,8 @@ pub enum CallEvent {
     },
     /// The far end is ringing (outbound legs).
     Ringing,
+    /// Audio from the far end starts: early media (183 with SDP) or the answer (outbound legs).
+    AudioStarted,
     /// A playback's audio is loaded (or its speech synthesized); `PlaybackStarted` follows.
     PlaybackReady,
     /// A playback or `say` started.
@@ -312,6 +314,7 @@ impl CallEvent {
             CallEvent::Disconnected { .. } => "Call.Disconnected",
             CallEvent::Failed { .. } => "Call.Failed",
             CallEvent::Ringing => "Call.Ringing",
+            CallEvent::AudioStarted => "Call.AudioStarted",
             CallEvent::PlaybackReady => "Call.PlaybackReady",
             CallEvent::PlaybackStarted { .. } => "Call.PlaybackStarted",
             CallEvent::PlaybackFinished { .. } => "Call.PlaybackFinished",

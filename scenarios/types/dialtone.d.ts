@@ -783,6 +783,19 @@ declare namespace VoxEngine {
    * VoxEngine's older form (to, callerid, displayName, password, authUser, extraHeaders) works too.
    */
   function callSIP(to: string, parameters?: CallSIPParameters | string, ...rest: any[]): Call;
+  /**
+   * Bridges an alerting inbound call to an outbound one: media linked at once; the outbound
+   * call's Ringing rings the inbound one, AudioStarted starts its early media, Connected answers
+   * it; when either fails or disconnects the other is hung up and the session ends.
+   */
+  function easyProcess(
+    inbound: Call,
+    outbound: Call,
+    onEstablished?: (inbound: Call, outbound: Call) => void,
+    direct?: boolean,
+  ): void;
+  /** Forwards every inbound call to its To URI (callSIP from its caller) with easyProcess. */
+  function forwardCallToSIP(onEstablished?: (inbound: Call, outbound: Call) => void): void;
   /** a.stopMediaTo(b) and b.stopMediaTo(a). */
   function stopMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
 }

@@ -20,6 +20,7 @@ golden_cases!(
     app_events,
     voxengine_library,
     call_sip_console,
+    forward_call_to_sip,
     call_api,
     call_reject,
     playback_file,

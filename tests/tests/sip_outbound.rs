@@ -147,3 +147,43 @@ fn a_busy_callee_is_a_failed_call_with_486() -> Result<()> {
     );
     Ok(())
 }
+
+const EASY_PROCESS: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE", { callerid: call.callerid() });
+  out.addEventListener(CallEvents.AudioStarted, () => Logger.write("audio started"));
+  call.addEventListener(CallEvents.Disconnected, (e) => Logger.write(`caller: ${e.reason}`));
+  out.addEventListener(CallEvents.Disconnected, (e) => Logger.write(`callee: ${e.reason}`));
+  VoxEngine.easyProcess(call, out, (a, b) => Logger.write(`established ${a.incoming()} ${b.incoming()}`));
+});
+"#;
+
+/// `easyProcess` answers the caller when the callee answers, links them, and when the caller
+/// hangs up hangs up the callee (which must get the BYE) and ends the session.
+#[test]
+fn easy_process_bridges_the_caller_to_the_callee() -> Result<()> {
+    let port = free_port()?;
+    let uas = callee(port, None)?;
+    let mut server =
+        TestServer::start(&[(".*", &EASY_PROCESS.replace("CALLEE", &port.to_string()))])?;
+    let caller = server.caller_hangs_up("2000", 2000)?;
+    assert_eq!(caller.code, 0, "the caller failed:\n{}", caller.output);
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    assert_eq!(
+        records.logs(),
+        vec![
+            "audio started".to_owned(),
+            "established true false".to_owned(),
+            "caller: caller hung up".to_owned(),
+        ],
+        "{}",
+        records.describe()
+    );
+    let uas = uas.join().expect("callee thread").context("running sipp")?;
+    assert!(
+        uas.status.success(),
+        "the callee did not get its BYE:\n{}",
+        String::from_utf8_lossy(&uas.stdout)
+    );
+    Ok(())
+}

@@ -54,6 +54,12 @@ const VoxEngine = {
   callSIP(to, parameters, ...rest) {
     return callSip(to, parameters, ...rest);
   },
+  easyProcess(inbound, outbound, onEstablished, direct) {
+    easyProcess(inbound, outbound, onEstablished, direct);
+  },
+  forwardCallToSIP(onEstablished) {
+    forwardCallToSIP(onEstablished);
+  },
   sendMediaBetween(a, b) {
     sendMediaBetween(a, b);
   },

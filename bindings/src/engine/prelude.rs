@@ -21,6 +21,7 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("../api/voxengine.js"),
     include_str!("../api/media.js"),
     include_str!("../api/call.js"),
+    include_str!("../api/forwarding.js"),
     include_str!("../api/websocket.js"),
     include_str!("../api/voices.js"),
     include_str!("../api/player.js"),

@@ -403,10 +403,8 @@ impl Call {
                 }
             }
         }
-        for leg in self.legs.values() {
-            if !leg.over {
-                leg.hang_up();
-            }
+        for leg in self.legs.values_mut() {
+            leg.hang_up();
         }
         for id in std::mem::take(&mut self.legs).into_keys() {
             self.media.remove_call(&id);
@@ -449,15 +447,14 @@ impl Call {
         let Some(outbound) = self.legs.get_mut(&leg) else {
             return;
         };
-        let event = outbound.on_state(state);
-        let over = outbound.over;
-        if over {
+        let events = outbound.on_state(state);
+        if outbound.over {
             self.legs.remove(&leg);
             self.media.remove_call(&leg);
         }
-        if let Some(event) = event {
+        for event in events {
             let _ = self.host.events.send(HostEvent::Call {
-                call_id: leg,
+                call_id: leg.clone(),
                 event,
             });
         }
@@ -517,7 +514,7 @@ impl Call {
             return;
         }
         if let Outbound::Call { call_id, command } = &message
-            && let Some(leg) = self.legs.get(call_id)
+            && let Some(leg) = self.legs.get_mut(call_id)
         {
             match command {
                 CallCommand::Hangup { .. } | CallCommand::Reject { .. } => leg.hang_up(),

@@ -34,9 +34,13 @@ pub(super) struct OutboundLeg {
     stream: MediaStream,
     /// Set on the answer.
     pub(super) connected: Option<Instant>,
+    /// Media from the far end started (early media or the answer).
+    audio: bool,
     pub(super) started: Instant,
     /// The remote answered or ended: nothing more to do but clean up.
     pub(super) over: bool,
+    /// CANCEL or BYE sent: not again.
+    hung_up: bool,
 }
 
 /// A state of a leg's dialog, for the session's call task.
@@ -123,39 +127,50 @@ impl OutboundLeg {
             dialog,
             stream,
             connected: None,
+            audio: false,
+            hung_up: false,
             started: Instant::now(),
             over: false,
         })
     }
 
-    /// What a state of the dialog means for the scenario, if anything.
-    pub(super) fn on_state(&mut self, state: DialogState) -> Option<CallEvent> {
+    /// What a state of the dialog means for the scenario, in order.
+    pub(super) fn on_state(&mut self, state: DialogState) -> Vec<CallEvent> {
+        let mut events = Vec::new();
         match state {
             DialogState::Early(_, response) => {
                 let code = u16::from(response.status_code.clone());
+                if matches!(code, 180..=189) {
+                    events.push(CallEvent::Ringing);
+                }
                 if let Some(answer) = media_answer(&response.body) {
                     self.send_media_to(&answer);
+                    if !std::mem::replace(&mut self.audio, true) {
+                        events.push(CallEvent::AudioStarted);
+                    }
                 }
-                matches!(code, 180..=189).then_some(CallEvent::Ringing)
             }
             DialogState::Confirmed(_, response) => {
                 if self.connected.is_some() {
-                    return None;
+                    return events;
                 }
                 if let Some(answer) = media_answer(&response.body) {
                     self.send_media_to(&answer);
                 }
+                if !std::mem::replace(&mut self.audio, true) {
+                    events.push(CallEvent::AudioStarted);
+                }
                 self.connected = Some(Instant::now());
-                Some(CallEvent::Connected {
+                events.push(CallEvent::Connected {
                     headers: Default::default(),
-                })
+                });
             }
             DialogState::Terminated(_, reason) => {
                 if self.over {
-                    return None;
+                    return events;
                 }
                 self.over = true;
-                Some(match self.connected {
+                events.push(match self.connected {
                     Some(at) => CallEvent::Disconnected {
                         reason: ended(&reason).to_owned(),
                         duration: at.elapsed().as_secs(),
@@ -165,10 +180,11 @@ impl OutboundLeg {
                         let (code, reason) = failed(&reason);
                         CallEvent::Failed { code, reason }
                     }
-                })
+                });
             }
-            _ => None,
+            _ => {}
         }
+        events
     }
 
     fn send_media_to(&self, answer: &Offer) {
@@ -179,8 +195,11 @@ impl OutboundLeg {
         });
     }
 
-    /// `hangup()`: CANCEL before the answer, BYE after.
-    pub(super) fn hang_up(&self) {
+    /// `hangup()`: CANCEL before the answer, BYE after; once.
+    pub(super) fn hang_up(&mut self) {
+        if self.over || std::mem::replace(&mut self.hung_up, true) {
+            return;
+        }
         let dialog = self.dialog.clone();
         let call_id = self.call_id.clone();
         tokio::spawn(async move {

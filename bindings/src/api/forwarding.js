@@ -1,0 +1,42 @@
+// VoxEngine.easyProcess and VoxEngine.forwardCallToSIP: two legs bridged, as VoxEngine does it.
+// Part of the prelude; uses the Call class and callSip (call.js).
+
+// Bridges `inbound` (an alerting call) to `outbound` (a call being placed): their media are
+// linked at once; the outbound leg's Ringing rings the inbound call, its AudioStarted starts
+// early media, its Connected answers; when either leg fails or disconnects the other is hung
+// up and the session ends. `onEstablished(inbound, outbound)` runs when the inbound call is
+// connected.
+function easyProcess(inbound, outbound, onEstablished, direct) {
+  if (!(inbound instanceof Call) || !(outbound instanceof Call)) {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "VoxEngine.easyProcess: both arguments must be calls");
+  }
+  if (onEstablished !== undefined && onEstablished !== null && typeof onEstablished !== "function") {
+    throw codedError(TypeError, "ERR_INVALID_HANDLER", `VoxEngine.easyProcess: onEstablished must be a function, got ${describe(onEstablished)}`);
+  }
+  sendMediaBetween(inbound, outbound);
+  let over = false;
+  const end = (other) => {
+    if (over) return;
+    over = true;
+    other.hangup();
+    ops.terminate();
+  };
+  outbound.addEventListener(CallEvents.Ringing, () => inbound.ring());
+  outbound.addEventListener(CallEvents.AudioStarted, () => inbound.startEarlyMedia());
+  outbound.addEventListener(CallEvents.Connected, () => inbound.answer());
+  outbound.addEventListener(CallEvents.Failed, () => end(inbound));
+  outbound.addEventListener(CallEvents.Disconnected, () => end(inbound));
+  inbound.addEventListener(CallEvents.Connected, () => {
+    if (onEstablished) onEstablished(inbound, outbound);
+  });
+  inbound.addEventListener(CallEvents.Disconnected, () => end(outbound));
+  inbound.addEventListener(CallEvents.Failed, () => end(outbound));
+}
+
+// Forwards every inbound call to the SIP address it was sent to (its To URI), from its caller.
+function forwardCallToSIP(onEstablished) {
+  VoxEngine.addEventListener(AppEvents.CallAlerting, (e) => {
+    const outbound = callSip(e.toURI, { callerid: e.callerid, displayName: e.displayName });
+    easyProcess(e.call, outbound, onEstablished);
+  });
+}
