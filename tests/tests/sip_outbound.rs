@@ -58,6 +58,33 @@ fn callee(
     Ok(handle)
 }
 
+/// A caller (SIPp, hanging up after 2 s) rings a server running `scenario` (CALLEE replaced by
+/// the callee's port), which calls the callee (a SIPp UAS with `callee_xml`, or the built-in
+/// one); the session's log lines once it ended, after the callee finished its one call.
+fn bridged(scenario: &str, callee_xml: Option<&str>, caller_answered: bool) -> Result<Vec<String>> {
+    let port = free_port()?;
+    let uas = callee(port, callee_xml)?;
+    let mut server = TestServer::start(&[(".*", &scenario.replace("CALLEE", &port.to_string()))])?;
+    let caller = server.caller_hangs_up("2000", 2000);
+    match caller {
+        Ok(run) => assert!(
+            caller_answered && run.code == 0,
+            "the caller: {}",
+            run.output
+        ),
+        Err(e) => assert!(!caller_answered, "the caller failed: {e:#}"),
+    }
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    let uas = uas.join().expect("callee thread").context("running sipp")?;
+    assert!(
+        uas.status.success(),
+        "the callee (SIPp UAS) did not finish its call (a BYE missing?):\n{}\n{}",
+        String::from_utf8_lossy(&uas.stdout),
+        records.describe()
+    );
+    Ok(records.logs())
+}
+
 const BRIDGE: &str = r#"
 VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
   const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE", { callerid: "1001", headers: { "X-Leg": "two" } });
@@ -76,29 +103,15 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 
 #[test]
 fn a_scenario_calls_out_links_the_legs_and_hangs_up_the_callee() -> Result<()> {
-    let port = free_port()?;
-    let uas = callee(port, None)?;
-    let mut server = TestServer::start(&[(".*", &BRIDGE.replace("CALLEE", &port.to_string()))])?;
-    let caller = server.caller_hangs_up("2000", 2000)?;
-    assert_eq!(caller.code, 0, "the caller failed:\n{}", caller.output);
-    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     assert_eq!(
-        records.logs(),
-        vec![
-            "outgoing call: incoming=false state=PROGRESSING".to_owned(),
-            "ringing".to_owned(),
-            "callee answered".to_owned(),
-            "caller left".to_owned(),
-            "callee disconnected: hung up by the scenario".to_owned(),
-        ],
-        "{}",
-        records.describe()
-    );
-    let uas = uas.join().expect("callee thread").context("running sipp")?;
-    assert!(
-        uas.status.success(),
-        "the callee (SIPp UAS) did not finish its call:\n{}",
-        String::from_utf8_lossy(&uas.stdout)
+        bridged(BRIDGE, None, true)?,
+        [
+            "outgoing call: incoming=false state=PROGRESSING",
+            "ringing",
+            "callee answered",
+            "caller left",
+            "callee disconnected: hung up by the scenario",
+        ]
     );
     Ok(())
 }
@@ -123,27 +136,13 @@ const BUSY: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 #[test]
 fn a_busy_callee_is_a_failed_call_with_486() -> Result<()> {
-    let port = free_port()?;
-    let uas = callee(port, Some(BUSY))?;
-    let mut server = TestServer::start(&[(".*", &BRIDGE.replace("CALLEE", &port.to_string()))])?;
     // The caller is turned away (the scenario hangs up before answering: 603).
-    let caller = server.caller_hangs_up("2000", 2000);
-    assert!(caller.is_err(), "the caller was not turned away");
-    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     assert_eq!(
-        records.logs(),
-        vec![
-            "outgoing call: incoming=false state=PROGRESSING".to_owned(),
-            "failed 486 Busy Here".to_owned(),
-        ],
-        "{}",
-        records.describe()
-    );
-    let uas = uas.join().expect("callee thread").context("running sipp")?;
-    assert!(
-        uas.status.success(),
-        "{}",
-        String::from_utf8_lossy(&uas.stdout)
+        bridged(BRIDGE, Some(BUSY), false)?,
+        [
+            "outgoing call: incoming=false state=PROGRESSING",
+            "failed 486 Busy Here",
+        ]
     );
     Ok(())
 }
@@ -162,28 +161,13 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 /// hangs up hangs up the callee (which must get the BYE) and ends the session.
 #[test]
 fn easy_process_bridges_the_caller_to_the_callee() -> Result<()> {
-    let port = free_port()?;
-    let uas = callee(port, None)?;
-    let mut server =
-        TestServer::start(&[(".*", &EASY_PROCESS.replace("CALLEE", &port.to_string()))])?;
-    let caller = server.caller_hangs_up("2000", 2000)?;
-    assert_eq!(caller.code, 0, "the caller failed:\n{}", caller.output);
-    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
     assert_eq!(
-        records.logs(),
-        vec![
-            "audio started".to_owned(),
-            "established true false".to_owned(),
-            "caller: caller hung up".to_owned(),
-        ],
-        "{}",
-        records.describe()
-    );
-    let uas = uas.join().expect("callee thread").context("running sipp")?;
-    assert!(
-        uas.status.success(),
-        "the callee did not get its BYE:\n{}",
-        String::from_utf8_lossy(&uas.stdout)
+        bridged(EASY_PROCESS, None, true)?,
+        [
+            "audio started",
+            "established true false",
+            "caller: caller hung up",
+        ]
     );
     Ok(())
 }
