@@ -171,3 +171,61 @@ fn easy_process_bridges_the_caller_to_the_callee() -> Result<()> {
     );
     Ok(())
 }
+
+/// A UAS that answers with an X- header of its own, then waits for the BYE.
+const ANSWERS_WITH_A_HEADER: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="callee with an X- header">
+  <recv request="INVITE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      X-Callee: bob-42
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]></send>
+  <recv request="ACK"/>
+  <recv request="BYE"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]></send>
+</scenario>
+"#;
+
+const CONNECTED_HEADERS: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE");
+  out.addEventListener(CallEvents.Connected, (e) => Logger.write(`callee answered ${JSON.stringify(e.headers)}`));
+  VoxEngine.easyProcess(call, out);
+});
+"#;
+
+/// The X- headers of the callee's answer are the outbound call's `Connected` headers.
+#[test]
+fn the_callee_answer_headers_reach_connected() -> Result<()> {
+    assert_eq!(
+        bridged(CONNECTED_HEADERS, Some(ANSWERS_WITH_A_HEADER), true)?,
+        [r#"callee answered {"X-Callee":"bob-42"}"#]
+    );
+    Ok(())
+}

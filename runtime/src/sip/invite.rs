@@ -48,6 +48,23 @@ pub(crate) fn incoming_call(request: &Request, id: &str) -> IncomingCall {
 }
 
 /// `Name: value` → (Name, value).
+/// The X- headers of a message (an outbound call's answer), by name; repeated ones joined.
+pub(crate) fn x_headers(headers: &rsipstack::sip::Headers) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for header in headers.iter().take(MAX_HEADERS) {
+        let (name, value) = header_pair(&header.to_string());
+        if name.len() > 2 && name[..2].eq_ignore_ascii_case("x-") {
+            out.entry(name)
+                .and_modify(|v: &mut String| {
+                    v.push_str(", ");
+                    v.push_str(&value);
+                })
+                .or_insert(value);
+        }
+    }
+    out
+}
+
 fn header_pair(line: &str) -> (String, String) {
     match line.split_once(':') {
         Some((name, value)) => (name.trim().to_owned(), value.trim().to_owned()),

@@ -162,7 +162,7 @@ impl OutboundLeg {
                 }
                 self.connected = Some(Instant::now());
                 events.push(CallEvent::Connected {
-                    headers: Default::default(),
+                    headers: super::super::invite::x_headers(&response.headers),
                 });
             }
             DialogState::Terminated(_, reason) => {
