@@ -13,6 +13,15 @@ use axum::routing::get;
 
 use crate::admin::{self, Admin};
 
+/// A listen address as a client on this machine reaches it: a wildcard one is 127.0.0.1.
+pub fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    if addr.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
+}
+
 /// The HTTP routes.
 pub fn router(state: Arc<Admin>) -> Router {
     let metrics_route = Router::new()

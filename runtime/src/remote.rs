@@ -23,7 +23,7 @@ impl Remote {
     pub(crate) fn find(config: &Config, server: Option<&str>) -> Result<Option<Self>> {
         let base = match server {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", loopback(config.server.http)),
+            None => format!("http://{}", dialtone::http::reachable(config.server.http)),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -104,14 +104,5 @@ impl Remote {
             bail!("{} {path}: {message}", status.as_u16());
         }
         Ok((status, json))
-    }
-}
-
-/// A wildcard listen address as the loopback address to reach it on.
-fn loopback(addr: std::net::SocketAddr) -> std::net::SocketAddr {
-    if addr.ip().is_unspecified() {
-        std::net::SocketAddr::from(([127, 0, 0, 1], addr.port()))
-    } else {
-        addr
     }
 }

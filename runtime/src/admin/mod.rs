@@ -54,14 +54,9 @@ pub struct Admin {
 }
 
 impl Admin {
-    /// The HTTP address as a browser on this machine reaches it (a wildcard bind is
-    /// 127.0.0.1).
+    /// The HTTP address as a browser on this machine reaches it.
     fn http_address(&self) -> SocketAddr {
-        if self.http.ip().is_unspecified() {
-            SocketAddr::from(([127, 0, 0, 1], self.http.port()))
-        } else {
-            self.http
-        }
+        crate::http::reachable(self.http)
     }
 }
 
