@@ -464,8 +464,7 @@ impl Call {
     fn ringing_deadline(&self) -> Option<Instant> {
         self.legs
             .values()
-            .filter(|leg| leg.connected.is_none() && !leg.over)
-            .map(|leg| leg.started + outbound_leg::NO_ANSWER)
+            .filter_map(outbound_leg::OutboundLeg::ringing_until)
             .min()
     }
 
@@ -473,10 +472,8 @@ impl Call {
     fn cancel_unanswered_legs(&mut self) {
         let now = Instant::now();
         for leg in self.legs.values_mut() {
-            if leg.connected.is_none() && !leg.over && leg.started + outbound_leg::NO_ANSWER <= now
-            {
+            if leg.ringing_until().is_some_and(|until| until <= now) {
                 leg.hang_up();
-                leg.started = now + outbound_leg::NO_ANSWER;
             }
         }
     }
@@ -1116,7 +1113,7 @@ struct Loaded {
 }
 
 /// A stable SDP session number for a call.
-fn session_number(call_id: &str) -> u64 {
+pub(super) fn session_number(call_id: &str) -> u64 {
     call_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     }) >> 1

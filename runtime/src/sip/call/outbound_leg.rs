@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 use super::super::sdp::{self, Direction, Offer};
 use super::super::{CallContext, Dialer};
+use super::session_number;
 use crate::media::session::SessionMedia;
 use crate::media::stream::{MediaStream, StreamCommand};
 
@@ -33,10 +34,10 @@ pub(super) struct OutboundLeg {
     /// Kept for the leg's life: dropping it stops the RTP stream.
     stream: MediaStream,
     /// Set on the answer.
-    pub(super) connected: Option<Instant>,
+    connected: Option<Instant>,
     /// Media from the far end started (early media or the answer).
     audio: bool,
-    pub(super) started: Instant,
+    started: Instant,
     /// The remote answered or ended: nothing more to do but clean up.
     pub(super) over: bool,
     /// CANCEL or BYE sent: not again.
@@ -195,6 +196,11 @@ impl OutboundLeg {
         });
     }
 
+    /// When this leg, unanswered, is to be cancelled; none once answered, ended or hung up.
+    pub(super) fn ringing_until(&self) -> Option<Instant> {
+        (self.connected.is_none() && !self.over && !self.hung_up).then(|| self.started + NO_ANSWER)
+    }
+
     /// `hangup()`: CANCEL before the answer, BYE after; once.
     pub(super) fn hang_up(&mut self) {
         if self.over || std::mem::replace(&mut self.hung_up, true) {
@@ -240,10 +246,4 @@ fn failed(reason: &TerminatedReason) -> (u16, String) {
         | TerminatedReason::ProxyError(code) => (u16::from(code.clone()), code.text().to_owned()),
         TerminatedReason::UasBye | TerminatedReason::UacBye => (487, "Request Terminated".into()),
     }
-}
-
-fn session_number(call_id: &str) -> u64 {
-    call_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    }) >> 1
 }
