@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use dialtone_tests::peers::free_port;
 use dialtone_tests::sip::TestServer;
+use dialtone_tests::sipp_xml;
 
 const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -116,29 +117,11 @@ fn a_scenario_calls_out_links_the_legs_and_hangs_up_the_callee() -> Result<()> {
     Ok(())
 }
 
-/// A UAS that answers every INVITE with 486 Busy Here.
-const BUSY: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="busy callee">
-  <recv request="INVITE"/>
-  <send><![CDATA[
-      SIP/2.0 486 Busy Here
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>
-  <recv request="ACK"/>
-</scenario>
-"#;
-
 #[test]
 fn a_busy_callee_is_a_failed_call_with_486() -> Result<()> {
     // The caller is turned away (the scenario hangs up before answering: 603).
     assert_eq!(
-        bridged(BRIDGE, Some(BUSY), false)?,
+        bridged(BRIDGE, Some(&sipp_xml::callee_busy()), false)?,
         [
             "outgoing call: incoming=false state=PROGRESSING",
             "failed 486 Busy Here",
@@ -172,46 +155,6 @@ fn easy_process_bridges_the_caller_to_the_callee() -> Result<()> {
     Ok(())
 }
 
-/// A UAS that answers with an X- header of its own, then waits for the BYE.
-const ANSWERS_WITH_A_HEADER: &str = r#"<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="callee with an X- header">
-  <recv request="INVITE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      X-Callee: bob-42
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-    ]]></send>
-  <recv request="ACK"/>
-  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]></send>
-</scenario>
-"#;
-
 const CONNECTED_HEADERS: &str = r#"
 VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
   const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE");
@@ -224,7 +167,11 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 #[test]
 fn the_callee_answer_headers_reach_connected() -> Result<()> {
     assert_eq!(
-        bridged(CONNECTED_HEADERS, Some(ANSWERS_WITH_A_HEADER), true)?,
+        bridged(
+            CONNECTED_HEADERS,
+            Some(&sipp_xml::callee_answers("      X-Callee: bob-42\n")),
+            true
+        )?,
         [r#"callee answered {"X-Callee":"bob-42"}"#]
     );
     Ok(())

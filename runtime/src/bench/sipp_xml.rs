@@ -1,6 +1,7 @@
 //! SIPp uac scenarios that `bench sip` and the SIP tests run, built from a few pieces: an
 //! INVITE with a PCMU offer, in-dialog requests (ACK of a 2xx, re-INVITE, BYE; routed by the
-//! dialog's route set), the ACK of a non-2xx, CANCEL, and answering the server's BYE.
+//! dialog's route set), the ACK of a non-2xx, CANCEL, and answering the server's BYE; and the
+//! uas scenarios of callees Dialtone calls out to.
 
 /// The INVITE, with `extra` headers and `sdp` as its body.
 fn invite(extra: &str, sdp: &str) -> String {
@@ -308,6 +309,55 @@ pub fn reinvite_hold_and_move(hold_ms: u32) -> String {
             unhold = reinvite(3, "[$newport]", "sendrecv"),
             moved = check("sendrecv", "c"),
             ack3 = ack(3),
+        ),
+    )
+}
+
+/// The answer of a callee to the INVITE it received: `status` with `extra` headers and `sdp`.
+fn answer_invite(status: &str, extra: &str, sdp: Option<&str>) -> String {
+    let (content, body) = match sdp {
+        Some(sdp) => (
+            "      Content-Type: application/sdp\n      Content-Length: [len]\n",
+            format!("\n{sdp}\n"),
+        ),
+        None => ("      Content-Length: 0\n", String::new()),
+    };
+    format!(
+        r#"  <send>
+    <![CDATA[
+      SIP/2.0 {status}
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+{extra}{content}{body}
+    ]]>
+  </send>
+"#
+    )
+}
+
+/// A callee that answers every INVITE with 486 Busy Here.
+pub fn callee_busy() -> String {
+    scenario(
+        "busy callee",
+        &format!(
+            "  <recv request=\"INVITE\"/>\n{}  <recv request=\"ACK\"/>\n",
+            answer_invite("486 Busy Here", "", None)
+        ),
+    )
+}
+
+/// A callee that answers with `extra` headers (each line `      Name: value\n`) and a PCMU
+/// answer, then waits for the caller's BYE and answers it.
+pub fn callee_answers(extra: &str) -> String {
+    scenario(
+        "answering callee",
+        &format!(
+            "  <recv request=\"INVITE\"/>\n{}  <recv request=\"ACK\"/>\n  <recv request=\"BYE\"/>\n{OK_TO_BYE}",
+            answer_invite("200 OK", extra, Some(&offer("[media_port]", "sendrecv")))
         ),
     )
 }
