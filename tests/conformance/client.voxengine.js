@@ -11,12 +11,12 @@ const TOOL_ARGUMENTS = {
   "test-tool": {},
 };
 
-VoxEngine.addEventListener(AppEvents.CallAlerting, async ({ call }) => {
+VoxEngine.addEventListener(AppEvents.CallAlerting, async ({ call, headers }) => {
   call.answer();
   const scenario = VoxEngine.getSecretValue("MCP_CONFORMANCE_SCENARIO");
   const config = {
     transport: "http",
-    endpoint: VoxEngine.getSecretValue("MCP_SERVER_URL"),
+    endpoint: headers["X-Mcp-Server"],
     clientName: "dialtone-conformance",
     clientVersion: "1.0.0",
     elicitation: scenario.startsWith("elicitation"),
