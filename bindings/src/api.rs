@@ -3,6 +3,7 @@
 //! prelude as an argument and never become globals, so scenarios cannot reach them directly.
 
 mod call;
+mod dial;
 mod logger;
 mod mcp;
 mod media;
@@ -22,6 +23,7 @@ pub(crate) fn install_ops<'js>(ctx: &Ctx<'js>, state: &Rc<SessionState>) -> Resu
     logger::install(ctx, &ops, state)?;
     voxengine::install(ctx, &ops, state)?;
     call::install(ctx, &ops, state)?;
+    dial::install(ctx, &ops, state)?;
     media::install(ctx, &ops, state)?;
     timers::install(ctx, &ops, state)?;
     util::install(ctx, &ops)?;

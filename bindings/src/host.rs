@@ -260,11 +260,22 @@ pub enum CallEvent {
         code: u16,
         /// Reason phrase.
         reason: String,
+        /// X- headers of the final response, if any.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
     },
-    /// The far end is ringing (outbound legs).
-    Ringing,
+    /// The far end is ringing (outbound legs: a 18x).
+    Ringing {
+        /// X- headers of the 18x.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
     /// Audio from the far end starts: early media (183 with SDP) or the answer (outbound legs).
-    AudioStarted,
+    AudioStarted {
+        /// X- headers of the response that carried the media.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
     /// A playback's audio is loaded (or its speech synthesized); `PlaybackStarted` follows.
     PlaybackReady,
     /// A playback or `say` started.
@@ -313,8 +324,8 @@ impl CallEvent {
             CallEvent::Connected { .. } => "Call.Connected",
             CallEvent::Disconnected { .. } => "Call.Disconnected",
             CallEvent::Failed { .. } => "Call.Failed",
-            CallEvent::Ringing => "Call.Ringing",
-            CallEvent::AudioStarted => "Call.AudioStarted",
+            CallEvent::Ringing { .. } => "Call.Ringing",
+            CallEvent::AudioStarted { .. } => "Call.AudioStarted",
             CallEvent::PlaybackReady => "Call.PlaybackReady",
             CallEvent::PlaybackStarted { .. } => "Call.PlaybackStarted",
             CallEvent::PlaybackFinished { .. } => "Call.PlaybackFinished",
@@ -350,6 +361,51 @@ pub struct Dial {
     /// X- headers of the INVITE.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Where the call goes: a SIP address, a phone number over the application's trunk, or
+    /// a user of the application.
+    #[serde(default)]
+    pub kind: DialKind,
+    /// Digest credentials for a 401/407 challenge (`password`, `authUser`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<DialAuth>,
+    /// Send the INVITE to this proxy (`host[:port]`) instead of the address's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_proxy: Option<String>,
+    /// Seconds an unanswered call may ring before it is cancelled (VoxEngine's
+    /// `VI-CallTimeout`, 10-400; default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_answer_s: Option<u32>,
+}
+
+/// What `Dial::to` names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum DialKind {
+    /// A SIP URI (`VoxEngine.callSIP`).
+    #[default]
+    Sip,
+    /// A phone number, called through the application's SIP trunk (`VoxEngine.callPSTN`).
+    Pstn,
+    /// A user of the application, at every address it registered (`VoxEngine.callUser`).
+    User,
+}
+
+/// Digest credentials of an outbound call.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialAuth {
+    /// The digest user name.
+    pub user: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for DialAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DialAuth")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A command from a scenario to one call.

@@ -17,8 +17,9 @@ pub enum CallInput {
     Command(CallCommand),
     /// The caller confirmed the answer (SIP ACK).
     Acked,
-    /// The far end ended the call (BYE, CANCEL, no ACK ...): the reason for `Disconnected`.
-    RemoteEnded(String),
+    /// The far end ended the call (BYE, CANCEL, no ACK ...): the reason for `Disconnected`,
+    /// and the X- headers of the BYE.
+    RemoteEnded(String, ExtraHeaders),
     /// A host-side timer ended the connected call (media timeout, session expiry): we hang up,
     /// and `Disconnected` carries this reason.
     Expired(String),
@@ -164,6 +165,8 @@ pub struct CallModel {
     recording: Recording,
     /// `Disconnected`, held until the recording is closed (RecordStopped comes first).
     held_disconnect: Option<CallEvent>,
+    /// X- headers of the far end's BYE, for `Disconnected`.
+    bye_headers: ExtraHeaders,
 }
 
 impl Default for CallModel {
@@ -183,6 +186,7 @@ impl CallModel {
             playback: None,
             recording: Recording::None,
             held_disconnect: None,
+            bye_headers: ExtraHeaders::new(),
         }
     }
 
@@ -209,8 +213,9 @@ impl CallModel {
                     }));
                 }
             }
-            CallInput::RemoteEnded(reason) => {
+            CallInput::RemoteEnded(reason, headers) => {
                 if self.phase != Phase::Ended {
+                    self.bye_headers = headers;
                     self.end(now, Some(reason), &mut out);
                 }
             }
@@ -405,7 +410,7 @@ impl CallModel {
         let disconnected = reason.map(|reason| CallEvent::Disconnected {
             reason,
             duration,
-            headers: Default::default(),
+            headers: std::mem::take(&mut self.bye_headers),
         });
         if self.recording != Recording::None {
             out.push(CallOutput::Media(MediaAction::StopRecord));
@@ -531,7 +536,10 @@ mod tests {
         );
         model.handle(t0, CallInput::RecordStarted(Ok("file:///r.wav".into())));
         let later = t0 + Duration::from_secs(7);
-        let out = model.handle(later, CallInput::RemoteEnded("caller hung up".into()));
+        let out = model.handle(
+            later,
+            CallInput::RemoteEnded("caller hung up".into(), ExtraHeaders::new()),
+        );
         assert_eq!(
             out,
             [

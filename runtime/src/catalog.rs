@@ -13,7 +13,7 @@ use dialtone_bindings::mcp::McpPolicy;
 use dialtone_bindings::outbound::OutboundPolicy;
 use thiserror::Error;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, TrunkConfig};
 use crate::router::{NoRoute, Route, Router};
 
 /// Why a call cannot start.
@@ -41,6 +41,8 @@ pub struct CallPlan {
     pub mcp: McpPolicy,
     /// Where the application's sessions may connect.
     pub outbound: Arc<OutboundPolicy>,
+    /// The application's SIP trunk (`VoxEngine.callPSTN`).
+    pub trunk: Option<TrunkConfig>,
 }
 
 /// A config ready for routing.
@@ -80,6 +82,7 @@ impl Catalog {
             limits,
             mcp,
             outbound,
+            trunk: app.and_then(|a| a.trunk.clone()),
         })
     }
 }

@@ -182,6 +182,9 @@ pub struct Application {
     /// `limits.max_call_duration_s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_call_duration_s: Option<u64>,
+    /// The SIP trunk `VoxEngine.callPSTN` calls go through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trunk: Option<TrunkConfig>,
 }
 
 /// `[application.mcp]`.
@@ -243,6 +246,9 @@ impl OutboundConfig {
 }
 
 use dialtone_bindings::outbound::canonical_host;
+
+mod trunk;
+pub use trunk::TrunkConfig;
 
 /// A routing rule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -387,6 +393,9 @@ impl Config {
                     "application '{}': max_call_duration_s must be between 0 (no maximum) and 604800",
                     app.name
                 )));
+            }
+            if let Some(Err(why)) = app.trunk.as_ref().map(TrunkConfig::check) {
+                return Err(invalid(format!("application '{}': {why}", app.name)));
             }
             if let Some(rule) = app.rules.iter().find(|r| !valid_name(&r.name)) {
                 return Err(invalid(format!(

@@ -203,12 +203,18 @@ async fn drive(
                     continue;
                 }
                 if let Outbound::Dial(dial) = &message {
-                    transcript.record(at, &Entry::Sim(format!("callSIP {}: the console places no outbound calls", dial.to)));
+                    let method = match dial.kind {
+                        dialtone_bindings::host::DialKind::Pstn => "callPSTN",
+                        dialtone_bindings::host::DialKind::User => "callUser",
+                        _ => "callSIP",
+                    };
+                    transcript.record(at, &Entry::Sim(format!("{method} {}: the console places no outbound calls", dial.to)));
                     let _ = host.events.send(HostEvent::Call {
                         call_id: dial.call_id.clone(),
                         event: dialtone_bindings::host::CallEvent::Failed {
                             code: 501,
                             reason: "the console places no outbound calls; run the scenario under dialtone serve".into(),
+                            headers: Default::default(),
                         },
                     });
                     continue;

@@ -151,6 +151,7 @@ impl Server {
             history: Some(history.clone()),
             live: Default::default(),
             dialer: Default::default(),
+            bye_headers: Default::default(),
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)

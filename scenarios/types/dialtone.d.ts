@@ -276,8 +276,15 @@ interface DisconnectedEvent extends CallEvent {
   headers: { [name: string]: string };
 }
 interface FailedEvent extends CallEvent {
+  /** The SIP status of the final response (408: nobody answered in time). */
   code: number;
   reason: string;
+  /** X- headers of the final response. */
+  headers: { [name: string]: string };
+}
+/** Ringing (any 18x of an outbound call) and AudioStarted: the message's X- headers. */
+interface ProgressEvent extends CallEvent {
+  headers: { [name: string]: string };
 }
 interface PlaybackStartedEvent extends CallEvent {
   /** Length in milliseconds. */
@@ -529,6 +536,7 @@ declare class Call {
   addEventListener(event: CallEvents.Connected, handler: (e: ConnectedEvent) => any): void;
   addEventListener(event: CallEvents.Disconnected, handler: (e: DisconnectedEvent) => any): void;
   addEventListener(event: CallEvents.Failed, handler: (e: FailedEvent) => any): void;
+  addEventListener(event: CallEvents.Ringing | CallEvents.AudioStarted, handler: (e: ProgressEvent) => any): void;
   addEventListener(event: CallEvents.PlaybackStarted, handler: (e: PlaybackStartedEvent) => any): void;
   addEventListener(event: CallEvents.PlaybackFinished, handler: (e: PlaybackFinishedEvent) => any): void;
   addEventListener(event: CallEvents.ToneReceived, handler: (e: ToneReceivedEvent) => any): void;
@@ -773,16 +781,44 @@ declare namespace VoxEngine {
     /** The user part of our From (default "dialtone"). */
     callerid?: string;
     displayName?: string;
+    /** X- headers of the INVITE; "VI-CallTimeout" (10-400 s) sets the no-answer timeout. */
+    headers?: { [name: string]: string };
+    /** Digest password for a 401/407 challenge. */
+    password?: string;
+    /** Digest user name (default: callerid). */
+    authUser?: string;
+    /** Send the INVITE to this host[:port] instead of the address's host. */
+    outProxy?: string;
+  }
+  /**
+   * Calls a SIP address (sip:user@host[:port]) and returns the call at once (state PROGRESSING,
+   * incoming() false): Ringing (18x), AudioStarted (early media or the answer), Connected, then
+   * Disconnected; Failed {code, reason, headers} when it is not answered (60 s: 408). Only
+   * hangup() and media links work on it yet (docs/calls.md). VoxEngine's older form (to,
+   * callerid, displayName, password, authUser, extraHeaders, video, outProxy) works too.
+   */
+  function callSIP(to: string, parameters?: CallSIPParameters | string, ...rest: any[]): Call;
+  /** Parameters of callPSTN. */
+  interface CallPSTNParameters {
     /** X- headers of the INVITE. */
     headers?: { [name: string]: string };
   }
   /**
-   * Calls a SIP address (sip:user@host[:port]) and returns the call at once (state PROGRESSING,
-   * incoming() false): Ringing, Connected, then Disconnected; Failed {code, reason} when it is
-   * not answered (60 s: 487). Only hangup() and media links work on it yet (docs/telephony.md).
-   * VoxEngine's older form (to, callerid, displayName, password, authUser, extraHeaders) works too.
+   * Calls a phone number through the application's SIP trunk ([application.trunk] in the
+   * config); without a trunk the call fails at once with 503 and a message saying so.
    */
-  function callSIP(to: string, parameters?: CallSIPParameters | string, ...rest: any[]): Call;
+  function callPSTN(number: string, callerid?: string, parameters?: CallPSTNParameters): Call;
+  /** Parameters of callUser. */
+  interface CallUserParameters {
+    /** A user of the application. */
+    username: string;
+    callerid?: string;
+    displayName?: string;
+    /** X- headers of the INVITE; "VI-CallTimeout" (10-400 s) sets the no-answer timeout. */
+    extraHeaders?: { [name: string]: string };
+  }
+  /** Calls a user of the application; the older positional (username, callerid, displayName, extraHeaders) works too. */
+  function callUser(parameters: CallUserParameters | string, ...rest: any[]): Call;
   /**
    * Bridges an alerting inbound call to an outbound one: media linked at once; the outbound
    * call's Ringing rings the inbound one, AudioStarted starts its early media, Connected answers
@@ -796,6 +832,13 @@ declare namespace VoxEngine {
   ): void;
   /** Forwards every inbound call to its To URI (callSIP from its caller) with easyProcess. */
   function forwardCallToSIP(onEstablished?: (inbound: Call, outbound: Call) => void): void;
+  /** Forwards every inbound call to the number it dialed (after numberTransform) over the trunk. */
+  function forwardCallToPSTN(
+    numberTransform?: (destination: string) => string,
+    onEstablished?: (inbound: Call, outbound: Call) => void,
+  ): void;
+  /** Forwards every inbound call to the application user it dialed. */
+  function forwardCallToUser(onEstablished?: (inbound: Call, outbound: Call) => void): void;
   /** a.stopMediaTo(b) and b.stopMediaTo(a). */
   function stopMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
 }

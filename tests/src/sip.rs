@@ -92,6 +92,16 @@ impl TestServer {
         Self::launch_with(rules, "", "", Some(Arc::new(secrets)), application_toml)
     }
 
+    /// [`TestServer::start_with_application`] with `secrets` for application `default`.
+    pub fn start_with_application_and_secrets(
+        rules: &[(&str, &str)],
+        application_toml: &str,
+        secrets: BTreeMap<String, String>,
+    ) -> Result<Self> {
+        let secrets = StaticSecrets(BTreeMap::from([("default".to_string(), secrets)]));
+        Self::launch_with(rules, "", "", Some(Arc::new(secrets)), application_toml)
+    }
+
     /// A server as `dialtone serve` runs: secrets from the encrypted store in its data dir,
     /// admin API token `token`, plus `[[application]]` tables in `more_applications`.
     pub fn start_managed(

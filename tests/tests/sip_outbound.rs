@@ -3,6 +3,7 @@
 //! links the two; when the caller hangs up the scenario hangs up the callee (a BYE the UAS
 //! must receive to finish). A callee that answers 486 is a `Failed` with that code.
 
+use std::collections::BTreeMap;
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -63,9 +64,24 @@ fn callee(
 /// the callee's port), which calls the callee (a SIPp UAS with `callee_xml`, or the built-in
 /// one); the session's log lines once it ended, after the callee finished its one call.
 fn bridged(scenario: &str, callee_xml: Option<&str>, caller_answered: bool) -> Result<Vec<String>> {
+    bridged_with(scenario, callee_xml, caller_answered, |rules, _| {
+        TestServer::start(rules)
+    })
+}
+
+/// [`bridged`] on a server `start` starts from the rules and the callee's port.
+fn bridged_with(
+    scenario: &str,
+    callee_xml: Option<&str>,
+    caller_answered: bool,
+    start: impl FnOnce(&[(&str, &str)], u16) -> Result<TestServer>,
+) -> Result<Vec<String>> {
     let port = free_port()?;
     let uas = callee(port, callee_xml)?;
-    let mut server = TestServer::start(&[(".*", &scenario.replace("CALLEE", &port.to_string()))])?;
+    let mut server = start(
+        &[(".*", &scenario.replace("CALLEE", &port.to_string()))],
+        port,
+    )?;
     let caller = server.caller_hangs_up("2000", 2000);
     match caller {
         Ok(run) => assert!(
@@ -96,7 +112,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
     call.answer();
     VoxEngine.sendMediaBetween(call, out);
   });
-  out.addEventListener(CallEvents.Failed, (e) => { Logger.write(`failed ${e.code} ${e.reason}`); call.hangup(); VoxEngine.terminate(); });
+  out.addEventListener(CallEvents.Failed, (e) => { Logger.write(`failed ${e.code} ${e.reason} ${JSON.stringify(e.headers)}`); call.hangup(); VoxEngine.terminate(); });
   out.addEventListener(CallEvents.Disconnected, (e) => { Logger.write(`callee disconnected: ${e.reason}`); VoxEngine.terminate(); });
   call.addEventListener(CallEvents.Disconnected, () => { Logger.write("caller left"); out.hangup(); });
 });
@@ -118,13 +134,19 @@ fn a_scenario_calls_out_links_the_legs_and_hangs_up_the_callee() -> Result<()> {
 }
 
 #[test]
-fn a_busy_callee_is_a_failed_call_with_486() -> Result<()> {
+fn a_busy_callee_is_a_failed_call_with_486_and_its_headers() -> Result<()> {
     // The caller is turned away (the scenario hangs up before answering: 603).
     assert_eq!(
-        bridged(BRIDGE, Some(&sipp_xml::callee_busy()), false)?,
+        bridged(
+            BRIDGE,
+            Some(&sipp_xml::callee_busy(
+                "      X-Busy-Reason: in a meeting\n"
+            )),
+            false
+        )?,
         [
             "outgoing call: incoming=false state=PROGRESSING",
-            "failed 486 Busy Here",
+            r#"failed 486 Busy Here {"X-Busy-Reason":"in a meeting"}"#,
         ]
     );
     Ok(())
@@ -173,6 +195,180 @@ fn the_callee_answer_headers_reach_connected() -> Result<()> {
             true
         )?,
         [r#"callee answered {"X-Callee":"bob-42"}"#]
+    );
+    Ok(())
+}
+
+const EARLY_MEDIA: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE");
+  out.addEventListener(CallEvents.Ringing, () => Logger.write("ringing"));
+  out.addEventListener(CallEvents.AudioStarted, (e) => Logger.write(`audio started ${JSON.stringify(e.headers)}`));
+  out.addEventListener(CallEvents.Connected, () => Logger.write("callee answered"));
+  VoxEngine.easyProcess(call, out);
+});
+"#;
+
+/// A 183 with SDP is a progress signal (`Ringing`, as VoxEngine fires it for any 18x) and early
+/// media: `AudioStarted` (with the 183's headers) before the answer,
+/// and easyProcess passes it to the caller (startEarlyMedia), then answers.
+#[test]
+fn early_media_from_the_callee_starts_audio_before_the_answer() -> Result<()> {
+    assert_eq!(
+        bridged(
+            EARLY_MEDIA,
+            Some(&sipp_xml::callee_early_media_then_answers(
+                "      X-Early: announcement\n",
+                800
+            )),
+            true
+        )?,
+        [
+            "ringing",
+            r#"audio started {"X-Early":"announcement"}"#,
+            "callee answered"
+        ]
+    );
+    Ok(())
+}
+
+const NO_ANSWER: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE", { headers: { "VI-CallTimeout": "10" } });
+  out.addEventListener(CallEvents.Ringing, () => { Logger.write("ringing"); call.ring(); });
+  out.addEventListener(CallEvents.Failed, (e) => { Logger.write(`failed ${e.code} ${e.reason}`); call.hangup(); VoxEngine.terminate(); });
+});
+"#;
+
+/// A callee that only rings is cancelled after the call's no-answer timeout (VoxEngine's
+/// `VI-CallTimeout`, here 10 s), and the call fails with 408.
+#[test]
+fn an_unanswered_call_is_cancelled_after_its_timeout_and_fails_with_408() -> Result<()> {
+    assert_eq!(
+        bridged(
+            NO_ANSWER,
+            Some(&sipp_xml::callee_rings_until_cancelled()),
+            false
+        )?,
+        ["ringing", "failed 408 no answer in 10 s"]
+    );
+    Ok(())
+}
+
+const AUTHENTICATED: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE", "1001", "Front desk", PASSWORD, "alice");
+  out.addEventListener(CallEvents.Connected, () => Logger.write("callee answered"));
+  out.addEventListener(CallEvents.Failed, (e) => Logger.write(`failed ${e.code} ${e.reason}`));
+  VoxEngine.easyProcess(call, out);
+});
+"#;
+
+/// Digest authentication: the callee challenges with 401, and the INVITE is sent again with
+/// the credentials of callSIP's positional (callerid, displayName, password, authUser); a
+/// wrong password ends in the callee's 403.
+#[test]
+fn a_challenged_call_authenticates_with_the_scenarios_credentials() -> Result<()> {
+    let callee = sipp_xml::callee_challenges("alice", "s3cret");
+    assert_eq!(
+        bridged(
+            &AUTHENTICATED.replace("PASSWORD", "\"s3cret\""),
+            Some(&callee),
+            true
+        )?,
+        ["callee answered"]
+    );
+    assert_eq!(
+        bridged(
+            &AUTHENTICATED.replace("PASSWORD", "\"wrong\""),
+            Some(&callee),
+            false
+        )?,
+        ["failed 403 Forbidden"]
+    );
+    Ok(())
+}
+
+const CALL_PSTN: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callPSTN("+15550100", "15550199");
+  Logger.write(`calling ${out.number()} (${out.clientType()})`);
+  out.addEventListener(CallEvents.Connected, () => Logger.write("callee answered"));
+  out.addEventListener(CallEvents.Failed, (e) => Logger.write(`failed ${e.code} ${e.reason}`));
+  VoxEngine.easyProcess(call, out);
+});
+"#;
+
+/// callPSTN goes through the application's trunk, authenticating with the trunk's user name
+/// and the password kept in the application's secret.
+#[test]
+fn call_pstn_goes_through_the_trunk_with_its_secret_password() -> Result<()> {
+    let callee = sipp_xml::callee_challenges("trunkuser", "trunk-pass");
+    let logs = bridged_with(CALL_PSTN, Some(&callee), true, |rules, port| {
+        TestServer::start_with_application_and_secrets(
+            rules,
+            &format!(
+                "[application.trunk]\naddress = \"127.0.0.1:{port}\"\nusername = \"trunkuser\"\npassword_secret = \"TRUNK_PASSWORD\"\n"
+            ),
+            BTreeMap::from([("TRUNK_PASSWORD".to_owned(), "trunk-pass".to_owned())]),
+        )
+    });
+    assert_eq!(logs?, ["calling +15550100 (pstn)", "callee answered"]);
+    Ok(())
+}
+
+const CALL_PSTN_NO_TRUNK: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callPSTN("+15550100", "15550199");
+  out.addEventListener(CallEvents.Failed, (e) => { Logger.write(`failed ${e.code} ${e.reason}`); VoxEngine.terminate(); });
+});
+"#;
+
+/// Without a trunk, callPSTN fails at once with a message naming what is missing.
+#[test]
+fn call_pstn_without_a_trunk_fails_naming_the_missing_config() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", CALL_PSTN_NO_TRUNK)])?;
+    let _ = server.caller_hangs_up("2000", 500);
+    let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
+    let why = "VoxEngine.callPSTN needs a SIP trunk: application 'default' has no [application.trunk] in the config";
+    assert_eq!(logs, [why.to_owned(), format!("failed 503 {why}")]);
+    Ok(())
+}
+
+const CALLEE_HANGS_UP: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE");
+  out.addEventListener(CallEvents.Disconnected, (e) => Logger.write(`callee hung up: ${e.reason} ${JSON.stringify(e.headers)}`));
+  VoxEngine.easyProcess(call, out);
+});
+"#;
+
+/// The X- headers of the callee's BYE are the outbound call's `Disconnected` headers, and
+/// easyProcess hangs up the caller.
+#[test]
+fn the_callee_bye_headers_reach_disconnected() -> Result<()> {
+    let port = free_port()?;
+    let uas = callee(
+        port,
+        Some(&sipp_xml::callee_answers_then_hangs_up(
+            "      X-Hangup-Cause: done\n",
+            500,
+        )),
+    )?;
+    let mut server =
+        TestServer::start(&[(".*", &CALLEE_HANGS_UP.replace("CALLEE", &port.to_string()))])?;
+    // The caller holds longer than the callee: Dialtone's BYE ends it (SIPp's uac answers it).
+    let _ = server.caller_hangs_up("2000", 10_000);
+    let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
+    let uas = uas.join().expect("callee thread").context("running sipp")?;
+    assert!(
+        uas.status.success(),
+        "{}",
+        String::from_utf8_lossy(&uas.stdout)
+    );
+    assert_eq!(
+        logs,
+        [r#"callee hung up: the callee hung up {"X-Hangup-Cause":"done"}"#]
     );
     Ok(())
 }

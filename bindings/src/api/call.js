@@ -196,22 +196,54 @@ function newCall(info) {
   return call;
 }
 
-// VoxEngine.callSIP(to, parameters) or VoxEngine's older (to, callerid, displayName, password,
-// authUser, extraHeaders) form.
+// VoxEngine.callSIP(to, parameters) or VoxEngine's older positional form (to, callerid,
+// displayName, password, authUser, extraHeaders, video, outProxy).
 function callSip(to, parameters, ...rest) {
   if (typeof to !== "string") {
     throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `VoxEngine.callSIP: the address must be a string, got ${describe(to)}`);
   }
   let params = parameters;
-  if (params === undefined || params === null) params = {};
-  else if (typeof params !== "object" || Array.isArray(params)) {
-    params = { callerid: String(params), displayName: rest[0], headers: rest[3] };
+  if (params !== undefined && params !== null && (typeof params !== "object" || Array.isArray(params))) {
+    params = { callerid: params, displayName: rest[0], password: rest[1], authUser: rest[2], headers: rest[3], outProxy: rest[5] };
   }
-  const callerid = params.callerid === undefined || params.callerid === null ? undefined : String(params.callerid);
-  const displayName = params.displayName === undefined || params.displayName === null ? undefined : String(params.displayName);
-  const headers = headerMap("VoxEngine.callSIP", params.headers ?? params.extraHeaders);
-  const id = ops.callSip(to, JSON.stringify({ callerid, displayName, headers }));
-  return newCall({ id, outgoing: true, callerid: callerid ?? "", displayName: displayName ?? "", destination: to, scheme: "sip", headers: {} });
+  return dial("sip", "VoxEngine.callSIP", to, params);
+}
+
+// VoxEngine.callPSTN(number, callerid?, parameters?): through the application's SIP trunk.
+function callPstn(number, callerid, parameters) {
+  if (typeof number !== "string" && typeof number !== "number") {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `VoxEngine.callPSTN: the number must be a string, got ${describe(number)}`);
+  }
+  const params = parameters !== null && typeof parameters === "object" ? parameters : {};
+  return dial("pstn", "VoxEngine.callPSTN", String(number), { headers: params.headers ?? params.extraHeaders, callerid });
+}
+
+// VoxEngine.callUser({username, callerid, displayName, extraHeaders}) or the positional
+// (username, callerid, displayName, extraHeaders) of older scenarios.
+function callUser(parameters, ...rest) {
+  let params = parameters;
+  if (typeof params === "string") {
+    params = { username: params, callerid: rest[0], displayName: rest[1], extraHeaders: rest[2] };
+  }
+  if (params === null || typeof params !== "object" || typeof params.username !== "string") {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `VoxEngine.callUser: parameters must be {username, callerid?, displayName?, extraHeaders?}, got ${describe(parameters)}`);
+  }
+  return dial("user", "VoxEngine.callUser", params.username, params);
+}
+
+const CLIENT_TYPES = { sip: "sip", pstn: "pstn", user: "user" };
+
+function dial(kind, method, to, parameters) {
+  const params = parameters ?? {};
+  const text = (value) => (value === undefined || value === null ? undefined : String(value));
+  const callerid = text(params.callerid);
+  const displayName = text(params.displayName);
+  const headers = headerMap(method, params.headers ?? params.extraHeaders);
+  const id = ops.dial(kind, to, JSON.stringify({
+    callerid, displayName, headers,
+    password: text(params.password), authUser: text(params.authUser), outProxy: text(params.outProxy),
+  }));
+  return newCall({ id, outgoing: true, callerid: callerid ?? "", displayName: displayName ?? "", destination: to, scheme: CLIENT_TYPES[kind], headers: {} });
 }
 
 global.CallEvents = CallEvents;

@@ -1,14 +1,13 @@
-//! Ops behind the `Call` class: `callCommand(callId, json)` sends one [`CallCommand`];
-//! `callSip(to, paramsJson)` places an outbound call and returns its id.
+//! Op behind the `Call` class: `callCommand(callId, json)` sends one [`CallCommand`]. Outbound
+//! calls are placed by the `dial` op (`dial.rs`).
 
 use std::rc::Rc;
 
 use rquickjs::{Ctx, Function, Object, Result};
 
 use super::{ErrorClass, throw_coded};
-use crate::engine::state::CallPhase;
 use crate::engine::state::SessionState;
-use crate::host::{CallCommand, Dial, Outbound};
+use crate::host::{CallCommand, Outbound};
 
 pub(super) fn install<'js>(
     ctx: &Ctx<'js>,
@@ -47,92 +46,7 @@ pub(super) fn install<'js>(
         )?,
     )?;
 
-    let st = state.clone();
-    ops.set(
-        "callSip",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, to: String, params: String| -> Result<String> {
-                let invalid = |message: &str| {
-                    throw_coded(&ctx, ErrorClass::Type, "ERR_INVALID_ARGUMENT", message)
-                };
-                let mut dial = read_dial(&to, &params).map_err(|m| invalid(&m))?;
-                if st.is_ending() {
-                    return Err(throw_coded(
-                        &ctx,
-                        ErrorClass::Plain,
-                        "ERR_SESSION_ENDING",
-                        "VoxEngine.callSIP: the session is ending",
-                    ));
-                }
-                dial.call_id = format!("out-{}", st.next_outbound_call());
-                st.calls
-                    .borrow_mut()
-                    .insert(dial.call_id.clone(), CallPhase::Dialing);
-                let id = dial.call_id.clone();
-                st.send(Outbound::Dial(dial));
-                Ok(id)
-            },
-        )?,
-    )?;
     Ok(())
-}
-
-/// `callSIP(to, {callerid, displayName, headers})`, checked; the call id is set by the caller.
-fn read_dial(to: &str, params: &str) -> std::result::Result<Dial, String> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Params {
-        callerid: Option<String>,
-        display_name: Option<String>,
-        #[serde(default)]
-        headers: std::collections::BTreeMap<String, String>,
-    }
-    let method = "VoxEngine.callSIP";
-    let params: Params = serde_json::from_str(params).map_err(|_| {
-        format!("{method}: parameters must be {{callerid?, displayName?, headers?}} of strings")
-    })?;
-    let to = to.trim();
-    if to.is_empty() || to.len() > 512 || to.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(format!(
-            "{method}: '{to}' is not a SIP address (sip:user@host[:port])"
-        ));
-    }
-    let to = if to.starts_with("sips:") {
-        return Err(format!(
-            "{method}: sips: (SIP over TLS) is not available yet"
-        ));
-    } else if to.starts_with("sip:") {
-        to.to_owned()
-    } else {
-        format!("sip:{to}")
-    };
-    if !to[4..].contains('@') && !to[4..].contains('.') && !to[4..].contains(':') {
-        return Err(format!(
-            "{method}: '{to}' is not a SIP address (sip:user@host[:port])"
-        ));
-    }
-    check_headers(method, &params.headers)?;
-    for (what, value) in [
-        ("callerid", &params.callerid),
-        ("displayName", &params.display_name),
-    ] {
-        if value
-            .as_deref()
-            .is_some_and(|v| v.len() > 128 || v.chars().any(|c| c.is_control() || c == '"'))
-        {
-            return Err(format!(
-                "{method}: {what} must be one line of at most 128 characters without quotes"
-            ));
-        }
-    }
-    Ok(Dial {
-        call_id: String::new(),
-        to,
-        callerid: params.callerid,
-        display_name: params.display_name,
-        headers: params.headers,
-    })
 }
 
 /// Most extra headers one message may carry.
@@ -154,7 +68,7 @@ fn check_extra_headers(command: &CallCommand) -> std::result::Result<(), String>
     check_headers(method, headers)
 }
 
-fn check_headers(
+pub(super) fn check_headers(
     method: &str,
     headers: &std::collections::BTreeMap<String, String>,
 ) -> std::result::Result<(), String> {

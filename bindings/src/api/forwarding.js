@@ -1,5 +1,6 @@
-// VoxEngine.easyProcess and VoxEngine.forwardCallToSIP: two legs bridged, as VoxEngine does it.
-// Part of the prelude; uses the Call class and callSip (call.js).
+// VoxEngine.easyProcess and VoxEngine.forwardCallTo{SIP,PSTN,User}: two legs bridged, as
+// VoxEngine does it. Part of the prelude; uses the Call class and callSip/callPstn/callUser
+// (call.js).
 
 // Bridges `inbound` (an alerting call) to `outbound` (a call being placed): their media are
 // linked at once; the outbound leg's Ringing rings the inbound call, its AudioStarted starts
@@ -37,6 +38,27 @@ function easyProcess(inbound, outbound, onEstablished, direct) {
 function forwardCallToSIP(onEstablished) {
   VoxEngine.addEventListener(AppEvents.CallAlerting, (e) => {
     const outbound = callSip(e.toURI, { callerid: e.callerid, displayName: e.displayName });
+    easyProcess(e.call, outbound, onEstablished);
+  });
+}
+
+// Forwards every inbound call to the number it dialed (after `numberTransform`, when given)
+// over the application's SIP trunk, from its caller.
+function forwardCallToPSTN(numberTransform, onEstablished) {
+  if (numberTransform !== undefined && numberTransform !== null && typeof numberTransform !== "function") {
+    throw codedError(TypeError, "ERR_INVALID_HANDLER", `VoxEngine.forwardCallToPSTN: numberTransform must be a function, got ${describe(numberTransform)}`);
+  }
+  VoxEngine.addEventListener(AppEvents.CallAlerting, (e) => {
+    const number = numberTransform ? numberTransform(e.destination) : e.destination;
+    const outbound = callPstn(number, e.callerid);
+    easyProcess(e.call, outbound, onEstablished);
+  });
+}
+
+// Forwards every inbound call to the application user it dialed, from its caller.
+function forwardCallToUser(onEstablished) {
+  VoxEngine.addEventListener(AppEvents.CallAlerting, (e) => {
+    const outbound = callUser({ username: e.destination, callerid: e.callerid, displayName: e.displayName });
     easyProcess(e.call, outbound, onEstablished);
   });
 }

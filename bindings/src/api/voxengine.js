@@ -54,11 +54,23 @@ const VoxEngine = {
   callSIP(to, parameters, ...rest) {
     return callSip(to, parameters, ...rest);
   },
+  callPSTN(number, callerid, parameters) {
+    return callPstn(number, callerid, parameters);
+  },
+  callUser(parameters, ...rest) {
+    return callUser(parameters, ...rest);
+  },
   easyProcess(inbound, outbound, onEstablished, direct) {
     easyProcess(inbound, outbound, onEstablished, direct);
   },
   forwardCallToSIP(onEstablished) {
     forwardCallToSIP(onEstablished);
+  },
+  forwardCallToPSTN(numberTransform, onEstablished) {
+    forwardCallToPSTN(numberTransform, onEstablished);
+  },
+  forwardCallToUser(onEstablished) {
+    forwardCallToUser(onEstablished);
   },
   sendMediaBetween(a, b) {
     sendMediaBetween(a, b);

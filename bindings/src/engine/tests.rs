@@ -268,6 +268,7 @@ async fn no_call_timeout_and_unanswered_call_limit() {
                 event: CallEvent::Failed {
                     code: 487,
                     reason: "cancelled".into(),
+                    headers: Default::default(),
                 },
             },
         ],

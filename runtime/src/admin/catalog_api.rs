@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{Admin, ApiError, body, path};
 use crate::catalog::edit::EditError;
-use crate::config::{Application, Config, McpConfig, OutboundConfig, Rule};
+use crate::config::{Application, Config, McpConfig, OutboundConfig, Rule, TrunkConfig};
 use crate::router::NoRoute;
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -48,6 +48,8 @@ struct NewApplication {
     mcp: McpConfig,
     #[serde(default)]
     outbound: OutboundConfig,
+    #[serde(default)]
+    trunk: Option<TrunkConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +124,8 @@ struct ApplicationView {
     rules: Vec<Rule>,
     mcp: McpConfig,
     outbound: OutboundConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trunk: Option<TrunkConfig>,
 }
 
 impl From<&Application> for ApplicationView {
@@ -131,6 +135,7 @@ impl From<&Application> for ApplicationView {
             rules: app.rules.clone(),
             mcp: app.mcp,
             outbound: app.outbound.clone(),
+            trunk: app.trunk.clone(),
         }
     }
 }
@@ -169,6 +174,7 @@ async fn create_application(
                 mcp: new.mcp,
                 outbound: new.outbound.clone(),
                 max_call_duration_s: None,
+                trunk: new.trunk.clone(),
             };
             config.applications.push(app.clone());
             Ok(app)

@@ -229,13 +229,19 @@ fn schemas() -> Value {
         "Outbound": { "type": "object", "additionalProperties": false, "properties": {
             "allow_hosts": { "type": "array", "maxItems": 256, "items": { "type": "string", "pattern": "^((\\*\\.)?[A-Za-z0-9._-]{1,253}|[0-9A-Fa-f:.]{2,45})$" } },
             "allow_private": { "type": "boolean" } } },
+        "Trunk": { "type": "object", "required": ["address"], "additionalProperties": false, "properties": {
+            "address": { "type": "string", "pattern": "^[A-Za-z0-9.-]{1,253}(:[1-9][0-9]{0,3})?$" },
+            "domain": { "type": "string", "pattern": "^[A-Za-z0-9.-]{1,253}(:[1-9][0-9]{0,3})?$" },
+            "username": { "type": "string", "pattern": "^[!#-~]{1,128}$" },
+            "password_secret": { "type": "string", "pattern": "^[!#-~]{1,128}$" },
+            "callerid": { "type": "string", "pattern": "^[!#-~]{1,128}$" } } },
         "Rule": { "type": "object", "required": ["name", "pattern", "scenarios"], "properties": {
             "name": string, "pattern": string, "exclude": string, "scenarios": strings } },
         "Application": { "type": "object", "required": ["name", "rules"], "properties": {
-            "name": string, "rules": array("Rule"), "mcp": reference("Mcp"), "outbound": reference("Outbound") } },
+            "name": string, "rules": array("Rule"), "mcp": reference("Mcp"), "outbound": reference("Outbound"), "trunk": reference("Trunk") } },
         "NewApplication": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
             "name": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" }, "mcp": reference("Mcp"),
-            "outbound": reference("Outbound") } },
+            "outbound": reference("Outbound"), "trunk": reference("Trunk") } },
         "NewRule": { "type": "object", "required": ["name", "pattern", "scenarios"], "additionalProperties": false, "properties": {
             "name": string, "pattern": string, "exclude": nullable_string, "scenarios": strings,
             "position": { "type": "integer", "minimum": 0, "maximum": u32::MAX, "nullable": true } } },

@@ -339,15 +339,20 @@ fn answer_invite(status: &str, extra: &str, sdp: Option<&str>) -> String {
     )
 }
 
-/// A callee that answers every INVITE with 486 Busy Here.
-pub fn callee_busy() -> String {
+/// A callee that answers every INVITE with 486 Busy Here and `extra` headers.
+pub fn callee_busy(extra: &str) -> String {
     scenario(
         "busy callee",
         &format!(
             "  <recv request=\"INVITE\"/>\n{}  <recv request=\"ACK\"/>\n",
-            answer_invite("486 Busy Here", "", None)
+            answer_invite("486 Busy Here", extra, None)
         ),
     )
+}
+
+/// The end of an answered callee's call: the ACK, then the caller's BYE, answered.
+fn until_caller_bye() -> String {
+    format!("  <recv request=\"ACK\"/>\n  <recv request=\"BYE\"/>\n{OK_TO_BYE}")
 }
 
 /// A callee that answers with `extra` headers (each line `      Name: value\n`) and a PCMU
@@ -356,8 +361,117 @@ pub fn callee_answers(extra: &str) -> String {
     scenario(
         "answering callee",
         &format!(
-            "  <recv request=\"INVITE\"/>\n{}  <recv request=\"ACK\"/>\n  <recv request=\"BYE\"/>\n{OK_TO_BYE}",
-            answer_invite("200 OK", extra, Some(&offer("[media_port]", "sendrecv")))
+            "  <recv request=\"INVITE\"/>\n{}{}",
+            answer_invite("200 OK", extra, Some(&offer("[media_port]", "sendrecv"))),
+            until_caller_bye()
+        ),
+    )
+}
+
+/// A callee that sends early media (183 with SDP and `extra` headers), answers `ms` later,
+/// and waits for the caller's BYE.
+pub fn callee_early_media_then_answers(extra: &str, ms: u32) -> String {
+    let sdp = offer("[media_port]", "sendrecv");
+    scenario(
+        "early media callee",
+        &format!(
+            "  <recv request=\"INVITE\"/>\n{}  <pause milliseconds=\"{ms}\"/>\n{}{}",
+            answer_invite("183 Session Progress", extra, Some(&sdp)),
+            answer_invite("200 OK", "", Some(&sdp)),
+            until_caller_bye()
+        ),
+    )
+}
+
+/// A callee that rings (180) until the caller's CANCEL, answers it 200 and the INVITE 487.
+pub fn callee_rings_until_cancelled() -> String {
+    scenario(
+        "ringing callee",
+        &format!(
+            r#"  <recv request="INVITE"/>
+{ringing}  <recv request="CANCEL">
+    <action>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseq"/>
+    </action>
+  </recv>
+{OK_TO_BYE}  <send>
+    <![CDATA[
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      CSeq: [$cseq] INVITE
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK"/>
+"#,
+            ringing = answer_invite("180 Ringing", "", None)
+        ),
+    )
+}
+
+/// A callee that challenges the INVITE (401, digest realm "dialtone-test") and answers the
+/// retried INVITE when its credentials are `user`/`password` (403 otherwise), then waits for
+/// the caller's BYE.
+pub fn callee_challenges(user: &str, password: &str) -> String {
+    scenario(
+        "challenging callee",
+        &format!(
+            r#"  <recv request="INVITE"/>
+{challenge}  <recv request="ACK"/>
+  <recv request="INVITE">
+    <action>
+      <verifyauth assign_to="authvalid" username="{user}" password="{password}"/>
+    </action>
+  </recv>
+  <nop test="authvalid" next="good"/>
+{forbidden}  <recv request="ACK" next="end"/>
+  <label id="good"/>
+{answer}{bye}  <label id="end"/>
+"#,
+            challenge = answer_invite(
+                "401 Unauthorized",
+                "      WWW-Authenticate: Digest realm=\"dialtone-test\", nonce=\"a1b2c3d4e5f60718293a4b5c6d7e8f90\", algorithm=MD5\n",
+                None
+            ),
+            forbidden = answer_invite("403 Forbidden", "", None),
+            answer = answer_invite("200 OK", "", Some(&offer("[media_port]", "sendrecv"))),
+            bye = until_caller_bye(),
+        ),
+    )
+}
+
+/// A callee that answers, and `ms` later hangs up itself with a BYE carrying `extra` headers.
+pub fn callee_answers_then_hangs_up(extra: &str, ms: u32) -> String {
+    scenario(
+        "hanging-up callee",
+        &format!(
+            r#"  <recv request="INVITE">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="callee"/>
+      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
+    </action>
+  </recv>
+{answer}  <recv request="ACK"/>
+  <pause milliseconds="{ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE [$contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$callee];tag=[pid]SIPpTag01[call_number]
+      To: [$caller]
+      Call-ID: [call_id]
+      CSeq: 1 BYE
+      Max-Forwards: 70
+{extra}      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200"/>
+"#,
+            answer = answer_invite("200 OK", "", Some(&offer("[media_port]", "sendrecv"))),
         ),
     )
 }

@@ -137,7 +137,11 @@ impl SimLeg {
                         out.push(note("caller gave up before answer (CANCEL, 487 sent)"));
                         "caller cancelled"
                     };
-                    self.feed(now, CallInput::RemoteEnded(reason.into()), &mut out);
+                    self.feed(
+                        now,
+                        CallInput::RemoteEnded(reason.into(), Default::default()),
+                        &mut out,
+                    );
                 }
                 Action::Digit(tone) => {
                     let before = out.len();

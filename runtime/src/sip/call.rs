@@ -39,6 +39,7 @@ use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::media::{MediaError, file_url};
 use crate::metrics::{CallResult, CallSlot};
 
+mod legs;
 mod outbound_leg;
 mod refresh;
 
@@ -286,7 +287,11 @@ async fn admit(
     let (loads_tx, loads) = mpsc::unbounded_channel();
     // At most one refresh is in flight at a time.
     let (refreshes_tx, refreshes) = mpsc::unbounded_channel();
-    let (leg_states_tx, leg_states) = mpsc::unbounded_channel();
+    let legs = legs::OutboundLegs::new(
+        context.clone(),
+        plan.route.application.clone(),
+        plan.trunk.clone(),
+    );
     let call = Call {
         context: context.clone(),
         application: plan.route.application.clone(),
@@ -317,9 +322,7 @@ async fn admit(
         refreshes_tx,
         refreshes,
         refreshing: false,
-        legs: std::collections::HashMap::new(),
-        leg_states_tx,
-        leg_states,
+        legs,
     };
     Ok(call)
 }
@@ -364,10 +367,8 @@ struct Call {
     refreshes: mpsc::UnboundedReceiver<refresh::Refreshed>,
     /// Our refresh is on its way.
     refreshing: bool,
-    /// The session's outbound legs (`VoxEngine.callSIP`), by call id.
-    legs: std::collections::HashMap<String, outbound_leg::OutboundLeg>,
-    leg_states_tx: mpsc::UnboundedSender<outbound_leg::LegState>,
-    leg_states: mpsc::UnboundedReceiver<outbound_leg::LegState>,
+    /// The session's outbound legs (`VoxEngine.callSIP`, `callPSTN`, `callUser`).
+    legs: legs::OutboundLegs,
 }
 
 impl Call {
@@ -381,7 +382,7 @@ impl Call {
 
     async fn run_until_over(&mut self) {
         while !(self.session_ended && self.model.phase() == Phase::Ended) {
-            let ringing_deadline = self.ringing_deadline();
+            let ringing_deadline = self.legs.ringing_deadline();
             tokio::select! {
                 message = self.host.outbound.recv() => match message {
                     Some(message) => self.on_outbound(message).await,
@@ -389,7 +390,7 @@ impl Call {
                 },
                 state = self.states.recv(), if self.model.phase() != Phase::Ended => match state {
                     Some(state) => self.on_dialog(state).await,
-                    None => self.feed(CallInput::RemoteEnded("the dialog is gone".into())).await,
+                    None => self.feed(CallInput::RemoteEnded("the dialog is gone".into(), ExtraHeaders::new())).await,
                 },
                 Some(event) = self.stream_events.recv() => self.on_stream(event).await,
                 Some(loaded) = self.loads.recv() => self.on_loaded(loaded).await,
@@ -397,18 +398,13 @@ impl Call {
                     self.on_session_deadline().await;
                 }
                 Some(refreshed) = self.refreshes.recv() => self.on_refreshed(refreshed).await,
-                Some((leg, state)) = self.leg_states.recv() => self.on_leg_state(leg, state),
+                Some(state) = self.legs.next_state() => self.on_leg_state(state),
                 () = until(ringing_deadline), if ringing_deadline.is_some() => {
-                    self.cancel_unanswered_legs();
+                    self.legs.cancel_unanswered();
                 }
             }
         }
-        for leg in self.legs.values_mut() {
-            leg.hang_up();
-        }
-        for id in std::mem::take(&mut self.legs).into_keys() {
-            self.media.remove_call(&id);
-        }
+        self.legs.hang_up_all(&mut self.media);
         self.context
             .metrics
             .sessions_active
@@ -441,67 +437,28 @@ impl Call {
         });
     }
 
-    /// A state of an outbound leg's dialog: the scenario hears what it means; an ended leg
-    /// leaves the media graph.
-    fn on_leg_state(&mut self, leg: String, state: rsipstack::dialog::dialog::DialogState) {
-        let Some(outbound) = self.legs.get_mut(&leg) else {
-            return;
-        };
-        let events = outbound.on_state(state);
-        if outbound.over {
-            self.legs.remove(&leg);
-            self.media.remove_call(&leg);
-        }
-        for event in events {
-            let _ = self.host.events.send(HostEvent::Call {
-                call_id: leg.clone(),
-                event,
-            });
+    /// A state of an outbound leg's dialog: the scenario hears what it means.
+    fn on_leg_state(&mut self, state: outbound_leg::LegState) {
+        for (call_id, event) in self.legs.on_state(&mut self.media, state) {
+            let _ = self.host.events.send(HostEvent::Call { call_id, event });
         }
     }
 
-    /// When the first unanswered outbound leg has rung long enough.
-    fn ringing_deadline(&self) -> Option<Instant> {
-        self.legs
-            .values()
-            .filter_map(outbound_leg::OutboundLeg::ringing_until)
-            .min()
-    }
-
-    /// Cancels the outbound legs unanswered for too long (they end in `Failed 487`).
-    fn cancel_unanswered_legs(&mut self) {
-        let now = Instant::now();
-        for leg in self.legs.values_mut() {
-            if leg.ringing_until().is_some_and(|until| until <= now) {
-                leg.hang_up();
-            }
-        }
-    }
-
-    /// `VoxEngine.callSIP`: a new leg, or at once its `Failed`.
+    /// `VoxEngine.callSIP` / `callPSTN` / `callUser`: a new leg, or at once its `Failed`.
     async fn dial(&mut self, dial: dialtone_bindings::host::Dial) {
-        let call_id = dial.call_id.clone();
-        match outbound_leg::OutboundLeg::dial(
-            &self.context,
-            &mut self.media,
-            &dial,
-            self.leg_states_tx.clone(),
-        )
-        .await
-        {
-            Ok(leg) => {
-                self.legs.insert(call_id, leg);
-            }
-            Err(why) => {
-                tracing::warn!(session = %self.session_id, "callSIP {}: {why}", dial.to);
-                let _ = self.host.events.send(HostEvent::Call {
-                    call_id,
-                    event: CallEvent::Failed {
-                        code: 500,
-                        reason: why,
-                    },
-                });
-            }
+        if let Err(failure) = self.legs.dial(&mut self.media, &dial).await {
+            tracing::warn!(session = %self.session_id, "outbound call to {}: {}", dial.to, failure.reason);
+            let _ = self.host.events.send(HostEvent::Warning {
+                text: failure.reason.clone(),
+            });
+            let _ = self.host.events.send(HostEvent::Call {
+                call_id: dial.call_id,
+                event: CallEvent::Failed {
+                    code: failure.code,
+                    reason: failure.reason,
+                    headers: Default::default(),
+                },
+            });
         }
     }
 
@@ -511,15 +468,11 @@ impl Call {
             return;
         }
         if let Outbound::Call { call_id, command } = &message
-            && let Some(leg) = self.legs.get_mut(call_id)
+            && self.legs.has(call_id)
         {
-            match command {
-                CallCommand::Hangup { .. } | CallCommand::Reject { .. } => leg.hang_up(),
-                other => tracing::warn!(
-                    session = %self.session_id,
-                    "{} on an outbound call is not available yet (only hangup and media links)",
-                    other.name()
-                ),
+            if let Some(missing) = self.legs.command(call_id, command) {
+                tracing::warn!(session = %self.session_id, "{missing}");
+                let _ = self.host.events.send(HostEvent::Warning { text: missing });
             }
             return;
         }
@@ -1019,7 +972,8 @@ impl Call {
                         format!("the dialog ended with SIP {}", u16::from(code))
                     }
                 };
-                self.feed(CallInput::RemoteEnded(text)).await;
+                let headers = self.context.bye_headers.take(&self.call_id);
+                self.feed(CallInput::RemoteEnded(text, headers)).await;
             }
             _ => {}
         }

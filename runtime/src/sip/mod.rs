@@ -5,6 +5,7 @@
 //! needs a dialog gets 481, other methods 405. In dialog (ACK, BYE, CANCEL, re-INVITE, INFO ...)
 //! the dialog layer matches the request and the call task sees the resulting dialog state.
 
+mod bye_headers;
 mod call;
 mod invite;
 pub mod sdp;
@@ -40,6 +41,7 @@ use crate::metrics::Metrics;
 use crate::rtp_ports::RtpPorts;
 use udp::CheckedSocket;
 
+pub use bye_headers::ByeHeaders;
 pub use call::SessionRecord;
 
 /// `User-Agent` / `Server` of our messages.
@@ -91,6 +93,8 @@ pub struct CallContext {
     pub live: LiveSessions,
     /// Where outbound calls start from, once the SIP server runs.
     pub dialer: std::sync::OnceLock<Dialer>,
+    /// X- headers of far-end BYEs, until their call task reads them.
+    pub bye_headers: ByeHeaders,
 }
 
 /// What outbound calls need of the running SIP server.
@@ -302,6 +306,11 @@ const STACK_START_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc<CallContext>) {
     if let Some(mut dialog) = dialogs.match_dialog(&tx) {
+        if tx.original.method == Method::Bye {
+            context
+                .bye_headers
+                .keep(&call_id(&tx), invite::x_headers(&tx.original.headers));
+        }
         tokio::spawn(async move {
             if let Err(e) = dialog.handle(&mut tx).await {
                 tracing::debug!("in-dialog {}: {e}", tx.original.method);

@@ -5,17 +5,20 @@
 //! before an answer, `Disconnected` after. It lives in its session's call task, which owns the
 //! media graph, so the scenario can link it with the inbound call.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use dialtone_bindings::host::{CallEvent, Dial};
+use dialtone_bindings::host::CallEvent;
 use rsipstack::dialog::DialogId;
+use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{DialogState, TerminatedReason};
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::Header;
+use rsipstack::sip::{Header, Response};
+use rsipstack::transport::SipAddr;
 use tokio::sync::mpsc;
 
 use super::super::sdp::{self, Direction, Offer};
@@ -23,9 +26,32 @@ use super::super::{CallContext, Dialer};
 use super::session_number;
 use crate::media::session::SessionMedia;
 use crate::media::stream::{MediaStream, StreamCommand};
+use crate::sip::invite::x_headers;
 
-/// The longest an outbound call may ring before it is cancelled (VoxEngine's default).
-pub(super) const NO_ANSWER: std::time::Duration = std::time::Duration::from_secs(60);
+/// How long the final response of a failed INVITE is waited for once its dialog ended.
+const FINAL_RESPONSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Where and how one outbound call is placed, resolved from the scenario's `Dial` (a SIP
+/// address, a number on the application's trunk, a registered binding of a user).
+#[derive(Clone)]
+pub(super) struct Target {
+    /// The new call's id.
+    pub(super) call_id: String,
+    /// The Request-URI and To.
+    pub(super) uri: String,
+    /// The user part of our From.
+    pub(super) callerid: Option<String>,
+    /// The display name of our From.
+    pub(super) display_name: Option<String>,
+    /// X- headers of the INVITE.
+    pub(super) headers: std::collections::BTreeMap<String, String>,
+    /// Digest credentials for a 401/407.
+    pub(super) credential: Option<Credential>,
+    /// Where the INVITE goes instead of the URI's host (an outbound proxy, a trunk).
+    pub(super) destination: Option<SipAddr>,
+    /// How long it may ring before it is cancelled.
+    pub(super) no_answer: std::time::Duration,
+}
 
 /// One outbound leg.
 pub(super) struct OutboundLeg {
@@ -35,6 +61,9 @@ pub(super) struct OutboundLeg {
     stream: MediaStream,
     /// Set on the answer.
     connected: Option<Instant>,
+    /// Cancelled because nobody answered in time: `Failed 408`.
+    timed_out: bool,
+    no_answer: std::time::Duration,
     /// Media from the far end started (early media or the answer).
     audio: bool,
     started: Instant,
@@ -44,15 +73,16 @@ pub(super) struct OutboundLeg {
     hung_up: bool,
 }
 
-/// A state of a leg's dialog, for the session's call task.
-pub(super) type LegState = (String, DialogState);
+/// A state of a leg's dialog, for the session's call task: the leg's id, the state, and with
+/// a `Terminated` before an answer, the final response that ended it (when one came).
+pub(super) type LegState = (String, DialogState, Option<Response>);
 
 impl OutboundLeg {
     /// Places the call; its dialog states arrive on `states` tagged with its call id.
     pub(super) async fn dial(
         context: &Arc<CallContext>,
         media: &mut SessionMedia,
-        dial: &Dial,
+        dial: &Target,
         states: mpsc::UnboundedSender<LegState>,
     ) -> Result<Self, String> {
         let Some(Dialer { dialogs, local }) = context.dialer.get().cloned() else {
@@ -89,8 +119,10 @@ impl OutboundLeg {
         let option = InviteOption {
             caller_display_name: dial.display_name.clone(),
             caller: uri(&ours)?,
-            callee: uri(&dial.to)?,
+            callee: uri(&dial.uri)?,
             contact: uri(&ours)?,
+            credential: dial.credential.clone(),
+            destination: dial.destination.clone(),
             content_type: Some("application/sdp".into()),
             offer: Some(offer.into_bytes()),
             headers: Some(
@@ -102,20 +134,31 @@ impl OutboundLeg {
             ..Default::default()
         };
         let (state_tx, mut state_rx) = dialogs.new_dialog_state_channel();
-        let (dialog, _final) = dialogs
+        let (dialog, final_response) = dialogs
             .do_invite_async(option, state_tx)
             .map_err(|e| format!("cannot send the INVITE: {e}"))?;
         let call_id = dial.call_id.clone();
         let forward = call_id.clone();
         let layer = dialogs.clone();
         tokio::spawn(async move {
+            let mut final_response = Some(final_response);
             while let Some(state) = state_rx.recv().await {
                 let over = matches!(state, DialogState::Terminated(..));
                 let id: Option<DialogId> = match &state {
                     DialogState::Terminated(id, _) => Some(id.clone()),
                     _ => None,
                 };
-                if states.send((forward.clone(), state)).is_err() || over {
+                // The INVITE's final response (its status, reason and headers) comes with
+                // the end of a dialog that was never answered.
+                let mut response = None;
+                if over
+                    && let Some(handle) = final_response.take()
+                    && let Ok(Ok(Ok((_, Some(final_response))))) =
+                        tokio::time::timeout(FINAL_RESPONSE_WAIT, handle).await
+                {
+                    response = Some(final_response);
+                }
+                if states.send((forward.clone(), state, response)).is_err() || over {
                     if let Some(id) = id {
                         layer.remove_dialog(&id);
                     }
@@ -128,6 +171,8 @@ impl OutboundLeg {
             dialog,
             stream,
             connected: None,
+            timed_out: false,
+            no_answer: dial.no_answer,
             audio: false,
             hung_up: false,
             started: Instant::now(),
@@ -136,18 +181,26 @@ impl OutboundLeg {
     }
 
     /// What a state of the dialog means for the scenario, in order.
-    pub(super) fn on_state(&mut self, state: DialogState) -> Vec<CallEvent> {
+    pub(super) fn on_state(
+        &mut self,
+        state: DialogState,
+        final_response: Option<Response>,
+        bye_headers: BTreeMap<String, String>,
+    ) -> Vec<CallEvent> {
         let mut events = Vec::new();
         match state {
             DialogState::Early(_, response) => {
                 let code = u16::from(response.status_code.clone());
+                let headers = x_headers(&response.headers);
                 if matches!(code, 180..=189) {
-                    events.push(CallEvent::Ringing);
+                    events.push(CallEvent::Ringing {
+                        headers: headers.clone(),
+                    });
                 }
                 if let Some(answer) = media_answer(&response.body) {
                     self.send_media_to(&answer);
                     if !std::mem::replace(&mut self.audio, true) {
-                        events.push(CallEvent::AudioStarted);
+                        events.push(CallEvent::AudioStarted { headers });
                     }
                 }
             }
@@ -158,13 +211,14 @@ impl OutboundLeg {
                 if let Some(answer) = media_answer(&response.body) {
                     self.send_media_to(&answer);
                 }
+                let headers = x_headers(&response.headers);
                 if !std::mem::replace(&mut self.audio, true) {
-                    events.push(CallEvent::AudioStarted);
+                    events.push(CallEvent::AudioStarted {
+                        headers: headers.clone(),
+                    });
                 }
                 self.connected = Some(Instant::now());
-                events.push(CallEvent::Connected {
-                    headers: super::super::invite::x_headers(&response.headers),
-                });
+                events.push(CallEvent::Connected { headers });
             }
             DialogState::Terminated(_, reason) => {
                 if self.over {
@@ -175,12 +229,28 @@ impl OutboundLeg {
                     Some(at) => CallEvent::Disconnected {
                         reason: ended(&reason).to_owned(),
                         duration: at.elapsed().as_secs(),
-                        headers: Default::default(),
+                        headers: bye_headers,
                     },
-                    None => {
-                        let (code, reason) = failed(&reason);
-                        CallEvent::Failed { code, reason }
-                    }
+                    None if self.timed_out => CallEvent::Failed {
+                        code: 408,
+                        reason: format!("no answer in {} s", self.no_answer.as_secs()),
+                        headers: BTreeMap::new(),
+                    },
+                    None => match final_response {
+                        Some(response) if response.status_code.code() >= 300 => CallEvent::Failed {
+                            code: response.status_code.code(),
+                            reason: response.status_code.text().to_owned(),
+                            headers: x_headers(&response.headers),
+                        },
+                        _ => {
+                            let (code, reason) = failed(&reason);
+                            CallEvent::Failed {
+                                code,
+                                reason,
+                                headers: BTreeMap::new(),
+                            }
+                        }
+                    },
                 });
             }
             _ => {}
@@ -198,7 +268,14 @@ impl OutboundLeg {
 
     /// When this leg, unanswered, is to be cancelled; none once answered, ended or hung up.
     pub(super) fn ringing_until(&self) -> Option<Instant> {
-        (self.connected.is_none() && !self.over && !self.hung_up).then(|| self.started + NO_ANSWER)
+        (self.connected.is_none() && !self.over && !self.hung_up)
+            .then(|| self.started + self.no_answer)
+    }
+
+    /// Nobody answered in time: CANCEL, and the call fails with 408.
+    pub(super) fn give_up_ringing(&mut self) {
+        self.timed_out = true;
+        self.hang_up();
     }
 
     /// `hangup()`: CANCEL before the answer, BYE after; once.
