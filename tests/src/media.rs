@@ -28,10 +28,15 @@ pub struct LinePeer {
 
 impl LinePeer {
     fn start(script: &str, args: &[&str]) -> Result<Self> {
-        let python = peers_dir().join("venv-media/bin/python");
+        Self::start_in("venv-media", script, args)
+    }
+
+    /// Runs `tests/peers/<script>` with the Python of `target/peers/<venv>`.
+    fn start_in(venv: &str, script: &str, args: &[&str]) -> Result<Self> {
+        let python = peers_dir().join(venv).join("bin/python");
         if !python.exists() {
             bail!(
-                "{} is missing: run tests/run (it installs the media test peers)",
+                "{} is missing: run tests/run (it installs the test peers)",
                 python.display()
             );
         }
@@ -153,6 +158,26 @@ pub fn voice_agent_server(
             &spoken,
         ],
     )
+}
+
+/// A softphone callee (`tests/peers/pjsua2_callee.py`, pjsua2): answers the first call on its
+/// port, sends `wav`, records what it hears into `heard`, for at most `max_seconds`; with
+/// `register` (`registrar host:port`, user, password) it registers first. Prints `LISTENING`,
+/// `REGISTERED <status>`, `STATE <state> <status>`.
+pub fn pjsua2_callee(
+    wav: &std::path::Path,
+    heard: &std::path::Path,
+    max_seconds: u32,
+    register: Option<(&str, &str, &str)>,
+) -> Result<LinePeer> {
+    let wav = wav.to_string_lossy().into_owned();
+    let heard = heard.to_string_lossy().into_owned();
+    let max = max_seconds.to_string();
+    let mut args = vec![wav.as_str(), heard.as_str(), max.as_str()];
+    if let Some((registrar, user, password)) = register {
+        args.extend([registrar, user, password]);
+    }
+    LinePeer::start_in("venv-pjsua2", "pjsua2_callee.py", &args)
 }
 
 /// Runs `tests/peers/audio_xcorr.py` on two WAVs: how late `sent` appears in `heard` (ms, at

@@ -37,7 +37,8 @@ impl std::fmt::Debug for TestServer {
     }
 }
 
-fn temp_dir(what: &str) -> Result<PathBuf> {
+/// A new directory under the system temp dir for one test's files (`dialtone-<what>-<pid>-<n>`).
+pub fn temp_dir(what: &str) -> Result<PathBuf> {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -442,12 +443,21 @@ pub fn sox_channels(path: &Path) -> Result<u32> {
 
 /// A spoken 8 kHz 16-bit mono WAV for the caller to send (espeak-ng + sox).
 pub fn caller_wav(dir: &Path) -> Result<PathBuf> {
-    let spoken = dir.join("spoken.wav");
-    let wav = dir.join("caller.wav");
+    spoken_wav(
+        dir,
+        "caller",
+        "This is the caller. One two three four five six seven eight nine ten.",
+    )
+}
+
+/// `text` spoken by espeak-ng into `dir/<name>.wav`, 8 kHz 16-bit mono (sox).
+pub fn spoken_wav(dir: &Path, name: &str, text: &str) -> Result<PathBuf> {
+    let spoken = dir.join(format!("{name}-spoken.wav"));
+    let wav = dir.join(format!("{name}.wav"));
     let status = Command::new("espeak-ng")
         .args(["-v", "en-us", "-w"])
         .arg(&spoken)
-        .arg("This is the caller. One two three four five six seven eight nine ten.")
+        .arg(text)
         .status()
         .context("espeak-ng (tests/run installs it)")?;
     if !status.success() {

@@ -8,8 +8,9 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use dialtone_tests::media::{echo_of, pjsua2_callee};
 use dialtone_tests::peers::free_port;
-use dialtone_tests::sip::TestServer;
+use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call, sox_rms, spoken_wav, temp_dir};
 use dialtone_tests::sipp_xml;
 
 const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -370,5 +371,57 @@ fn the_callee_bye_headers_reach_disconnected() -> Result<()> {
         logs,
         [r#"callee hung up: the callee hung up {"X-Hangup-Cause":"done"}"#]
     );
+    Ok(())
+}
+
+const BRIDGE_TO: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE", { callerid: call.callerid() });
+  call.addEventListener(CallEvents.Disconnected, (e) => Logger.write(`caller: ${e.reason}`));
+  VoxEngine.easyProcess(call, out, () => Logger.write("bridged"));
+});
+"#;
+
+/// Audio crosses the bridge both ways: a softphone caller (pjsua2) and a softphone callee
+/// (pjsua2) each send their own speech; each must hear the other's, found in its recording by
+/// cross-correlation (numpy, independent of Dialtone's audio code) and loud enough for sox.
+#[test]
+fn audio_crosses_the_bridge_both_ways_between_two_softphones() -> Result<()> {
+    let dir = temp_dir("bridge-audio")?;
+    let caller_says = caller_wav(&dir)?;
+    let callee_says = spoken_wav(
+        &dir,
+        "callee",
+        "Hello, this is Bob at the front desk. How can I help you today?",
+    )?;
+    let callee_heard = dir.join("callee-heard.wav");
+    let caller_heard = dir.join("caller-heard.wav");
+    let mut callee = pjsua2_callee(&callee_says, &callee_heard, 30, None)?;
+    let mut server =
+        TestServer::start(&[(".*", &BRIDGE_TO.replace("CALLEE", &callee.port.to_string()))])?;
+    let output = pjsua2_call(server.sip_port(), &caller_says, 8, &caller_heard, "", 0.0)?;
+    assert!(output.contains("STATE CONFIRMED 200"), "{output}");
+    callee.wait_for("STATE DISCONNECTED", Duration::from_secs(15))?;
+    let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
+    assert_eq!(logs, ["bridged", "caller: caller hung up"]);
+    for (who, own, other, heard) in [
+        ("the caller", &caller_says, &callee_says, &caller_heard),
+        ("the callee", &callee_says, &caller_says, &callee_heard),
+    ] {
+        let rms = sox_rms(heard, None)?;
+        assert!(rms > 0.01, "{who} heard silence (rms {rms})");
+        let (lag_ms, peak) = echo_of(other, heard, 3000)?;
+        assert!(
+            peak > 0.6,
+            "{who} did not hear the other side's speech (correlation {peak} at {lag_ms} ms)"
+        );
+        // ... and not its own voice back (measured: 0.06 against 0.997 for the other side).
+        let (lag_ms, echo) = echo_of(own, heard, 3000)?;
+        assert!(
+            echo < 0.3,
+            "{who} heard itself (correlation {echo} at {lag_ms} ms)"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -1,0 +1,109 @@
+"""A softphone callee for Dialtone's tests, on pjsua2 (PyPI pjsua2-python).
+
+    pjsua2_callee.py WAV RECORD_WAV MAX_SECONDS [REGISTRAR USER PASSWORD]
+
+Listens for SIP on 127.0.0.1 (a free UDP port, printed as "LISTENING <port>"), answers the
+first call with 200 (PCMU only), streams WAV (8 kHz 16-bit mono) into it, records what it
+hears into RECORD_WAV, and exits when the far end hangs up, or after MAX_SECONDS. With
+REGISTRAR (host:port), USER and PASSWORD it first registers sip:USER@REGISTRAR there (digest
+auth) and prints "REGISTERED <status>". Prints one line per call state ("STATE CONFIRMED
+200"); exits 0 when a call was confirmed, 1 otherwise.
+"""
+import sys
+import time
+
+import pjsua2 as pj
+
+wav, record, max_seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+registrar = sys.argv[4] if len(sys.argv) > 6 else None
+user, password = (sys.argv[5], sys.argv[6]) if registrar else (None, None)
+
+ep = pj.Endpoint()
+ep.libCreate()
+cfg = pj.EpConfig()
+cfg.logConfig.level = 1
+cfg.logConfig.consoleLevel = 1
+cfg.uaConfig.threadCnt = 0
+cfg.uaConfig.mainThreadOnly = True
+ep.libInit(cfg)
+transport_cfg = pj.TransportConfig()
+transport_cfg.port = 0
+transport_cfg.boundAddress = "127.0.0.1"
+transport_cfg.publicAddress = "127.0.0.1"
+transport = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport_cfg)
+ep.audDevManager().setNullDev()
+for codec in ep.codecEnum2():
+    ep.codecSetPriority(codec.codecId, 0)
+ep.codecSetPriority("PCMU/8000", 255)
+ep.libStart()
+port = ep.transportGetInfo(transport).localName.split(":")[-1]
+
+player = pj.AudioMediaPlayer()
+player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
+recorder = pj.AudioMediaRecorder()
+recorder.createRecorder(record)
+
+state = {"call": None, "confirmed": False, "disconnected": False, "registered": None}
+
+
+class Call(pj.Call):
+    def onCallState(self, prm):
+        info = self.getInfo()
+        print("STATE", info.stateText, info.lastStatusCode, flush=True)
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            state["confirmed"] = True
+        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            state["disconnected"] = True
+
+    def onCallMediaState(self, prm):
+        info = self.getInfo()
+        for index, media in enumerate(info.media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                audio = self.getAudioMedia(index)
+                player.startTransmit(audio)
+                audio.startTransmit(recorder)
+
+
+class Account(pj.Account):
+    def onRegState(self, prm):
+        if state["registered"] is None or prm.code != state["registered"]:
+            state["registered"] = prm.code
+            print("REGISTERED", prm.code, flush=True)
+
+    def onIncomingCall(self, prm):
+        call = Call(self, prm.callId)
+        state["call"] = call
+        if state["confirmed"] or state["disconnected"]:
+            call.answer(pj.CallOpParam(486))
+            return
+        answer = pj.CallOpParam()
+        answer.statusCode = 200
+        call.answer(answer)
+
+
+account_cfg = pj.AccountConfig()
+account_cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+account_cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
+if registrar:
+    account_cfg.idUri = f"sip:{user}@{registrar}"
+    account_cfg.regConfig.registrarUri = f"sip:{registrar}"
+    account_cfg.regConfig.timeoutSec = 60
+    account_cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+else:
+    account_cfg.idUri = f"sip:callee@127.0.0.1:{port}"
+account = Account()
+account.create(account_cfg)
+print("LISTENING", port, flush=True)
+
+deadline = time.monotonic() + max_seconds
+while not state["disconnected"] and time.monotonic() < deadline:
+    ep.libHandleEvents(10)
+if state["call"] is not None and not state["disconnected"]:
+    state["call"].hangup(pj.CallOpParam())
+for _ in range(50):
+    ep.libHandleEvents(10)
+state["call"] = None
+recorder = None
+player = None
+ep.libDestroy()
+sys.exit(0 if state["confirmed"] else 1)
