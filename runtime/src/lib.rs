@@ -12,11 +12,12 @@
 //! - [`call_model`]: one call leg's sans-IO state machine, which every kind of leg drives.
 //! - [`console`]: `dialtone console`, a simulated inbound call leg plus transcript printing.
 //! - [`sip`]: inbound SIP on rsipstack: datagrams checked before the stack (`sip::wire`), our
-//!   TCP accept loop, one call task per INVITE, SDP offer/answer.
+//!   TCP accept loop, one call task per INVITE, outbound legs, the registrar, SDP offer/answer.
 //! - [`media`]: the session media graph and its units (WebSockets, players, recorders), audio
 //!   files, G.711, RTP, the per-call paced RTP stream, TTS, voices.
 //! - [`rtp_ports`]: RTP port allocation.
 //! - [`secrets`]: where a session's per-application secrets come from.
+//! - [`users`]: application users (SIP accounts) and their digest password hashes.
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
 //! - [`history`]: session history (sessions and their log lines) in SQLite.
 //! - [`http`]: `/health` and `/metrics`, and the HTTP accept loop.
@@ -47,3 +48,4 @@ pub mod rtp_ports;
 pub mod secrets;
 pub mod serve;
 pub mod sip;
+pub mod users;

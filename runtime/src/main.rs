@@ -16,6 +16,7 @@ use reqwest::Method;
 
 mod mcp_login;
 mod remote;
+mod users_command;
 use remote::Remote;
 
 /// Dialtone: a self-hosted, VoxEngine-style scriptable telephony runtime.
@@ -52,6 +53,18 @@ enum Command {
         #[command(subcommand)]
         what: SecretsCommand,
         /// Config file (its data_dir holds the store; its HTTP address finds the server).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        /// Talk to this server (URL) instead of the one at the config's HTTP address.
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// Application users: the SIP accounts softphones register with and callUser rings
+    /// (through the admin API when a server runs).
+    Users {
+        #[command(subcommand)]
+        what: users_command::UsersCommand,
+        /// Config file (its data_dir holds the user store; its HTTP address finds the server).
         #[arg(long, global = true)]
         config: Option<PathBuf>,
         /// Talk to this server (URL) instead of the one at the config's HTTP address.
@@ -278,6 +291,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             server,
         } => secrets_command(what, config, server.as_deref()),
+        Command::Users {
+            what,
+            config,
+            server,
+        } => users_command::run(what, config, server.as_deref()),
         Command::Sessions {
             app,
             caller,

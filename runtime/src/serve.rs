@@ -54,6 +54,9 @@ pub enum ServeError {
     /// The secret store cannot be opened (wrong or missing key ...).
     #[error(transparent)]
     Secrets(#[from] SecretError),
+    /// The user store cannot be opened.
+    #[error(transparent)]
+    Users(#[from] crate::users::UserError),
     /// The session history cannot be opened.
     #[error(transparent)]
     History(#[from] HistoryError),
@@ -125,6 +128,7 @@ impl Server {
             .dir()
             .unwrap_or_else(|| std::path::PathBuf::from("."));
         let store = Arc::new(SecretStore::open(&settings.data_dir)?);
+        let users = Arc::new(crate::users::UserStore::open(&settings.data_dir)?);
         let history = Arc::new(History::open(&settings.data_dir, settings.history_days)?);
         let token = AdminToken::resolve(settings.admin_token.as_deref(), &settings.data_dir)
             .map_err(|e| ServeError::Token(e.to_string()))?;
@@ -152,6 +156,8 @@ impl Server {
             live: Default::default(),
             dialer: Default::default(),
             bye_headers: Default::default(),
+            users,
+            registrar: Default::default(),
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)

@@ -519,3 +519,56 @@ fn secrets_cli_talks_to_a_running_server() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `dialtone users add/list/rm` on the data directory's store: the password comes from stdin
+/// and only its digest hashes are written; a short password and an unknown user are refused
+/// in words.
+#[test]
+fn users_cli_adds_lists_and_removes_users_without_storing_passwords() {
+    let dir = temp_dir("users");
+    secrets_config(&dir, "127.0.0.1:1");
+    let password = "desk-phone-pass-41";
+    let add = dialtone_with(
+        &[
+            "users",
+            "add",
+            "default",
+            "alice",
+            "--display-name",
+            "Alice",
+        ],
+        &dir,
+        None,
+        &format!("{password}\n"),
+    );
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    assert_eq!(
+        text(&add.stdout),
+        "user 'alice' of application 'default' added\n"
+    );
+    let list = dialtone_with(&["users", "list", "default"], &dir, None, "");
+    let listed = text(&list.stdout);
+    assert!(
+        listed.starts_with("alice ") && listed.contains("Alice"),
+        "{listed}"
+    );
+    let stored = std::fs::read_to_string(dir.join("data/users.json")).expect("users.json");
+    assert!(!stored.contains(password), "{stored}");
+    let short = dialtone_with(&["users", "add", "default", "bob"], &dir, None, "short\n");
+    assert!(!short.status.success());
+    assert!(
+        text(&short.stderr).contains("a password must be 8 to 128 characters on one line"),
+        "{}",
+        text(&short.stderr)
+    );
+    let rm = dialtone_with(&["users", "rm", "default", "alice"], &dir, None, "");
+    assert!(rm.status.success(), "{}", text(&rm.stderr));
+    let again = dialtone_with(&["users", "rm", "default", "alice"], &dir, None, "");
+    assert!(
+        text(&again.stderr).contains("application 'default' has no user named 'alice'"),
+        "{}",
+        text(&again.stderr)
+    );
+    let empty = dialtone_with(&["users", "list", "default"], &dir, None, "");
+    assert_eq!(text(&empty.stdout), "application 'default' has no users\n");
+}

@@ -1,13 +1,14 @@
 """A softphone callee for Dialtone's tests, on pjsua2 (PyPI pjsua2-python).
 
-    pjsua2_callee.py WAV RECORD_WAV MAX_SECONDS [REGISTRAR USER PASSWORD]
+    pjsua2_callee.py WAV RECORD_WAV MAX_SECONDS [REGISTRAR USER PASSWORD [ANSWER_MS]]
 
 Listens for SIP on 127.0.0.1 (a free UDP port, printed as "LISTENING <port>"), answers the
 first call with 200 (PCMU only), streams WAV (8 kHz 16-bit mono) into it, records what it
 hears into RECORD_WAV, and exits when the far end hangs up, or after MAX_SECONDS. With
 REGISTRAR (host:port), USER and PASSWORD it first registers sip:USER@REGISTRAR there (digest
-auth) and prints "REGISTERED <status>". Prints one line per call state ("STATE CONFIRMED
-200"); exits 0 when a call was confirmed, 1 otherwise.
+auth) and prints "REGISTERED <status>". It rings (180) and answers ANSWER_MS later (default
+0; -1: it only rings, until the caller cancels). Prints one line per call state ("STATE
+CONFIRMED 200"); exits 0 when a call was confirmed, 1 otherwise.
 """
 import sys
 import time
@@ -17,6 +18,7 @@ import pjsua2 as pj
 wav, record, max_seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 registrar = sys.argv[4] if len(sys.argv) > 6 else None
 user, password = (sys.argv[5], sys.argv[6]) if registrar else (None, None)
+answer_ms = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 
 ep = pj.Endpoint()
 ep.libCreate()
@@ -43,7 +45,7 @@ player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
 recorder = pj.AudioMediaRecorder()
 recorder.createRecorder(record)
 
-state = {"call": None, "confirmed": False, "disconnected": False, "registered": None}
+state = {"call": None, "confirmed": False, "disconnected": False, "registered": None, "answer_at": None}
 
 
 class Call(pj.Call):
@@ -76,9 +78,11 @@ class Account(pj.Account):
         if state["confirmed"] or state["disconnected"]:
             call.answer(pj.CallOpParam(486))
             return
-        answer = pj.CallOpParam()
-        answer.statusCode = 200
-        call.answer(answer)
+        ringing = pj.CallOpParam()
+        ringing.statusCode = 180
+        call.answer(ringing)
+        if answer_ms >= 0:
+            state["answer_at"] = time.monotonic() + answer_ms / 1000
 
 
 account_cfg = pj.AccountConfig()
@@ -98,6 +102,11 @@ print("LISTENING", port, flush=True)
 deadline = time.monotonic() + max_seconds
 while not state["disconnected"] and time.monotonic() < deadline:
     ep.libHandleEvents(10)
+    if state["answer_at"] is not None and time.monotonic() >= state["answer_at"]:
+        state["answer_at"] = None
+        answer = pj.CallOpParam()
+        answer.statusCode = 200
+        state["call"].answer(answer)
 if state["call"] is not None and not state["disconnected"]:
     state["call"].hangup(pj.CallOpParam())
 for _ in range(50):

@@ -162,20 +162,22 @@ pub fn voice_agent_server(
 
 /// A softphone callee (`tests/peers/pjsua2_callee.py`, pjsua2): answers the first call on its
 /// port, sends `wav`, records what it hears into `heard`, for at most `max_seconds`; with
-/// `register` (`registrar host:port`, user, password) it registers first. Prints `LISTENING`,
-/// `REGISTERED <status>`, `STATE <state> <status>`.
+/// `register` (`registrar host:port`, user, password, answer after ms or -1 for never) it
+/// registers first. Prints `LISTENING`, `REGISTERED <status>`, `STATE <state> <status>`.
 pub fn pjsua2_callee(
     wav: &std::path::Path,
     heard: &std::path::Path,
     max_seconds: u32,
-    register: Option<(&str, &str, &str)>,
+    register: Option<(&str, &str, &str, i32)>,
 ) -> Result<LinePeer> {
     let wav = wav.to_string_lossy().into_owned();
     let heard = heard.to_string_lossy().into_owned();
     let max = max_seconds.to_string();
+    let answer_ms;
     let mut args = vec![wav.as_str(), heard.as_str(), max.as_str()];
-    if let Some((registrar, user, password)) = register {
-        args.extend([registrar, user, password]);
+    if let Some((registrar, user, password, answer_after_ms)) = register {
+        answer_ms = answer_after_ms.to_string();
+        args.extend([registrar, user, password, answer_ms.as_str()]);
     }
     LinePeer::start_in("venv-pjsua2", "pjsua2_callee.py", &args)
 }

@@ -144,7 +144,7 @@ fn requests_that_are_not_well_formed_get_a_response_saying_why() -> Result<()> {
     let response = exchange(port, cases[1].0.as_bytes())?;
     assert_eq!(
         header(&response, "Allow"),
-        Some("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"),
+        Some("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"),
         "{response}"
     );
     Ok(())

@@ -6,6 +6,7 @@
 //! - `catalog_api`: applications, rules, `POST /route-test`, `POST /reload`.
 //! - `scenarios_api`: scenario upload, download, validation.
 //! - `secrets_api`: per-application secrets (values go in, never out).
+//! - `users_api`: application users (passwords go in, hashed; never out).
 //! - `sessions_api`: session history.
 //! - `mcp_logins_api`: OAuth logins for MCP servers (the browser's callback needs no token).
 //! - `openapi`: the OpenAPI 3.0 document.
@@ -17,6 +18,7 @@ mod scenarios_api;
 mod secrets_api;
 mod sessions_api;
 pub mod token;
+mod users_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -205,6 +207,7 @@ pub fn routes(admin: Arc<Admin>) -> Router {
         .merge(catalog_api::routes())
         .merge(scenarios_api::routes())
         .merge(secrets_api::routes())
+        .merge(users_api::routes())
         .merge(sessions_api::routes())
         .merge(mcp_logins_api::routes())
         .route("/openapi.json", axum::routing::get(openapi::document))

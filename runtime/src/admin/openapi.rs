@@ -162,6 +162,13 @@ fn paths() -> Value {
             "put": with_parameters(with_body(created_or_replaced(operation("Set a secret (200 updated, 201 created)", ("200", "Updated", reference("SecretInfo")), &["400", "404", "422"])), reference("SetSecret")), app_name),
             "delete": with_parameters(operation("Delete a secret", ("204", "Deleted", Value::Null), &["400", "404", "422"]), app_name)
         },
+        "/applications/{app}/users": {
+            "get": with_parameters(operation("List users (never password hashes)", ("200", "Users", array("UserInfo")), &["400", "404"]), app)
+        },
+        "/applications/{app}/users/{name}": {
+            "put": with_parameters(with_body(created_or_replaced(operation("Add a user or change its password (200 updated, 201 created)", ("200", "Updated", reference("UserInfo")), &["400", "404", "422"])), reference("SetUser")), app_name),
+            "delete": with_parameters(operation("Delete a user", ("204", "Deleted", Value::Null), &["400", "404", "422"]), app_name)
+        },
         "/applications/{app}/mcp-logins": {
             "post": with_parameters(with_body({
                 let mut op = operation("Start an OAuth login at an MCP server: open authorization_url in a browser; the grant becomes secret `name`", ("201", "Started", reference("McpLogin")), &["400", "404", "409", "422"]);
@@ -250,6 +257,10 @@ fn schemas() -> Value {
         "RuleOrder": { "type": "object", "required": ["rules"], "additionalProperties": false, "properties": { "rules": strings } },
         "SecretInfo": { "type": "object", "required": ["application", "name", "created", "modified"], "properties": {
             "application": string, "name": string, "description": string, "created": time, "modified": time } },
+        "UserInfo": { "type": "object", "required": ["application", "name", "created", "modified"], "properties": {
+            "application": string, "name": string, "display_name": string, "created": time, "modified": time } },
+        "SetUser": { "type": "object", "required": ["password"], "additionalProperties": false, "properties": {
+            "password": { "type": "string", "minLength": 8, "maxLength": 128 }, "displayName": nullable_string } },
         "SetSecret": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": {
             "value": { "type": "string", "maxLength": 8192 }, "description": nullable_string } },
         "StartMcpLogin": { "type": "object", "required": ["name", "url"], "additionalProperties": false, "properties": {
@@ -305,7 +316,11 @@ mod tests {
     #[test]
     fn puts_that_create_document_201_beside_200() {
         let spec = spec();
-        for path in ["/applications/{app}/secrets/{name}", "/scenarios/{name}"] {
+        for path in [
+            "/applications/{app}/secrets/{name}",
+            "/applications/{app}/users/{name}",
+            "/scenarios/{name}",
+        ] {
             let responses = &spec["paths"][path]["put"]["responses"];
             assert_eq!(responses["201"]["description"], "Created", "{path}");
             assert_eq!(

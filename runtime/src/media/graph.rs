@@ -468,7 +468,13 @@ impl Graph {
         Self::default()
     }
 
-    /// Adds a unit (a call when it starts, a WebSocket when it is created).
+    /// The ports of unit `id`, when it is in the graph.
+    pub fn unit_ports(&self, id: &str) -> Option<Ports> {
+        self.units.get(id).cloned()
+    }
+
+    /// Adds a unit (a call when it starts, a WebSocket when it is created), replacing a unit
+    /// of that id.
     pub fn add_unit(&mut self, id: &str, ports: Ports) {
         self.units.insert(id.to_owned(), ports);
     }

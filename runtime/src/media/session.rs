@@ -65,6 +65,15 @@ impl SessionMedia {
         ports
     }
 
+    /// The ports of call `id`, added to the graph if it is not there yet: the branches of a
+    /// forked outbound call share one unit.
+    pub fn join_call(&mut self, id: &str) -> Ports {
+        match self.graph.unit_ports(id) {
+            Some(ports) => ports,
+            None => self.add_call(id),
+        }
+    }
+
     /// A call ended: its links close (a WebSocket stream sends its stop).
     pub fn remove_call(&mut self, id: &str) {
         self.graph.remove_unit(id);

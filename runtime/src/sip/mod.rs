@@ -1,13 +1,14 @@
 //! Inbound SIP: rsipstack's transport, transaction and dialog layers, and one [`call`] task per
 //! INVITE that plays the host side of a scenario session.
 //!
-//! Out of dialog: INVITE starts a call (after routing), OPTIONS gets 200, anything else that
-//! needs a dialog gets 481, other methods 405. In dialog (ACK, BYE, CANCEL, re-INVITE, INFO ...)
+//! Out of dialog: INVITE starts a call (after routing), REGISTER goes to the [`registrar`],
+//! OPTIONS gets 200, anything else that needs a dialog gets 481, other methods 405. In dialog (ACK, BYE, CANCEL, re-INVITE, INFO ...)
 //! the dialog layer matches the request and the call task sees the resulting dialog state.
 
 mod bye_headers;
 mod call;
 mod invite;
+pub mod registrar;
 pub mod sdp;
 pub mod session_timer;
 mod tcp;
@@ -95,6 +96,10 @@ pub struct CallContext {
     pub dialer: std::sync::OnceLock<Dialer>,
     /// X- headers of far-end BYEs, until their call task reads them.
     pub bye_headers: ByeHeaders,
+    /// Application users (their digest hashes).
+    pub users: Arc<crate::users::UserStore>,
+    /// Where registered users can be reached.
+    pub registrar: registrar::Registrar,
 }
 
 /// What outbound calls need of the running SIP server.
@@ -321,6 +326,7 @@ async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc
     match tx.original.method {
         Method::Invite => call::start(tx, dialogs.clone(), context.clone()),
         Method::Options => reply_allowing(tx, StatusCode::OK),
+        Method::Register => registrar::handle(tx, context.clone()),
         Method::Ack => {}
         Method::Bye | Method::Cancel | Method::Info | Method::Update | Method::PRack => {
             tracing::info!(
@@ -338,7 +344,7 @@ async fn dispatch(mut tx: Transaction, dialogs: &Arc<DialogLayer>, context: &Arc
 }
 
 /// The methods Dialtone takes (RFC 3261 20.5), sent with OPTIONS answers and 405s.
-pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER";
 
 /// Answers with `status` and an Allow header.
 fn reply_allowing(mut tx: Transaction, status: StatusCode) {

@@ -1,7 +1,13 @@
 //! The outbound legs of one session (`VoxEngine.callSIP`, `callPSTN`, `callUser`): where each
-//! call goes (its [`Target`]: a SIP address, a number on the application's trunk, the
-//! registered addresses of a user), the legs in progress, and their dialog states turned into
-//! the scenario's call events. Owned by the session's call task, next to its media graph.
+//! call goes (its [`Target`]s: a SIP address, a number on the application's trunk, every
+//! address a user registered), the legs in progress, and their dialog states turned into the
+//! scenario's call events. Owned by the session's call task, next to its media graph.
+//!
+//! A call to a user with several registered addresses is forked: one leg (branch) per
+//! address, all in the call's one media unit. The scenario sees one call: its first `Ringing`
+//! and `AudioStarted`, the `Connected` of the first branch to answer (the others are
+//! cancelled, silently), and a `Failed` only when every branch failed (the most telling
+//! failure: a 6xx, else the first that is not a 408/487, else the last).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,12 +44,28 @@ impl DialFailure {
     }
 }
 
+/// What the scenario has heard of one call, over its branches.
+#[derive(Default)]
+struct CallState {
+    /// Branches not ended yet.
+    live: usize,
+    rang: bool,
+    audio: bool,
+    answered: bool,
+    /// The failure to report when the last branch ends unanswered.
+    failure: Option<CallEvent>,
+}
+
 /// The outbound legs of a session.
 pub(super) struct OutboundLegs {
     context: Arc<CallContext>,
     application: String,
     trunk: Option<TrunkConfig>,
+    /// The legs, by leg id (a call's id, or `<call id>/<n>` for a branch).
     legs: HashMap<String, OutboundLeg>,
+    /// The scenario's calls, by call id, and the call each leg belongs to.
+    calls: HashMap<String, CallState>,
+    call_of: HashMap<String, String>,
     states_tx: mpsc::UnboundedSender<LegState>,
     states: mpsc::UnboundedReceiver<LegState>,
 }
@@ -60,6 +82,8 @@ impl OutboundLegs {
             application,
             trunk,
             legs: HashMap::new(),
+            calls: HashMap::new(),
+            call_of: HashMap::new(),
             states_tx,
             states,
         }
@@ -71,21 +95,37 @@ impl OutboundLegs {
         media: &mut SessionMedia,
         dial: &Dial,
     ) -> Result<(), DialFailure> {
-        let target = self.target(dial)?;
-        let leg = OutboundLeg::dial(&self.context, media, &target, self.states_tx.clone())
-            .await
-            .map_err(|why| DialFailure::new(500, why))?;
-        self.legs.insert(dial.call_id.clone(), leg);
+        let targets = self.targets(dial)?;
+        let mut why = String::new();
+        let mut state = CallState::default();
+        for target in targets {
+            match OutboundLeg::dial(&self.context, media, &target, self.states_tx.clone()).await {
+                Ok(leg) => {
+                    self.call_of
+                        .insert(target.call_id.clone(), dial.call_id.clone());
+                    self.legs.insert(target.call_id, leg);
+                    state.live += 1;
+                }
+                Err(e) => why = e,
+            }
+        }
+        if state.live == 0 {
+            media.remove_call(&dial.call_id);
+            return Err(DialFailure::new(500, why));
+        }
+        self.calls.insert(dial.call_id.clone(), state);
         Ok(())
     }
 
-    /// Where a call goes and how, from what the scenario asked and the application's config.
-    fn target(&self, dial: &Dial) -> Result<Target, DialFailure> {
+    /// Where a call goes and how, from what the scenario asked and the application's config:
+    /// one target, or for a user one per registered address.
+    fn targets(&self, dial: &Dial) -> Result<Vec<Target>, DialFailure> {
         let no_answer = dial
             .no_answer_s
             .map_or(NO_ANSWER, |s| Duration::from_secs(u64::from(s)));
         let mut target = Target {
             call_id: dial.call_id.clone(),
+            unit: dial.call_id.clone(),
             uri: dial.to.clone(),
             callerid: dial.callerid.clone(),
             display_name: dial.display_name.clone(),
@@ -145,13 +185,45 @@ impl OutboundLegs {
                 };
             }
             DialKind::User => {
-                return Err(DialFailure::new(
-                    480,
-                    format!(
-                        "VoxEngine.callUser: user '{}' of application '{}' has no registered device",
-                        dial.to, self.application
-                    ),
-                ));
+                let contacts = self.context.registrar.contacts(&self.application, &dial.to);
+                if contacts.is_empty() {
+                    let known = self
+                        .context
+                        .users
+                        .credentials(&self.application, &dial.to)
+                        .is_some();
+                    return Err(if known {
+                        DialFailure::new(
+                            480,
+                            format!(
+                                "VoxEngine.callUser: user '{}' of application '{}' has no registered device",
+                                dial.to, self.application
+                            ),
+                        )
+                    } else {
+                        DialFailure::new(
+                            404,
+                            format!(
+                                "VoxEngine.callUser: application '{}' has no user named '{}' (dialtone users add {} {})",
+                                self.application, dial.to, self.application, dial.to
+                            ),
+                        )
+                    });
+                }
+                let forked = contacts.len() > 1;
+                return Ok(contacts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, contact)| {
+                        let mut branch = target.clone();
+                        if forked {
+                            branch.call_id = format!("{}/{}", dial.call_id, n + 1);
+                        }
+                        branch.uri = contact;
+                        branch.credential = None;
+                        branch
+                    })
+                    .collect());
             }
             _ => {
                 if let Some(proxy) = &dial.out_proxy {
@@ -161,7 +233,7 @@ impl OutboundLegs {
                 }
             }
         }
-        Ok(target)
+        Ok(vec![target])
     }
 
     /// The next state of a leg's dialog, tagged with the leg's id.
@@ -169,13 +241,17 @@ impl OutboundLegs {
         self.states.recv().await
     }
 
-    /// What a leg's dialog state means for the scenario; an ended leg leaves the graph.
+    /// What a leg's dialog state means for the scenario, as events of its call; an ended
+    /// call leaves the graph.
     pub(super) fn on_state(
         &mut self,
         media: &mut SessionMedia,
         (leg_id, state, final_response): LegState,
     ) -> Vec<(String, CallEvent)> {
         let Some(leg) = self.legs.get_mut(&leg_id) else {
+            return Vec::new();
+        };
+        let Some(call_id) = self.call_of.get(&leg_id).cloned() else {
             return Vec::new();
         };
         let bye_headers = match &state {
@@ -185,24 +261,93 @@ impl OutboundLegs {
             _ => Default::default(),
         };
         let events = leg.on_state(state, final_response, bye_headers);
-        if leg.over {
+        let ended = leg.over;
+        if ended {
             self.legs.remove(&leg_id);
-            media.remove_call(&leg_id);
+            self.call_of.remove(&leg_id);
         }
-        events.into_iter().map(|e| (leg_id.clone(), e)).collect()
+        let Some(call) = self.calls.get_mut(&call_id) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut answered_now = false;
+        for event in events {
+            match &event {
+                CallEvent::Ringing { .. } if call.answered || call.rang => continue,
+                CallEvent::Ringing { .. } => call.rang = true,
+                CallEvent::AudioStarted { .. } if call.audio => continue,
+                CallEvent::AudioStarted { .. } => call.audio = true,
+                CallEvent::Connected { .. } if call.answered => continue,
+                CallEvent::Connected { .. } => {
+                    call.answered = true;
+                    answered_now = true;
+                }
+                CallEvent::Failed { .. } if call.answered => continue,
+                CallEvent::Failed { code, .. } => {
+                    let keep = match &call.failure {
+                        None => true,
+                        Some(CallEvent::Failed { code: kept, .. }) => {
+                            *kept < 600 && (*code >= 600 || matches!(kept, 408 | 487))
+                        }
+                        Some(_) => true,
+                    };
+                    if keep {
+                        call.failure = Some(event);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            out.push((call_id.clone(), event));
+        }
+        if ended {
+            call.live = call.live.saturating_sub(1);
+        }
+        if answered_now {
+            // The first branch to answer has the call: the others are cancelled and leave.
+            let losers: Vec<String> = self
+                .call_of
+                .iter()
+                .filter(|(leg, call)| **call == call_id && **leg != leg_id)
+                .map(|(leg, _)| leg.clone())
+                .collect();
+            for loser in losers {
+                if let Some(mut leg) = self.legs.remove(&loser) {
+                    leg.hang_up();
+                }
+                self.call_of.remove(&loser);
+                call.live = call.live.saturating_sub(1);
+            }
+        }
+        if call.live == 0 {
+            if let Some(failure) = call.failure.take()
+                && !call.answered
+            {
+                out.push((call_id.clone(), failure));
+            }
+            self.calls.remove(&call_id);
+            media.remove_call(&call_id);
+        }
+        out
     }
 
-    /// Whether `call_id` is one of these legs.
+    /// Whether `call_id` is one of these calls.
     pub(super) fn has(&self, call_id: &str) -> bool {
-        self.legs.contains_key(call_id)
+        self.calls.contains_key(call_id)
     }
 
-    /// A scenario's command for a leg: only hangup/reject act on an outbound call yet.
+    /// A scenario's command for a call: only hangup/reject act on an outbound call yet (on
+    /// every branch).
     pub(super) fn command(&mut self, call_id: &str, command: &CallCommand) -> Option<String> {
-        let leg = self.legs.get_mut(call_id)?;
         match command {
             CallCommand::Hangup { .. } | CallCommand::Reject { .. } => {
-                leg.hang_up();
+                for (leg, call) in &self.call_of {
+                    if call == call_id
+                        && let Some(leg) = self.legs.get_mut(leg)
+                    {
+                        leg.hang_up();
+                    }
+                }
                 None
             }
             other => Some(format!(
@@ -232,8 +377,11 @@ impl OutboundLegs {
 
     /// The session ended: every leg is hung up and leaves the graph.
     pub(super) fn hang_up_all(&mut self, media: &mut SessionMedia) {
-        for (id, mut leg) in self.legs.drain() {
+        for (_, mut leg) in self.legs.drain() {
             leg.hang_up();
+        }
+        self.call_of.clear();
+        for (id, _) in self.calls.drain() {
             media.remove_call(&id);
         }
     }

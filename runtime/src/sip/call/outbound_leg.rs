@@ -35,8 +35,10 @@ const FINAL_RESPONSE_WAIT: std::time::Duration = std::time::Duration::from_secs(
 /// address, a number on the application's trunk, a registered binding of a user).
 #[derive(Clone)]
 pub(super) struct Target {
-    /// The new call's id.
+    /// This leg's id: the call's id, or for a branch of a forked call `<call id>/<n>`.
     pub(super) call_id: String,
+    /// The call's unit in the media graph (the call's id; shared by its branches).
+    pub(super) unit: String,
     /// The Request-URI and To.
     pub(super) uri: String,
     /// The user part of our From.
@@ -94,15 +96,9 @@ impl OutboundLeg {
             .await
             .map_err(|e| format!("no RTP port: {e}"))?;
         let (stream_events, _ignored) = mpsc::unbounded_channel();
-        let ports = media.add_call(&dial.call_id);
-        let stream =
-            match MediaStream::start(sockets, stream_events, context.metrics.rtp.clone(), ports) {
-                Ok(stream) => stream,
-                Err(e) => {
-                    media.remove_call(&dial.call_id);
-                    return Err(format!("cannot start RTP: {e}"));
-                }
-            };
+        let ports = media.join_call(&dial.unit);
+        let stream = MediaStream::start(sockets, stream_events, context.metrics.rtp.clone(), ports)
+            .map_err(|e| format!("cannot start RTP: {e}"))?;
         let rtp = SocketAddr::new(context.media_ip, stream.local_addr().port());
         let offer = sdp::answer(
             rtp,

@@ -1,0 +1,85 @@
+//! Application users: add or change (password in the body, never in a URL), list (names,
+//! display names, dates), delete. No response carries a password hash.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::{Admin, ApiError, body, created_or_ok, path};
+use crate::users::{UserError, UserInfo};
+
+pub(super) fn routes() -> Router<Arc<Admin>> {
+    Router::new()
+        .route("/applications/{app}/users", get(list))
+        .route("/applications/{app}/users/{name}", put(set).delete(remove))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SetUser {
+    password: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+fn known_application(admin: &Admin, app: &str) -> Result<(), ApiError> {
+    match admin.context.catalog.current().config.application(app) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!("no application named '{app}'"))),
+    }
+}
+
+fn store_error(e: UserError) -> ApiError {
+    match e {
+        UserError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", why),
+        e @ UserError::NotFound { .. } => ApiError::not_found(e.to_string()),
+        other => ApiError::internal(other.to_string()),
+    }
+}
+
+async fn list(
+    State(admin): State<Arc<Admin>>,
+    app: Result<Path<String>, PathRejection>,
+) -> Result<Json<Vec<UserInfo>>, ApiError> {
+    let app = path(app)?;
+    known_application(&admin, &app)?;
+    Ok(Json(admin.context.users.list(&app)))
+}
+
+async fn set(
+    State(admin): State<Arc<Admin>>,
+    names: Result<Path<(String, String)>, PathRejection>,
+    user: Result<Json<SetUser>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (app, name) = path(names)?;
+    let user = body(user)?;
+    known_application(&admin, &app)?;
+    let users = admin.context.users.clone();
+    let (info, created) = tokio::task::spawn_blocking(move || {
+        users.set(&app, &name, &user.password, user.display_name.as_deref())
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+    .map_err(store_error)?;
+    Ok((created_or_ok(created), Json(info)))
+}
+
+async fn remove(
+    State(admin): State<Arc<Admin>>,
+    names: Result<Path<(String, String)>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let (app, name) = path(names)?;
+    known_application(&admin, &app)?;
+    let users = admin.context.users.clone();
+    tokio::task::spawn_blocking(move || users.remove(&app, &name))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(store_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
