@@ -7,8 +7,10 @@ records what it hears into RECORD_WAV, sends DTMF (RFC 4733) DTMF_AT seconds aft
 and hangs up SECONDS after connect unless the far end hangs up first. Prints one line per call
 state ("STATE CONFIRMED 200"), and before hanging up what pjmedia's RTCP session read from the
 far end ("RTCP CNAME <cname>", empty when no report came), and exits 0 when the call was
-confirmed, 1 otherwise.
+confirmed, 1 otherwise. With REGISTER="REGISTRAR USER PASSWORD" in the environment it calls
+as that user: it registers sip:USER@REGISTRAR first (digest auth; "REGISTERED <status>").
 """
+import os
 import sys
 import time
 
@@ -37,12 +39,35 @@ for codec in ep.codecEnum2():
 ep.codecSetPriority("PCMU/8000", 255)
 ep.libStart()
 
+registration = os.environ.get("REGISTER", "").split()
+registered = {"code": None}
+
+
+class Account(pj.Account):
+    def onRegState(self, prm):
+        if registered["code"] != prm.code:
+            registered["code"] = prm.code
+            print("REGISTERED", prm.code, flush=True)
+
+
 account_cfg = pj.AccountConfig()
 account_cfg.idUri = "sip:pjsua@127.0.0.1"
 account_cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
 account_cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
-account = pj.Account()
+if len(registration) == 3:
+    registrar, user, password = registration
+    account_cfg.idUri = f"sip:{user}@{registrar}"
+    account_cfg.regConfig.registrarUri = f"sip:{registrar}"
+    account_cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+account = Account()
 account.create(account_cfg)
+if len(registration) == 3:
+    until = time.monotonic() + 10
+    while registered["code"] is None and time.monotonic() < until:
+        ep.libHandleEvents(10)
+    if registered["code"] != 200:
+        print("registration failed", flush=True)
+        sys.exit(1)
 
 player = pj.AudioMediaPlayer()
 player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)

@@ -486,6 +486,19 @@ pub fn pjsua2_call(
     dtmf: &str,
     dtmf_at: f32,
 ) -> Result<String> {
+    pjsua2_call_as(None, port, wav, seconds, heard, dtmf, dtmf_at)
+}
+
+/// [`pjsua2_call`] as application user `(name, password)`, registered on the server first.
+pub fn pjsua2_call_as(
+    user: Option<(&str, &str)>,
+    port: u16,
+    wav: &Path,
+    seconds: u32,
+    heard: &Path,
+    dtmf: &str,
+    dtmf_at: f32,
+) -> Result<String> {
     let python = crate::peers::peers_dir().join("venv-pjsua2/bin/python");
     if !python.exists() {
         bail!(
@@ -493,7 +506,11 @@ pub fn pjsua2_call(
             python.display()
         );
     }
-    let output = Command::new("timeout")
+    let mut command = Command::new("timeout");
+    if let Some((name, password)) = user {
+        command.env("REGISTER", format!("127.0.0.1:{port} {name} {password}"));
+    }
+    let output = command
         .args(["-k", "5", "45"])
         .arg(python)
         .arg(crate::workspace_root().join("tests/peers/pjsua2_call.py"))

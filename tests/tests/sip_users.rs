@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::Result;
 use dialtone_tests::admin::Api;
 use dialtone_tests::media::{echo_of, pjsua2_callee};
-use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call, sox_rms, spoken_wav, temp_dir};
+use dialtone_tests::sip::{
+    TestServer, caller_wav, pjsua2_call, pjsua2_call_as, sox_rms, spoken_wav, temp_dir,
+};
 use reqwest::Method;
 use serde_json::json;
 
@@ -174,6 +176,48 @@ fn a_wrong_password_gets_403_and_call_user_fails_in_words() -> Result<()> {
             format!("alice: failed 480 {alice}"),
             bob.to_owned(),
             format!("bob: failed 404 {bob}"),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+const WHO_CALLS: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call, callerid, displayName }) => {
+  Logger.write(`${callerid} (${displayName}) calls as a ${call.clientType()} client`);
+  call.reject(486);
+  VoxEngine.terminate();
+});
+"#;
+
+/// A call from a registered phone of a user (its From is the user, its Contact an address the
+/// user registered) routes like any other, and the scenario knows the user: clientType()
+/// 'user', and the user's display name when the phone sends none.
+#[test]
+fn a_call_from_a_registered_user_is_known_as_that_user() -> Result<()> {
+    let mut server = server_with_alice(WHO_CALLS)?;
+    let dir = temp_dir("users-caller")?;
+    let wav = caller_wav(&dir)?;
+    let heard = dir.join("heard.wav");
+    let output = pjsua2_call_as(
+        Some(("alice", "alice-secret-1")),
+        server.sip_port(),
+        &wav,
+        2,
+        &heard,
+        "",
+        0.0,
+    );
+    // The scenario turns the call away (486): the caller reports it and exits 1.
+    let output = output.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(output.contains("REGISTERED 200"), "{output}");
+    let _ = pjsua2_call(server.sip_port(), &wav, 2, &heard, "", 0.0);
+    let logs = server.until_sessions_end(2, SESSION_TIMEOUT)?.logs();
+    assert_eq!(
+        logs,
+        [
+            "alice (Alice) calls as a user client",
+            "pjsua () calls as a sip client"
         ]
     );
     let _ = std::fs::remove_dir_all(&dir);

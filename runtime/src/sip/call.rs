@@ -155,9 +155,31 @@ async fn admit(
     context: &Arc<CallContext>,
     received: Instant,
 ) -> Result<Call, Refusal> {
-    let incoming = invite::incoming_call(&tx.original, &call_id);
+    let mut incoming = invite::incoming_call(&tx.original, &call_id);
     let catalog = context.catalog.current();
     let max_calls = catalog.config.server.max_calls;
+    if let Some(contact) = tx
+        .original
+        .contact_header()
+        .ok()
+        .map(|c| c.value().to_owned())
+        && context.registrar.is_registered_contact(
+            &catalog.config.server.application,
+            &incoming.callerid,
+            &contact,
+        )
+    {
+        // A call from one of the application's registered phones: the scenario knows the user.
+        incoming.scheme = "user".into();
+        if incoming.display_name.is_empty()
+            && let Some(display) = context
+                .users
+                .credentials(&catalog.config.server.application, &incoming.callerid)
+                .and_then(|c| c.display_name)
+        {
+            incoming.display_name = display;
+        }
+    }
     let slot = context.metrics.admit(max_calls).ok_or_else(|| {
         Refusal::failed(
             StatusCode::ServiceUnavailable,

@@ -89,6 +89,21 @@ impl Registrar {
         contacts
     }
 
+    /// Whether `contact` (a Contact header value) is an address user `name` of `application`
+    /// registered and still holds: the same host and port.
+    pub fn is_registered_contact(&self, application: &str, name: &str, contact: &str) -> bool {
+        let Some((uri, _)) = split_contacts(contact)
+            .first()
+            .and_then(|c| parse_contact(c))
+        else {
+            return false;
+        };
+        let at = host_port(&uri);
+        self.contacts(application, name)
+            .iter()
+            .any(|registered| host_port(registered) == at)
+    }
+
     /// A fresh nonce: issue time and its HMAC.
     fn nonce(&self) -> String {
         let secs = SystemTime::now()
@@ -385,6 +400,16 @@ fn split_contacts(value: &str) -> Vec<&str> {
     out.into_iter().filter(|c| !c.trim().is_empty()).collect()
 }
 
+/// The `host:port` of a SIP URI (lowercase), without user and parameters.
+fn host_port(uri: &str) -> String {
+    let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split([';', '?', '>'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
 /// A contact's URI and its `expires` parameter.
 fn parse_contact(contact: &str) -> Option<(String, Option<u32>)> {
     let contact = contact.trim();
@@ -454,6 +479,8 @@ mod tests {
             Some(("sip:alice@127.0.0.1:5070;ob".into(), Some(300)))
         );
         assert_eq!(parse_contact("<mailto:a@b>"), None);
+        assert_eq!(host_port("sip:alice@127.0.0.1:5070;ob"), "127.0.0.1:5070");
+        assert_eq!(host_port("sip:PBX.example"), "pbx.example");
     }
 
     #[tokio::test]
