@@ -46,6 +46,9 @@ pub struct SessionSpec {
     pub secrets: BTreeMap<String, String>,
     /// Initial `VoxEngine.customData()`.
     pub custom_data: String,
+    /// The session's access URL (`AppEvents.Started.accessURL`): HTTP requests to it arrive
+    /// as `HostEvent::HttpRequest`.
+    pub access_url: Option<String>,
     /// Limits for this session.
     pub limits: Limits,
     /// What the application allows its MCP clients.
@@ -226,6 +229,9 @@ pub enum HostEvent {
         /// The text.
         text: String,
     },
+    /// An HTTP request to the session's access URL (`AppEvents.HttpRequest`); the session
+    /// answers with `Outbound::HttpResponse` of the same id.
+    HttpRequest(HttpRequest),
     /// The host shuts the session down (process shutdown, admin action).
     Shutdown {
         /// Why, for the log.
@@ -343,6 +349,45 @@ impl CallEvent {
             CallEvent::Disconnected { .. } | CallEvent::Failed { .. }
         )
     }
+}
+
+/// An HTTP request to a session's access URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    /// Pairs the answer with the request.
+    #[serde(skip)]
+    pub id: u64,
+    /// `GET`, `POST` ...
+    pub method: String,
+    /// The path after the access URL (`/command=x/pId=1`), with its query; `/` for none.
+    pub path: String,
+    /// The body, as text.
+    pub content: String,
+    /// Its X- headers, as VoxEngine passes them.
+    pub headers: Vec<HttpHeader>,
+}
+
+/// One header of an HTTP request (VoxEngine's `{key, value}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpHeader {
+    /// The name.
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+/// A session's answer to an HTTP request to its access URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpAnswer {
+    /// The request's id.
+    pub id: u64,
+    /// HTTP status (200; 404 when no `AppEvents.HttpRequest` handler listens; 500 when the
+    /// handler failed).
+    pub status: u16,
+    /// The body.
+    pub body: String,
+    /// Its content type.
+    pub content_type: String,
 }
 
 /// An outbound call a scenario places.
@@ -648,6 +693,8 @@ pub enum Outbound {
     /// Place an outbound SIP call (`VoxEngine.callSIP`): its events arrive as `HostEvent::Call`
     /// with `call_id`, and commands for it as `Outbound::Call`.
     Dial(Dial),
+    /// The answer to a `HostEvent::HttpRequest`.
+    HttpResponse(HttpAnswer),
     /// A secret of the application changed in the session (an MCP OAuth grant was
     /// refreshed): the host stores the new value.
     SecretUpdate {

@@ -155,6 +155,7 @@ pub async fn sessions(count: usize, threads: usize) -> Result<SessionsReport, En
             }],
             secrets: Default::default(),
             custom_data: String::new(),
+            access_url: None,
             limits: Limits::default(),
             ..SessionSpec::default()
         };

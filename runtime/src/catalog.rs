@@ -68,6 +68,37 @@ impl Catalog {
     /// What a call to `destination` in `application` runs.
     pub fn plan(&self, application: &str, destination: &str) -> Result<CallPlan, CatalogError> {
         let route = self.router.route(application, destination)?;
+        self.plan_for(route)
+    }
+
+    /// What a session started by rule name (no call) runs.
+    pub fn plan_rule(&self, application: &str, rule: &str) -> Result<CallPlan, CatalogError> {
+        let app = self
+            .config
+            .application(application)
+            .ok_or_else(|| NoRoute::UnknownApplication(application.to_owned()))?;
+        let found =
+            app.rules
+                .iter()
+                .find(|r| r.name == rule)
+                .ok_or_else(|| NoRoute::UnknownRule {
+                    application: application.to_owned(),
+                    rule: rule.to_owned(),
+                    known: app
+                        .rules
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+        self.plan_for(Route {
+            application: application.to_owned(),
+            rule: found.name.clone(),
+            scenarios: found.scenarios.clone(),
+        })
+    }
+
+    fn plan_for(&self, route: Route) -> Result<CallPlan, CatalogError> {
         let scripts = self.config.load_scenarios(&route.scenarios)?;
         let app = self.config.application(&route.application);
         let mcp = app.map(|a| a.mcp.policy()).unwrap_or_default();

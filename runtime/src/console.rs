@@ -58,6 +58,10 @@ pub struct ConsoleOptions {
     pub simulated_time: bool,
     /// Where secrets the session changes (refreshed OAuth grants) are stored; None: nowhere.
     pub secret_store: Option<std::sync::Arc<dyn crate::secrets::SecretSource>>,
+    /// The session's initial custom data.
+    pub custom_data: String,
+    /// No simulated call: the session starts as one started over the admin API.
+    pub no_call: bool,
 }
 
 impl Default for ConsoleOptions {
@@ -75,6 +79,8 @@ impl Default for ConsoleOptions {
             mcp: McpPolicy::default(),
             simulated_time: false,
             secret_store: None,
+            custom_data: String::new(),
+            no_call: false,
         }
     }
 }
@@ -101,7 +107,8 @@ pub async fn run(
         rule: "console".into(),
         scripts,
         secrets: options.secrets.clone(),
-        custom_data: String::new(),
+        custom_data: options.custom_data.clone(),
+        access_url: None,
         limits: options.limits,
         mcp: options.mcp,
         outbound: outbound.clone(),
@@ -119,7 +126,9 @@ pub async fn run(
         headers: options.headers.clone(),
         scheme: "sip".into(),
     };
-    let _ = host.events.send(HostEvent::CallAlerting(incoming));
+    if !options.no_call {
+        let _ = host.events.send(HostEvent::CallAlerting(incoming));
+    }
     // Relative media paths resolve against the directory of the last (main) scenario.
     let media_root = MediaRoot(
         options

@@ -1,5 +1,5 @@
-//! The HTTP listener: `/health` (open), Prometheus `/metrics` (loopback or token) and the
-//! admin API (token).
+//! The HTTP listener: `/health` (open), Prometheus `/metrics` (loopback or token), sessions'
+//! access URLs (their key) and the admin API (token).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -35,6 +35,7 @@ pub fn router(state: Arc<Admin>) -> Router {
         .route("/health", get(health))
         .with_state(state.clone())
         .merge(metrics_route)
+        .merge(crate::access::routes(state.clone()))
         .merge(admin::routes(state))
 }
 

@@ -21,6 +21,7 @@
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
 //! - [`history`]: session history (sessions and their log lines) in SQLite.
 //! - [`http`]: `/health` and `/metrics`, and the HTTP accept loop.
+//! - [`access`]: sessions' access URLs: HTTP requests to a session as `AppEvents.HttpRequest`.
 //! - [`accept`]: TCP admission for SIP and HTTP (per-source and total caps, accept backoff).
 //! - [`malformed_log`]: one short, escaped, rate-limited log line for SIP datagrams that do not parse.
 //! - [`metrics`]: counters and latency histograms.
@@ -32,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod accept;
+pub mod access;
 pub mod admin;
 pub mod bench;
 pub mod call_model;

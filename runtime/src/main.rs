@@ -260,6 +260,13 @@ struct ConsoleArgs {
     /// Simulated time: timers and media complete instantly, timestamps stay realistic.
     #[arg(long)]
     sim_time: bool,
+    /// The session's custom data (`VoxEngine.customData()`, `AppEvents.Started.customData`).
+    #[arg(long, default_value = "")]
+    custom_data: String,
+    /// Start the session without a call (as the admin API's POST .../sessions does): no
+    /// CallAlerting; the scenario places its own calls.
+    #[arg(long)]
+    no_call: bool,
     /// Config file for limits (default: scenarios/dialtone.toml, else the embedded default).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -511,6 +518,8 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
             .unwrap_or_default(),
         simulated_time: args.sim_time,
         secret_store: existing_store(&config)?,
+        custom_data: args.custom_data,
+        no_call: args.no_call,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -83,6 +83,16 @@ pub enum NoRoute {
     /// The application does not exist.
     #[error("no application named '{0}'")]
     UnknownApplication(String),
+    /// A session was asked for by rule name, and the application has no such rule.
+    #[error("application '{application}' has no rule named '{rule}' (rules: {known})")]
+    UnknownRule {
+        /// Application name.
+        application: String,
+        /// The rule asked for.
+        rule: String,
+        /// The application's rules, comma-separated.
+        known: String,
+    },
     /// Every rule missed (the list says why, rule by rule; empty when there are no rules).
     #[error("destination '{destination}' matched no rule of application '{application}'")]
     NoMatch {

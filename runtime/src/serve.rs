@@ -158,6 +158,8 @@ impl Server {
             bye_headers: Default::default(),
             users,
             registrar: Default::default(),
+            http_base: Default::default(),
+            access: Default::default(),
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)
@@ -170,6 +172,9 @@ impl Server {
             addr: settings.http,
             source,
         })?;
+        let _ = context
+            .http_base
+            .set(format!("http://{}", http::reachable(http)));
         let admin = Arc::new(Admin {
             context: context.clone(),
             store,

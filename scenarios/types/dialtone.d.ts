@@ -242,7 +242,22 @@ interface StartedEvent extends AppEvent {
   sessionId: string;
   applicationName: string;
   ruleName: string;
+  /** The custom data the session was started with (admin API, console --custom-data). */
   customData: string;
+  /** HTTP requests to this URL (and paths below it) are AppEvents.HttpRequest. */
+  accessURL?: string;
+  /** The same URL (no TLS yet). */
+  accessSecureURL?: string;
+}
+/** An HTTP request to the session's access URL; what a handler returns is the answer. */
+interface HttpRequestEvent extends AppEvent {
+  method: string;
+  /** The path below the access URL, with its query ("/" for none). */
+  path: string;
+  /** The body, as text. */
+  content: string;
+  /** Its X- headers (names in lowercase). */
+  headers: { key: string; value: string }[];
 }
 interface CallAlertingEvent extends AppEvent {
   call: Call;
@@ -740,6 +755,14 @@ declare namespace VoiceList {
 declare namespace VoxEngine {
   function addEventListener(event: AppEvents.Started, handler: (e: StartedEvent) => any): void;
   function addEventListener(event: AppEvents.CallAlerting, handler: (e: CallAlertingEvent) => any): void;
+  /**
+   * The handler's return value (a promise is awaited) is the answer: a string or a number as
+   * text, an object as JSON; no handler: 404.
+   */
+  function addEventListener(
+    event: AppEvents.HttpRequest,
+    handler: (e: HttpRequestEvent) => string | number | object | void | Promise<string | number | object | void>,
+  ): void;
   function addEventListener(event: AppEvents.Terminating | AppEvents.Terminated, handler: (e: TerminatingEvent) => any): void;
   function addEventListener(event: AppEvents, handler: (e: AppEvent) => any): void;
   /** Without a handler, removes every handler of the event. */

@@ -66,11 +66,25 @@ impl Api {
 
     /// Sends `method path` with a text body.
     pub fn text(&self, method: Method, path: &str, body: &str) -> Result<Reply> {
+        self.text_with_headers(method, path, &[], body)
+    }
+
+    /// Sends `method path` with `headers` and a text body.
+    pub fn text_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<Reply> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header("content-type", "text/plain")
             .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(authorization) = &self.authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization);
         }

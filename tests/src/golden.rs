@@ -64,6 +64,8 @@ pub fn options_for(case_path: &Path) -> Result<ConsoleOptions> {
             "scenario" => scenario = Some(dir.join(value)),
             "from" => options.from = value.to_owned(),
             "to" => options.to = value.to_owned(),
+            "no-call" => options.no_call = true,
+            "custom-data" => options.custom_data = value.to_owned(),
             other => bail!("{}: unknown directive @{other}", case_path.display()),
         }
     }

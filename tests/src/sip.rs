@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -439,6 +439,53 @@ pub fn sox_channels(path: &Path) -> Result<u32> {
         .trim()
         .parse()
         .with_context(|| format!("soxi -c {}", path.display()))
+}
+
+/// A SIPp UAS on 127.0.0.1:`port` for one call, with `xml` (its built-in `uas` when none),
+/// RTP echoed; the thread ends with SIPp's output once the call is over (40 s at most).
+pub fn sipp_callee(
+    port: u16,
+    xml: Option<&str>,
+) -> Result<std::thread::JoinHandle<std::io::Result<Output>>> {
+    let dir = std::env::temp_dir().join(format!("dialtone-callee-{port}"));
+    std::fs::create_dir_all(&dir)?;
+    let mut command = Command::new("timeout");
+    command
+        .args([
+            "-k",
+            "5",
+            "40",
+            "sipp",
+            "-i",
+            "127.0.0.1",
+            "-mi",
+            "127.0.0.1",
+        ])
+        .args([
+            "-p",
+            &port.to_string(),
+            "-m",
+            "1",
+            "-nostdin",
+            "-rtp_echo",
+            "-timeout",
+            "35s",
+        ])
+        .current_dir(&dir);
+    match xml {
+        Some(xml) => {
+            let path = dir.join("callee.xml");
+            std::fs::write(&path, xml)?;
+            command.arg("-sf").arg(path);
+        }
+        None => {
+            command.args(["-sn", "uas"]);
+        }
+    }
+    let handle = std::thread::spawn(move || command.output());
+    // SIPp binds before it reads a message; a moment for it to start is waited for by the
+    // INVITE retransmissions (500 ms, 1 s ...) should the first one arrive early.
+    Ok(handle)
 }
 
 /// A spoken 8 kHz 16-bit mono WAV for the caller to send (espeak-ng + sox).

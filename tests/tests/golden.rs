@@ -21,6 +21,7 @@ golden_cases!(
     voxengine_library,
     call_sip_console,
     forward_call_to_sip,
+    started_without_call,
     call_api,
     call_reject,
     playback_file,

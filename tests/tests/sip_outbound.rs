@@ -4,62 +4,17 @@
 //! must receive to finish). A callee that answers 486 is a `Failed` with that code.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use dialtone_tests::media::{echo_of, pjsua2_callee};
 use dialtone_tests::peers::free_port;
-use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call, sox_rms, spoken_wav, temp_dir};
+use dialtone_tests::sip::{
+    TestServer, caller_wav, pjsua2_call, sipp_callee, sox_rms, spoken_wav, temp_dir,
+};
 use dialtone_tests::sipp_xml;
 
 const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A SIPp UAS on 127.0.0.1:`port` for one call, with `scenario` (`-sn uas`, or an XML file).
-fn callee(
-    port: u16,
-    xml: Option<&str>,
-) -> Result<std::thread::JoinHandle<std::io::Result<Output>>> {
-    let dir = std::env::temp_dir().join(format!("dialtone-callee-{port}"));
-    std::fs::create_dir_all(&dir)?;
-    let mut command = Command::new("timeout");
-    command
-        .args([
-            "-k",
-            "5",
-            "40",
-            "sipp",
-            "-i",
-            "127.0.0.1",
-            "-mi",
-            "127.0.0.1",
-        ])
-        .args([
-            "-p",
-            &port.to_string(),
-            "-m",
-            "1",
-            "-nostdin",
-            "-rtp_echo",
-            "-timeout",
-            "35s",
-        ])
-        .current_dir(&dir);
-    match xml {
-        Some(xml) => {
-            let path = dir.join("callee.xml");
-            std::fs::write(&path, xml)?;
-            command.arg("-sf").arg(path);
-        }
-        None => {
-            command.args(["-sn", "uas"]);
-        }
-    }
-    let handle = std::thread::spawn(move || command.output());
-    // SIPp binds before it reads a message; a moment for it to start is waited for by the
-    // INVITE retransmissions (500 ms, 1 s ...) should the first one arrive early.
-    Ok(handle)
-}
 
 /// A caller (SIPp, hanging up after 2 s) rings a server running `scenario` (CALLEE replaced by
 /// the callee's port), which calls the callee (a SIPp UAS with `callee_xml`, or the built-in
@@ -78,7 +33,7 @@ fn bridged_with(
     start: impl FnOnce(&[(&str, &str)], u16) -> Result<TestServer>,
 ) -> Result<Vec<String>> {
     let port = free_port()?;
-    let uas = callee(port, callee_xml)?;
+    let uas = sipp_callee(port, callee_xml)?;
     let mut server = start(
         &[(".*", &scenario.replace("CALLEE", &port.to_string()))],
         port,
@@ -349,7 +304,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 #[test]
 fn the_callee_bye_headers_reach_disconnected() -> Result<()> {
     let port = free_port()?;
-    let uas = callee(
+    let uas = sipp_callee(
         port,
         Some(&sipp_xml::callee_answers_then_hangs_up(
             "      X-Hangup-Cause: done\n",

@@ -8,6 +8,23 @@ return {
     if (callInfoJson) event.call = newCall(JSON.parse(callInfoJson));
     appListeners.emit(name, event);
   },
+  // An HTTP request to the session's access URL: the first value a handler returns (a
+  // promise is awaited) is the answer; no handler: 404; a rejected promise: 500.
+  httpRequest(id, payloadJson) {
+    const event = { ...JSON.parse(payloadJson), name: AppEvents.HttpRequest };
+    if (!appListeners.has(AppEvents.HttpRequest)) {
+      ops.httpRespond(id, 404, "no AppEvents.HttpRequest handler in this session", "text/plain");
+      return;
+    }
+    const answer = appListeners.emitCollect(AppEvents.HttpRequest, event).find((r) => r !== undefined);
+    Promise.resolve(answer).then(
+      (value) => respondHttp(id, value),
+      (error) => {
+        ops.httpRespond(id, 500, "the AppEvents.HttpRequest handler failed", "text/plain");
+        throw error;
+      },
+    );
+  },
   // An event on a known call.
   call(callId, name, payloadJson) {
     const call = calls.get(callId);

@@ -46,6 +46,13 @@ class Listeners {
     for (const handler of list.slice()) handler(event);
   }
 
+  // Runs the handlers of `name` like emit, and returns what each returned.
+  emitCollect(name, event) {
+    const list = this.#map.get(name);
+    if (!list) return [];
+    return list.slice().map((handler) => handler(event));
+  }
+
   // Whether a handler listens to `name`.
   has(name) {
     const list = this.#map.get(name);

@@ -80,6 +80,15 @@ const VoxEngine = {
   },
 };
 
+// The answer to an HTTP request to the access URL: a string or a number as text, nothing as
+// an empty body, anything else as JSON.
+function respondHttp(id, value) {
+  if (value === undefined || value === null) ops.httpRespond(id, 200, "", "text/plain; charset=utf-8");
+  else if (typeof value === "string" || typeof value === "number") {
+    ops.httpRespond(id, 200, String(value), "text/plain; charset=utf-8");
+  } else ops.httpRespond(id, 200, JSON.stringify(value), "application/json");
+}
+
 // QuickJS raises an InternalError when the heap limit is hit; with the constructor gone, a
 // scenario cannot raise one itself and pass for a limit (V8, VoxEngine's engine, has none).
 delete global.InternalError;

@@ -1,4 +1,5 @@
-//! Ops behind the `VoxEngine` namespace: `terminate`, `customData`, `secret`, `event`.
+//! Ops behind the `VoxEngine` namespace: `terminate`, `customData`, `secret`, `event`, and
+//! `httpRespond` (the answer to an `AppEvents.HttpRequest`).
 
 use std::rc::Rc;
 
@@ -7,10 +8,12 @@ use rquickjs::{Ctx, Function, Object, Result};
 
 use super::{ErrorClass, throw_coded};
 use crate::engine::state::SessionState;
-use crate::host::{LogLevel, Outbound};
+use crate::host::{HttpAnswer, LogLevel, Outbound};
 
 /// VoxEngine's limit for `customData`, in bytes.
 const CUSTOM_DATA_MAX_BYTES: usize = 200;
+/// Longest answer to an HTTP request to the access URL, in bytes.
+const HTTP_ANSWER_MAX_BYTES: usize = 1 << 20;
 
 pub(super) fn install<'js>(
     ctx: &Ctx<'js>,
@@ -71,6 +74,37 @@ pub(super) fn install<'js>(
             let payload = serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null);
             st.send(Outbound::Event { name, payload });
         })?,
+    )?;
+
+    let st = state.clone();
+    ops.set(
+        "httpRespond",
+        Function::new(
+            ctx.clone(),
+            move |id: f64, status: u16, body: String, content_type: String| {
+                let answer = if body.len() > HTTP_ANSWER_MAX_BYTES {
+                    let why = format!(
+                        "the answer to an AppEvents.HttpRequest is {} bytes, more than the {HTTP_ANSWER_MAX_BYTES} allowed",
+                        body.len()
+                    );
+                    st.log(LogLevel::Warn, &why);
+                    HttpAnswer {
+                        id: id as u64,
+                        status: 500,
+                        body: why,
+                        content_type: "text/plain".into(),
+                    }
+                } else {
+                    HttpAnswer {
+                        id: id as u64,
+                        status,
+                        body,
+                        content_type,
+                    }
+                };
+                st.send(Outbound::HttpResponse(answer));
+            },
+        )?,
     )?;
     Ok(())
 }

@@ -220,12 +220,17 @@ impl Session {
         events: &mut crate::host::HostEventReceiver,
         mcp_events: &mut crate::host::ShedReceiver<McpEvent>,
     ) -> EndReason {
-        let started = json!({
+        let mut started = json!({
             "sessionId": self.state.session_id,
             "applicationName": self.state.application,
             "ruleName": self.state.rule,
             "customData": self.state.custom_data(),
         });
+        if let Some(url) = &self.state.access_url {
+            // No TLS on the access URL yet: the "secure" one is the same.
+            started["accessURL"] = json!(url);
+            started["accessSecureURL"] = json!(url);
+        }
         self.dispatch_app("Application.Started", started, None);
         loop {
             if let Some(reason) = self.end_reason() {
@@ -288,6 +293,7 @@ impl Session {
                 self.on_unit_event("recorder", id, event.name(), fields);
             }
             HostEvent::Warning { text } => self.state.log(LogLevel::Warn, &text),
+            HostEvent::HttpRequest(request) => self.on_http_request(request),
             HostEvent::Shutdown { reason } => {
                 self.state.log(
                     LogLevel::Warn,
@@ -296,6 +302,25 @@ impl Session {
                 self.forced_end = Some(EndReason::Shutdown(reason));
             }
         }
+    }
+
+    /// `AppEvents.HttpRequest`: the handlers run; the first value one returns (awaited when a
+    /// promise) is the answer (`dispatch.js`).
+    fn on_http_request(&mut self, request: crate::host::HttpRequest) {
+        let id = request.id;
+        let mut payload = serde_json::to_value(&request).unwrap_or_default();
+        if let Some(fields) = payload.as_object_mut() {
+            fields.insert("name".into(), json!("Application.HttpRequest"));
+        }
+        self.state.send(Outbound::Event {
+            name: "Application.HttpRequest".into(),
+            payload: payload.clone(),
+        });
+        let fields = payload.to_string();
+        self.turn("in a handler for Application.HttpRequest", |_, d| {
+            let entry: Function = d.get("httpRequest")?;
+            entry.call::<_, ()>((id as f64, fields.as_str()))
+        });
     }
 
     fn on_call_alerting(&mut self, call: IncomingCall) {
@@ -636,6 +661,10 @@ impl Session {
                     headers: Default::default(),
                 },
             });
+        }
+        if self.state.has_live_call() {
+            // An outbound call keeps a session without an inbound one alive.
+            self.no_call_since = None;
         }
         if let Some(since) = self.no_call_since
             && since + limits.no_call_timeout() <= now

@@ -29,6 +29,8 @@ pub(crate) struct SessionState {
     pub(crate) session_id: String,
     pub(crate) application: String,
     pub(crate) rule: String,
+    /// The session's access URL, if it has one.
+    pub(crate) access_url: Option<String>,
     pub(crate) limits: Limits,
     secrets: RefCell<BTreeMap<String, String>>,
     /// Masks the secret values in everything sent to the host.
@@ -85,6 +87,7 @@ impl SessionState {
             session_id: spec.session_id.clone(),
             application: spec.application.clone(),
             rule: spec.rule.clone(),
+            access_url: spec.access_url.clone(),
             limits: spec.limits,
             secrets: RefCell::new(spec.secrets.clone()),
             redactor: RefCell::new(Redactor::new(spec.secrets.values())),

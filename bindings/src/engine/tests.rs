@@ -18,6 +18,7 @@ fn spec(source: &str) -> SessionSpec {
         }],
         secrets: BTreeMap::from([("TOKEN".to_string(), "s3cret".to_string())]),
         custom_data: String::new(),
+        access_url: None,
         limits: Limits::default(),
         ..SessionSpec::default()
     }

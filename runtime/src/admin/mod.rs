@@ -7,6 +7,7 @@
 //! - `scenarios_api`: scenario upload, download, validation.
 //! - `secrets_api`: per-application secrets (values go in, never out).
 //! - `users_api`: application users (passwords go in, hashed; never out).
+//! - `session_start_api`: sessions started without a call (rule + custom data).
 //! - `sessions_api`: session history.
 //! - `mcp_logins_api`: OAuth logins for MCP servers (the browser's callback needs no token).
 //! - `openapi`: the OpenAPI 3.0 document.
@@ -16,6 +17,7 @@ mod mcp_logins_api;
 mod openapi;
 mod scenarios_api;
 mod secrets_api;
+mod session_start_api;
 mod sessions_api;
 pub mod token;
 mod users_api;
@@ -208,6 +210,7 @@ pub fn routes(admin: Arc<Admin>) -> Router {
         .merge(scenarios_api::routes())
         .merge(secrets_api::routes())
         .merge(users_api::routes())
+        .merge(session_start_api::routes())
         .merge(sessions_api::routes())
         .merge(mcp_logins_api::routes())
         .route("/openapi.json", axum::routing::get(openapi::document))

@@ -162,6 +162,9 @@ fn paths() -> Value {
             "put": with_parameters(with_body(created_or_replaced(operation("Set a secret (200 updated, 201 created)", ("200", "Updated", reference("SecretInfo")), &["400", "404", "422"])), reference("SetSecret")), app_name),
             "delete": with_parameters(operation("Delete a secret", ("204", "Deleted", Value::Null), &["400", "404", "422"]), app_name)
         },
+        "/applications/{app}/sessions": {
+            "post": with_parameters(with_body(operation("Start a session of a rule without a call (VoxEngine's StartScenarios): AppEvents.Started gets customData and the access URL", ("201", "Started", reference("StartedSession")), &["400", "404", "422"]), reference("StartSession")), app)
+        },
         "/applications/{app}/users": {
             "get": with_parameters(operation("List users (never password hashes)", ("200", "Users", array("UserInfo")), &["400", "404"]), app)
         },
@@ -257,6 +260,10 @@ fn schemas() -> Value {
         "RuleOrder": { "type": "object", "required": ["rules"], "additionalProperties": false, "properties": { "rules": strings } },
         "SecretInfo": { "type": "object", "required": ["application", "name", "created", "modified"], "properties": {
             "application": string, "name": string, "description": string, "created": time, "modified": time } },
+        "StartSession": { "type": "object", "required": ["rule"], "additionalProperties": false, "properties": {
+            "rule": string, "customData": { "type": "string", "maxLength": 200 } } },
+        "StartedSession": { "type": "object", "required": ["sessionId"], "properties": {
+            "sessionId": string, "accessURL": nullable_string, "accessSecureURL": nullable_string } },
         "UserInfo": { "type": "object", "required": ["application", "name", "created", "modified"], "properties": {
             "application": string, "name": string, "display_name": string, "created": time, "modified": time } },
         "SetUser": { "type": "object", "required": ["password"], "additionalProperties": false, "properties": {

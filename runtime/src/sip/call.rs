@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use dialtone_bindings::host::{
-    self, CallCommand, CallEvent, EndReason, HostEvent, HostIo, LogLevel, Outbound, SessionSpec,
+    self, CallCommand, CallEvent, EndReason, HostEvent, HostIo, Outbound, SessionSpec,
 };
 use dialtone_bindings::rate::{Budget, RateBudget};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
@@ -31,7 +31,7 @@ use crate::call_model::{
     CallInput, CallModel, CallOutput, ExtraHeaders, MediaAction, Phase, PlaybackSource, Signal,
 };
 use crate::catalog::CatalogError;
-use crate::history::{LogRow, SessionRow, Write};
+use crate::history::{SessionRow, Write};
 use crate::media::recorder::Recorder;
 use crate::media::session::{MediaContext, SessionMedia};
 use crate::media::source::Audio;
@@ -39,9 +39,11 @@ use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::media::{MediaError, file_url};
 use crate::metrics::{CallResult, CallSlot};
 
+pub mod api_session;
 mod legs;
 mod outbound_leg;
 mod refresh;
+mod session_out;
 
 use refresh::{negotiate_timer, until};
 
@@ -81,9 +83,12 @@ pub(crate) fn start(mut tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc
                     }
                 });
                 let id = call.dialog.id();
-                context.live.add(&call.session_id, call.host.events.clone());
+                context
+                    .live
+                    .add(&call.session_id, call.host.events.clone(), &call.access_key);
                 call.run().await;
                 context.live.remove(&call.session_id);
+                context.access.session_ended(&call.session_id);
                 dialogs.remove_dialog(&id);
             }
             Err(Refusal {
@@ -255,6 +260,7 @@ async fn admit(
                 format!("the INVITE does not identify a dialog: {e}"),
             ),
         })?;
+    let access_key = crate::access::new_key();
     let spec = SessionSpec {
         session_id: session_id.clone(),
         application: plan.route.application.clone(),
@@ -262,6 +268,7 @@ async fn admit(
         scripts: plan.scripts,
         secrets: context.secrets.secrets(&plan.route.application),
         custom_data: String::new(),
+        access_url: crate::access::url(context.http_base.get(), &session_id, &access_key),
         limits: plan.limits,
         mcp: plan.mcp,
         outbound: plan.outbound.clone(),
@@ -315,6 +322,7 @@ async fn admit(
         plan.trunk.clone(),
     );
     let call = Call {
+        access_key,
         context: context.clone(),
         application: plan.route.application.clone(),
         outbound: plan.outbound.clone(),
@@ -350,6 +358,8 @@ async fn admit(
 }
 
 struct Call {
+    /// The key of the session's access URL.
+    access_key: String,
     context: Arc<CallContext>,
     application: String,
     /// Where the session's playback URLs may be fetched from.
@@ -441,17 +451,6 @@ impl Call {
         });
     }
 
-    fn write_history(&self, write: impl FnOnce(String) -> Write) {
-        if let Some(history) = &self.context.history
-            && !history.write(write(self.session_id.clone()))
-        {
-            self.context
-                .metrics
-                .history_lines_dropped
-                .fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
     fn deliver(&self, event: CallEvent) {
         let _ = self.host.events.send(HostEvent::Call {
             call_id: self.call_id.clone(),
@@ -469,18 +468,7 @@ impl Call {
     /// `VoxEngine.callSIP` / `callPSTN` / `callUser`: a new leg, or at once its `Failed`.
     async fn dial(&mut self, dial: dialtone_bindings::host::Dial) {
         if let Err(failure) = self.legs.dial(&mut self.media, &dial).await {
-            tracing::warn!(session = %self.session_id, "outbound call to {}: {}", dial.to, failure.reason);
-            let _ = self.host.events.send(HostEvent::Warning {
-                text: failure.reason.clone(),
-            });
-            let _ = self.host.events.send(HostEvent::Call {
-                call_id: dial.call_id,
-                event: CallEvent::Failed {
-                    code: failure.code,
-                    reason: failure.reason,
-                    headers: Default::default(),
-                },
-            });
+            report_dial_failure(&self.host.events, &self.session_id, &dial, failure);
         }
     }
 
@@ -498,6 +486,19 @@ impl Call {
             }
             return;
         }
+        let out = session_out::SessionOut {
+            context: &self.context,
+            application: &self.application,
+            session_id: &self.session_id,
+        };
+        match out.handle(&message, &mut self.media, &self.host.events) {
+            session_out::Handled::Observed => {
+                self.observe(message);
+                return;
+            }
+            session_out::Handled::Quiet => return,
+            session_out::Handled::Not => {}
+        }
         match &message {
             Outbound::Call { call_id, command } if *call_id == self.call_id => {
                 self.on_command(command.clone()).await;
@@ -507,45 +508,6 @@ impl Call {
                 "{} for unknown call {call_id} ignored",
                 command.name()
             ),
-            Outbound::Log { level, text } => {
-                match level {
-                    LogLevel::Info => tracing::info!(session = %self.session_id, "{text}"),
-                    LogLevel::Warn => tracing::warn!(session = %self.session_id, "{text}"),
-                    LogLevel::Error => tracing::error!(session = %self.session_id, "{text}"),
-                }
-                self.write_history(|session_id| Write::Log {
-                    session_id,
-                    line: LogRow {
-                        at: chrono::Utc::now(),
-                        level: level_name(*level).to_owned(),
-                        text: text.clone(),
-                    },
-                });
-            }
-            Outbound::Media(command) => {
-                if let Err(e) = self.media.apply(command.clone()) {
-                    let _ = self.host.events.send(HostEvent::Warning {
-                        text: e.to_string(),
-                    });
-                }
-            }
-            Outbound::SecretUpdate { name, value } => {
-                match self.context.secrets.update(&self.application, name, value) {
-                    Ok(()) => {
-                        tracing::info!(session = %self.session_id, "secret '{name}' updated (refreshed OAuth grant)")
-                    }
-                    Err(e) => tracing::warn!(session = %self.session_id, "{e}"),
-                }
-                return;
-            }
-            Outbound::McpRequest {
-                method,
-                ok,
-                elapsed,
-            } => {
-                self.context.metrics.mcp.observe(method, *ok, *elapsed);
-                return;
-            }
             Outbound::Event { name, .. }
                 if name == "Application.CallAlerting" && !self.alerting_seen =>
             {
@@ -557,12 +519,6 @@ impl Call {
             }
             Outbound::Ended(reason) => {
                 let reason = reason.clone();
-                self.write_history(|session_id| Write::End {
-                    session_id,
-                    at: chrono::Utc::now(),
-                    kind: reason.kind().to_owned(),
-                    reason: reason.to_string(),
-                });
                 self.observe(message);
                 self.on_session_end(Some(reason)).await;
                 return;
@@ -1095,12 +1051,25 @@ pub(super) fn session_number(call_id: &str) -> u64 {
     }) >> 1
 }
 
-fn level_name(level: LogLevel) -> &'static str {
-    match level {
-        LogLevel::Info => "info",
-        LogLevel::Warn => "warn",
-        LogLevel::Error => "error",
-    }
+/// A call that could not be placed: a warning line in the session's log and its `Failed`.
+fn report_dial_failure(
+    events: &host::HostEventSender,
+    session_id: &str,
+    dial: &dialtone_bindings::host::Dial,
+    failure: legs::DialFailure,
+) {
+    tracing::warn!(session = %session_id, "outbound call to {}: {}", dial.to, failure.reason);
+    let _ = events.send(HostEvent::Warning {
+        text: failure.reason.clone(),
+    });
+    let _ = events.send(HostEvent::Call {
+        call_id: dial.call_id.clone(),
+        event: CallEvent::Failed {
+            code: failure.code,
+            reason: failure.reason,
+            headers: Default::default(),
+        },
+    });
 }
 
 /// A scenario's extra headers as SIP headers (names and values were checked in the bindings).

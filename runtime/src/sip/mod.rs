@@ -44,6 +44,7 @@ use udp::CheckedSocket;
 
 pub use bye_headers::ByeHeaders;
 pub use call::SessionRecord;
+pub use call::api_session;
 
 /// `User-Agent` / `Server` of our messages.
 pub const USER_AGENT: &str = concat!("Dialtone/", env!("CARGO_PKG_VERSION"));
@@ -100,6 +101,10 @@ pub struct CallContext {
     pub users: Arc<crate::users::UserStore>,
     /// Where registered users can be reached.
     pub registrar: registrar::Registrar,
+    /// `http://host:port` of the HTTP listener once it runs (access URLs start with it).
+    pub http_base: std::sync::OnceLock<String>,
+    /// HTTP requests to sessions' access URLs, waiting for their answers.
+    pub access: crate::access::AccessRequests,
 }
 
 /// What outbound calls need of the running SIP server.
@@ -119,30 +124,40 @@ impl std::fmt::Debug for Dialer {
     }
 }
 
-/// The event channels of the running sessions, so a shutdown can reach each one.
+/// The running sessions: each one's event channel (so a shutdown can reach it) and the key of
+/// its access URL.
 #[derive(Debug, Default)]
-pub struct LiveSessions(std::sync::Mutex<BTreeMap<String, HostEventSender>>);
+pub struct LiveSessions(std::sync::Mutex<BTreeMap<String, (HostEventSender, String)>>);
 
 impl LiveSessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, HostEventSender>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (HostEventSender, String)>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A session started.
-    pub fn add(&self, session_id: &str, events: HostEventSender) {
-        self.lock().insert(session_id.to_owned(), events);
+    /// A session started; `access_key` is the key of its access URL.
+    pub fn add(&self, session_id: &str, events: HostEventSender, access_key: &str) {
+        self.lock()
+            .insert(session_id.to_owned(), (events, access_key.to_owned()));
     }
 
-    /// A session's call task ended.
+    /// A session's host task ended.
     pub fn remove(&self, session_id: &str) {
         self.lock().remove(session_id);
+    }
+
+    /// The event channel of session `session_id` when `key` is its access key.
+    pub fn by_access_key(&self, session_id: &str, key: &str) -> Option<HostEventSender> {
+        use subtle::ConstantTimeEq as _;
+        let live = self.lock();
+        let (events, expected) = live.get(session_id)?;
+        bool::from(expected.as_bytes().ct_eq(key.as_bytes())).then(|| events.clone())
     }
 
     /// Tells every running session to shut down (its Terminating handlers run, its calls are
     /// ended); returns how many were told.
     pub fn shut_down_all(&self, reason: &str) -> usize {
         let live = self.lock();
-        for events in live.values() {
+        for (events, _) in live.values() {
             let _ = events.send(HostEvent::Shutdown {
                 reason: reason.to_owned(),
             });

@@ -1,0 +1,119 @@
+//! What a session host does with the session's output that is not about one call: log lines
+//! (operator log and history), media commands, refreshed secrets, MCP metrics, answers to
+//! access-URL requests, and the end in the history. Shared by the call task (`call.rs`) and
+//! the host of a session started without a call (`api_session.rs`).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use dialtone_bindings::host::{HostEvent, HostEventSender, LogLevel, Outbound};
+
+use crate::history::{LogRow, Write};
+use crate::media::session::SessionMedia;
+use crate::sip::CallContext;
+
+/// Whose output it is.
+pub(super) struct SessionOut<'a> {
+    pub(super) context: &'a Arc<CallContext>,
+    pub(super) application: &'a str,
+    pub(super) session_id: &'a str,
+}
+
+/// What became of one message.
+pub(super) enum Handled {
+    /// Done; observers see it.
+    Observed,
+    /// Done; not for observers (metrics, secrets).
+    Quiet,
+    /// Not one of these: the host handles it.
+    Not,
+}
+
+impl SessionOut<'_> {
+    /// Handles `message` if it is one of the session-wide kinds.
+    pub(super) fn handle(
+        &self,
+        message: &Outbound,
+        media: &mut SessionMedia,
+        events: &HostEventSender,
+    ) -> Handled {
+        let session = self.session_id;
+        match message {
+            Outbound::Log { level, text } => {
+                match level {
+                    LogLevel::Info => tracing::info!(session = %session, "{text}"),
+                    LogLevel::Warn => tracing::warn!(session = %session, "{text}"),
+                    LogLevel::Error => tracing::error!(session = %session, "{text}"),
+                }
+                self.history(|session_id| Write::Log {
+                    session_id,
+                    line: LogRow {
+                        at: chrono::Utc::now(),
+                        level: level_name(*level).to_owned(),
+                        text: text.clone(),
+                    },
+                });
+                Handled::Observed
+            }
+            Outbound::Media(command) => {
+                if let Err(e) = media.apply(command.clone()) {
+                    let _ = events.send(HostEvent::Warning {
+                        text: e.to_string(),
+                    });
+                }
+                Handled::Observed
+            }
+            Outbound::SecretUpdate { name, value } => {
+                match self.context.secrets.update(self.application, name, value) {
+                    Ok(()) => {
+                        tracing::info!(session = %session, "secret '{name}' updated (refreshed OAuth grant)")
+                    }
+                    Err(e) => tracing::warn!(session = %session, "{e}"),
+                }
+                Handled::Quiet
+            }
+            Outbound::McpRequest {
+                method,
+                ok,
+                elapsed,
+            } => {
+                self.context.metrics.mcp.observe(method, *ok, *elapsed);
+                Handled::Quiet
+            }
+            Outbound::HttpResponse(answer) => {
+                self.context.access.answer(answer.clone());
+                Handled::Observed
+            }
+            Outbound::Ended(reason) => {
+                self.history(|session_id| Write::End {
+                    session_id,
+                    at: chrono::Utc::now(),
+                    kind: reason.kind().to_owned(),
+                    reason: reason.to_string(),
+                });
+                Handled::Not
+            }
+            _ => Handled::Not,
+        }
+    }
+
+    /// Writes to the session history (a full history queue drops the line, counted).
+    pub(super) fn history(&self, write: impl FnOnce(String) -> Write) {
+        if let Some(history) = &self.context.history
+            && !history.write(write(self.session_id.to_owned()))
+        {
+            self.context
+                .metrics
+                .history_lines_dropped
+                .fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn level_name(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Info => "info",
+        LogLevel::Warn => "warn",
+        LogLevel::Error => "error",
+    }
+}
