@@ -2,6 +2,7 @@
 //! per-call paced RTP stream with playback, DTMF and recording.
 
 pub mod compressed;
+pub mod conference;
 pub mod convert;
 pub mod g711;
 pub mod graph;

@@ -153,6 +153,27 @@ declare enum RecorderEvents {
   Stopped = "Recorder.Stopped",
 }
 
+/** Loaded by require(Modules.Conference). */
+declare enum ConferenceEvents {
+  ConferenceError = "Conference.Error",
+  Started = "Conference.Started",
+  Stopped = "Conference.Stopped",
+  EndpointAdded = "Conference.EndpointAdded",
+  EndpointUpdated = "Conference.EndpointUpdated",
+  EndpointRemoved = "Conference.EndpointRemoved",
+  EndpointManaged = "Conference.EndpointManaged",
+}
+/** SEND: the endpoint to the conference; RECEIVE: the conference to the endpoint. */
+declare enum ConferenceDirection {
+  SEND = "SEND",
+  RECEIVE = "RECEIVE",
+  BOTH = "BOTH",
+}
+declare enum ConferenceMode {
+  MIX = "MIX",
+  FORWARD = "FORWARD",
+}
+
 /**
  * VoxEngine's older voice names (each value is its name). Each speaks with the espeak-ng voice
  * of its locale and gender: EUR_GERMAN_MALE is de-DE, male (docs/media.md#voices).
@@ -330,9 +351,9 @@ type CallState = "ALERTING" | "PROGRESSING" | "CONNECTED" | "TERMINATED";
 /**
  * A media unit: a call, a WebSocket, a player (it only sends) or a recorder (it only receives).
  */
-type VoxMediaUnit = Call | WebSocket | Player | SequencePlayer | Recorder;
+type VoxMediaUnit = Call | WebSocket | Player | SequencePlayer | Recorder | Conference;
 /** What sendMediaTo can send to: every unit but a player. */
-type VoxMediaTarget = Call | WebSocket | Recorder;
+type VoxMediaTarget = Call | WebSocket | Recorder | Conference;
 
 /** sendMediaTo parameters; only links into or out of a WebSocket use them. */
 interface SendMediaParameters {
@@ -732,6 +753,64 @@ declare class Recorder {
   stop(): void;
 }
 
+interface ConferenceEvent {
+  name: ConferenceEvents;
+  conference: Conference;
+}
+interface EndpointEvent extends ConferenceEvent {
+  endpointId: string;
+  endpoint: Endpoint;
+  mode: ConferenceMode;
+  direction: ConferenceDirection;
+}
+
+/** A participant of a conference (conference.add). */
+declare class Endpoint {
+  private constructor();
+  /** "endpoint-1" ... within the session. */
+  id(): string;
+  getCall(): Call;
+  getMode(): ConferenceMode;
+  getDirection(): ConferenceDirection;
+  getDisplayName(): string;
+  setDisplayName(name: string): void;
+  /** Audio endpoints have nothing to manage: resolves at once. */
+  manageEndpoint(parameters?: object): Promise<void>;
+}
+
+/**
+ * An audio mixer (require(Modules.Conference), VoxEngine.createConference): every unit linked
+ * to it is heard by every unit it is linked to, except itself.
+ */
+declare class Conference {
+  private constructor();
+  /** "conference-1" ... within the session. */
+  id(): string;
+  /** The same as id(). */
+  getId(): string;
+  toString(): string;
+  addEventListener(
+    event: ConferenceEvents.EndpointAdded | ConferenceEvents.EndpointRemoved,
+    handler: (e: EndpointEvent) => any,
+  ): void;
+  addEventListener(event: ConferenceEvents, handler: (e: ConferenceEvent) => any): void;
+  /** Without a handler, removes every handler of the event. */
+  removeEventListener(event: ConferenceEvents, handler?: (e: any) => any): void;
+  /** A call joins (linked both ways for BOTH); it leaves when it ends. At most 100. */
+  add(parameters: {
+    call: Call;
+    mode?: ConferenceMode | "MIX" | "FORWARD";
+    direction?: ConferenceDirection | "SEND" | "RECEIVE" | "BOTH";
+    displayName?: string;
+  }): Endpoint;
+  getList(): Endpoint[];
+  get(id: string): Endpoint | undefined;
+  sendMediaTo(unit: Call | WebSocket | Recorder, parameters?: SendMediaParameters): void;
+  stopMediaTo(unit: Call | WebSocket | Recorder): void;
+  /** The mixer stops and its links close; Stopped follows. */
+  stop(): void;
+}
+
 /**
  * VoxEngine's voices: VoiceList.<Provider>[.Neural].<name>. Any provider and any name give a
  * Voice at runtime, since VoxEngine's lists are long and change; these are VoxEngine's providers.
@@ -798,7 +877,7 @@ declare namespace VoxEngine {
    * a.sendMediaTo(b) and b.sendMediaTo(a), without parameters. Both must send and receive: a
    * player or a recorder throws ERR_INVALID_ARGUMENT.
    */
-  function sendMediaBetween(a: Call | WebSocket, b: Call | WebSocket): void;
+  function sendMediaBetween(a: Call | WebSocket | Conference, b: Call | WebSocket | Conference): void;
   /** Parameters of callSIP. */
   interface CallSIPParameters {
     /** The user part of our From (default "dialtone"). */
@@ -862,6 +941,10 @@ declare namespace VoxEngine {
   ): void;
   /** Forwards every inbound call to the application user it dialed. */
   function forwardCallToUser(onEstablished?: (inbound: Call, outbound: Call) => void): void;
+  /** An audio mixer (after require(Modules.Conference)); Started follows. */
+  function createConference(parameters?: { hd_audio?: boolean }): Conference;
+  /** conference.stop(). */
+  function destroyConference(conference: Conference): void;
   /** a.stopMediaTo(b) and b.stopMediaTo(a). */
   function stopMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
 }

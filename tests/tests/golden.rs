@@ -22,6 +22,7 @@ golden_cases!(
     call_sip_console,
     forward_call_to_sip,
     started_without_call,
+    conference,
     call_api,
     call_reject,
     playback_file,

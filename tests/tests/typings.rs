@@ -124,6 +124,7 @@ fn every_declared_global_exists_in_a_fresh_session() -> Result<()> {
     let script = format!(
         r#"
 require(Modules.MCP);
+require(Modules.Conference);
 const declared = {declared};
 const enums = {enums};
 const problems = [];

@@ -17,7 +17,7 @@ function mediaUnit(method, value) {
   const unit = value !== null && typeof value === "object" ? mediaUnits.get(value) : undefined;
   if (!unit) {
     throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
-      `${method}: expected a media unit (a Call, a WebSocket, a player or a recorder), got ${describe(value)}`);
+      `${method}: expected a media unit (a Call, a WebSocket, a player, a recorder or a conference), got ${describe(value)}`);
   }
   return unit;
 }

@@ -31,6 +31,7 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("../api/util.js"),
     include_str!("../api/modules.js"),
     include_str!("../api/recorder.js"),
+    include_str!("../api/conference.js"),
     include_str!("../api/mcp_client.js"),
     include_str!("../api/mcp.js"),
     include_str!("../api/dispatch.js"),

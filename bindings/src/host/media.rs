@@ -75,6 +75,17 @@ pub enum MediaCommand {
         /// What to do.
         action: RecorderAction,
     },
+    /// `VoxEngine.createConference`: an audio mixer; each unit linked from it hears every
+    /// unit linked to it except itself.
+    CreateConference {
+        /// The conference.
+        id: UnitId,
+    },
+    /// `conference.stop()`: the mixer stops and its links close.
+    StopConference {
+        /// The conference.
+        id: UnitId,
+    },
 }
 
 impl MediaCommand {
@@ -161,6 +172,8 @@ impl MediaCommand {
                 RecorderAction::Mute { mute } => format!("{id} mute {mute}"),
                 RecorderAction::Stop => format!("{id} stop"),
             },
+            MediaCommand::CreateConference { id } => format!("{id} createConference"),
+            MediaCommand::StopConference { id } => format!("{id} stop"),
         }
     }
 }

@@ -128,8 +128,8 @@ struct InletState {
     primed: bool,
     /// Streams mode: everything, in order.
     deliveries: VecDeque<Delivery>,
-    /// Mix mode: each link's frames.
-    mix: Vec<(LinkId, VecDeque<Frame>)>,
+    /// Mix mode: each link's source unit and frames.
+    mix: Vec<(LinkId, UnitId, VecDeque<Frame>)>,
 }
 
 /// Where the frames sent to one unit wait for it.
@@ -176,7 +176,7 @@ impl Inlet {
                 drop(state);
                 self.notify.notify_one();
             }
-            InletMode::Mix => state.mix.push((link, VecDeque::new())),
+            InletMode::Mix => state.mix.push((link, source.to_owned(), VecDeque::new())),
             InletMode::None => {}
         }
     }
@@ -195,7 +195,7 @@ impl Inlet {
                 drop(state);
                 self.notify.notify_one();
             }
-            InletMode::Mix => state.mix.retain(|(l, _)| *l != link),
+            InletMode::Mix => state.mix.retain(|(l, _, _)| *l != link),
             InletMode::None => {}
         }
     }
@@ -226,7 +226,7 @@ impl Inlet {
                 self.notify.notify_one();
             }
             InletMode::Mix => {
-                if let Some((_, frames)) = state.mix.iter_mut().find(|(l, _)| *l == link) {
+                if let Some((_, _, frames)) = state.mix.iter_mut().find(|(l, _, _)| *l == link) {
                     if frames.len() >= REPLACE_MAX_FRAMES {
                         frames.pop_front();
                         self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -270,7 +270,7 @@ impl Inlet {
     pub fn pull_mix(&self) -> Option<Frame> {
         let mut state = self.lock();
         let mut mixed: Option<[i32; FRAME_SAMPLES]> = None;
-        for (_, frames) in &mut state.mix {
+        for (_, _, frames) in &mut state.mix {
             if let Some(frame) = frames.pop_front() {
                 let sum = mixed.get_or_insert([0; FRAME_SAMPLES]);
                 for (out, sample) in sum.iter_mut().zip(frame) {
@@ -279,6 +279,17 @@ impl Inlet {
             }
         }
         mixed.map(|sum| sum.map(|s| s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16))
+    }
+
+    /// Mix mode: one frame of every link that has one, with the unit that sent it (a
+    /// conference mixes each listener's own audio out).
+    pub fn pull_each(&self) -> Vec<(UnitId, Frame)> {
+        let mut state = self.lock();
+        state
+            .mix
+            .iter_mut()
+            .filter_map(|(_, source, frames)| frames.pop_front().map(|f| (source.clone(), f)))
+            .collect()
     }
 
     /// Streams mode: moves everything delivered so far into `out`.
@@ -300,6 +311,8 @@ impl Inlet {
 #[derive(Debug)]
 struct OutLink {
     link: LinkId,
+    /// The unit it goes to.
+    target: UnitId,
     tag: String,
     encoding: Option<AudioEncoding>,
     inlet: Arc<Inlet>,
@@ -382,6 +395,32 @@ impl Outlet {
         }
     }
 
+    /// A conference's output: to each link, the sum of `parts` except what its own target
+    /// sent (mix-minus), clipped; nothing to a link that would only hear itself.
+    pub fn push_mix_minus(&self, parts: &[(UnitId, Frame)]) {
+        if !self.is_linked() || parts.is_empty() {
+            return;
+        }
+        let mut total = [0i32; FRAME_SAMPLES];
+        for (_, frame) in parts {
+            for (sum, sample) in total.iter_mut().zip(frame) {
+                *sum += i32::from(*sample);
+            }
+        }
+        for link in self.lock().links.iter() {
+            let own = parts.iter().find(|(source, _)| *source == link.target);
+            if own.is_some() && parts.len() == 1 {
+                continue;
+            }
+            let mut frame = SILENT_FRAME;
+            for (i, out) in frame.iter_mut().enumerate() {
+                let minus = own.map_or(0, |(_, f)| i32::from(f[i]));
+                *out = (total[i] - minus).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
+            }
+            link.inlet.push(link.link, &frame);
+        }
+    }
+
     /// Tells every link that the unit heard a DTMF key.
     pub fn push_tone(&self, digit: char) {
         if !self.is_linked() {
@@ -412,6 +451,8 @@ pub enum UnitKind {
     Player,
     /// A recorder.
     Recorder,
+    /// A conference (an audio mixer).
+    Conference,
 }
 
 impl UnitKind {
@@ -421,6 +462,7 @@ impl UnitKind {
             UnitKind::WebSocket => "WebSocket",
             UnitKind::Player => "player",
             UnitKind::Recorder => "recorder",
+            UnitKind::Conference => "conference",
         }
     }
 }
@@ -531,6 +573,7 @@ impl Graph {
         target.inlet.open(id, from, params);
         source.outlet.add(OutLink {
             link: id,
+            target: to.to_owned(),
             tag: params.tag.clone(),
             encoding: params.encoding,
             inlet: target.inlet.clone(),

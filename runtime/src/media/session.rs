@@ -1,5 +1,5 @@
 //! The media side of one session's host: its [`Graph`] and the units it created (WebSockets,
-//! players, recorders). The SIP call task and the console each own one and feed it the
+//! players, recorders, conferences). The SIP call task and the console each own one and feed it the
 //! session's [`MediaCommand`]s; calls join it when they start and leave it when they end.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use dialtone_bindings::host::{HostEventSender, MediaCommand, UnitId};
 
+use super::conference::{self, ConferenceHandle};
 use super::graph::{Graph, GraphError, InletMode, Ports, UnitKind};
 use super::player::{self, PlayerHandle};
 use super::recorder_unit::{self, RecorderHandle};
@@ -36,6 +37,7 @@ pub struct SessionMedia {
     sockets: BTreeMap<UnitId, WebSocketHandle>,
     players: BTreeMap<UnitId, PlayerHandle>,
     recorders: BTreeMap<UnitId, RecorderHandle>,
+    conferences: BTreeMap<UnitId, ConferenceHandle>,
     events: HostEventSender,
     context: MediaContext,
 }
@@ -48,6 +50,7 @@ impl SessionMedia {
             sockets: BTreeMap::new(),
             players: BTreeMap::new(),
             recorders: BTreeMap::new(),
+            conferences: BTreeMap::new(),
             events,
             context,
         }
@@ -144,6 +147,15 @@ impl SessionMedia {
                 if let Some(recorder) = self.recorders.get(&id) {
                     recorder.control(action);
                 }
+            }
+            MediaCommand::CreateConference { id } => {
+                let ports = Ports::new(UnitKind::Conference, InletMode::Mix);
+                self.graph.add_unit(&id, ports.clone());
+                self.conferences.insert(id, conference::spawn(ports));
+            }
+            MediaCommand::StopConference { id } => {
+                self.conferences.remove(&id);
+                self.graph.remove_unit(&id);
             }
             _ => {}
         }
