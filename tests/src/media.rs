@@ -96,6 +96,25 @@ impl LinePeer {
         }
     }
 
+    /// Waits (bounded) until the peer exits on its own, so what it writes at exit (a WAV
+    /// header) is complete; an error naming what it printed if it does not.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                while let Ok(line) = self.lines.try_recv() {
+                    self.seen.push(line);
+                }
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bail!(
+            "the peer did not exit within {timeout:?}; seen:\n{}",
+            self.seen.join("\n")
+        )
+    }
+
     /// Every line read so far (and any waiting now) that starts with `prefix`.
     pub fn lines_starting(&mut self, prefix: &str) -> Vec<String> {
         while let Ok(line) = self.lines.try_recv() {

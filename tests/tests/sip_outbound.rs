@@ -357,6 +357,7 @@ fn audio_crosses_the_bridge_both_ways_between_two_softphones() -> Result<()> {
     let output = pjsua2_call(server.sip_port(), &caller_says, 8, &caller_heard, "", 0.0)?;
     assert!(output.contains("STATE CONFIRMED 200"), "{output}");
     callee.wait_for("STATE DISCONNECTED", Duration::from_secs(15))?;
+    callee.wait_exit(Duration::from_secs(10))?;
     let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
     assert_eq!(logs, ["bridged", "caller: caller hung up"]);
     for (who, own, other, heard) in [

@@ -69,6 +69,7 @@ fn a_registered_softphone_is_called_by_call_user_with_audio_both_ways() -> Resul
     let output = pjsua2_call(server.sip_port(), &caller_says, 8, &caller_heard, "", 0.0)?;
     assert!(output.contains("STATE CONFIRMED 200"), "{output}");
     alice.wait_for("STATE DISCONNECTED", Duration::from_secs(15))?;
+    alice.wait_exit(Duration::from_secs(10))?;
     let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
     assert_eq!(
         logs,

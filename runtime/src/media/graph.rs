@@ -647,6 +647,56 @@ mod tests {
     }
 
     #[test]
+    fn a_conference_gives_each_participant_everyone_but_itself() {
+        let (mut graph, a, b, _) = graph();
+        let c = Ports::new(UnitKind::Call, InletMode::Replace);
+        let conf = Ports::new(UnitKind::Conference, InletMode::Mix);
+        graph.add_unit("c", c.clone());
+        graph.add_unit("conf", conf.clone());
+        let none = SendMediaParams::default();
+        for unit in ["a", "b", "c"] {
+            graph
+                .link(unit, "conf", &none)
+                .expect("into the conference");
+            graph
+                .link("conf", unit, &none)
+                .expect("out of the conference");
+        }
+        // Two mixer ticks (a call's inlet plays once primed with two frames).
+        for _ in 0..2 {
+            a.outlet.push_samples(&frame(100));
+            b.outlet.push_samples(&frame(20));
+            c.outlet.push_samples(&frame(3));
+            let parts = conf.inlet.pull_each();
+            assert_eq!(parts.len(), 3);
+            conf.outlet.push_mix_minus(&parts);
+        }
+        assert_eq!(a.inlet.pull(), Some(frame(23)));
+        assert_eq!(b.inlet.pull(), Some(frame(103)));
+        assert_eq!(c.inlet.pull(), Some(frame(120)));
+        // Alone, a participant hears nothing (not itself).
+        graph.remove_unit("b");
+        graph.remove_unit("c");
+        a.outlet.push_samples(&frame(100));
+        let parts = conf.inlet.pull_each();
+        conf.outlet.push_mix_minus(&parts);
+        assert_eq!(
+            a.inlet.pull(),
+            Some(frame(23)),
+            "only the frame queued before"
+        );
+        assert_eq!(a.inlet.pull(), None);
+        // Sums are clipped, not wrapped.
+        let loud = [
+            (String::from("x"), frame(i16::MAX)),
+            (String::from("y"), frame(i16::MAX)),
+        ];
+        conf.outlet.push_mix_minus(&loud);
+        conf.outlet.push_mix_minus(&loud);
+        assert_eq!(a.inlet.pull(), Some(frame(i16::MAX)));
+    }
+
+    #[test]
     fn a_call_hears_only_its_newest_link_after_priming() {
         let (mut graph, a, b, ws) = graph();
         graph
