@@ -1,8 +1,9 @@
 //! `dialtone bench`: benchmarks that print figures and ratios (never pass/fail timing tests).
 //! `sessions` lives here; `mcp` in `bench/mcp.rs` (its floor client in `bench/mcp_raw.rs`); `sip` in
-//! `bench/sip.rs`; `media` (streamed calls) in `bench/media.rs`; `soak` (a steady rate for
+//! `bench/sip.rs`; `bridge` (two legs bridged) in `bench/bridge.rs`; `media` (streamed calls) in `bench/media.rs`; `soak` (a steady rate for
 //! minutes: failures, RSS, leaks) in `bench/soak.rs`.
 
+pub mod bridge;
 pub mod mcp;
 mod mcp_raw;
 pub mod media;

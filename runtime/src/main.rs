@@ -163,6 +163,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u32,
     },
+    /// SIPp callers -> Dialtone (easyProcess to an outbound leg) -> SIPp callee at rising rates:
+    /// failures, whole-bridge setup latency, RSS per bridged call, SIPp's own ceiling.
+    Bridge {
+        /// Call rates (calls per second), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "50,100,200,300")]
+        rates: Vec<u32>,
+        /// Seconds of call arrivals per rate.
+        #[arg(long, default_value_t = 5)]
+        seconds: u32,
+    },
     /// SIPp at a steady rate for a long time (playback and a key press per call): failed calls,
     /// RSS every 30 s, leaked sessions, calls and file descriptors.
     Soak {
@@ -334,6 +344,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .to_string(),
                 BenchCommand::Sip { rates, seconds } => runtime
                     .block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?
+                    .to_string(),
+                BenchCommand::Bridge { rates, seconds } => runtime
+                    .block_on(dialtone::bench::bridge::bridge(&rates, seconds.max(1)))?
                     .to_string(),
                 BenchCommand::Soak { rate, seconds } => {
                     let report = runtime.block_on(dialtone::bench::soak::soak(

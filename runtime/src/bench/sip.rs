@@ -62,7 +62,7 @@ pub(super) fn percentiles(mut micros: Vec<u32>) -> (f64, f64) {
     (at(0.5), at(0.99))
 }
 
-fn peak_rss() -> u64 {
+pub(super) fn peak_rss() -> u64 {
     process_memory("VmHWM:")
 }
 
@@ -79,7 +79,7 @@ pub(super) fn process_memory(field: &str) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
-fn free_port() -> Result<u16, BenchError> {
+pub(super) fn free_port() -> Result<u16, BenchError> {
     Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -112,7 +112,7 @@ pub fn free_media_base() -> std::io::Result<u16> {
 
 /// Runs a sipp uac in the foreground at `rate` calls per second for `seconds` of arrivals,
 /// with `scenario` arguments (`-sn uac ...` or `-sf FILE ...`); returns its failed calls.
-fn run_load(
+pub(super) fn run_load(
     dir: &Path,
     target: &str,
     scenario: &[&str],
