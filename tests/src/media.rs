@@ -130,6 +130,9 @@ impl LinePeer {
 
 impl Drop for LinePeer {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();

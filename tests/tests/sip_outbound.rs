@@ -23,15 +23,17 @@ fn bridged(scenario: &str, callee_xml: Option<&str>, caller_answered: bool) -> R
     bridged_with(scenario, callee_xml, caller_answered, |rules, _| {
         TestServer::start(rules)
     })
+    .map(|(logs, _)| logs)
 }
 
-/// [`bridged`] on a server `start` starts from the rules and the callee's port.
+/// [`bridged`] on a server `start` starts from the rules and the callee's port; the server is
+/// returned too, so its files stay until the caller is done with them.
 fn bridged_with(
     scenario: &str,
     callee_xml: Option<&str>,
     caller_answered: bool,
     start: impl FnOnce(&[(&str, &str)], u16) -> Result<TestServer>,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, TestServer)> {
     let port = free_port()?;
     let uas = sipp_callee(port, callee_xml)?;
     let mut server = start(
@@ -55,7 +57,7 @@ fn bridged_with(
         String::from_utf8_lossy(&uas.stdout),
         records.describe()
     );
-    Ok(records.logs())
+    Ok((records.logs(), server))
 }
 
 const BRIDGE: &str = r#"
@@ -269,7 +271,7 @@ fn call_pstn_goes_through_the_trunk_with_its_secret_password() -> Result<()> {
             BTreeMap::from([("TRUNK_PASSWORD".to_owned(), "trunk-pass".to_owned())]),
         )
     });
-    assert_eq!(logs?, ["calling +15550100 (pstn)", "callee answered"]);
+    assert_eq!(logs?.0, ["calling +15550100 (pstn)", "callee answered"]);
     Ok(())
 }
 
@@ -379,5 +381,54 @@ fn audio_crosses_the_bridge_both_ways_between_two_softphones() -> Result<()> {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+const PLAY_TO_CALLEE: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE");
+  out.addEventListener(CallEvents.Connected, () => {
+    call.answer();
+    out.record();
+    out.say("Hello callee. This is Dialtone speaking to you on an outbound call.");
+    out.sendDigits("12");
+  });
+  out.addEventListener(CallEvents.PlaybackStarted, (e) => Logger.write(`playing ${e.duration > 1000 ? "over a second" : e.duration}`));
+  out.addEventListener(CallEvents.PlaybackFinished, () => { Logger.write("played"); out.hangup(); });
+  out.addEventListener(CallEvents.RecordStarted, (e) => Logger.write(`recording ${e.url}`));
+  out.addEventListener(CallEvents.Disconnected, (e) => { Logger.write(`callee: ${e.reason}`); setTimeout(() => VoxEngine.terminate(), 300); });
+});
+"#;
+
+/// An outbound call plays speech (say), records and sends digits like an inbound one: the
+/// SIPp callee echoes what it hears, so the recording of its side holds our speech (sox).
+#[test]
+fn an_outbound_call_says_records_and_sends_digits() -> Result<()> {
+    // The caller holds 2 s; the scenario hangs up the callee when its playback ends.
+    let (logs, _server) = bridged_with(
+        PLAY_TO_CALLEE,
+        Some(&sipp_xml::callee_answers("")),
+        true,
+        |rules, _| TestServer::start(rules),
+    )?;
+    let url = logs
+        .first()
+        .and_then(|l| l.strip_prefix("recording file://"))
+        .context("a recording url")?
+        .to_owned();
+    assert_eq!(
+        logs[1..],
+        [
+            "playing over a second",
+            "played",
+            "callee: hung up by the scenario"
+        ]
+    );
+    // What the callee sent back (its echo of our speech) is in the recording.
+    let rms = sox_rms(std::path::Path::new(&url), None)?;
+    assert!(
+        rms > 0.01,
+        "the recording of the callee is silent (rms {rms})"
+    );
     Ok(())
 }

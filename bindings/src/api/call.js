@@ -48,6 +48,10 @@ class Call {
   #customData = "";
   #listeners = new Listeners();
   #progressTone = null;
+  // An outgoing call plays and records through units linked to it (its leg has no
+  // playback of its own): the current player and recorder.
+  #legPlayer = null;
+  #legRecorder = null;
 
   constructor(token, info) {
     if (token !== CALL_TOKEN) throw new TypeError("Illegal constructor: calls come from CallAlerting or VoxEngine.callSIP");
@@ -118,17 +122,74 @@ class Call {
     if (typeof url !== "string" || url === "") {
       throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "call.startPlayback: url must be a non-empty string");
     }
+    if (this.#info.outgoing) {
+      this.#playOnLeg(createURLPlayer(url, { loop: Boolean(options && options.loop) }));
+      return;
+    }
     this.#command("startPlayback", { url, loop: Boolean(options && options.loop) });
   }
   stopPlayback() {
     this.#stopProgressTone();
+    if (this.#info.outgoing) {
+      this.#stopLegPlayer();
+      return;
+    }
     this.#command("stopPlayback", {});
   }
   say(text, options) {
     if (typeof text !== "string") {
       throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "call.say: text must be a string");
     }
+    if (this.#info.outgoing) {
+      this.#playOnLeg(createTTSPlayer(text, options));
+      return;
+    }
     this.#command("say", { text, voice: voiceOf(options) });
+  }
+  // Plays `player` to this outgoing call: its events become the call's PlaybackReady,
+  // PlaybackStarted and PlaybackFinished; a new one replaces it without PlaybackFinished.
+  #playOnLeg(player) {
+    if (this.#state === "TERMINATED") {
+      player.stop();
+      ops.log("warn", `call playback ignored, call ${this.#info.id} is already TERMINATED`);
+      return;
+    }
+    this.#stopLegPlayer();
+    this.#legPlayer = player;
+    const relay = (name, fields) => {
+      if (this.#legPlayer !== player) return;
+      ops.event(name, JSON.stringify({ ...fields, call: this.#info.id }));
+      this.#emit(name, fields);
+    };
+    player.addEventListener(PlayerEvents.PlaybackReady, () => relay(CallEvents.PlaybackReady, {}));
+    player.addEventListener(PlayerEvents.Started, (e) => relay(CallEvents.PlaybackStarted, { duration: e.duration }));
+    player.addEventListener(PlayerEvents.PlaybackFinished, (e) => {
+      relay(CallEvents.PlaybackFinished, e.error === undefined ? {} : { error: e.error });
+      if (this.#legPlayer === player) this.#legPlayer = null;
+    });
+    player.sendMediaTo(this);
+  }
+  #stopLegPlayer() {
+    const player = this.#legPlayer;
+    this.#legPlayer = null;
+    if (player) player.stop();
+  }
+  // Records this outgoing call's far end with a recorder linked from it.
+  #recordLeg() {
+    if (this.#legRecorder) return;
+    const recorder = createRecorder({ name: this.#info.id });
+    this.#legRecorder = recorder;
+    let url = "";
+    recorder.addEventListener(RecorderEvents.Started, (e) => {
+      url = e.url;
+      ops.event(CallEvents.RecordStarted, JSON.stringify({ url, call: this.#info.id }));
+      this.#emit(CallEvents.RecordStarted, { url });
+    });
+    recorder.addEventListener(RecorderEvents.Stopped, (e) => {
+      ops.event(CallEvents.RecordStopped, JSON.stringify({ url, duration: e.duration, call: this.#info.id }));
+      this.#emit(CallEvents.RecordStopped, { url, duration: e.duration });
+    });
+    this.sendMediaTo(recorder);
   }
   handleTones(enabled) { this.#command("handleTones", { enabled: Boolean(enabled) }); }
   sendDigits(digits) {
@@ -142,6 +203,10 @@ class Call {
   sendMediaTo(unit, params) { sendMedia("Call.sendMediaTo", this, unit, params); }
   stopMediaTo(unit) { stopMedia("Call.stopMediaTo", this, unit); }
   record(params) {
+    if (this.#info.outgoing) {
+      if (this.#state !== "TERMINATED") this.#recordLeg();
+      return;
+    }
     this.#command("record", { stereo: Boolean(params && params.stereo) });
   }
 
@@ -183,6 +248,8 @@ class Call {
       call.#emitStateChanged(change);
       if (ends) {
         call.#stopProgressTone();
+        call.#stopLegPlayer();
+        if (call.#legRecorder) call.#legRecorder.stop();
         call.#listeners.clear();
         calls.delete(call.#info.id);
       }

@@ -51,7 +51,15 @@ pub struct BridgeReport {
 fn callee(dir: &std::path::Path, seconds: u32) -> Result<(std::process::Child, u16), BenchError> {
     let port = free_port()?;
     let child = Command::new("sipp")
-        .args(["-sn", "uas", "-i", "127.0.0.1", "-p", &port.to_string(), "-nostdin"])
+        .args([
+            "-sn",
+            "uas",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-nostdin",
+        ])
         .args(["-timeout", &format!("{}s", seconds + 60)])
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
@@ -85,9 +93,7 @@ pub async fn bridge(rates: &[u32], seconds: u32) -> Result<BridgeReport, BenchEr
             .calls_active
             .load(std::sync::atomic::Ordering::Relaxed);
         let busy = super::sip::process_memory("VmRSS:");
-        let stdout = load
-            .await
-            .map_err(|e| BenchError::Peer(e.to_string()))??;
+        let stdout = load.await.map_err(|e| BenchError::Peer(e.to_string()))??;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         while server
             .metrics()

@@ -336,8 +336,8 @@ impl OutboundLegs {
         self.calls.contains_key(call_id)
     }
 
-    /// A scenario's command for a call: only hangup/reject act on an outbound call yet (on
-    /// every branch).
+    /// A scenario's command for a call: hangup/reject (on every branch) and sendDigits act on
+    /// an outbound call; playback and recording reach it as linked units (`call.js`).
     pub(super) fn command(&mut self, call_id: &str, command: &CallCommand) -> Option<String> {
         match command {
             CallCommand::Hangup { .. } | CallCommand::Reject { .. } => {
@@ -350,8 +350,21 @@ impl OutboundLegs {
                 }
                 None
             }
+            CallCommand::SendDigits { digits } => {
+                let answered = self
+                    .call_of
+                    .iter()
+                    .filter(|(_, call)| *call == call_id)
+                    .find_map(|(leg, _)| self.legs.get(leg).filter(|l| l.is_connected()));
+                match answered {
+                    Some(leg) => leg.send_digits(digits),
+                    None => Some(format!(
+                        "sendDigits on outbound call {call_id}: it is not answered (yet)"
+                    )),
+                }
+            }
             other => Some(format!(
-                "{} on an outbound call is not available yet (only hangup and media links)",
+                "{} on an outbound call is not available yet (hangup, sendDigits, playback, say, record and media links are)",
                 other.name()
             )),
         }

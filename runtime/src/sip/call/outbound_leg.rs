@@ -65,6 +65,8 @@ pub(super) struct OutboundLeg {
     connected: Option<Instant>,
     /// Cancelled because nobody answered in time: `Failed 408`.
     timed_out: bool,
+    /// The far end's answer takes RFC 4733 digits.
+    telephone_event: bool,
     no_answer: std::time::Duration,
     /// Media from the far end started (early media or the answer).
     audio: bool,
@@ -168,6 +170,7 @@ impl OutboundLeg {
             stream,
             connected: None,
             timed_out: false,
+            telephone_event: false,
             no_answer: dial.no_answer,
             audio: false,
             hung_up: false,
@@ -254,7 +257,25 @@ impl OutboundLeg {
         events
     }
 
-    fn send_media_to(&self, answer: &Offer) {
+    /// Whether the far end answered (and the leg is not over).
+    pub(super) fn is_connected(&self) -> bool {
+        self.connected.is_some() && !self.over
+    }
+
+    /// RFC 4733 digits to the far end; a warning when its answer had no telephone-event.
+    pub(super) fn send_digits(&self, digits: &str) -> Option<String> {
+        if !self.telephone_event {
+            return Some(format!(
+                "sendDigits on outbound call {}: the far end did not offer telephone-event; digits not sent",
+                self.call_id
+            ));
+        }
+        self.stream.send(StreamCommand::Digits(digits.to_owned()));
+        None
+    }
+
+    fn send_media_to(&mut self, answer: &Offer) {
+        self.telephone_event = answer.telephone_event.is_some();
         self.stream.send(StreamCommand::Remote {
             addr: answer.remote,
             telephone_event: answer.telephone_event,
