@@ -896,8 +896,9 @@ declare namespace VoxEngine {
    * Calls a SIP address (sip:user@host[:port]) and returns the call at once (state PROGRESSING,
    * incoming() false): Ringing (18x), AudioStarted (early media or the answer), Connected, then
    * Disconnected; Failed {code, reason, headers} when it is not answered (60 s: 408). say,
-   * startPlayback, record and sendDigits work on it as on an inbound call (docs/calls.md). VoxEngine's older form (to,
-   * callerid, displayName, password, authUser, extraHeaders, video, outProxy) works too.
+   * startPlayback, record and sendDigits work on it as on an inbound call (docs/calls.md).
+   * VoxEngine's older form (to, callerid, displayName, password, authUser, extraHeaders, video,
+   * outProxy) works too.
    */
   function callSIP(to: string, parameters?: CallSIPParameters | string, ...rest: any[]): Call;
   /** Parameters of callPSTN. */
