@@ -434,6 +434,9 @@ pub enum DialKind {
     Pstn,
     /// A user of the application, at every address it registered (`VoxEngine.callUser`).
     User,
+    /// A conference session of the application, by conference id (`VoxEngine.callConference`):
+    /// the call arrives there as `CallAlerting`.
+    Conference,
 }
 
 /// Digest credentials of an outbound call.

@@ -215,6 +215,7 @@ async fn drive(
                     let method = match dial.kind {
                         dialtone_bindings::host::DialKind::Pstn => "callPSTN",
                         dialtone_bindings::host::DialKind::User => "callUser",
+                        dialtone_bindings::host::DialKind::Conference => "callConference",
                         _ => "callSIP",
                     };
                     transcript.record(at, &Entry::Sim(format!("{method} {}: the console places no outbound calls", dial.to)));

@@ -160,6 +160,7 @@ impl Server {
             registrar: Default::default(),
             http_base: Default::default(),
             access: Default::default(),
+            rooms: Default::default(),
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)

@@ -1,7 +1,8 @@
 //! The conference mixer with three real softphones: a session started over the admin API
-//! calls three pjsua2 phones and puts each into one conference (`conf.add({call})`). Each
-//! phone speaks in its own time window; each must hear the other two (found in its recording
-//! by cross-correlation, numpy) and not itself.
+//! calls three pjsua2 phones and puts each into one conference (`conf.add({call})`); and three
+//! pjsua2 callers whose sessions each join the shared room session with
+//! `VoxEngine.callConference`. Each phone speaks in its own time window; each must hear the
+//! other two (found in its recording by cross-correlation, numpy) and not itself.
 
 use std::process::Command;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use dialtone_tests::admin::Api;
 use dialtone_tests::media::{echo_of, pjsua2_callee};
-use dialtone_tests::sip::{TestServer, sox_rms, spoken_wav, temp_dir};
+use dialtone_tests::sip::{TestServer, pjsua2_call, sox_rms, spoken_wav, temp_dir};
 use reqwest::Method;
 use serde_json::json;
 
@@ -92,10 +93,17 @@ fn three_phones_in_a_conference_each_hear_the_other_two_and_not_themselves() -> 
     for phone in &mut phones {
         phone.wait_exit(Duration::from_secs(10))?;
     }
-    for (name, _, heard) in &says {
+    each_hears_the_others(&says)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Each phone hears the other two and not itself.
+fn each_hears_the_others(says: &[(&str, std::path::PathBuf, std::path::PathBuf)]) -> Result<()> {
+    for (name, _, heard) in says {
         let rms = sox_rms(heard, None)?;
         assert!(rms > 0.005, "{name} heard silence (rms {rms})");
-        for (other, sent, _) in &says {
+        for (other, sent, _) in says {
             let (lag_ms, peak) = echo_of(sent, heard, 3000)?;
             eprintln!("{name} hears {other}: correlation {peak} at {lag_ms} ms");
             if other == name {
@@ -111,6 +119,66 @@ fn three_phones_in_a_conference_each_hear_the_other_two_and_not_themselves() -> 
             }
         }
     }
+    Ok(())
+}
+
+const JOIN_ROOM: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const room = VoxEngine.callConference("room1", call.callerid(), call.displayName());
+  VoxEngine.easyProcess(call, room);
+});
+"#;
+
+const ROOM: &str = r#"
+require(Modules.Conference);
+const conf = VoxEngine.createConference();
+let joined = 0;
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call, destination }) => {
+  call.addEventListener(CallEvents.Connected, () => {
+    conf.add({ call });
+    if (++joined === 3) Logger.write(`all 3 joined ${destination} (${call.clientType()})`);
+  });
+  call.answer();
+});
+conf.addEventListener(ConferenceEvents.EndpointRemoved, () => {
+  if (conf.getList().length === 0) VoxEngine.terminate();
+});
+"#;
+
+#[test]
+fn three_callers_join_one_room_with_call_conference_and_hear_each_other() -> Result<()> {
+    let dir = temp_dir("room")?;
+    let texts = [
+        ("alpha", "Alpha speaking. One two three four.", 1.0),
+        ("bravo", "Bravo here. Five six seven eight.", 4.0),
+        ("charlie", "Charlie now. Nine ten eleven twelve.", 7.0),
+    ];
+    let mut says = Vec::new();
+    for (name, text, pad) in texts {
+        let wav = speech_at(&dir, name, text, pad)?;
+        says.push((name, wav, dir.join(format!("{name}-heard.wav"))));
+    }
+    let mut server = TestServer::start(&[("room1", ROOM), (".*", JOIN_ROOM)])?;
+    let port = server.sip_port();
+    let callers: Vec<_> = says
+        .iter()
+        .map(|(_, wav, heard)| {
+            let (wav, heard) = (wav.clone(), heard.clone());
+            std::thread::spawn(move || pjsua2_call(port, &wav, 12, &heard, "", 0.0))
+        })
+        .collect();
+    for caller in callers {
+        let output = caller.join().expect("caller thread")?;
+        assert!(output.contains("STATE CONFIRMED 200"), "{output}");
+    }
+    let logs = server
+        .until_sessions_end(4, Duration::from_secs(30))?
+        .logs();
+    assert!(
+        logs.contains(&"all 3 joined room1 (conference)".to_owned()),
+        "{logs:?}"
+    );
+    each_hears_the_others(&says)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

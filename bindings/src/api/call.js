@@ -122,7 +122,7 @@ class Call {
     if (typeof url !== "string" || url === "") {
       throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "call.startPlayback: url must be a non-empty string");
     }
-    if (this.#info.outgoing) {
+    if (this.#viaUnits()) {
       this.#playOnLeg(createURLPlayer(url, { loop: Boolean(options && options.loop) }));
       return;
     }
@@ -130,7 +130,7 @@ class Call {
   }
   stopPlayback() {
     this.#stopProgressTone();
-    if (this.#info.outgoing) {
+    if (this.#viaUnits()) {
       this.#stopLegPlayer();
       return;
     }
@@ -140,12 +140,15 @@ class Call {
     if (typeof text !== "string") {
       throw codedError(TypeError, "ERR_INVALID_ARGUMENT", "call.say: text must be a string");
     }
-    if (this.#info.outgoing) {
+    if (this.#viaUnits()) {
       this.#playOnLeg(createTTSPlayer(text, options));
       return;
     }
     this.#command("say", { text, voice: voiceOf(options) });
   }
+  // Outgoing calls and calls from another session (callConference) have no playback or
+  // recording of their own: units linked to them do it.
+  #viaUnits() { return this.#info.outgoing || this.#info.scheme === "conference"; }
   // Plays `player` to this outgoing call: its events become the call's PlaybackReady,
   // PlaybackStarted and PlaybackFinished; a new one replaces it without PlaybackFinished.
   #playOnLeg(player) {
@@ -203,7 +206,7 @@ class Call {
   sendMediaTo(unit, params) { sendMedia("Call.sendMediaTo", this, unit, params); }
   stopMediaTo(unit) { stopMedia("Call.stopMediaTo", this, unit); }
   record(params) {
-    if (this.#info.outgoing) {
+    if (this.#viaUnits()) {
       if (this.#state !== "TERMINATED") this.#recordLeg();
       return;
     }
@@ -298,7 +301,17 @@ function callUser(parameters, ...rest) {
   return dial("user", "VoxEngine.callUser", params.username, params);
 }
 
-const CLIENT_TYPES = { sip: "sip", pstn: "pstn", user: "user" };
+// VoxEngine.callConference(conferenceId, callerid?, displayName?, headers?): a leg into the
+// application's session for that conference (the rule matching the id), shared by every leg
+// with the same id; it arrives there as CallAlerting.
+function callConference(conferenceId, callerid, displayName, headers) {
+  if (typeof conferenceId !== "string" && typeof conferenceId !== "number") {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `VoxEngine.callConference: the conference id must be a string, got ${describe(conferenceId)}`);
+  }
+  return dial("conference", "VoxEngine.callConference", String(conferenceId), { callerid, displayName, headers });
+}
+
+const CLIENT_TYPES = { sip: "sip", pstn: "pstn", user: "user", conference: "conference" };
 
 function dial(kind, method, to, parameters) {
   const params = parameters ?? {};

@@ -29,6 +29,7 @@ pub(super) fn install<'js>(
                 let (kind, method) = match kind.as_str() {
                     "pstn" => (DialKind::Pstn, "VoxEngine.callPSTN"),
                     "user" => (DialKind::User, "VoxEngine.callUser"),
+                    "conference" => (DialKind::Conference, "VoxEngine.callConference"),
                     _ => (DialKind::Sip, "VoxEngine.callSIP"),
                 };
                 let mut dial = read_dial(method, kind, &to, &params)
@@ -82,6 +83,7 @@ fn read_dial(
     let to = match kind {
         DialKind::Pstn => phone_number(method, to)?,
         DialKind::User => user_name(method, to)?,
+        DialKind::Conference => conference_id(method, to)?,
         _ => sip_address(method, to)?,
     };
     let no_answer_s = take_call_timeout(method, &mut params.headers)?;
@@ -189,6 +191,17 @@ fn user_name(method: &str, name: &str) -> std::result::Result<String, String> {
         ));
     }
     Ok(name.to_owned())
+}
+
+/// A conference id: 1-128 characters on one line (the room's rule matches it).
+fn conference_id(method: &str, id: &str) -> std::result::Result<String, String> {
+    if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(format!(
+            "{method}: the conference id must be 1-128 characters on one line, got '{}'",
+            id.escape_debug()
+        ));
+    }
+    Ok(id.to_owned())
 }
 
 /// `host[:port]` of an outbound proxy.

@@ -60,6 +60,9 @@ const VoxEngine = {
   callUser(parameters, ...rest) {
     return callUser(parameters, ...rest);
   },
+  callConference(conferenceId, callerid, displayName, headers) {
+    return callConference(conferenceId, callerid, displayName, headers);
+  },
   easyProcess(inbound, outbound, onEstablished, direct) {
     easyProcess(inbound, outbound, onEstablished, direct);
   },

@@ -68,6 +68,12 @@ impl SessionMedia {
         ports
     }
 
+    /// Adds a call whose ports were made elsewhere (a conference room's side of a call from
+    /// another session).
+    pub fn attach_call(&mut self, id: &str, ports: Ports) {
+        self.graph.add_unit(id, ports);
+    }
+
     /// The ports of call `id`, added to the graph if it is not there yet: the branches of a
     /// forked outbound call share one unit.
     pub fn join_call(&mut self, id: &str) -> Ports {

@@ -43,6 +43,7 @@ pub mod api_session;
 mod legs;
 mod outbound_leg;
 mod refresh;
+mod room_host;
 mod session_out;
 
 use refresh::{negotiate_timer, until};
@@ -430,7 +431,7 @@ impl Call {
                     self.on_session_deadline().await;
                 }
                 Some(refreshed) = self.refreshes.recv() => self.on_refreshed(refreshed).await,
-                Some(state) = self.legs.next_state() => self.on_leg_state(state),
+                Some(input) = self.legs.next() => self.on_leg_input(input),
                 () = until(ringing_deadline), if ringing_deadline.is_some() => {
                     self.legs.cancel_unanswered();
                 }
@@ -459,8 +460,8 @@ impl Call {
     }
 
     /// A state of an outbound leg's dialog: the scenario hears what it means.
-    fn on_leg_state(&mut self, state: outbound_leg::LegState) {
-        for (call_id, event) in self.legs.on_state(&mut self.media, state) {
+    fn on_leg_input(&mut self, input: legs::LegInput) {
+        for (call_id, event) in self.legs.on_input(&mut self.media, input) {
             let _ = self.host.events.send(HostEvent::Call { call_id, event });
         }
     }

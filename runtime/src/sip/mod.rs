@@ -9,6 +9,7 @@ mod bye_headers;
 mod call;
 mod invite;
 pub mod registrar;
+pub mod rooms;
 pub mod sdp;
 pub mod session_timer;
 mod tcp;
@@ -105,6 +106,8 @@ pub struct CallContext {
     pub http_base: std::sync::OnceLock<String>,
     /// HTTP requests to sessions' access URLs, waiting for their answers.
     pub access: crate::access::AccessRequests,
+    /// Conference room sessions (`VoxEngine.callConference`), by application and id.
+    pub rooms: rooms::Rooms,
 }
 
 /// What outbound calls need of the running SIP server.

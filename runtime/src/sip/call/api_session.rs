@@ -12,14 +12,17 @@ use std::sync::atomic::Ordering;
 use dialtone_bindings::host::{self, CallCommand, HostEvent, HostIo, Outbound, SessionSpec};
 use thiserror::Error;
 
+use super::SessionRecord;
 use super::legs::OutboundLegs;
 use super::refresh::until;
+use super::room_host::RoomHost;
 use super::session_out::{Handled, SessionOut};
-use super::{SessionRecord, outbound_leg};
 use crate::catalog::CatalogError;
 use crate::history::{SessionRow, Write};
 use crate::media::session::{MediaContext, SessionMedia};
 use crate::sip::CallContext;
+use crate::sip::rooms::RoomInput;
+use tokio::sync::mpsc;
 
 /// Longest custom data, in bytes (VoxEngine's limit for `customData`).
 pub const MAX_CUSTOM_DATA_BYTES: usize = 200;
@@ -59,6 +62,34 @@ pub fn start(
         return Err(StartError::CustomData(custom_data.len()));
     }
     let plan = context.catalog.current().plan_rule(application, rule)?;
+    start_plan(context, plan, custom_data, None)
+}
+
+/// Starts the room session of conference `conference` (the rule matching the id), whose
+/// calls arrive on `inputs` (`VoxEngine.callConference`).
+pub(crate) fn start_room(
+    context: &Arc<CallContext>,
+    application: &str,
+    conference: &str,
+    inputs: mpsc::UnboundedReceiver<RoomInput>,
+) -> Result<(), String> {
+    let plan = context
+        .catalog
+        .current()
+        .plan(application, conference)
+        .map_err(|e| format!("no session for conference '{conference}': {e}"))?;
+    let room = RoomHost::new(application, conference, inputs);
+    start_plan(context, plan, "", Some(room))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn start_plan(
+    context: &Arc<CallContext>,
+    plan: crate::catalog::CallPlan,
+    custom_data: &str,
+    room: Option<RoomHost>,
+) -> Result<StartedSession, StartError> {
     let (host, session_io) = host::channel();
     let session_id = uuid::Uuid::new_v4().to_string();
     let access_key = crate::access::new_key();
@@ -136,9 +167,13 @@ pub fn start(
         session_id: session_id.clone(),
         host,
         media,
+        room,
     };
     tokio::spawn(async move {
         session.run().await;
+        if let Some(room) = session.room.take() {
+            room.end(&session.context);
+        }
         session.context.live.remove(&session.session_id);
         session.context.access.session_ended(&session.session_id);
         session
@@ -161,6 +196,8 @@ struct ApiSession {
     host: HostIo,
     media: SessionMedia,
     legs: OutboundLegs,
+    /// A conference room's calls, when the session is one.
+    room: Option<RoomHost>,
 }
 
 impl ApiSession {
@@ -174,7 +211,12 @@ impl ApiSession {
                     },
                     None => break,
                 },
-                Some(state) = self.legs.next_state() => self.on_leg_state(state),
+                Some(input) = self.legs.next() => self.on_leg_input(input),
+                Some(input) = RoomHost::next_input(&mut self.room) => {
+                    if let Some(room) = &mut self.room {
+                        room.on_input(input, &mut self.media, &self.host.events);
+                    }
+                }
                 () = until(ringing_deadline), if ringing_deadline.is_some() => {
                     self.legs.cancel_unanswered();
                 }
@@ -183,8 +225,8 @@ impl ApiSession {
         self.legs.hang_up_all(&mut self.media);
     }
 
-    fn on_leg_state(&mut self, state: outbound_leg::LegState) {
-        for (call_id, event) in self.legs.on_state(&mut self.media, state) {
+    fn on_leg_input(&mut self, input: super::legs::LegInput) {
+        for (call_id, event) in self.legs.on_input(&mut self.media, input) {
             let _ = self.host.events.send(HostEvent::Call { call_id, event });
         }
     }
@@ -208,6 +250,16 @@ impl ApiSession {
             Outbound::Dial(dial) => {
                 if let Err(failure) = self.legs.dial(&mut self.media, dial).await {
                     super::report_dial_failure(&self.host.events, &self.session_id, dial, failure);
+                }
+            }
+            Outbound::Call { call_id, command }
+                if self.room.as_ref().is_some_and(|r| r.has(call_id)) =>
+            {
+                if let Some(room) = &mut self.room
+                    && let Some(missing) =
+                        room.on_command(call_id, command, &mut self.media, &self.host.events)
+                {
+                    let _ = self.host.events.send(HostEvent::Warning { text: missing });
                 }
             }
             Outbound::Call { call_id, command } if self.legs.has(call_id) => {

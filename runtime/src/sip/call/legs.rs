@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dialtone_bindings::host::{CallCommand, CallEvent, Dial, DialKind};
+use dialtone_bindings::host::{CallCommand, CallEvent, Dial, DialKind, IncomingCall};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{DialogState, TerminatedReason};
 use rsipstack::transport::SipAddr;
@@ -24,6 +24,7 @@ use super::outbound_leg::{LegState, OutboundLeg, Target};
 use crate::config::TrunkConfig;
 use crate::media::session::SessionMedia;
 use crate::sip::CallContext;
+use crate::sip::rooms::{CallerEvents, RoomCall, RoomInput};
 
 /// How long an outbound call may ring before it is cancelled (VoxEngine's default).
 const NO_ANSWER: Duration = Duration::from_secs(60);
@@ -42,6 +43,12 @@ impl DialFailure {
             reason: reason.into(),
         }
     }
+}
+
+/// What the legs' tasks report: a SIP dialog's state, or an event of a call into a room.
+pub(super) enum LegInput {
+    Sip(Box<LegState>),
+    Room(String, CallEvent),
 }
 
 /// What the scenario has heard of one call, over its branches.
@@ -66,6 +73,10 @@ pub(super) struct OutboundLegs {
     /// The scenario's calls, by call id, and the call each leg belongs to.
     calls: HashMap<String, CallState>,
     call_of: HashMap<String, String>,
+    /// Calls into conference rooms (`callConference`), and whether each was answered.
+    room_calls: HashMap<String, (RoomCall, bool)>,
+    room_events_tx: CallerEvents,
+    room_events: mpsc::UnboundedReceiver<(String, CallEvent)>,
     states_tx: mpsc::UnboundedSender<LegState>,
     states: mpsc::UnboundedReceiver<LegState>,
 }
@@ -77,7 +88,11 @@ impl OutboundLegs {
         trunk: Option<TrunkConfig>,
     ) -> Self {
         let (states_tx, states) = mpsc::unbounded_channel();
+        let (room_events_tx, room_events) = mpsc::unbounded_channel();
         Self {
+            room_calls: HashMap::new(),
+            room_events_tx,
+            room_events,
             context,
             application,
             trunk,
@@ -95,6 +110,9 @@ impl OutboundLegs {
         media: &mut SessionMedia,
         dial: &Dial,
     ) -> Result<(), DialFailure> {
+        if dial.kind == DialKind::Conference {
+            return self.dial_room(media, dial);
+        }
         let targets = self.targets(dial)?;
         let mut why = String::new();
         let mut state = CallState::default();
@@ -115,6 +133,65 @@ impl OutboundLegs {
         }
         self.calls.insert(dial.call_id.clone(), state);
         Ok(())
+    }
+
+    /// `callConference`: a call into the room session of `dial.to` (started when needed).
+    fn dial_room(&mut self, media: &mut SessionMedia, dial: &Dial) -> Result<(), DialFailure> {
+        let ports = media.join_call(&dial.call_id);
+        let callerid = dial.callerid.clone().unwrap_or_default();
+        let incoming = IncomingCall {
+            id: String::new(),
+            callerid: callerid.clone(),
+            display_name: dial.display_name.clone().unwrap_or_default(),
+            destination: dial.to.clone(),
+            to_uri: format!("sip:{}@conference", dial.to),
+            from_uri: format!("sip:{callerid}@{}", self.application),
+            headers: dial.headers.clone(),
+            scheme: "conference".into(),
+        };
+        let context = self.context.clone();
+        let (application, conference) = (self.application.clone(), dial.to.clone());
+        let joined = self.context.rooms.join(
+            &self.application,
+            &dial.to,
+            incoming,
+            &dial.call_id,
+            ports,
+            self.room_events_tx.clone(),
+            |inputs| super::api_session::start_room(&context, &application, &conference, inputs),
+        );
+        match joined {
+            Ok(call) => {
+                self.room_calls.insert(dial.call_id.clone(), (call, false));
+                Ok(())
+            }
+            Err(why) => {
+                media.remove_call(&dial.call_id);
+                Err(DialFailure::new(
+                    404,
+                    format!("VoxEngine.callConference: {why}"),
+                ))
+            }
+        }
+    }
+
+    /// An event of a call into a room, for the scenario; an ended call leaves the graph.
+    fn on_room_event(
+        &mut self,
+        media: &mut SessionMedia,
+        (call_id, event): (String, CallEvent),
+    ) -> Vec<(String, CallEvent)> {
+        let Some((_, answered)) = self.room_calls.get_mut(&call_id) else {
+            return Vec::new();
+        };
+        if matches!(event, CallEvent::Connected { .. }) {
+            *answered = true;
+        }
+        if event.is_final() {
+            self.room_calls.remove(&call_id);
+            media.remove_call(&call_id);
+        }
+        vec![(call_id, event)]
     }
 
     /// Where a call goes and how, from what the scenario asked and the application's config:
@@ -236,14 +313,30 @@ impl OutboundLegs {
         Ok(vec![target])
     }
 
-    /// The next state of a leg's dialog, tagged with the leg's id.
-    pub(super) async fn next_state(&mut self) -> Option<LegState> {
-        self.states.recv().await
+    /// The next state of a SIP leg's dialog, or event of a call into a room.
+    pub(super) async fn next(&mut self) -> Option<LegInput> {
+        tokio::select! {
+            Some(state) = self.states.recv() => Some(LegInput::Sip(Box::new(state))),
+            Some((id, event)) = self.room_events.recv() => Some(LegInput::Room(id, event)),
+            else => None,
+        }
+    }
+
+    /// What `input` means for the scenario: its calls' events.
+    pub(super) fn on_input(
+        &mut self,
+        media: &mut SessionMedia,
+        input: LegInput,
+    ) -> Vec<(String, CallEvent)> {
+        match input {
+            LegInput::Sip(state) => self.on_state(media, *state),
+            LegInput::Room(id, event) => self.on_room_event(media, (id, event)),
+        }
     }
 
     /// What a leg's dialog state means for the scenario, as events of its call; an ended
     /// call leaves the graph.
-    pub(super) fn on_state(
+    fn on_state(
         &mut self,
         media: &mut SessionMedia,
         (leg_id, state, final_response): LegState,
@@ -333,12 +426,40 @@ impl OutboundLegs {
 
     /// Whether `call_id` is one of these calls.
     pub(super) fn has(&self, call_id: &str) -> bool {
-        self.calls.contains_key(call_id)
+        self.calls.contains_key(call_id) || self.room_calls.contains_key(call_id)
     }
 
     /// A scenario's command for a call: hangup/reject (on every branch) and sendDigits act on
     /// an outbound call; playback and recording reach it as linked units (`call.js`).
     pub(super) fn command(&mut self, call_id: &str, command: &CallCommand) -> Option<String> {
+        if let Some((call, answered)) = self.room_calls.get(call_id) {
+            return match command {
+                CallCommand::Hangup { .. } | CallCommand::Reject { .. } => {
+                    let _ = call.room.send(RoomInput::Hangup {
+                        call_id: call.room_call_id.clone(),
+                    });
+                    let ending = if *answered {
+                        CallEvent::Disconnected {
+                            reason: "hung up by the scenario".into(),
+                            duration: 0,
+                            headers: Default::default(),
+                        }
+                    } else {
+                        CallEvent::Failed {
+                            code: 487,
+                            reason: "Request Terminated".into(),
+                            headers: Default::default(),
+                        }
+                    };
+                    let _ = self.room_events_tx.send((call_id.to_owned(), ending));
+                    None
+                }
+                other => Some(format!(
+                    "{} on a conference call is not available (playback, say, record and media links are)",
+                    other.name()
+                )),
+            };
+        }
         match command {
             CallCommand::Hangup { .. } | CallCommand::Reject { .. } => {
                 for (leg, call) in &self.call_of {
@@ -390,6 +511,12 @@ impl OutboundLegs {
 
     /// The session ended: every leg is hung up and leaves the graph.
     pub(super) fn hang_up_all(&mut self, media: &mut SessionMedia) {
+        for (id, (call, _)) in self.room_calls.drain() {
+            let _ = call.room.send(RoomInput::Hangup {
+                call_id: call.room_call_id.clone(),
+            });
+            media.remove_call(&id);
+        }
         for (_, mut leg) in self.legs.drain() {
             leg.hang_up();
         }
