@@ -946,6 +946,16 @@ declare namespace VoxEngine {
   function createConference(parameters?: { hd_audio?: boolean }): Conference;
   /** conference.stop(). */
   function destroyConference(conference: Conference): void;
+  /**
+   * A call into the application's room session for `conferenceId` (shared by every call with
+   * that id; started by the rule matching it), where it arrives as CallAlerting.
+   */
+  function callConference(
+    conferenceId: string,
+    callerid?: string,
+    displayName?: string,
+    headers?: { [name: string]: string },
+  ): Call;
   /** a.stopMediaTo(b) and b.stopMediaTo(a). */
   function stopMediaBetween(a: VoxMediaUnit, b: VoxMediaUnit): void;
 }
