@@ -432,3 +432,42 @@ fn an_outbound_call_says_records_and_sends_digits() -> Result<()> {
     );
     Ok(())
 }
+
+const FORWARD_TO_PSTN: &str = r#"
+VoxEngine.forwardCallToPSTN((number) => `+1555${number}`, (caller, callee) => Logger.write(`forwarded to ${callee.number()}`));
+"#;
+
+/// forwardCallToPSTN: the dialed number, transformed, goes out over the trunk.
+#[test]
+fn forward_call_to_pstn_dials_the_transformed_number_over_the_trunk() -> Result<()> {
+    let (logs, _server) = bridged_with(FORWARD_TO_PSTN, None, true, |rules, port| {
+        TestServer::start_with_application(
+            rules,
+            &format!("[application.trunk]\naddress = \"127.0.0.1:{port}\"\n"),
+        )
+    })?;
+    assert_eq!(logs, ["forwarded to +15552000"]);
+    Ok(())
+}
+
+const BYE_HEADERS_OF_THE_CALLER: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Disconnected, (e) => { Logger.write(`caller left ${JSON.stringify(e.headers)}`); VoxEngine.terminate(); });
+  call.answer();
+});
+"#;
+
+/// The X- headers of an inbound caller's BYE are its `Disconnected` headers.
+#[test]
+fn the_callers_bye_headers_reach_disconnected() -> Result<()> {
+    let mut server = TestServer::start(&[(".*", BYE_HEADERS_OF_THE_CALLER)])?;
+    let run = server.call_once(
+        &sipp_xml::caller_hangs_up_with("      X-Reason: done talking\n"),
+        "2000",
+        &[],
+    )?;
+    assert_eq!(run.code, 0, "{}", run.output);
+    let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
+    assert_eq!(logs, [r#"caller left {"X-Reason":"done talking"}"#]);
+    Ok(())
+}

@@ -224,3 +224,31 @@ fn a_call_from_a_registered_user_is_known_as_that_user() -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+const FORWARD_TO_USER: &str = r#"
+VoxEngine.forwardCallToUser((caller, user) => Logger.write(`forwarded to ${user.number()}`));
+"#;
+
+/// forwardCallToUser: a call to "alice" rings Alice's registered phone and bridges them.
+#[test]
+fn forward_call_to_user_rings_the_dialed_users_phone() -> Result<()> {
+    let mut server = server_with_alice(FORWARD_TO_USER)?;
+    let dir = temp_dir("users-forward")?;
+    let wav = caller_wav(&dir)?;
+    let registrar = format!("127.0.0.1:{}", server.sip_port());
+    let mut alice = pjsua2_callee(
+        &wav,
+        &dir.join("alice-heard.wav"),
+        30,
+        Some((&registrar, "alice", "alice-secret-1", 0)),
+    )?;
+    alice.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
+    let run = server.caller_hangs_up("alice", 2000)?;
+    assert_eq!(run.code, 0, "{}", run.output);
+    alice.wait_for("STATE CONFIRMED", Duration::from_secs(10))?;
+    alice.wait_for("STATE DISCONNECTED", Duration::from_secs(15))?;
+    let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
+    assert_eq!(logs, ["forwarded to alice"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

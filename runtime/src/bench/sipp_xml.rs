@@ -40,6 +40,11 @@ pub fn offer(port: &str, direction: &str) -> String {
 /// remote target through the route set; `sdp` makes it an offer. Requests other than ACK are
 /// retransmitted until answered.
 fn in_dialog(method: &str, cseq: u32, sdp: Option<&str>) -> String {
+    in_dialog_with(method, cseq, sdp, "")
+}
+
+/// [`in_dialog`] with `extra` headers (each line `      Name: value\n`).
+fn in_dialog_with(method: &str, cseq: u32, sdp: Option<&str>, extra: &str) -> String {
     let retrans = if method == "ACK" {
         ""
     } else {
@@ -63,7 +68,7 @@ fn in_dialog(method: &str, cseq: u32, sdp: Option<&str>) -> String {
       CSeq: {cseq} {method}
       Contact: <sip:1001@[local_ip]:[local_port];transport=[transport]>
       Max-Forwards: 70
-{body}    ]]>
+{extra}{body}    ]]>
   </send>
 "#
     )
@@ -141,6 +146,22 @@ pub fn answered_then_server_bye(extra: &str, on_ok: &str, on_bye: &str) -> Strin
              <recv request=\"BYE\" timeout=\"20000\"><action>{on_bye}</action></recv>\n{OK_TO_BYE}",
             invite(extra, &offer("[media_port]", "sendrecv")),
             ack = in_dialog("ACK", 1, None)
+        ),
+    )
+}
+
+/// INVITE, answered; half a second later the caller hangs up with a BYE carrying `extra`
+/// headers.
+pub fn caller_hangs_up_with(extra: &str) -> String {
+    scenario(
+        "answered, caller hangs up",
+        &format!(
+            "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
+             <recv response=\"200\" rrs=\"true\"/>\n{ack}  <pause milliseconds=\"500\"/>\n{bye}  \
+             <recv response=\"200\"/>\n",
+            invite("", &offer("[media_port]", "sendrecv")),
+            ack = in_dialog("ACK", 1, None),
+            bye = in_dialog_with("BYE", 2, None, extra)
         ),
     )
 }
