@@ -235,7 +235,7 @@ fn serve_runs_on_embedded_defaults_and_stops_on_sigterm() {
     let response = text(&buf[..len]);
     assert!(response.starts_with("SIP/2.0 200"), "{response}");
     assert!(
-        response.contains("Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE\r\n"),
+        response.contains("Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER\r\n"),
         "{response}"
     );
     // A method served nowhere: 405 with the same Allow (RFC 3261 21.4.6).
