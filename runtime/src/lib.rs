@@ -25,6 +25,7 @@
 //! - [`accept`]: TCP admission for SIP and HTTP (per-source and total caps, accept backoff).
 //! - [`malformed_log`]: one short, escaped, rate-limited log line for SIP datagrams that do not parse.
 //! - [`metrics`]: counters and latency histograms.
+//! - [`private_file`]: mode-0600 files written atomically (secrets, user hashes).
 //! - [`admin`]: the admin HTTP API (applications, rules, scenarios, secrets, sessions).
 //! - [`bench`]: `dialtone bench`, the benchmarks.
 //! - `main.rs`: the `dialtone` CLI; `remote.rs` (binary only) is its admin API client.
@@ -45,6 +46,7 @@ pub mod http;
 pub mod malformed_log;
 pub mod media;
 pub mod metrics;
+pub mod private_file;
 pub mod router;
 pub mod rtp_ports;
 pub mod secrets;

@@ -3,7 +3,6 @@
 //! digest HA1 (`H(name:realm:password)`, MD5 and SHA-256, realm = the application's name), so
 //! the password itself is never stored and a registration is checked without it.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -270,27 +269,14 @@ impl UserStore {
         if self.path.as_os_str().is_empty() {
             return Ok(());
         }
-        let io = |source| UserError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
         let text = serde_json::to_vec_pretty(file).map_err(|e| UserError::Corrupt {
             path: self.path.clone(),
             why: e.to_string(),
         })?;
-        let temporary = self.path.with_extension("json.tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut out = options.open(&temporary).map_err(io)?;
-        out.write_all(&text)
-            .and_then(|()| out.sync_all())
-            .map_err(io)?;
-        std::fs::rename(&temporary, &self.path).map_err(io)
+        crate::private_file::write(&self.path, &text).map_err(|source| UserError::Io {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 

@@ -16,28 +16,13 @@ import time
 
 import pjsua2 as pj
 
+import pjsua2_endpoint
+
 uri, wav, seconds, record = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 dtmf = sys.argv[5] if len(sys.argv) > 5 else ""
 dtmf_at = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
 
-ep = pj.Endpoint()
-ep.libCreate()
-cfg = pj.EpConfig()
-cfg.logConfig.level = 1
-cfg.logConfig.consoleLevel = 1
-cfg.uaConfig.threadCnt = 0
-cfg.uaConfig.mainThreadOnly = True
-ep.libInit(cfg)
-transport = pj.TransportConfig()
-transport.port = 0
-transport.boundAddress = "127.0.0.1"
-transport.publicAddress = "127.0.0.1"
-ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
-ep.audDevManager().setNullDev()
-for codec in ep.codecEnum2():
-    ep.codecSetPriority(codec.codecId, 0)
-ep.codecSetPriority("PCMU/8000", 255)
-ep.libStart()
+ep, _ = pjsua2_endpoint.start()
 
 registration = os.environ.get("REGISTER", "").split()
 registered = {"code": None}
@@ -50,15 +35,11 @@ class Account(pj.Account):
             print("REGISTERED", prm.code, flush=True)
 
 
-account_cfg = pj.AccountConfig()
-account_cfg.idUri = "sip:pjsua@127.0.0.1"
-account_cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
-account_cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
 if len(registration) == 3:
     registrar, user, password = registration
-    account_cfg.idUri = f"sip:{user}@{registrar}"
-    account_cfg.regConfig.registrarUri = f"sip:{registrar}"
-    account_cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+    account_cfg = pjsua2_endpoint.account_config(f"sip:{user}@{registrar}", registrar, user, password)
+else:
+    account_cfg = pjsua2_endpoint.account_config("sip:pjsua@127.0.0.1")
 account = Account()
 account.create(account_cfg)
 if len(registration) == 3:

@@ -15,30 +15,14 @@ import time
 
 import pjsua2 as pj
 
+import pjsua2_endpoint
+
 wav, record, max_seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 registrar = sys.argv[4] if len(sys.argv) > 6 else None
 user, password = (sys.argv[5], sys.argv[6]) if registrar else (None, None)
 answer_ms = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 
-ep = pj.Endpoint()
-ep.libCreate()
-cfg = pj.EpConfig()
-cfg.logConfig.level = 1
-cfg.logConfig.consoleLevel = 1
-cfg.uaConfig.threadCnt = 0
-cfg.uaConfig.mainThreadOnly = True
-ep.libInit(cfg)
-transport_cfg = pj.TransportConfig()
-transport_cfg.port = 0
-transport_cfg.boundAddress = "127.0.0.1"
-transport_cfg.publicAddress = "127.0.0.1"
-transport = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport_cfg)
-ep.audDevManager().setNullDev()
-for codec in ep.codecEnum2():
-    ep.codecSetPriority(codec.codecId, 0)
-ep.codecSetPriority("PCMU/8000", 255)
-ep.libStart()
-port = ep.transportGetInfo(transport).localName.split(":")[-1]
+ep, port = pjsua2_endpoint.start()
 
 player = pj.AudioMediaPlayer()
 player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
@@ -85,16 +69,10 @@ class Account(pj.Account):
             state["answer_at"] = time.monotonic() + answer_ms / 1000
 
 
-account_cfg = pj.AccountConfig()
-account_cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
-account_cfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
 if registrar:
-    account_cfg.idUri = f"sip:{user}@{registrar}"
-    account_cfg.regConfig.registrarUri = f"sip:{registrar}"
-    account_cfg.regConfig.timeoutSec = 60
-    account_cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+    account_cfg = pjsua2_endpoint.account_config(f"sip:{user}@{registrar}", registrar, user, password)
 else:
-    account_cfg.idUri = f"sip:callee@127.0.0.1:{port}"
+    account_cfg = pjsua2_endpoint.account_config(f"sip:callee@127.0.0.1:{port}")
 account = Account()
 account.create(account_cfg)
 print("LISTENING", port, flush=True)

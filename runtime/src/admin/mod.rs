@@ -57,6 +57,14 @@ pub struct Admin {
     pub logins: mcp_logins_api::Logins,
 }
 
+/// 404 unless application `app` exists.
+fn known_application(admin: &Admin, app: &str) -> Result<(), ApiError> {
+    match admin.context.catalog.current().config.application(app) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!("no application named '{app}'"))),
+    }
+}
+
 impl Admin {
     /// The HTTP address as a browser on this machine reaches it.
     fn http_address(&self) -> SocketAddr {

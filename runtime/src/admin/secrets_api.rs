@@ -11,7 +11,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Admin, ApiError, body, created_or_ok, path};
+use super::{Admin, ApiError, body, created_or_ok, known_application, path};
 use crate::secrets::{SecretError, SecretInfo};
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -29,13 +29,6 @@ struct SetSecret {
     value: String,
     #[serde(default)]
     description: Option<String>,
-}
-
-fn known_application(admin: &Admin, app: &str) -> Result<(), ApiError> {
-    match admin.context.catalog.current().config.application(app) {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("no application named '{app}'"))),
-    }
 }
 
 fn store_error(e: SecretError) -> ApiError {

@@ -11,7 +11,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Admin, ApiError, body, created_or_ok, path};
+use super::{Admin, ApiError, body, created_or_ok, known_application, path};
 use crate::users::{UserError, UserInfo};
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -26,13 +26,6 @@ struct SetUser {
     password: String,
     #[serde(default)]
     display_name: Option<String>,
-}
-
-fn known_application(admin: &Admin, app: &str) -> Result<(), ApiError> {
-    match admin.context.catalog.current().config.application(app) {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("no application named '{app}'"))),
-    }
 }
 
 fn store_error(e: UserError) -> ApiError {

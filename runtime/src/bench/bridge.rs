@@ -6,11 +6,13 @@
 //! the figure that counts is the ratio of the highest rates with 0 failed calls.
 
 use std::fmt::Write as _;
-use std::process::Command;
 use std::time::Duration;
 
 use super::mcp::BenchError;
-use super::sip::{bench_server, failed_calls, free_port, percentiles, run_load_output};
+use super::sip::{
+    bench_server, best_rate, failed_calls, percentiles, ratio, run_load_output, sipp_ceiling,
+    sipp_uas,
+};
 
 /// Seconds each caller holds the bridged call before its BYE.
 const HOLD_S: u32 = 2;
@@ -47,33 +49,11 @@ pub struct BridgeReport {
     pub sipp_ceiling: Vec<(u32, u32)>,
 }
 
-/// A SIPp uas answering every call on a free port until killed.
-fn callee(dir: &std::path::Path, seconds: u32) -> Result<(std::process::Child, u16), BenchError> {
-    let port = free_port()?;
-    let child = Command::new("sipp")
-        .args([
-            "-sn",
-            "uas",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-nostdin",
-        ])
-        .args(["-timeout", &format!("{}s", seconds + 60)])
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| BenchError::Peer(format!("cannot run sipp (Debian sip-tester): {e}")))?;
-    Ok((child, port))
-}
-
 /// Runs the benchmark at each of `rates` for `seconds` of call arrivals per rate.
 pub async fn bridge(rates: &[u32], seconds: u32) -> Result<BridgeReport, BenchError> {
     let dir = std::env::temp_dir().join(format!("dialtone-bench-bridge-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let (mut uas, uas_port) = callee(&dir, seconds * rates.len() as u32)?;
+    let (mut uas, uas_port) = sipp_uas(&dir, seconds * rates.len() as u32)?;
     let server = bench_server(&dir, &SCENARIO.replace("CALLEE", &uas_port.to_string())).await?;
     let target = format!("127.0.0.1:{}", server.sip.udp.port());
     let hold = (HOLD_S * 1000).to_string();
@@ -115,19 +95,7 @@ pub async fn bridge(rates: &[u32], seconds: u32) -> Result<BridgeReport, BenchEr
     server.shutdown(Duration::from_secs(5)).await;
     let _ = uas.kill();
     let _ = uas.wait();
-    let mut sipp_ceiling = Vec::new();
-    for &rate in rates {
-        let (mut uas, port) = callee(&dir, seconds)?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let target = format!("127.0.0.1:{port}");
-        let scenario = ["-sn", "uac", "-d", hold.as_str()];
-        let result = tokio::task::block_in_place(|| {
-            super::sip::run_load(&dir, &target, &scenario, rate, seconds)
-        });
-        let _ = uas.kill();
-        let _ = uas.wait();
-        sipp_ceiling.push((rate, result?));
-    }
+    let sipp_ceiling = sipp_ceiling(&dir, rates, seconds, HOLD_S * 1000).await?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(BridgeReport {
         dialtone,
@@ -159,14 +127,8 @@ impl std::fmt::Display for BridgeReport {
                 run.rss_per_call >> 10
             );
         }
-        let best = |runs: &mut dyn Iterator<Item = (u32, u32)>| {
-            runs.filter(|(_, failed)| *failed == 0)
-                .map(|(rate, _)| rate)
-                .max()
-                .unwrap_or(0)
-        };
-        let ours = best(&mut self.dialtone.iter().map(|r| (r.rate, r.failed)));
-        let theirs = best(&mut self.sipp_ceiling.iter().copied());
+        let ours = best_rate(self.dialtone.iter().map(|r| (r.rate, r.failed)));
+        let theirs = best_rate(self.sipp_ceiling.iter().copied());
         let _ = writeln!(
             out,
             "SIPp uac -> SIPp uas ({HOLD_S} s calls), failed calls per rate: {}",
@@ -180,11 +142,7 @@ impl std::fmt::Display for BridgeReport {
             out,
             "highest rate with 0 failed calls: Dialtone bridging {ours} cps, SIPp against itself {theirs} cps \
              (ratio {:.2}; target 1.00)",
-            if theirs > 0 {
-                f64::from(ours) / f64::from(theirs)
-            } else {
-                f64::NAN
-            }
+            ratio(ours, theirs)
         );
         f.write_str(&out)
     }

@@ -177,6 +177,69 @@ pub(super) fn scenario_args<'a>(xml: &'a str, media_port: &'a str) -> [&'a str; 
     ]
 }
 
+/// SIPp's built-in uac calling its built-in uas at each of `rates` (calls held `hold_ms`):
+/// the failed calls per rate, the ceiling of the load generator on this machine.
+pub(super) async fn sipp_ceiling(
+    dir: &Path,
+    rates: &[u32],
+    seconds: u32,
+    hold_ms: u32,
+) -> Result<Vec<(u32, u32)>, BenchError> {
+    let hold = hold_ms.to_string();
+    let mut ceiling = Vec::new();
+    for &rate in rates {
+        let (mut uas, port) = sipp_uas(dir, seconds)?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let target = format!("127.0.0.1:{port}");
+        let scenario = ["-sn", "uac", "-d", hold.as_str()];
+        let result =
+            tokio::task::block_in_place(|| run_load(dir, &target, &scenario, rate, seconds));
+        let _ = uas.kill();
+        let _ = uas.wait();
+        ceiling.push((rate, result?));
+    }
+    Ok(ceiling)
+}
+
+/// SIPp's built-in uas answering every call on a free port until killed (or `seconds` + 60).
+pub(super) fn sipp_uas(dir: &Path, seconds: u32) -> Result<(std::process::Child, u16), BenchError> {
+    let port = free_port()?;
+    let child = Command::new("sipp")
+        .args([
+            "-sn",
+            "uas",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-nostdin",
+        ])
+        .args(["-timeout", &format!("{}s", seconds + 60)])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| BenchError::Peer(format!("cannot run sipp (Debian sip-tester): {e}")))?;
+    Ok((child, port))
+}
+
+/// The highest rate with 0 failed calls (0 when none), of (rate, failed) pairs.
+pub(super) fn best_rate(runs: impl Iterator<Item = (u32, u32)>) -> u32 {
+    runs.filter(|(_, failed)| *failed == 0)
+        .map(|(rate, _)| rate)
+        .max()
+        .unwrap_or(0)
+}
+
+/// `ours / theirs`, NaN when SIPp managed no rate.
+pub(super) fn ratio(ours: u32, theirs: u32) -> f64 {
+    if theirs > 0 {
+        f64::from(ours) / f64::from(theirs)
+    } else {
+        f64::NAN
+    }
+}
+
 /// The failed calls SIPp's final statistics report (`u32::MAX` when it printed none).
 pub(super) fn failed_calls(stdout: &str) -> u32 {
     // "  Failed call            |        0                  |        3  "
@@ -258,34 +321,7 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
     }
     let peak = peak_rss();
     server.shutdown(Duration::from_secs(5)).await;
-    let mut sipp_ceiling = Vec::new();
-    for &rate in rates {
-        let uas_port = free_port()?;
-        let mut uas = Command::new("sipp")
-            .args([
-                "-sn",
-                "uas",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                &uas_port.to_string(),
-                "-nostdin",
-            ])
-            .args(["-timeout", &format!("{}s", seconds + 40)])
-            .current_dir(&dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| BenchError::Peer(format!("cannot run sipp: {e}")))?;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let target = format!("127.0.0.1:{uas_port}");
-        let scenario = ["-sn", "uac", "-d", "2000"];
-        let result =
-            tokio::task::block_in_place(|| run_load(&dir, &target, &scenario, rate, seconds));
-        let _ = uas.kill();
-        let _ = uas.wait();
-        sipp_ceiling.push((rate, result?));
-    }
+    let sipp_ceiling = sipp_ceiling(&dir, rates, seconds, 2000).await?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(SipReport {
         dialtone,
@@ -319,14 +355,8 @@ impl std::fmt::Display for SipReport {
                 run.alerting_ms.1
             );
         }
-        let best = |runs: &mut dyn Iterator<Item = (u32, u32)>| {
-            runs.filter(|(_, failed)| *failed == 0)
-                .map(|(rate, _)| rate)
-                .max()
-                .unwrap_or(0)
-        };
-        let ours = best(&mut self.dialtone.iter().map(|r| (r.rate, r.failed)));
-        let theirs = best(&mut self.sipp_ceiling.iter().copied());
+        let ours = best_rate(self.dialtone.iter().map(|r| (r.rate, r.failed)));
+        let theirs = best_rate(self.sipp_ceiling.iter().copied());
         let _ = writeln!(
             out,
             "SIPp uac -> SIPp uas (2 s calls), failed calls per rate: {}",
@@ -340,11 +370,7 @@ impl std::fmt::Display for SipReport {
             out,
             "highest rate with 0 failed calls: Dialtone {ours} cps, SIPp against itself {theirs} cps \
              (ratio {:.2})",
-            if theirs > 0 {
-                f64::from(ours) / f64::from(theirs)
-            } else {
-                f64::NAN
-            }
+            ratio(ours, theirs)
         );
         if let Some(run) = self.dialtone.iter().find(|r| r.rate == 200) {
             let _ = writeln!(

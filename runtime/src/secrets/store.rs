@@ -4,7 +4,6 @@
 //! master key tells a wrong key apart at open, instead of yielding garbage later.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -286,27 +285,14 @@ fn info(entry: &Entry) -> SecretInfo {
 
 /// Writes `file` to a temporary file (mode 0600), syncs it and renames it over `path`.
 fn write_atomically(path: &Path, file: &StoreFile) -> Result<(), SecretError> {
-    let io = |source| SecretError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
     let text = serde_json::to_vec_pretty(file).map_err(|e| SecretError::Corrupt {
         path: path.to_owned(),
         why: e.to_string(),
     })?;
-    let temporary = path.with_extension("json.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = options.open(&temporary).map_err(io)?;
-    out.write_all(&text)
-        .and_then(|()| out.sync_all())
-        .map_err(io)?;
-    std::fs::rename(&temporary, path).map_err(io)
+    crate::private_file::write(path, &text).map_err(|source| SecretError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -31,9 +31,8 @@ use crate::call_model::{
     CallInput, CallModel, CallOutput, ExtraHeaders, MediaAction, Phase, PlaybackSource, Signal,
 };
 use crate::catalog::CatalogError;
-use crate::history::{SessionRow, Write};
 use crate::media::recorder::Recorder;
-use crate::media::session::{MediaContext, SessionMedia};
+use crate::media::session::SessionMedia;
 use crate::media::source::Audio;
 use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::media::{MediaError, file_url};
@@ -226,16 +225,7 @@ async fn admit(
     let (stream_tx, stream_events) = mpsc::unbounded_channel();
     let (host, session_io) = host::channel();
     let session_id = uuid::Uuid::new_v4().to_string();
-    let media_context = MediaContext {
-        application: plan.route.application.clone(),
-        session_id: session_id.clone(),
-        source: context.media.clone(),
-        recordings: context
-            .data_dir
-            .join("recordings")
-            .join(&plan.route.application),
-        outbound: plan.outbound.clone(),
-    };
+    let media_context = session_out::media_context(context, &plan, &session_id);
     let mut media = SessionMedia::new(media_context, host.events.clone());
     let ports = media.add_call(&call_id);
     let stream = MediaStream::start(sockets, stream_tx, context.metrics.rtp.clone(), ports)
@@ -289,30 +279,15 @@ async fn admit(
         plan.route.application,
         plan.route.rule
     );
-    context
-        .metrics
-        .sessions_total
-        .fetch_add(1, Ordering::Relaxed);
-    context
-        .metrics
-        .sessions_active
-        .fetch_add(1, Ordering::Relaxed);
+    session_out::session_started(
+        context,
+        &session_id,
+        &plan.route,
+        &call_id,
+        &incoming.callerid,
+        &incoming.destination,
+    );
     context.metrics.call_started(&plan.route.application);
-    if let Some(history) = &context.history {
-        history.write(Write::Start(SessionRow {
-            id: session_id.clone(),
-            application: plan.route.application.clone(),
-            rule: plan.route.rule.clone(),
-            call_id: call_id.clone(),
-            caller: incoming.callerid.clone(),
-            destination: incoming.destination.clone(),
-            started_at: chrono::Utc::now(),
-            ended_at: None,
-            duration: None,
-            end_kind: None,
-            end_reason: None,
-        }));
-    }
     let _ = host.events.send(HostEvent::CallAlerting(incoming));
     let (loads_tx, loads) = mpsc::unbounded_channel();
     // At most one refresh is in flight at a time.

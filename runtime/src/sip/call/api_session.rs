@@ -18,8 +18,7 @@ use super::refresh::until;
 use super::room_host::RoomHost;
 use super::session_out::{Handled, SessionOut};
 use crate::catalog::CatalogError;
-use crate::history::{SessionRow, Write};
-use crate::media::session::{MediaContext, SessionMedia};
+use crate::media::session::SessionMedia;
 use crate::sip::CallContext;
 use crate::sip::rooms::RoomInput;
 use tokio::sync::mpsc;
@@ -94,6 +93,10 @@ fn start_plan(
     let session_id = uuid::Uuid::new_v4().to_string();
     let access_key = crate::access::new_key();
     let access_url = crate::access::url(context.http_base.get(), &session_id, &access_key);
+    let media = SessionMedia::new(
+        super::session_out::media_context(context, &plan, &session_id),
+        host.events.clone(),
+    );
     let spec = SessionSpec {
         session_id: session_id.clone(),
         application: plan.route.application.clone(),
@@ -107,19 +110,7 @@ fn start_plan(
         outbound: plan.outbound.clone(),
         simulated_time: false,
     };
-    let media = SessionMedia::new(
-        MediaContext {
-            application: plan.route.application.clone(),
-            session_id: session_id.clone(),
-            source: context.media.clone(),
-            recordings: context
-                .data_dir
-                .join("recordings")
-                .join(&plan.route.application),
-            outbound: plan.outbound.clone(),
-        },
-        host.events.clone(),
-    );
+
     context
         .pool
         .spawn(spec, session_io)
@@ -130,29 +121,7 @@ fn start_plan(
         plan.route.application,
         plan.route.rule
     );
-    context
-        .metrics
-        .sessions_total
-        .fetch_add(1, Ordering::Relaxed);
-    context
-        .metrics
-        .sessions_active
-        .fetch_add(1, Ordering::Relaxed);
-    if let Some(history) = &context.history {
-        history.write(Write::Start(SessionRow {
-            id: session_id.clone(),
-            application: plan.route.application.clone(),
-            rule: plan.route.rule.clone(),
-            call_id: String::new(),
-            caller: String::new(),
-            destination: String::new(),
-            started_at: chrono::Utc::now(),
-            ended_at: None,
-            duration: None,
-            end_kind: None,
-            end_reason: None,
-        }));
-    }
+    super::session_out::session_started(context, &session_id, &plan.route, "", "", "");
     context
         .live
         .add(&session_id, host.events.clone(), &access_key);

@@ -110,6 +110,60 @@ impl SessionOut<'_> {
     }
 }
 
+/// The media context of session `session_id` running `plan`: recordings go to the
+/// application's directory under the data directory.
+pub(super) fn media_context(
+    context: &CallContext,
+    plan: &crate::catalog::CallPlan,
+    session_id: &str,
+) -> crate::media::session::MediaContext {
+    crate::media::session::MediaContext {
+        application: plan.route.application.clone(),
+        session_id: session_id.to_owned(),
+        source: context.media.clone(),
+        recordings: context
+            .data_dir
+            .join("recordings")
+            .join(&plan.route.application),
+        outbound: plan.outbound.clone(),
+    }
+}
+
+/// A session started: the counters and its history row (`call_id`, `caller`, `destination`
+/// empty for a session without a call).
+pub(super) fn session_started(
+    context: &CallContext,
+    session_id: &str,
+    route: &crate::router::Route,
+    call_id: &str,
+    caller: &str,
+    destination: &str,
+) {
+    context
+        .metrics
+        .sessions_total
+        .fetch_add(1, Ordering::Relaxed);
+    context
+        .metrics
+        .sessions_active
+        .fetch_add(1, Ordering::Relaxed);
+    if let Some(history) = &context.history {
+        history.write(Write::Start(crate::history::SessionRow {
+            id: session_id.to_owned(),
+            application: route.application.clone(),
+            rule: route.rule.clone(),
+            call_id: call_id.to_owned(),
+            caller: caller.to_owned(),
+            destination: destination.to_owned(),
+            started_at: chrono::Utc::now(),
+            ended_at: None,
+            duration: None,
+            end_kind: None,
+            end_reason: None,
+        }));
+    }
+}
+
 fn level_name(level: LogLevel) -> &'static str {
     match level {
         LogLevel::Info => "info",
