@@ -7,9 +7,11 @@ first call with 200 (PCMU only), streams WAV (8 kHz 16-bit mono) into it, record
 hears into RECORD_WAV, and exits when the far end hangs up, or after MAX_SECONDS. With
 REGISTRAR (host:port), USER and PASSWORD it first registers sip:USER@REGISTRAR there (digest
 auth) and prints "REGISTERED <status>". It rings (180) and answers ANSWER_MS later (default
-0; -1: it only rings, until the caller cancels). Prints one line per call state ("STATE
-CONFIRMED 200"); exits 0 when a call was confirmed, 1 otherwise.
+0; -1: it only rings, until the caller cancels). With DTMF="keys" in the environment it
+presses them (RFC 4733) a second after the call is confirmed. Prints one line per call state
+("STATE CONFIRMED 200"); exits 0 when a call was confirmed, 1 otherwise.
 """
+import os
 import sys
 import time
 
@@ -29,7 +31,8 @@ player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
 recorder = pj.AudioMediaRecorder()
 recorder.createRecorder(record)
 
-state = {"call": None, "confirmed": False, "disconnected": False, "registered": None, "answer_at": None}
+keys = os.environ.get("DTMF", "")
+state = {"confirmed_at": None, "call": None, "confirmed": False, "disconnected": False, "registered": None, "answer_at": None}
 
 
 class Call(pj.Call):
@@ -38,6 +41,7 @@ class Call(pj.Call):
         print("STATE", info.stateText, info.lastStatusCode, flush=True)
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
             state["confirmed"] = True
+            state["confirmed_at"] = time.monotonic()
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             state["disconnected"] = True
 
@@ -80,6 +84,11 @@ print("LISTENING", port, flush=True)
 deadline = time.monotonic() + max_seconds
 while not state["disconnected"] and time.monotonic() < deadline:
     ep.libHandleEvents(10)
+    at = state["confirmed_at"]
+    if keys and at is not None and time.monotonic() >= at + 1:
+        state["call"].dialDtmf(keys)
+        print("DTMF", keys, flush=True)
+        keys = ""
     if state["answer_at"] is not None and time.monotonic() >= state["answer_at"]:
         state["answer_at"] = None
         answer = pj.CallOpParam()

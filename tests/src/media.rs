@@ -28,11 +28,11 @@ pub struct LinePeer {
 
 impl LinePeer {
     fn start(script: &str, args: &[&str]) -> Result<Self> {
-        Self::start_in("venv-media", script, args)
+        Self::start_in("venv-media", script, args, &[])
     }
 
-    /// Runs `tests/peers/<script>` with the Python of `target/peers/<venv>`.
-    fn start_in(venv: &str, script: &str, args: &[&str]) -> Result<Self> {
+    /// Runs `tests/peers/<script>` with the Python of `target/peers/<venv>` and `env` added.
+    fn start_in(venv: &str, script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let python = peers_dir().join(venv).join("bin/python");
         if !python.exists() {
             bail!(
@@ -43,6 +43,7 @@ impl LinePeer {
         let mut child = Command::new(python)
             .arg(crate::workspace_root().join("tests/peers").join(script))
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -201,7 +202,20 @@ pub fn pjsua2_callee(
         answer_ms = answer_after_ms.to_string();
         args.extend([registrar, user, password, answer_ms.as_str()]);
     }
-    LinePeer::start_in("venv-pjsua2", "pjsua2_callee.py", &args)
+    LinePeer::start_in("venv-pjsua2", "pjsua2_callee.py", &args, &[])
+}
+
+/// [`pjsua2_callee`] (not registered) that presses `keys` (RFC 4733) a second after it answers.
+pub fn pjsua2_callee_pressing(
+    wav: &std::path::Path,
+    heard: &std::path::Path,
+    max_seconds: u32,
+    keys: &str,
+) -> Result<LinePeer> {
+    let (wav, heard) = (wav.to_string_lossy(), heard.to_string_lossy());
+    let max = max_seconds.to_string();
+    let args = [wav.as_ref(), heard.as_ref(), max.as_str()];
+    LinePeer::start_in("venv-pjsua2", "pjsua2_callee.py", &args, &[("DTMF", keys)])
 }
 
 /// Runs `tests/peers/audio_xcorr.py` on two WAVs: how late `sent` appears in `heard` (ms, at

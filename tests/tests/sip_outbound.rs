@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use dialtone_tests::media::{echo_of, pjsua2_callee};
+use dialtone_tests::media::{echo_of, pjsua2_callee, pjsua2_callee_pressing};
 use dialtone_tests::peers::free_port;
 use dialtone_tests::sip::{
     TestServer, caller_wav, pjsua2_call, sipp_callee, sox_rms, spoken_wav, temp_dir,
@@ -222,7 +222,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 });
 "#;
 
-/// Digest authentication: the callee challenges with 401, and the INVITE is sent again with
+/// Digest authentication: the callee challenges with 401 (and a proxy with 407), and the INVITE is sent again with
 /// the credentials of callSIP's positional (callerid, displayName, password, authUser); a
 /// wrong password ends in the callee's 403.
 #[test]
@@ -243,6 +243,16 @@ fn a_challenged_call_authenticates_with_the_scenarios_credentials() -> Result<()
             false
         )?,
         ["failed 403 Forbidden"]
+    );
+    // A proxy's 407 is answered the same way (Proxy-Authorization).
+    let proxy = sipp_xml::proxy_challenges("alice");
+    assert_eq!(
+        bridged(
+            &AUTHENTICATED.replace("PASSWORD", "\"s3cret\""),
+            Some(&proxy),
+            true
+        )?,
+        ["callee answered"]
     );
     Ok(())
 }
@@ -469,5 +479,37 @@ fn the_callers_bye_headers_reach_disconnected() -> Result<()> {
     assert_eq!(run.code, 0, "{}", run.output);
     let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
     assert_eq!(logs, [r#"caller left {"X-Reason":"done talking"}"#]);
+    Ok(())
+}
+
+const KEYS_FROM_THE_CALLEE: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  const out = VoxEngine.callSIP("sip:bob@127.0.0.1:CALLEE");
+  let keys = "";
+  out.addEventListener(CallEvents.Connected, () => { call.answer(); out.handleTones(true); });
+  out.addEventListener(CallEvents.ToneReceived, (e) => {
+    keys += e.tone;
+    if (keys.length === 3) { Logger.write(`callee pressed ${keys} (type ${e.type})`); out.hangup(); }
+  });
+  out.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+});
+"#;
+
+/// handleTones on an outbound call: the keys a softphone callee (pjsua2) presses are the
+/// call's ToneReceived events.
+#[test]
+fn the_keys_an_outbound_callee_presses_reach_the_scenario() -> Result<()> {
+    let dir = temp_dir("callee-keys")?;
+    let wav = caller_wav(&dir)?;
+    let mut callee = pjsua2_callee_pressing(&wav, &dir.join("heard.wav"), 30, "12#")?;
+    let mut server = TestServer::start(&[(
+        ".*",
+        &KEYS_FROM_THE_CALLEE.replace("CALLEE", &callee.port.to_string()),
+    )])?;
+    let _ = server.caller_hangs_up("2000", 8000);
+    callee.wait_for("DTMF 12#", Duration::from_secs(15))?;
+    let logs = server.until_sessions_end(1, SESSION_TIMEOUT)?.logs();
+    assert_eq!(logs, ["callee pressed 12# (type 1)"]);
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -437,6 +437,41 @@ pub fn callee_rings_until_cancelled() -> String {
 /// retried INVITE when its credentials are `user`/`password` (403 otherwise), then waits for
 /// the caller's BYE.
 pub fn callee_challenges(user: &str, password: &str) -> String {
+    challenging_callee("401 Unauthorized", "WWW-Authenticate", user, password)
+}
+
+/// A proxy's challenge: 407 with Proxy-Authenticate; the retried INVITE must carry a
+/// Proxy-Authorization digest answer for `user` (SIPp's verifyauth reads only Authorization,
+/// so its presence and fields are checked, not its hash), then answered.
+pub fn proxy_challenges(user: &str) -> String {
+    scenario(
+        "challenging proxy",
+        &format!(
+            r#"  <recv request="INVITE"/>
+{challenge}  <recv request="ACK"/>
+  <recv request="INVITE">
+    <action>
+      <ereg regexp="Digest .*username=.{user}.*realm=.dialtone-test.*response=" search_in="hdr" header="Proxy-Authorization:" check_it="true" assign_to="answer"/>
+    </action>
+  </recv>
+{answer}{bye}"#,
+            challenge = answer_invite(
+                "407 Proxy Authentication Required",
+                "      Proxy-Authenticate: Digest realm=\"dialtone-test\", nonce=\"a1b2c3d4e5f60718293a4b5c6d7e8f90\", algorithm=MD5\n",
+                None
+            ),
+            // SIPp refuses a variable it never reads: the 200 echoes the match.
+            answer = answer_invite(
+                "200 OK",
+                "      X-Proxy-Answer: [$answer]\n",
+                Some(&offer("[media_port]", "sendrecv"))
+            ),
+            bye = until_caller_bye(),
+        ),
+    )
+}
+
+fn challenging_callee(status: &str, header: &str, user: &str, password: &str) -> String {
     scenario(
         "challenging callee",
         &format!(
@@ -453,8 +488,10 @@ pub fn callee_challenges(user: &str, password: &str) -> String {
 {answer}{bye}  <label id="end"/>
 "#,
             challenge = answer_invite(
-                "401 Unauthorized",
-                "      WWW-Authenticate: Digest realm=\"dialtone-test\", nonce=\"a1b2c3d4e5f60718293a4b5c6d7e8f90\", algorithm=MD5\n",
+                status,
+                &format!(
+                    "      {header}: Digest realm=\"dialtone-test\", nonce=\"a1b2c3d4e5f60718293a4b5c6d7e8f90\", algorithm=MD5\n"
+                ),
                 None
             ),
             forbidden = answer_invite("403 Forbidden", "", None),

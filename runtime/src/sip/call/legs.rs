@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_bindings::host::{CallCommand, CallEvent, Dial, DialKind, IncomingCall};
+use dialtone_bindings::rate::{Budget, RateBudget};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{DialogState, TerminatedReason};
 use rsipstack::transport::SipAddr;
@@ -45,15 +46,21 @@ impl DialFailure {
     }
 }
 
-/// What the legs' tasks report: a SIP dialog's state, or an event of a call into a room.
+/// What the legs' tasks report: a SIP dialog's state, or an event of a call (a call into a
+/// room, or a key the far end of a SIP leg pressed).
 pub(super) enum LegInput {
     Sip(Box<LegState>),
-    Room(String, CallEvent),
+    Event(String, CallEvent),
 }
 
+/// Keys from the far end of outbound calls that reach the scenario, a second.
+const TONES_PER_SECOND: u32 = 20;
+
 /// What the scenario has heard of one call, over its branches.
-#[derive(Default)]
 struct CallState {
+    /// `handleTones(true)`: the far end's keys reach the scenario.
+    tones: bool,
+    tone_budget: RateBudget,
     /// Branches not ended yet.
     live: usize,
     rang: bool,
@@ -115,9 +122,20 @@ impl OutboundLegs {
         }
         let targets = self.targets(dial)?;
         let mut why = String::new();
-        let mut state = CallState::default();
+        let mut state = CallState {
+            tones: false,
+            tone_budget: RateBudget::new(TONES_PER_SECOND),
+            live: 0,
+            rang: false,
+            audio: false,
+            answered: false,
+            failure: None,
+        };
         for target in targets {
-            match OutboundLeg::dial(&self.context, media, &target, self.states_tx.clone()).await {
+            let tones = self.room_events_tx.clone();
+            match OutboundLeg::dial(&self.context, media, &target, self.states_tx.clone(), tones)
+                .await
+            {
                 Ok(leg) => {
                     self.call_of
                         .insert(target.call_id.clone(), dial.call_id.clone());
@@ -317,7 +335,7 @@ impl OutboundLegs {
     pub(super) async fn next(&mut self) -> Option<LegInput> {
         tokio::select! {
             Some(state) = self.states.recv() => Some(LegInput::Sip(Box::new(state))),
-            Some((id, event)) = self.room_events.recv() => Some(LegInput::Room(id, event)),
+            Some((id, event)) = self.room_events.recv() => Some(LegInput::Event(id, event)),
             else => None,
         }
     }
@@ -330,7 +348,15 @@ impl OutboundLegs {
     ) -> Vec<(String, CallEvent)> {
         match input {
             LegInput::Sip(state) => self.on_state(media, *state),
-            LegInput::Room(id, event) => self.on_room_event(media, (id, event)),
+            LegInput::Event(id, event) if self.room_calls.contains_key(&id) => {
+                self.on_room_event(media, (id, event))
+            }
+            LegInput::Event(id, event) => {
+                let heard = self.calls.get_mut(&id).is_some_and(|call| {
+                    call.tones && matches!(call.tone_budget.take(Instant::now()), Budget::Spend)
+                });
+                if heard { vec![(id, event)] } else { Vec::new() }
+            }
         }
     }
 
@@ -471,6 +497,12 @@ impl OutboundLegs {
                 }
                 None
             }
+            CallCommand::HandleTones { enabled } => {
+                if let Some(call) = self.calls.get_mut(call_id) {
+                    call.tones = *enabled;
+                }
+                None
+            }
             CallCommand::SendDigits { digits } => {
                 let answered = self
                     .call_of
@@ -485,7 +517,7 @@ impl OutboundLegs {
                 }
             }
             other => Some(format!(
-                "{} on an outbound call is not available yet (hangup, sendDigits, playback, say, record and media links are)",
+                "{} on an outbound call is not available (hangup, handleTones, sendDigits, playback, say, record and media links are)",
                 other.name()
             )),
         }

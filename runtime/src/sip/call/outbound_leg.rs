@@ -25,7 +25,7 @@ use super::super::sdp::{self, Direction, Offer};
 use super::super::{CallContext, Dialer};
 use super::session_number;
 use crate::media::session::SessionMedia;
-use crate::media::stream::{MediaStream, StreamCommand};
+use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
 use crate::sip::invite::x_headers;
 
 /// How long the final response of a failed INVITE is waited for once its dialog ended.
@@ -88,6 +88,7 @@ impl OutboundLeg {
         media: &mut SessionMedia,
         dial: &Target,
         states: mpsc::UnboundedSender<LegState>,
+        tones: crate::sip::rooms::CallerEvents,
     ) -> Result<Self, String> {
         let Some(Dialer { dialogs, local }) = context.dialer.get().cloned() else {
             return Err("the SIP server is not running".into());
@@ -97,7 +98,22 @@ impl OutboundLeg {
             .bind(context.media_ip)
             .await
             .map_err(|e| format!("no RTP port: {e}"))?;
-        let (stream_events, _ignored) = mpsc::unbounded_channel();
+        // The far end's RFC 4733 keys, tagged with the call (handleTones decides on them).
+        let (stream_events, mut stream_rx) = mpsc::unbounded_channel();
+        let unit = dial.unit.clone();
+        tokio::spawn(async move {
+            while let Some(event) = stream_rx.recv().await {
+                if let StreamEvent::Tone(tone) = event {
+                    let key = CallEvent::ToneReceived {
+                        tone: tone.to_string(),
+                        tone_type: "1".into(),
+                    };
+                    if tones.send((unit.clone(), key)).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
         let ports = media.join_call(&dial.unit);
         let stream = MediaStream::start(sockets, stream_events, context.metrics.rtp.clone(), ports)
             .map_err(|e| format!("cannot start RTP: {e}"))?;
