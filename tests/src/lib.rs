@@ -47,6 +47,14 @@ pub use dialtone::bench::sipp_xml;
 
 use std::path::PathBuf;
 
+/// Taken first by the tests that measure real-time audio (softphones, streams, mixers): the
+/// harness runs a binary's tests in parallel, and on a 2-core machine two of them at once
+/// starve each other's 20 ms clocks, which a correlation then reads as the test's failure.
+pub fn realtime_audio() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -49,6 +49,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 
 #[test]
 fn a_caller_streamed_to_a_voxengine_format_server_passes_its_checks() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let mut checker = voxengine_checker(&[])?;
     let scenario = FOUR_STREAMS.replace("PORT", &checker.port.to_string());
     let mut server = TestServer::start(&[(".*", &scenario)])?;
@@ -149,6 +150,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 
 #[test]
 fn pipecat_echoes_a_softphone_caller_through_twilio_media_streams() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let mut bot = pipecat_echo_bot()?;
     let scenario = PIPECAT.replace("URL", &bot.url("/media"));
     let mut server = TestServer::start(&[(".*", &scenario)])?;
@@ -262,6 +264,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 
 #[test]
 fn clear_media_buffer_cuts_server_audio_and_media_ended_says_how_much_played() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let dir = std::env::temp_dir().join(format!("dialtone-barge-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let audio = dir.join("three-seconds.ulaw");

@@ -60,6 +60,7 @@ fn speech_at(
 
 #[test]
 fn three_phones_in_a_conference_each_hear_the_other_two_and_not_themselves() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let dir = temp_dir("conference")?;
     let texts = [
         ("alpha", "Alpha speaking. One two three four.", 0.5),
@@ -147,6 +148,7 @@ conf.addEventListener(ConferenceEvents.EndpointRemoved, () => {
 
 #[test]
 fn three_callers_join_one_room_with_call_conference_and_hear_each_other() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let dir = temp_dir("room")?;
     let texts = [
         ("alpha", "Alpha speaking. One two three four.", 1.0),

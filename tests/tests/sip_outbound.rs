@@ -354,6 +354,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 /// cross-correlation (numpy, independent of Dialtone's audio code) and loud enough for sox.
 #[test]
 fn audio_crosses_the_bridge_both_ways_between_two_softphones() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let dir = temp_dir("bridge-audio")?;
     let caller_says = caller_wav(&dir)?;
     let callee_says = spoken_wav(
@@ -414,6 +415,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 /// SIPp callee echoes what it hears, so the recording of its side holds our speech (sox).
 #[test]
 fn an_outbound_call_says_records_and_sends_digits() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     // The caller holds 2 s; the scenario hangs up the callee when its playback ends.
     let (logs, _server) = bridged_with(
         PLAY_TO_CALLEE,

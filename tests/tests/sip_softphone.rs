@@ -30,6 +30,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 
 #[test]
 fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let mut server = TestServer::start(&[(".*", RECORD_SPEAK_AND_LISTEN)])?;
     let wav = caller_wav(&server.dir)?;
     let heard = server.dir.join("heard.wav");
@@ -86,6 +87,7 @@ fn a_softphone_call_carries_audio_both_ways_and_dtmf() -> Result<()> {
 /// moved on.
 #[test]
 fn the_reference_mcp_scenario_runs_unchanged_on_a_sip_call() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     const TOKEN: &str = "sip-call-token";
     for (server_transport, path, used) in [
         ("sse", "/sse", "HTTP GET /sse"),

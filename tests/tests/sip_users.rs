@@ -52,6 +52,7 @@ fn server_with_alice(scenario: &str) -> Result<TestServer> {
 
 #[test]
 fn a_registered_softphone_is_called_by_call_user_with_audio_both_ways() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let mut server = server_with_alice(CALL_ALICE)?;
     let dir = temp_dir("users-audio")?;
     let caller_says = caller_wav(&dir)?;
@@ -93,6 +94,7 @@ fn a_registered_softphone_is_called_by_call_user_with_audio_both_ways() -> Resul
 
 #[test]
 fn a_user_with_two_phones_is_forked_and_the_one_that_does_not_answer_is_cancelled() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
     let mut server = server_with_alice(CALL_ALICE)?;
     let dir = temp_dir("users-fork")?;
     let caller_says = caller_wav(&dir)?;
