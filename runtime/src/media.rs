@@ -4,6 +4,7 @@
 pub mod compressed;
 pub mod conference;
 pub mod convert;
+pub mod frame_clock;
 pub mod g711;
 pub mod graph;
 pub mod player;

@@ -5,36 +5,13 @@
 //! own clocks (RTP); one frame of each is taken per tick, and a link with nothing ready is
 //! left out of that tick's mix.
 
-use std::time::Duration;
-
-use tokio::task::AbortHandle;
-use tokio::time::MissedTickBehavior;
-
+use super::frame_clock::{FrameTask, every_frame};
 use super::graph::Ports;
 
-/// The mixer's frame period.
-const TICK: Duration = Duration::from_millis(20);
-
-/// A running mixer; dropping it stops it.
-#[derive(Debug)]
-pub struct ConferenceHandle(AbortHandle);
-
-impl Drop for ConferenceHandle {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Starts the mixer of a conference unit with `ports`.
-pub fn spawn(ports: Ports) -> ConferenceHandle {
-    let task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let parts = ports.inlet.pull_each();
-            ports.outlet.push_mix_minus(&parts);
-        }
-    });
-    ConferenceHandle(task.abort_handle())
+/// Starts the mixer of a conference unit with `ports`; dropping the task stops it.
+pub fn spawn(ports: Ports) -> FrameTask {
+    every_frame(move || {
+        let parts = ports.inlet.pull_each();
+        ports.outlet.push_mix_minus(&parts);
+    })
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use dialtone_bindings::host::{HostEventSender, MediaCommand, UnitId};
 
-use super::conference::{self, ConferenceHandle};
+use super::conference;
+use super::frame_clock::FrameTask;
 use super::graph::{Graph, GraphError, InletMode, Ports, UnitKind};
 use super::player::{self, PlayerHandle};
 use super::recorder_unit::{self, RecorderHandle};
@@ -37,7 +38,7 @@ pub struct SessionMedia {
     sockets: BTreeMap<UnitId, WebSocketHandle>,
     players: BTreeMap<UnitId, PlayerHandle>,
     recorders: BTreeMap<UnitId, RecorderHandle>,
-    conferences: BTreeMap<UnitId, ConferenceHandle>,
+    conferences: BTreeMap<UnitId, FrameTask>,
     events: HostEventSender,
     context: MediaContext,
 }

@@ -11,16 +11,12 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use dialtone_bindings::host::{CallEvent, IncomingCall};
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
+use crate::media::frame_clock::{FrameTask, every_frame};
 use crate::media::graph::{InletMode, Ports, UnitKind};
-
-/// The frame period of a bridge.
-const TICK: Duration = Duration::from_millis(20);
 
 /// Events for the caller's side of room calls: (the caller's leg id, event).
 pub(crate) type CallerEvents = mpsc::UnboundedSender<(String, CallEvent)>;
@@ -54,16 +50,7 @@ pub(crate) struct RoomCall {
     /// Where the caller's hangup goes.
     pub(crate) room: mpsc::UnboundedSender<RoomInput>,
     /// Stops the bridge when dropped.
-    pub(crate) _bridge: Bridge,
-}
-
-/// A running bridge; dropping it stops it.
-pub(crate) struct Bridge(AbortHandle);
-
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    pub(crate) _bridge: FrameTask,
 }
 
 /// The rooms of every application, by (application, conference id).
@@ -143,19 +130,13 @@ impl Rooms {
 
 /// Moves a frame each way between the caller's unit `a` and the room's unit `b` every 20 ms:
 /// what the caller's session sends to its unit is what the room's unit produces, and back.
-fn bridge(a: Ports, b: Ports) -> Bridge {
-    let task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Some(frame) = a.inlet.pull() {
-                b.outlet.push_frame("", &frame);
-            }
-            if let Some(frame) = b.inlet.pull() {
-                a.outlet.push_frame("", &frame);
-            }
+fn bridge(a: Ports, b: Ports) -> FrameTask {
+    every_frame(move || {
+        if let Some(frame) = a.inlet.pull() {
+            b.outlet.push_frame("", &frame);
         }
-    });
-    Bridge(task.abort_handle())
+        if let Some(frame) = b.inlet.pull() {
+            a.outlet.push_frame("", &frame);
+        }
+    })
 }
