@@ -85,7 +85,7 @@ pub fn new_key() -> String {
         // with the session is still better than none.
         bytes = uuid::Uuid::new_v4().into_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::users::hex(&bytes)
 }
 
 /// The access URL of a session, once the HTTP listener runs.

@@ -311,7 +311,8 @@ pub fn sha256_hex(text: &str) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -57,6 +57,23 @@ pub struct Admin {
     pub logins: mcp_logins_api::Logins,
 }
 
+/// Runs store or history I/O off the async threads; its error becomes the answer through
+/// `error`, a task that died a 500.
+async fn blocking<T: Send + 'static, E: Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+    error: impl FnOnce(E) -> ApiError,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(error)
+}
+
+/// A 500 carrying an error's words.
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e.to_string())
+}
+
 /// 404 unless application `app` exists.
 fn known_application(admin: &Admin, app: &str) -> Result<(), ApiError> {
     match admin.context.catalog.current().config.application(app) {

@@ -11,7 +11,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Admin, ApiError, body, created_or_ok, known_application, path};
+use super::{Admin, ApiError, blocking, body, created_or_ok, known_application, path};
 use crate::secrets::{SecretError, SecretInfo};
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -58,12 +58,11 @@ async fn set(
     let secret = body(secret)?;
     known_application(&admin, &app)?;
     let store = admin.store.clone();
-    let (info, created) = tokio::task::spawn_blocking(move || {
-        store.set(&app, &name, &secret.value, secret.description.as_deref())
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
-    .map_err(store_error)?;
+    let (info, created) = blocking(
+        move || store.set(&app, &name, &secret.value, secret.description.as_deref()),
+        store_error,
+    )
+    .await?;
     Ok((created_or_ok(created), Json(info)))
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::{Admin, ApiError, path};
+use super::{Admin, ApiError, blocking, internal, path};
 use crate::history::{LogRow, SessionFilter, SessionRow};
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -16,15 +16,6 @@ pub(super) fn routes() -> Router<Arc<Admin>> {
         .route("/sessions", get(list))
         .route("/sessions/{id}", get(one))
         .route("/sessions/{id}/logs", get(logs))
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, crate::history::HistoryError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(e.to_string()))
 }
 
 async fn list(
@@ -45,7 +36,9 @@ async fn list(
         }
     }
     let history = admin.history.clone();
-    Ok(Json(blocking(move || history.list(&filter)).await?))
+    Ok(Json(
+        blocking(move || history.list(&filter), internal).await?,
+    ))
 }
 
 async fn one(
@@ -58,7 +51,7 @@ async fn one(
         id: Some(id.clone()),
         ..SessionFilter::default()
     };
-    let mut rows = blocking(move || history.list(&filter)).await?;
+    let mut rows = blocking(move || history.list(&filter), internal).await?;
     rows.pop()
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no session '{id}'")))
@@ -71,7 +64,7 @@ async fn logs(
     let id = path(id)?;
     let history = admin.history.clone();
     let wanted = id.clone();
-    blocking(move || history.logs(&wanted))
+    blocking(move || history.logs(&wanted), internal)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no session '{id}'")))

@@ -11,7 +11,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Admin, ApiError, body, created_or_ok, known_application, path};
+use super::{Admin, ApiError, blocking, body, created_or_ok, known_application, path};
 use crate::users::{UserError, UserInfo};
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -54,12 +54,11 @@ async fn set(
     let user = body(user)?;
     known_application(&admin, &app)?;
     let users = admin.context.users.clone();
-    let (info, created) = tokio::task::spawn_blocking(move || {
-        users.set(&app, &name, &user.password, user.display_name.as_deref())
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
-    .map_err(store_error)?;
+    let (info, created) = blocking(
+        move || users.set(&app, &name, &user.password, user.display_name.as_deref()),
+        store_error,
+    )
+    .await?;
     Ok((created_or_ok(created), Json(info)))
 }
 
@@ -70,9 +69,6 @@ async fn remove(
     let (app, name) = path(names)?;
     known_application(&admin, &app)?;
     let users = admin.context.users.clone();
-    tokio::task::spawn_blocking(move || users.remove(&app, &name))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(store_error)?;
+    blocking(move || users.remove(&app, &name), store_error).await?;
     Ok(StatusCode::NO_CONTENT)
 }

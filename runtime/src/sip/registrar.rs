@@ -18,7 +18,7 @@ use rsipstack::transaction::transaction::Transaction;
 use tokio::time::Instant;
 
 use super::CallContext;
-use crate::users::{Credentials, md5_hex, sha256_hex};
+use crate::users::{Credentials, hex, md5_hex, sha256_hex};
 
 /// Shortest registration granted, in seconds (shorter: 423 with Min-Expires).
 pub const MIN_EXPIRES: u32 = 60;
@@ -182,8 +182,9 @@ impl Registrar {
     }
 }
 
+/// The first 16 bytes of an HMAC, as hex: what a nonce carries.
 fn hex16(bytes: &[u8]) -> String {
-    bytes.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex(bytes.get(..16).unwrap_or(bytes))
 }
 
 /// Answers one REGISTER.

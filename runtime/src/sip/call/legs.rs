@@ -82,8 +82,10 @@ pub(super) struct OutboundLegs {
     call_of: HashMap<String, String>,
     /// Calls into conference rooms (`callConference`), and whether each was answered.
     room_calls: HashMap<String, (RoomCall, bool)>,
-    room_events_tx: CallerEvents,
-    room_events: mpsc::UnboundedReceiver<(String, CallEvent)>,
+    /// Events of calls from elsewhere than a dialog: the room's side of room calls, and the
+    /// keys the far ends of SIP legs press.
+    events_tx: CallerEvents,
+    events: mpsc::UnboundedReceiver<(String, CallEvent)>,
     states_tx: mpsc::UnboundedSender<LegState>,
     states: mpsc::UnboundedReceiver<LegState>,
 }
@@ -95,11 +97,11 @@ impl OutboundLegs {
         trunk: Option<TrunkConfig>,
     ) -> Self {
         let (states_tx, states) = mpsc::unbounded_channel();
-        let (room_events_tx, room_events) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::unbounded_channel();
         Self {
             room_calls: HashMap::new(),
-            room_events_tx,
-            room_events,
+            events_tx,
+            events,
             context,
             application,
             trunk,
@@ -111,7 +113,7 @@ impl OutboundLegs {
         }
     }
 
-    /// Places a call; its events follow from [`OutboundLegs::on_state`].
+    /// Places a call; its events follow from [`OutboundLegs::on_input`].
     pub(super) async fn dial(
         &mut self,
         media: &mut SessionMedia,
@@ -132,7 +134,7 @@ impl OutboundLegs {
             failure: None,
         };
         for target in targets {
-            let tones = self.room_events_tx.clone();
+            let tones = self.events_tx.clone();
             match OutboundLeg::dial(&self.context, media, &target, self.states_tx.clone(), tones)
                 .await
             {
@@ -175,7 +177,7 @@ impl OutboundLegs {
             incoming,
             &dial.call_id,
             ports,
-            self.room_events_tx.clone(),
+            self.events_tx.clone(),
             |inputs| super::api_session::start_room(&context, &application, &conference, inputs),
         );
         match joined {
@@ -335,7 +337,7 @@ impl OutboundLegs {
     pub(super) async fn next(&mut self) -> Option<LegInput> {
         tokio::select! {
             Some(state) = self.states.recv() => Some(LegInput::Sip(Box::new(state))),
-            Some((id, event)) = self.room_events.recv() => Some(LegInput::Event(id, event)),
+            Some((id, event)) = self.events.recv() => Some(LegInput::Event(id, event)),
             else => None,
         }
     }
@@ -477,7 +479,7 @@ impl OutboundLegs {
                             headers: Default::default(),
                         }
                     };
-                    let _ = self.room_events_tx.send((call_id.to_owned(), ending));
+                    let _ = self.events_tx.send((call_id.to_owned(), ending));
                     None
                 }
                 other => Some(format!(
