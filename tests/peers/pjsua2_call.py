@@ -58,27 +58,7 @@ recorder.createRecorder(record)
 state = {"confirmed_at": None, "disconnected": False, "confirmed": False, "audio": None}
 
 
-class Call(pj.Call):
-    def onCallState(self, prm):
-        info = self.getInfo()
-        print("STATE", info.stateText, info.lastStatusCode, flush=True)
-        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
-            state["confirmed"] = True
-            state["confirmed_at"] = time.monotonic()
-        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            state["disconnected"] = True
-
-    def onCallMediaState(self, prm):
-        info = self.getInfo()
-        for index, media in enumerate(info.media):
-            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
-                state["audio"] = index
-                audio = self.getAudioMedia(index)
-                player.startTransmit(audio)
-                audio.startTransmit(recorder)
-
-
-call = Call(account)
+call = pjsua2_endpoint.MediaCall(account, state, player, recorder)
 call.makeCall(uri, pj.CallOpParam(True))
 deadline = time.monotonic() + seconds + 15
 sent_dtmf = False

@@ -32,26 +32,7 @@ recorder = pj.AudioMediaRecorder()
 recorder.createRecorder(record)
 
 keys = os.environ.get("DTMF", "")
-state = {"confirmed_at": None, "call": None, "confirmed": False, "disconnected": False, "registered": None, "answer_at": None}
-
-
-class Call(pj.Call):
-    def onCallState(self, prm):
-        info = self.getInfo()
-        print("STATE", info.stateText, info.lastStatusCode, flush=True)
-        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
-            state["confirmed"] = True
-            state["confirmed_at"] = time.monotonic()
-        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            state["disconnected"] = True
-
-    def onCallMediaState(self, prm):
-        info = self.getInfo()
-        for index, media in enumerate(info.media):
-            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
-                audio = self.getAudioMedia(index)
-                player.startTransmit(audio)
-                audio.startTransmit(recorder)
+state = {"confirmed_at": None, "call": None, "confirmed": False, "disconnected": False, "registered": None, "answer_at": None, "audio": None}
 
 
 class Account(pj.Account):
@@ -61,7 +42,7 @@ class Account(pj.Account):
             print("REGISTERED", prm.code, flush=True)
 
     def onIncomingCall(self, prm):
-        call = Call(self, prm.callId)
+        call = pjsua2_endpoint.MediaCall(self, state, player, recorder, prm.callId)
         state["call"] = call
         if state["confirmed"] or state["disconnected"]:
             call.answer(pj.CallOpParam(486))

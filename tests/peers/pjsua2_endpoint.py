@@ -1,4 +1,6 @@
 """The pjsua2 set-up Dialtone's softphone peers share (pjsua2_call.py, pjsua2_callee.py)."""
+import time
+
 import pjsua2 as pj
 
 
@@ -37,3 +39,31 @@ def account_config(id_uri, registrar=None, user=None, password=None):
         account_cfg.regConfig.timeoutSec = 60
         account_cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
     return account_cfg
+
+
+class MediaCall(pj.Call):
+    """A call that prints its states ("STATE CONFIRMED 200"), keeps them in `state`
+    (confirmed, confirmed_at, disconnected, audio: the media index) and, once its audio is up,
+    plays `player` into it and records it with `recorder`."""
+
+    def __init__(self, account, state, player, recorder, call_id=pj.PJSUA_INVALID_ID):
+        pj.Call.__init__(self, account, call_id)
+        self.state, self.player, self.recorder = state, player, recorder
+
+    def onCallState(self, prm):
+        info = self.getInfo()
+        print("STATE", info.stateText, info.lastStatusCode, flush=True)
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self.state["confirmed"] = True
+            self.state["confirmed_at"] = time.monotonic()
+        if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.state["disconnected"] = True
+
+    def onCallMediaState(self, prm):
+        info = self.getInfo()
+        for index, media in enumerate(info.media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self.state["audio"] = index
+                audio = self.getAudioMedia(index)
+                self.player.startTransmit(audio)
+                audio.startTransmit(self.recorder)

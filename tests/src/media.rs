@@ -98,22 +98,24 @@ impl LinePeer {
     }
 
     /// Waits (bounded) until the peer exits on its own, so what it writes at exit (a WAV
-    /// header) is complete; an error naming what it printed if it does not.
+    /// header) is complete: its stdout closing is the exit; an error naming what it printed if
+    /// that does not come in time.
     pub fn wait_exit(&mut self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.child.try_wait()?.is_some() {
-                while let Ok(line) = self.lines.try_recv() {
-                    self.seen.push(line);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.child.wait()?;
+                    return Ok(());
                 }
-                return Ok(());
+                Err(mpsc::RecvTimeoutError::Timeout) => bail!(
+                    "the peer did not exit within {timeout:?}; seen:\n{}",
+                    self.seen.join("\n")
+                ),
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
-        bail!(
-            "the peer did not exit within {timeout:?}; seen:\n{}",
-            self.seen.join("\n")
-        )
     }
 
     /// Every line read so far (and any waiting now) that starts with `prefix`.
