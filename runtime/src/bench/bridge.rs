@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::mcp::BenchError;
 use super::sip::{
-    bench_server, best_rate, failed_calls, percentiles, ratio, run_load_output, sipp_ceiling,
-    sipp_uas,
+    bench_server, best_rate, calls_drained, failed_calls, percentiles, ratio, run_load_output,
+    sipp_ceiling, sipp_uas,
 };
 
 /// Seconds each caller holds the bridged call before its BYE.
@@ -74,16 +74,7 @@ pub async fn bridge(rates: &[u32], seconds: u32) -> Result<BridgeReport, BenchEr
             .load(std::sync::atomic::Ordering::Relaxed);
         let busy = super::sip::process_memory("VmRSS:");
         let stdout = load.await.map_err(|e| BenchError::Peer(e.to_string()))??;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while server
-            .metrics()
-            .calls_active
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 0
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        calls_drained(&server).await;
         dialtone.push(BridgeRun {
             rate,
             calls: rate * seconds,

@@ -223,6 +223,21 @@ pub(super) fn sipp_uas(dir: &Path, seconds: u32) -> Result<(std::process::Child,
     Ok((child, port))
 }
 
+/// Waits (at most 15 s, checking every 100 ms) until `server` has no call left, so the next
+/// rate starts from an idle server.
+pub(super) async fn calls_drained(server: &Server) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while server
+        .metrics()
+        .calls_active
+        .load(std::sync::atomic::Ordering::Relaxed)
+        > 0
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The highest rate with 0 failed calls (0 when none), of (rate, failed) pairs.
 pub(super) fn best_rate(runs: impl Iterator<Item = (u32, u32)>) -> u32 {
     runs.filter(|(_, failed)| *failed == 0)
@@ -301,16 +316,7 @@ pub async fn sip(rates: &[u32], seconds: u32) -> Result<SipReport, BenchError> {
         let failed =
             tokio::task::block_in_place(|| run_load(&dir, &target, &scenario, rate, seconds))?;
         // Let every session finish before measuring the next rate.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while server
-            .metrics()
-            .calls_active
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 0
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        calls_drained(&server).await;
         dialtone.push(RateRun {
             rate,
             calls: rate * seconds,
