@@ -138,20 +138,13 @@ impl RoomHost {
                     CallCommand::Reject { code, .. } => *code,
                     _ => 603,
                 };
-                let ending = match leg.answered {
-                    Some(at) => CallEvent::Disconnected {
-                        reason: "the conference hung up".into(),
-                        duration: at.elapsed().as_secs(),
-                        headers: Default::default(),
-                    },
-                    None => CallEvent::Failed {
-                        code,
-                        reason: "the conference turned the call away".into(),
-                        headers: Default::default(),
-                    },
-                };
                 let duration = leg.answered.map_or(0, |at| at.elapsed().as_secs());
-                to_caller(ending);
+                to_caller(ending(
+                    leg.answered,
+                    "the conference hung up",
+                    code,
+                    "the conference turned the call away",
+                ));
                 self.calls.remove(call_id);
                 media.remove_call(call_id);
                 let _ = events.send(HostEvent::Call {
@@ -179,32 +172,35 @@ impl RoomHost {
         self.inputs.close();
         while let Ok(input) = self.inputs.try_recv() {
             if let RoomInput::Join(join) = input {
-                let _ = join.caller.send((
-                    join.caller_leg,
-                    CallEvent::Failed {
-                        code: 480,
-                        reason: "the conference session ended".into(),
-                        headers: Default::default(),
-                    },
-                ));
+                let event = ending(None, ENDED, 480, ENDED);
+                let _ = join.caller.send((join.caller_leg, event));
             }
         }
         for (_, leg) in self.calls {
-            let event = match leg.answered {
-                Some(at) => CallEvent::Disconnected {
-                    reason: "the conference session ended".into(),
-                    duration: at.elapsed().as_secs(),
-                    headers: Default::default(),
-                },
-                None => CallEvent::Failed {
-                    code: 480,
-                    reason: "the conference session ended".into(),
-                    headers: Default::default(),
-                },
-            };
+            let event = ending(leg.answered, ENDED, 480, ENDED);
             let _ = leg.caller.send((leg.caller_leg, event));
         }
         drop(self.inputs);
         context.rooms.ended(&self.application, &self.conference);
+    }
+}
+
+/// Why a room call ended when its room did.
+const ENDED: &str = "the conference session ended";
+
+/// The caller's last event of a room call: `Disconnected` once answered (at `answered`),
+/// `Failed` before.
+fn ending(answered: Option<Instant>, disconnected: &str, code: u16, failed: &str) -> CallEvent {
+    match answered {
+        Some(at) => CallEvent::Disconnected {
+            reason: disconnected.into(),
+            duration: at.elapsed().as_secs(),
+            headers: Default::default(),
+        },
+        None => CallEvent::Failed {
+            code,
+            reason: failed.into(),
+            headers: Default::default(),
+        },
     }
 }
