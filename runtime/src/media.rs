@@ -23,6 +23,7 @@ pub mod tts;
 pub mod voices;
 pub mod wav;
 pub mod websocket;
+pub mod wire;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,11 +1,11 @@
-//! One call's RTP stream: a task with one UDP socket and one 20 ms clock that sends exactly one
-//! PCMU frame per tick (playback, or silence so NATs stay open), sends RFC 4733 digits in place
-//! of audio, reports the caller's RFC 4733 digits once each, and records.
+//! One call's media stream: a task with one [`Wire`] and one 20 ms clock that sends exactly
+//! one frame per tick (playback, linked media, or silence so NATs stay open), sends RFC 4733
+//! digits in place of audio, reports the caller's RFC 4733 digits once each, and records.
 //!
-//! RTP is symmetric, and latched once: the stream takes media from the SDP's address, or, when
-//! the caller is behind a NAT that rewrites it, from the first source heard within
-//! [`LATCH_WINDOW`] of the answer, and sends there; packets from any other source are dropped
-//! and counted, so a third party cannot take over a call's audio.
+//! Over SIP the wire is a [`UdpWire`]: RTP is symmetric, and latched once: the stream takes
+//! media from the SDP's address, or, when the caller is behind a NAT that rewrites it, from
+//! the first source heard within [`LATCH_WINDOW`] of the answer, and sends there; packets from
+//! any other source are dropped and counted, so a third party cannot take over a call's audio.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -14,15 +14,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::graph::Ports;
 use super::recorder::Recorder;
-use super::rtcp::{self, RtcpSender, SenderInfo};
-use super::rtp::{self, FRAME_SAMPLES, PCMU, RtpPacket, TelephoneEvent};
+use super::rtp::{self, FRAME_SAMPLES, PCMU, TelephoneEvent};
 use super::source::Audio;
+use super::wire::{Inbound, Outgoing, UdpWire, Wire};
 use super::{MediaError, g711};
 use crate::rtp_ports::RtpSockets;
 
@@ -119,33 +118,37 @@ pub struct MediaStream {
 }
 
 impl MediaStream {
-    /// Starts the stream's task on `socket`. The caller's audio and digits go out through
-    /// `ports.outlet` to whatever the scenario linked the call to; what is linked to the call
-    /// arrives in `ports.inlet` and is sent when nothing plays.
+    /// Starts an RTP stream on a SIP call's sockets. The caller's audio and digits go out
+    /// through `ports.outlet` to whatever the scenario linked the call to; what is linked to
+    /// the call arrives in `ports.inlet` and is sent when nothing plays.
     pub fn start(
         sockets: RtpSockets,
         events: mpsc::UnboundedSender<StreamEvent>,
         counters: Arc<RtpCounters>,
         ports: Ports,
     ) -> std::io::Result<Self> {
-        let RtpSockets { rtp: socket, rtcp } = sockets;
-        let local = socket.local_addr()?;
-        let (commands, rx) = mpsc::unbounded_channel();
         let ssrc = rand_u32();
-        let rtcp = rtcp.map(|rtcp| {
-            let cname = format!("dialtone-{ssrc:08x}@{}", local.ip());
-            RtcpSender::new(rtcp, cname, tokio::time::Instant::now())
-        });
+        let wire = UdpWire::new(sockets, counters.clone(), ssrc);
+        let local = wire.local_addr()?;
+        Ok(Self::start_on(wire, local, ssrc, events, counters, ports))
+    }
+
+    /// Starts a stream on any wire; `local` is what [`MediaStream::local_addr`] reports.
+    pub fn start_on<W: Wire>(
+        wire: W,
+        local: SocketAddr,
+        ssrc: u32,
+        events: mpsc::UnboundedSender<StreamEvent>,
+        counters: Arc<RtpCounters>,
+        ports: Ports,
+    ) -> Self {
+        let (commands, rx) = mpsc::unbounded_channel();
         let task = StreamTask {
-            socket,
+            wire,
             events,
             counters,
-            remote: None,
             telephone_event: None,
             sending: true,
-            rtcp,
-            packets_sent: 0,
-            octets_sent: 0,
             ssrc,
             sequence: rand_u32() as u16,
             timestamp: rand_u32(),
@@ -156,16 +159,13 @@ impl MediaStream {
             last_tone: None,
             recorder: None,
             inbound: VecDeque::new(),
-            packet: Vec::with_capacity(12 + FRAME_SAMPLES),
             ports,
             quiet_ticks: 0,
-            latched: None,
-            latch_until: None,
             watch: None,
             last_rx: tokio::time::Instant::now(),
         };
         tokio::spawn(task.run(rx));
-        Ok(Self { commands, local })
+        Self { commands, local }
     }
 
     /// The local RTP address.
@@ -192,18 +192,12 @@ struct DigitInProgress {
     packets: u32,
 }
 
-struct StreamTask {
-    socket: UdpSocket,
+struct StreamTask<W> {
+    wire: W,
     events: mpsc::UnboundedSender<StreamEvent>,
     counters: Arc<RtpCounters>,
-    remote: Option<SocketAddr>,
     telephone_event: Option<u8>,
     sending: bool,
-    /// Our sender reports, when the next port could be had.
-    rtcp: Option<RtcpSender>,
-    /// RTP packets and payload octets sent (for sender reports; wrap as RFC 3550 says).
-    packets_sent: u32,
-    octets_sent: u32,
     ssrc: u32,
     sequence: u16,
     timestamp: u32,
@@ -216,40 +210,28 @@ struct StreamTask {
     recorder: Option<Recorder>,
     /// Caller samples not yet mixed into a mixed recording.
     inbound: VecDeque<i16>,
-    packet: Vec<u8>,
     /// The call's place in its session's media graph.
     ports: Ports,
     /// Ticks since the caller's last audio packet.
     quiet_ticks: u32,
-    /// The one source media is taken from (and sent to), once known.
-    latched: Option<SocketAddr>,
-    /// Until when a source other than the SDP's address may latch (NAT).
-    latch_until: Option<tokio::time::Instant>,
     /// Report a media timeout after this long without RTP.
     watch: Option<Duration>,
     /// When the caller's last RTP packet came (or the watch began).
     last_rx: tokio::time::Instant,
 }
 
-impl StreamTask {
+impl<W: Wire> StreamTask<W> {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<StreamCommand>) {
         let mut clock = tokio::time::interval(Duration::from_millis(20));
         clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
-        let mut buf = vec![0u8; 2048];
-        let mut rtcp_buf = vec![0u8; 1500];
         loop {
             tokio::select! {
-                Some(_) = drain_rtcp(self.rtcp.as_ref(), &mut rtcp_buf) => {}
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
                 _ = clock.tick() => self.on_tick().await,
-                received = self.socket.recv_from(&mut buf) => {
-                    if let Ok((len, from)) = received {
-                        self.on_datagram(&buf[..len], from);
-                    }
-                }
+                Some(inbound) = self.wire.recv() => self.on_inbound(inbound),
             }
         }
         self.stop_recording();
@@ -262,12 +244,7 @@ impl StreamTask {
                 telephone_event,
                 send,
             } => {
-                if addr.port() != 0 {
-                    self.remote = Some(addr);
-                    // A new offer (re-INVITE) may move the media: latch again.
-                    self.latched = None;
-                    self.latch_until = Some(tokio::time::Instant::now() + LATCH_WINDOW);
-                }
+                self.wire.set_remote(addr, telephone_event);
                 self.telephone_event = telephone_event;
                 self.sending = send && addr.port() != 0;
             }
@@ -391,19 +368,18 @@ impl StreamTask {
             let written = usize::from(channels) * FRAME_SAMPLES;
             self.record(&samples[..written]);
         }
-        let Some(remote) = self.remote.filter(|_| self.sending) else {
+        if !self.sending {
             return;
-        };
-        if self.send_digit(remote, timestamp).await {
+        }
+        if self.send_digit(timestamp).await {
             return;
         }
         let marker = self.sequence == 0;
-        self.send_packet(remote, PCMU, marker, timestamp, &frame)
-            .await;
+        self.send_packet(PCMU, marker, timestamp, &frame).await;
     }
 
     /// Sends this tick's telephone-event packets, if a digit is in progress; true if it did.
-    async fn send_digit(&mut self, remote: SocketAddr, timestamp: u32) -> bool {
+    async fn send_digit(&mut self, timestamp: u32) -> bool {
         let Some(pt) = self.telephone_event else {
             self.digits.clear();
             return false;
@@ -437,8 +413,7 @@ impl StreamTask {
         .to_bytes();
         let repeats = if done { END_PACKETS } else { 1 };
         for _ in 0..repeats {
-            self.send_packet(remote, pt, packets == 1, start, &payload)
-                .await;
+            self.send_packet(pt, packets == 1, start, &payload).await;
         }
         if done {
             self.digit = None;
@@ -449,111 +424,61 @@ impl StreamTask {
 
     async fn send_packet(
         &mut self,
-        remote: SocketAddr,
         payload_type: u8,
         marker: bool,
         timestamp: u32,
         payload: &[u8],
     ) {
-        rtp::write_packet(
-            &mut self.packet,
+        let packet = Outgoing {
             payload_type,
             marker,
-            self.sequence,
+            sequence: self.sequence,
             timestamp,
-            self.ssrc,
+            ssrc: self.ssrc,
             payload,
-        );
+        };
         self.sequence = self.sequence.wrapping_add(1);
-        if self.socket.send_to(&self.packet, remote).await.is_ok() {
+        if self.wire.send(packet).await {
             self.counters.sent.fetch_add(1, Ordering::Relaxed);
-            self.packets_sent = self.packets_sent.wrapping_add(1);
-            self.octets_sent = self.octets_sent.wrapping_add(payload.len() as u32);
-        }
-        if let Some(rtcp) = &mut self.rtcp {
-            let info = SenderInfo {
-                ssrc: self.ssrc,
-                ntp: rtcp::ntp_timestamp(std::time::SystemTime::now()),
-                rtp_timestamp: timestamp,
-                packets: self.packets_sent,
-                octets: self.octets_sent,
-            };
-            rtcp.maybe_send(tokio::time::Instant::now(), remote, info)
-                .await;
         }
     }
 
-    /// Whether media from `from` belongs to the call; latches on the first good source.
-    fn accepts(&mut self, from: SocketAddr) -> bool {
-        if let Some(latched) = self.latched {
-            return latched == from;
-        }
-        let Some(remote) = self.remote else {
-            // No offer yet: nothing to send to, nothing to latch.
-            return false;
-        };
-        let in_window = self
-            .latch_until
-            .is_some_and(|until| tokio::time::Instant::now() <= until);
-        if from == remote || in_window {
-            // Symmetric RTP: answer where the caller's media really comes from.
-            self.latched = Some(from);
-            self.remote = Some(from);
-            return true;
-        }
-        false
-    }
-
-    fn on_datagram(&mut self, data: &[u8], from: SocketAddr) {
-        let Some(packet) = RtpPacket::parse(data) else {
-            self.counters.invalid.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        if !self.accepts(from) {
-            self.counters.foreign.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
+    fn on_inbound(&mut self, inbound: Inbound) {
         self.last_rx = tokio::time::Instant::now();
         self.counters.received.fetch_add(1, Ordering::Relaxed);
-        if packet.payload_type == PCMU {
-            self.quiet_ticks = 0;
-            if self.recorder.is_none() && !self.ports.outlet.is_linked() {
-                return;
-            }
-            let samples: Vec<i16> = packet.payload.iter().map(|&b| g711::decode(b)).collect();
-            // Linked units get the caller's audio as it arrives, paced by the caller's clock.
-            self.ports.outlet.push_samples(&samples);
-            if self.recorder.is_some() {
-                self.inbound.extend(samples);
-                while self.inbound.len() > MAX_MIX_BACKLOG {
-                    self.inbound.pop_front();
+        match inbound {
+            Inbound::Audio(samples) => {
+                self.quiet_ticks = 0;
+                if self.recorder.is_none() && !self.ports.outlet.is_linked() {
+                    return;
+                }
+                // Linked units get the caller's audio as it arrives, paced by the caller's clock.
+                self.ports.outlet.push_samples(&samples);
+                if self.recorder.is_some() {
+                    self.inbound.extend(samples);
+                    while self.inbound.len() > MAX_MIX_BACKLOG {
+                        self.inbound.pop_front();
+                    }
                 }
             }
-        } else if Some(packet.payload_type) == self.telephone_event
-            && let Some(event) = TelephoneEvent::parse(packet.payload)
-        {
-            // One report per event: retransmitted and end packets share its timestamp.
-            let key = (packet.timestamp, event.event);
-            if self.last_tone != Some(key) {
-                self.last_tone = Some(key);
-                if let Some(digit) = rtp::event_to_digit(event.event) {
-                    self.ports.outlet.push_tone(digit);
-                    let _ = self.events.send(StreamEvent::Tone(digit));
+            Inbound::Event { timestamp, event } => {
+                // One report per event: retransmitted and end packets share its timestamp.
+                let key = (timestamp, event.event);
+                if self.last_tone != Some(key) {
+                    self.last_tone = Some(key);
+                    if let Some(digit) = rtp::event_to_digit(event.event) {
+                        self.ports.outlet.push_tone(digit);
+                        let _ = self.events.send(StreamEvent::Tone(digit));
+                    }
                 }
             }
+            Inbound::Other => {}
         }
     }
 }
 
-/// Reads the peer's RTCP, when there is a socket for it (never resolves without one).
-async fn drain_rtcp(rtcp: Option<&RtcpSender>, buf: &mut [u8]) -> Option<usize> {
-    match rtcp {
-        Some(rtcp) => rtcp.drain(buf).await,
-        None => std::future::pending().await,
-    }
-}
-
-fn rand_u32() -> u32 {
+/// A random 32-bit number (SSRCs, initial sequence numbers and timestamps).
+pub(crate) fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(
@@ -569,6 +494,8 @@ fn rand_u32() -> u32 {
 mod tests {
     use super::*;
     use crate::media::graph::{InletMode, UnitKind};
+    use crate::media::rtp::RtpPacket;
+    use tokio::net::UdpSocket;
 
     async fn pair() -> (MediaStream, mpsc::UnboundedReceiver<StreamEvent>, UdpSocket) {
         let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
