@@ -1,21 +1,16 @@
 //! One inbound SIP call and its scenario session: the host side of the host interface for a
-//! real call. A task per call owns the INVITE dialog, the RTP stream and the session's channel
-//! ends, and turns each into the other:
+//! real call. A task per call owns the INVITE dialog and the shared call core ([`core`]: the
+//! session's channel ends, the call model, the media stream), and turns each into the other:
 //!
 //! - session commands (answer, say, hangup ...) → SIP responses/requests and stream commands;
 //! - dialog states (ACK, BYE, CANCEL, re-INVITE) and stream events (tones, playback end) →
 //!   call events for the session.
+//!
+//! The same core runs WebRTC calls (`crate::webrtc::call`) with their own signalling.
 
-use std::collections::VecDeque;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-use dialtone_bindings::host::{
-    self, CallCommand, CallEvent, EndReason, HostEvent, HostIo, Outbound, SessionSpec,
-};
-use dialtone_bindings::rate::{Budget, RateBudget};
+use dialtone_bindings::host::{self, HostEvent, Outbound, SessionSpec};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -27,32 +22,25 @@ use tokio::time::Instant;
 use super::sdp::{self, Direction, Offer};
 use super::session_timer::SessionTimer;
 use super::{CallContext, invite};
-use crate::call_model::{
-    CallInput, CallModel, CallOutput, ExtraHeaders, MediaAction, Phase, PlaybackSource, Signal,
-};
+use crate::call_model::{CallInput, ExtraHeaders, Phase, Signal};
 use crate::catalog::CatalogError;
-use crate::media::recorder::Recorder;
 use crate::media::session::SessionMedia;
-use crate::media::source::Audio;
-use crate::media::stream::{MediaStream, StreamCommand, StreamEvent};
-use crate::media::{MediaError, file_url};
-use crate::metrics::{CallResult, CallSlot};
+use crate::media::stream::{MediaStream, StreamCommand};
+use crate::metrics::CallResult;
 
 pub mod api_session;
+pub(crate) mod core;
 mod legs;
 mod outbound_leg;
 mod refresh;
 mod room_host;
-mod session_out;
+pub(crate) mod session_out;
 
+use self::core::{CallCore, CoreParts, Signalling};
 use refresh::{negotiate_timer, until};
 
-/// Key presses (RFC 4733 and SIP INFO) a call passes to its session a second.
-const TONES_PER_SECOND: u32 = 20;
 /// Seconds a caller refused for overload is asked to wait (Retry-After).
 const RETRY_AFTER_S: u32 = 5;
-/// How long the end of a call waits for the recording to be closed.
-const RECORD_CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// One message a session sent, as observers see it.
 #[derive(Debug, Clone)]
@@ -76,19 +64,14 @@ pub(crate) fn start(mut tx: Transaction, dialogs: Arc<DialogLayer>, context: Arc
             .unwrap_or_default();
         match admit(&tx, call_id.clone(), &dialogs, &context, received).await {
             Ok(mut call) => {
-                let mut dialog = call.dialog.clone();
+                let mut dialog = call.sip.dialog.clone();
                 tokio::spawn(async move {
                     if let Err(e) = dialog.handle(&mut tx).await {
                         tracing::debug!("INVITE transaction: {e}");
                     }
                 });
-                let id = call.dialog.id();
-                context
-                    .live
-                    .add(&call.session_id, call.host.events.clone(), &call.access_key);
+                let id = call.sip.dialog.id();
                 call.run().await;
-                context.live.remove(&call.session_id);
-                context.access.session_ended(&call.session_id);
                 dialogs.remove_dialog(&id);
             }
             Err(Refusal {
@@ -289,386 +272,100 @@ async fn admit(
     );
     context.metrics.call_started(&plan.route.application);
     let _ = host.events.send(HostEvent::CallAlerting(incoming));
-    let (loads_tx, loads) = mpsc::unbounded_channel();
-    // At most one refresh is in flight at a time.
-    let (refreshes_tx, refreshes) = mpsc::unbounded_channel();
-    let legs = legs::OutboundLegs::new(
-        context.clone(),
-        plan.route.application.clone(),
-        plan.trunk.clone(),
-    );
-    let call = Call {
-        access_key,
+    let core = CallCore::new(CoreParts {
         context: context.clone(),
         application: plan.route.application.clone(),
         outbound: plan.outbound.clone(),
+        trunk: plan.trunk.clone(),
         call_id,
         session_id,
-        dialog,
+        access_key,
         host,
-        states,
-        stream: Some(stream),
+        stream,
         stream_events,
         media,
-        loads_tx,
-        loads,
+        received,
+        slot,
+    });
+    // At most one refresh is in flight at a time.
+    let (refreshes_tx, refreshes) = mpsc::unbounded_channel();
+    let sip = SipSide {
+        dialog,
         offer,
         sdp_version: 1,
-        model: CallModel::new(),
-        loaded: None,
-        received,
-        session_ended: false,
-        alerting_seen: false,
-        recordings: 0,
-        released: false,
-        _slot: slot,
-        tones: RateBudget::new(TONES_PER_SECOND),
         session_timer,
         session_deadline: None,
         refreshes_tx,
-        refreshes,
         refreshing: false,
-        legs,
     };
-    Ok(call)
+    Ok(Call {
+        core,
+        sip,
+        states,
+        refreshes,
+    })
 }
 
+/// An inbound SIP call's task: the shared core and the dialog's side.
 struct Call {
-    /// The key of the session's access URL.
-    access_key: String,
-    context: Arc<CallContext>,
-    application: String,
-    /// Where the session's playback URLs may be fetched from.
-    outbound: Arc<dialtone_bindings::outbound::OutboundPolicy>,
-    call_id: String,
-    session_id: String,
-    dialog: InviteDialog,
-    host: HostIo,
+    core: CallCore,
+    sip: SipSide,
     states: DialogStateReceiver,
-    stream: Option<MediaStream>,
-    stream_events: mpsc::UnboundedReceiver<StreamEvent>,
-    /// The session's media graph and units.
-    media: SessionMedia,
-    loads_tx: mpsc::UnboundedSender<Loaded>,
-    loads: mpsc::UnboundedReceiver<Loaded>,
+    refreshes: mpsc::UnboundedReceiver<refresh::Refreshed>,
+}
+
+/// The SIP dialog of an inbound call: what [`Signalling`] needs to answer, reject and hang up.
+struct SipSide {
+    dialog: InviteDialog,
     offer: Option<Offer>,
     sdp_version: u64,
-    /// The call's state: the same model the console's simulated leg runs.
-    model: CallModel,
-    /// Audio loaded for a generation, waiting for the model's `Play`.
-    loaded: Option<(u64, Audio)>,
-    received: Instant,
-    session_ended: bool,
-    alerting_seen: bool,
-    recordings: u32,
-    /// The media was released (the call ended).
-    released: bool,
-    /// The call's place under `server.max_calls`, freed when the call task ends.
-    _slot: CallSlot,
-    /// Key presses per second reaching the session.
-    tones: RateBudget,
     /// The RFC 4028 session timer, when the caller asked for one.
     session_timer: Option<SessionTimer>,
     /// When the timer next acts (refresh, or give the session up); none while a refresh runs.
     session_deadline: Option<Instant>,
     refreshes_tx: mpsc::UnboundedSender<refresh::Refreshed>,
-    refreshes: mpsc::UnboundedReceiver<refresh::Refreshed>,
     /// Our refresh is on its way.
     refreshing: bool,
-    /// The session's outbound legs (`VoxEngine.callSIP`, `callPSTN`, `callUser`).
-    legs: legs::OutboundLegs,
 }
 
-impl Call {
-    async fn run(&mut self) {
-        self.run_until_over().await;
-        self.context
-            .metrics
-            .session_events_dropped
-            .fetch_add(self.host.events.dropped(), Ordering::Relaxed);
-    }
-
-    async fn run_until_over(&mut self) {
-        while !(self.session_ended && self.model.phase() == Phase::Ended) {
-            let ringing_deadline = self.legs.ringing_deadline();
-            tokio::select! {
-                message = self.host.outbound.recv() => match message {
-                    Some(message) => self.on_outbound(message).await,
-                    None => self.on_session_end(None).await,
-                },
-                state = self.states.recv(), if self.model.phase() != Phase::Ended => match state {
-                    Some(state) => self.on_dialog(state).await,
-                    None => self.feed(CallInput::RemoteEnded("the dialog is gone".into(), ExtraHeaders::new())).await,
-                },
-                Some(event) = self.stream_events.recv() => self.on_stream(event).await,
-                Some(loaded) = self.loads.recv() => self.on_loaded(loaded).await,
-                () = until(self.session_deadline), if self.session_deadline.is_some() => {
-                    self.on_session_deadline().await;
-                }
-                Some(refreshed) = self.refreshes.recv() => self.on_refreshed(refreshed).await,
-                Some(input) = self.legs.next() => self.on_leg_input(input),
-                () = until(ringing_deadline), if ringing_deadline.is_some() => {
-                    self.legs.cancel_unanswered();
-                }
-            }
-        }
-        self.legs.hang_up_all(&mut self.media);
-        self.context
-            .metrics
-            .sessions_active
-            .fetch_sub(1, Ordering::Relaxed);
-    }
-
-    fn observe(&self, message: Outbound) {
-        let _ = self.context.records.send(SessionRecord {
-            session_id: self.session_id.clone(),
-            call_id: self.call_id.clone(),
-            message,
-        });
-    }
-
-    fn deliver(&self, event: CallEvent) {
-        let _ = self.host.events.send(HostEvent::Call {
-            call_id: self.call_id.clone(),
-            event,
-        });
-    }
-
-    /// A state of an outbound leg's dialog: the scenario hears what it means.
-    fn on_leg_input(&mut self, input: legs::LegInput) {
-        for (call_id, event) in self.legs.on_input(&mut self.media, input) {
-            let _ = self.host.events.send(HostEvent::Call { call_id, event });
-        }
-    }
-
-    /// `VoxEngine.callSIP` / `callPSTN` / `callUser`: a new leg, or at once its `Failed`.
-    async fn dial(&mut self, dial: dialtone_bindings::host::Dial) {
-        if let Err(failure) = self.legs.dial(&mut self.media, &dial).await {
-            report_dial_failure(&self.host.events, &self.session_id, &dial, failure);
-        }
-    }
-
-    async fn on_outbound(&mut self, message: Outbound) {
-        if let Outbound::Dial(dial) = message {
-            self.dial(dial).await;
-            return;
-        }
-        if let Outbound::Call { call_id, command } = &message
-            && self.legs.has(call_id)
-        {
-            if let Some(missing) = self.legs.command(call_id, command) {
-                tracing::warn!(session = %self.session_id, "{missing}");
-                let _ = self.host.events.send(HostEvent::Warning { text: missing });
-            }
-            return;
-        }
-        let out = session_out::SessionOut {
-            context: &self.context,
-            application: &self.application,
-            session_id: &self.session_id,
-        };
-        match out.handle(&message, &mut self.media, &self.host.events) {
-            session_out::Handled::Observed => {
-                self.observe(message);
-                return;
-            }
-            session_out::Handled::Quiet => return,
-            session_out::Handled::Not => {}
-        }
-        match &message {
-            Outbound::Call { call_id, command } if *call_id == self.call_id => {
-                self.on_command(command.clone()).await;
-            }
-            Outbound::Call { call_id, command } => tracing::warn!(
-                session = %self.session_id,
-                "{} for unknown call {call_id} ignored",
-                command.name()
-            ),
-            Outbound::Event { name, .. }
-                if name == "Application.CallAlerting" && !self.alerting_seen =>
-            {
-                self.alerting_seen = true;
-                self.context
-                    .metrics
-                    .invite_to_alerting
-                    .observe(self.received.elapsed());
-            }
-            Outbound::Ended(reason) => {
-                let reason = reason.clone();
-                self.observe(message);
-                self.on_session_end(Some(reason)).await;
-                return;
-            }
-            _ => {}
-        }
-        self.observe(message);
-    }
-
-    async fn on_session_end(&mut self, reason: Option<EndReason>) {
-        if self.session_ended {
-            return;
-        }
-        self.session_ended = true;
-        let why = reason
-            .as_ref()
-            .map_or_else(|| "the session stopped".to_owned(), ToString::to_string);
-        let normal = reason.as_ref().is_some_and(EndReason::is_normal);
-        if normal {
-            tracing::info!(session = %self.session_id, "session ended: {why}");
-        } else {
-            self.context
-                .metrics
-                .sessions_failed
-                .fetch_add(1, Ordering::Relaxed);
-            tracing::error!(session = %self.session_id, call = %self.call_id, "session ended: {why}");
-        }
-        let ending = self.model.phase();
-        self.feed(CallInput::SessionEnded { normal }).await;
-        if ending == Phase::Alerting {
-            self.context
-                .metrics
-                .call_result(&self.application, CallResult::Rejected);
-        }
-    }
-
-    /// Gives the model one input and carries out what it asks, feeding back what that
-    /// produces (a recording that starts, a load that fails at once ...).
-    async fn feed(&mut self, input: CallInput) {
-        let mut work: VecDeque<CallOutput> = self.model.handle(Instant::now(), input).into();
-        while let Some(output) = work.pop_front() {
-            let next = match output {
-                CallOutput::Event(event) => {
-                    if matches!(event, CallEvent::Connected { .. }) {
-                        self.watch_media();
-                    }
-                    self.deliver(event);
-                    None
-                }
-                CallOutput::Signal(signal) => {
-                    self.signal(signal);
-                    None
-                }
-                CallOutput::Media(action) => self.media_action(action).await,
-                CallOutput::Ignored(why) => {
-                    tracing::debug!(call = %self.call_id, "{why}");
-                    None
-                }
-            };
-            if let Some(input) = next {
-                work.extend(self.model.handle(Instant::now(), input));
-            }
-        }
-    }
-
-    async fn on_command(&mut self, command: CallCommand) {
-        let from_alerting = self.model.phase() == Phase::Alerting;
-        let rejects = matches!(
-            command,
-            CallCommand::Reject { .. } | CallCommand::Hangup { .. }
-        );
-        self.feed(CallInput::Command(command)).await;
-        if from_alerting && rejects && self.model.phase() == Phase::Ended {
-            self.context
-                .metrics
-                .call_result(&self.application, CallResult::Rejected);
-        }
-    }
-
-    /// Carries out a signalling step the model asked for.
-    fn signal(&mut self, signal: Signal) {
+impl Signalling for SipSide {
+    fn signal(&mut self, core: &mut CallCore, signal: Signal) {
         match signal {
             Signal::Ringing(headers) => {
                 if let Err(e) = self.dialog.ringing(Some(extra_headers(&headers)), None) {
-                    tracing::warn!(call = %self.call_id, "180 Ringing: {e}");
+                    tracing::warn!(call = %core.call_id, "180 Ringing: {e}");
                 }
             }
             Signal::EarlyMedia(headers) => {
-                self.send_answer(true, &headers);
+                self.send_answer(core, true, &headers);
             }
-            Signal::Accept(headers) => self.answer(&headers),
+            Signal::Accept(headers) => self.answer(core, &headers),
             Signal::Reject(code) => {
                 // The reason stays in our log (a Reason header would leak stack traces).
                 let _ = self.dialog.reject(Some(StatusCode::from(code)), None);
             }
-            Signal::Bye(headers) => self.bye(&headers),
+            Signal::Bye(headers) => self.bye(core, &headers),
         }
     }
 
-    /// Carries out a media step; some answer at once with an input for the model.
-    async fn media_action(&mut self, action: MediaAction) -> Option<CallInput> {
-        match action {
-            MediaAction::Load { generation, source } => {
-                let media = self.context.media.clone();
-                let done = self.loads_tx.clone();
-                let events = self.host.events.clone();
-                let outbound = self.outbound.clone();
-                tokio::spawn(async move {
-                    let audio = match source {
-                        PlaybackSource::Url(url) => media.load(&url, &outbound).await,
-                        PlaybackSource::Speech { text, voice } => media
-                            .speech(&text, voice.as_deref())
-                            .await
-                            .map(|(audio, warning)| {
-                                if let Some(text) = warning {
-                                    let _ = events.send(HostEvent::Warning { text });
-                                }
-                                audio
-                            }),
-                    };
-                    let _ = done.send(Loaded { generation, audio });
-                });
-                None
-            }
-            MediaAction::Play { generation, looped } => {
-                if let Some((loaded, audio)) = self.loaded.take()
-                    && loaded == generation
-                {
-                    self.stream_send(StreamCommand::Play {
-                        generation,
-                        audio,
-                        looped,
-                    });
-                }
-                None
-            }
-            MediaAction::Stop => {
-                self.stream_send(StreamCommand::Stop);
-                None
-            }
-            MediaAction::Digits(digits) => {
-                if self
-                    .offer
-                    .as_ref()
-                    .is_some_and(|o| o.telephone_event.is_none())
-                {
-                    tracing::warn!(call = %self.call_id, "sendDigits: the caller did not offer telephone-event; digits not sent");
-                } else {
-                    self.stream_send(StreamCommand::Digits(digits));
-                }
-                None
-            }
-            MediaAction::StartRecord { stereo } => {
-                Some(CallInput::RecordStarted(self.record(stereo)))
-            }
-            MediaAction::StopRecord => Some(CallInput::RecordStopped(self.stop_recording().await)),
-            MediaAction::Release => {
-                self.release();
-                None
-            }
-        }
+    fn peer_sends(&self) -> bool {
+        self.offer.as_ref().is_none_or(|o| o.direction.we_send())
     }
 
-    fn stream_send(&self, command: StreamCommand) {
-        if let Some(stream) = &self.stream {
-            stream.send(command);
-        }
+    fn digits_refused(&self) -> Option<&'static str> {
+        self.offer
+            .as_ref()
+            .is_some_and(|o| o.telephone_event.is_none())
+            .then_some("the caller did not offer telephone-event")
     }
+}
 
+impl SipSide {
     /// Sends our SDP answer in a 183 Session Progress (early media) or the 200 OK, then
     /// points the RTP stream at the caller: media flows both ways from now on. False when
     /// nothing could be sent.
-    fn send_answer(&mut self, early: bool, extra: &ExtraHeaders) -> bool {
-        let Some(body) = self.local_answer() else {
+    fn send_answer(&mut self, core: &CallCore, early: bool, extra: &ExtraHeaders) -> bool {
+        let Some(body) = self.local_answer(core) else {
             return false;
         };
         let mut headers = vec![Header::ContentType("application/sdp".into())];
@@ -684,27 +381,27 @@ impl Call {
             (self.dialog.accept(Some(headers), body), "200 OK")
         };
         if let Err(e) = sent {
-            tracing::warn!(call = %self.call_id, "{what}: {e}");
+            tracing::warn!(call = %core.call_id, "{what}: {e}");
             return false;
         }
         if !early {
             self.arm_session_timer();
         }
-        self.start_media_to_offer();
+        self.start_media_to_offer(core);
         true
     }
 
     /// Our SDP answer to the caller's offer.
-    fn local_answer(&self) -> Option<String> {
-        let local = self.stream.as_ref().map(MediaStream::local_addr)?;
-        let local = std::net::SocketAddr::new(self.context.media_ip, local.port());
+    fn local_answer(&self, core: &CallCore) -> Option<String> {
+        let local = core.stream.as_ref().map(MediaStream::local_addr)?;
+        let local = std::net::SocketAddr::new(core.context.media_ip, local.port());
         let direction = self
             .offer
             .as_ref()
             .map_or(Direction::SendRecv, |offer| offer.direction.answer());
         Some(sdp::answer(
             local,
-            session_number(&self.call_id),
+            session_number(&core.call_id),
             self.sdp_version,
             self.offer.as_ref(),
             direction,
@@ -712,9 +409,9 @@ impl Call {
     }
 
     /// Points the RTP stream at the address of the caller's offer.
-    fn start_media_to_offer(&self) {
+    fn start_media_to_offer(&self, core: &CallCore) {
         if let Some(offer) = &self.offer {
-            self.stream_send(StreamCommand::Remote {
+            core.stream_send(StreamCommand::Remote {
                 addr: offer.remote,
                 telephone_event: offer.telephone_event,
                 send: offer.direction.answer().we_send(),
@@ -722,22 +419,18 @@ impl Call {
         }
     }
 
-    fn answer(&mut self, extra: &ExtraHeaders) {
-        if !self.send_answer(false, extra) {
+    fn answer(&mut self, core: &CallCore, extra: &ExtraHeaders) {
+        if !self.send_answer(core, false, extra) {
             return;
         }
-        self.context
-            .metrics
-            .call_result(&self.application, CallResult::Answered);
-        self.context
-            .metrics
-            .invite_to_answer
-            .observe(self.received.elapsed());
+        let metrics = &core.context.metrics;
+        metrics.call_result(&core.application, CallResult::Answered);
+        metrics.invite_to_answer.observe(core.received.elapsed());
     }
 
-    fn bye(&self, extra: &ExtraHeaders) {
+    fn bye(&self, core: &CallCore, extra: &ExtraHeaders) {
         let dialog = self.dialog.clone();
-        let call_id = self.call_id.clone();
+        let call_id = core.call_id.clone();
         let headers = (!extra.is_empty()).then(|| extra_headers(extra));
         tokio::spawn(async move {
             if let Err(e) = dialog.bye_with_headers(headers).await {
@@ -745,120 +438,42 @@ impl Call {
             }
         });
     }
+}
 
-    /// Starts recording both directions, mixed (mono) or ours left and the caller's right
-    /// (stereo), as VoxEngine records; the URL, or why it cannot.
-    fn record(&mut self, stereo: bool) -> Result<String, String> {
-        self.recordings += 1;
-        let file = format!("{}-{}.wav", self.session_id, self.recordings);
-        let path: PathBuf = self.media.recordings().join(file);
-        match Recorder::create(&path, if stereo { 2 } else { 1 }) {
-            Ok(recorder) => {
-                self.stream_send(StreamCommand::Record(recorder));
-                Ok(file_url(&path))
-            }
-            Err(e) => {
-                tracing::warn!(call = %self.call_id, "record: {e}");
-                Err(e.to_string())
-            }
-        }
-    }
-
-    /// Closes the recording, waiting (bounded) for the stream to finish the file.
-    async fn stop_recording(&mut self) -> Result<(String, u64), String> {
-        self.stream_send(StreamCommand::StopRecord);
-        let deadline = Instant::now() + RECORD_CLOSE_WAIT;
-        loop {
-            match tokio::time::timeout_at(deadline, self.stream_events.recv()).await {
-                Ok(Some(StreamEvent::RecordStopped { path, result })) => {
-                    return result.map(|d| (file_url(&path), d.as_secs()));
+impl Call {
+    async fn run(&mut self) {
+        self.core.go_live();
+        while !self.core.over() {
+            let deadline = self.sip.session_deadline;
+            tokio::select! {
+                input = self.core.next() => self.core.handle(&mut self.sip, input).await,
+                state = self.states.recv(), if self.core.model.phase() != Phase::Ended => match state {
+                    Some(state) => self.on_dialog(state).await,
+                    None => self.feed(CallInput::RemoteEnded("the dialog is gone".into(), ExtraHeaders::new())).await,
+                },
+                () = until(deadline), if deadline.is_some() => {
+                    if let Some(input) = self.sip.on_session_deadline(&self.core) {
+                        self.feed(input).await;
+                    }
                 }
-                Ok(Some(_)) => {}
-                _ => return Err("the recording could not be closed in time".into()),
-            }
-        }
-    }
-
-    /// The call is over: its media goes.
-    fn release(&mut self) {
-        if std::mem::replace(&mut self.released, true) {
-            return;
-        }
-        self.media.remove_call(&self.call_id);
-        self.context.metrics.call_ended(&self.application);
-        self.stream = None;
-        self.loaded = None;
-    }
-
-    /// Watches for a caller who stops sending media (`server.media_timeout_s`), while the
-    /// caller's direction says it sends (not on hold).
-    fn watch_media(&self) {
-        let seconds = self.context.catalog.current().config.server.media_timeout_s;
-        let they_send = self.offer.as_ref().is_none_or(|o| o.direction.we_send());
-        let watch = (seconds > 0 && they_send).then(|| Duration::from_secs(u64::from(seconds)));
-        self.stream_send(StreamCommand::WatchMedia(watch));
-    }
-
-    /// Whether one more key press may reach the session: at most [`TONES_PER_SECOND`] (RFC 4733
-    /// and SIP INFO together), so a flood cannot starve the session's timers and MCP clients.
-    fn tone_allowed(&mut self) -> bool {
-        match self.tones.take(Instant::now()) {
-            Budget::Spend => true,
-            Budget::Drop => false,
-            Budget::DropAndTell(dropped) => {
-                let _ = self.host.events.send(HostEvent::Warning {
-                    text: format!(
-                        "key presses from the caller dropped: {dropped} (at most {TONES_PER_SECOND} a second reach the scenario)"
-                    ),
-                });
-                false
-            }
-        }
-    }
-
-    async fn on_loaded(&mut self, loaded: Loaded) {
-        let Loaded { generation, audio } = loaded;
-        let result = match audio {
-            Ok(audio) => {
-                let duration = audio.len() as u64 / 8;
-                self.loaded = Some((generation, audio));
-                Ok(duration)
-            }
-            Err(e) => {
-                tracing::warn!(session = %self.session_id, call = %self.call_id, "playback failed: {e}");
-                Err(e.to_string())
-            }
-        };
-        self.feed(CallInput::Loaded { generation, result }).await;
-    }
-
-    async fn on_stream(&mut self, event: StreamEvent) {
-        let input = match event {
-            StreamEvent::PlaybackFinished { generation } => CallInput::PlaybackEnded { generation },
-            StreamEvent::Tone(tone) => {
-                if !self.tone_allowed() {
-                    return;
-                }
-                CallInput::Tone {
-                    tone: tone.to_string(),
-                    kind: "1",
+                Some(refreshed) = self.refreshes.recv() => {
+                    if let Some(input) = self.sip.on_refreshed(&self.core, refreshed) {
+                        self.feed(input).await;
+                    }
                 }
             }
-            StreamEvent::RecordStopped { path, result } => {
-                CallInput::RecordStopped(result.map(|d| (file_url(&path), d.as_secs())))
-            }
-            StreamEvent::MediaTimeout => {
-                tracing::info!(call = %self.call_id, "no RTP from the caller: hanging up (media timeout)");
-                CallInput::Expired("media timeout".into())
-            }
-        };
-        self.feed(input).await;
+        }
+        self.core.finish();
+    }
+
+    async fn feed(&mut self, input: CallInput) {
+        self.core.feed(&mut self.sip, input).await;
     }
 
     async fn on_dialog(&mut self, state: DialogState) {
         match state {
-            DialogState::Confirmed(..) if self.model.phase() == Phase::Answering => {
-                if self.offer.is_none() {
+            DialogState::Confirmed(..) if self.core.model.phase() == Phase::Answering => {
+                if self.sip.offer.is_none() {
                     self.take_answer_from_ack();
                 }
                 self.feed(CallInput::Acked).await;
@@ -872,12 +487,12 @@ impl Call {
                 };
                 // Only an accepted re-INVITE or UPDATE refreshes the session (RFC 4028 10).
                 if status.is_ok() {
-                    self.on_refresh_request(&request);
+                    self.sip.on_refresh_request(&self.core, &request);
                 }
                 let result = match status {
                     Ok(body) => {
                         let mut headers = vec![Header::ContentType("application/sdp".into())];
-                        headers.extend(self.timer_headers());
+                        headers.extend(self.sip.timer_headers());
                         handle
                             .respond(StatusCode::OK, Some(headers), Some(body.into_bytes()))
                             .await
@@ -885,13 +500,13 @@ impl Call {
                     Err(status) => handle.reply(status).await,
                 };
                 if result.is_err() {
-                    tracing::debug!(call = %self.call_id, "re-INVITE transaction already gone");
+                    tracing::debug!(call = %self.core.call_id, "re-INVITE transaction already gone");
                 }
             }
             DialogState::Info(_, request, handle) => {
                 let _ = handle.reply(StatusCode::OK).await;
                 if let Some(tone) = info_digit(&request.body)
-                    && self.tone_allowed()
+                    && self.core.tone_allowed()
                 {
                     self.feed(CallInput::Tone { tone, kind: "3" }).await;
                 }
@@ -908,9 +523,10 @@ impl Call {
                 let text = match reason {
                     TerminatedReason::UacBye => "caller hung up".to_owned(),
                     TerminatedReason::UacCancel => {
-                        self.context
+                        self.core
+                            .context
                             .metrics
-                            .call_result(&self.application, CallResult::Cancelled);
+                            .call_result(&self.core.application, CallResult::Cancelled);
                         "caller cancelled".to_owned()
                     }
                     TerminatedReason::Timeout => "no ACK from the caller".to_owned(),
@@ -926,7 +542,7 @@ impl Call {
                         format!("the dialog ended with SIP {}", u16::from(code))
                     }
                 };
-                let headers = self.context.bye_headers.take(&self.call_id);
+                let headers = self.core.context.bye_headers.take(&self.core.call_id);
                 self.feed(CallInput::RemoteEnded(text, headers)).await;
             }
             _ => {}
@@ -937,51 +553,52 @@ impl Call {
     fn on_reoffer(&mut self, body: &[u8]) -> Result<String, StatusCode> {
         let offer = if body.is_empty() {
             // No offer: answer with our current description.
-            self.offer.clone()
+            self.sip.offer.clone()
         } else {
             match Offer::parse(body) {
                 Ok(offer) => Some(offer),
                 Err(e) => {
-                    tracing::warn!(call = %self.call_id, "re-INVITE refused (488): {e}");
+                    tracing::warn!(call = %self.core.call_id, "re-INVITE refused (488): {e}");
                     return Err(StatusCode::NotAcceptableHere);
                 }
             }
         };
         let local = self
+            .core
             .stream
             .as_ref()
             .map(MediaStream::local_addr)
             .ok_or(StatusCode::ServerInternalError)?;
-        let local = std::net::SocketAddr::new(self.context.media_ip, local.port());
+        let local = std::net::SocketAddr::new(self.core.context.media_ip, local.port());
         let direction = offer
             .as_ref()
             .map_or(Direction::SendRecv, |o| o.direction.answer());
         if let Some(offer) = &offer {
-            tracing::info!(call = %self.call_id, "re-INVITE: media to {} ({direction:?})", offer.remote);
-            self.stream_send(StreamCommand::Remote {
+            tracing::info!(call = %self.core.call_id, "re-INVITE: media to {} ({direction:?})", offer.remote);
+            self.core.stream_send(StreamCommand::Remote {
                 addr: offer.remote,
                 telephone_event: offer.telephone_event,
                 send: direction.we_send(),
             });
         }
-        self.offer = offer;
-        if matches!(self.model.phase(), Phase::Connected { .. }) {
+        self.sip.offer = offer;
+        if matches!(self.core.model.phase(), Phase::Connected { .. }) {
             // Held (the caller stops sending) or resumed: watch accordingly.
-            self.watch_media();
+            self.core.watch_media(self.sip.peer_sends());
         }
-        self.sdp_version += 1;
+        self.sip.sdp_version += 1;
         Ok(sdp::answer(
             local,
-            session_number(&self.call_id),
-            self.sdp_version,
-            self.offer.as_ref(),
+            session_number(&self.core.call_id),
+            self.sip.sdp_version,
+            self.sip.offer.as_ref(),
             direction,
         ))
     }
 
     /// A delayed offer's answer arrives in the ACK.
     fn take_answer_from_ack(&mut self) {
-        let Some(ack) = self.dialog.last_remote_ack() else {
+        let Some(ack) = self.sip.dialog.last_remote_ack() else {
             return;
         };
         if ack.body.is_empty() {
@@ -989,14 +606,14 @@ impl Call {
         }
         match Offer::parse(&ack.body) {
             Ok(answer) => {
-                self.stream_send(StreamCommand::Remote {
+                self.core.stream_send(StreamCommand::Remote {
                     addr: answer.remote,
                     telephone_event: answer.telephone_event,
                     send: answer.direction.answer().we_send(),
                 });
-                self.offer = Some(answer);
+                self.sip.offer = Some(answer);
             }
-            Err(e) => tracing::warn!(call = %self.call_id, "SDP in ACK: {e}"),
+            Err(e) => tracing::warn!(call = %self.core.call_id, "SDP in ACK: {e}"),
         }
     }
 }
@@ -1014,38 +631,11 @@ fn info_digit(body: &[u8]) -> Option<String> {
     (tone.len() == 1 && crate::media::rtp::digit_to_event(digit).is_some()).then_some(tone)
 }
 
-/// Audio a loader task finished (file, URL or speech).
-struct Loaded {
-    generation: u64,
-    audio: Result<Audio, MediaError>,
-}
-
 /// A stable SDP session number for a call.
 pub(super) fn session_number(call_id: &str) -> u64 {
     call_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     }) >> 1
-}
-
-/// A call that could not be placed: a warning line in the session's log and its `Failed`.
-fn report_dial_failure(
-    events: &host::HostEventSender,
-    session_id: &str,
-    dial: &dialtone_bindings::host::Dial,
-    failure: legs::DialFailure,
-) {
-    tracing::warn!(session = %session_id, "outbound call to {}: {}", dial.to, failure.reason);
-    let _ = events.send(HostEvent::Warning {
-        text: failure.reason.clone(),
-    });
-    let _ = events.send(HostEvent::Call {
-        call_id: dial.call_id.clone(),
-        event: CallEvent::Failed {
-            code: failure.code,
-            reason: failure.reason,
-            headers: Default::default(),
-        },
-    });
 }
 
 /// A scenario's extra headers as SIP headers (names and values were checked in the bindings).

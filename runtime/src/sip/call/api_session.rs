@@ -218,7 +218,12 @@ impl ApiSession {
         match &message {
             Outbound::Dial(dial) => {
                 if let Err(failure) = self.legs.dial(&mut self.media, dial).await {
-                    super::report_dial_failure(&self.host.events, &self.session_id, dial, failure);
+                    super::core::report_dial_failure(
+                        &self.host.events,
+                        &self.session_id,
+                        dial,
+                        failure,
+                    );
                 }
             }
             Outbound::Call { call_id, command }

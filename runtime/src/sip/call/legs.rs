@@ -48,7 +48,7 @@ impl DialFailure {
 
 /// What the legs' tasks report: a SIP dialog's state, or an event of a call (a call into a
 /// room, or a key the far end of a SIP leg pressed).
-pub(super) enum LegInput {
+pub(crate) enum LegInput {
     Sip(Box<LegState>),
     Event(String, CallEvent),
 }

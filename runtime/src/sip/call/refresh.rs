@@ -5,11 +5,12 @@
 use rsipstack::sip::{Header, Request, StatusCode};
 use tokio::time::Instant;
 
-use super::{Call, Refusal};
+use super::core::CallCore;
+use super::{Refusal, SipSide};
 use crate::call_model::CallInput;
 use crate::sip::session_timer::{self, Refresher, SessionTimer, TimerRefusal};
 
-impl Call {
+impl SipSide {
     /// `Session-Expires` (and `Require: timer` for a caller that supports timers) for our 2xx
     /// responses, when a timer is in force.
     pub(super) fn timer_headers(&self) -> Vec<Header> {
@@ -34,8 +35,8 @@ impl Call {
     }
 
     /// A re-INVITE or UPDATE from the caller refreshes the session, and may change the interval.
-    pub(super) fn on_refresh_request(&mut self, request: &Request) {
-        let min_se = self
+    pub(super) fn on_refresh_request(&mut self, core: &CallCore, request: &Request) {
+        let min_se = core
             .context
             .catalog
             .current()
@@ -48,7 +49,7 @@ impl Call {
         match timer_request(request, min_se, supported) {
             Ok(Some(timer)) => self.session_timer = Some(timer),
             Ok(None) => {}
-            Err(e) => tracing::info!(call = %self.call_id, "refresh: {e}; keeping the interval"),
+            Err(e) => tracing::info!(call = %core.call_id, "refresh: {e}; keeping the interval"),
         }
         // Restart the interval, or start it when this refresh is the first to ask for a timer;
         // not while our own refresh is on its way (its answer arms it).
@@ -57,17 +58,14 @@ impl Call {
         }
     }
 
-    /// The interval ran out: refresh, when it is ours to do; else the session has expired.
-    pub(super) async fn on_session_deadline(&mut self) {
+    /// The interval ran out: refresh, when it is ours to do; else the session has expired
+    /// (what the model hears).
+    pub(super) fn on_session_deadline(&mut self, core: &CallCore) -> Option<CallInput> {
         self.session_deadline = None;
-        let Some(timer) = self.session_timer else {
-            return;
-        };
+        let timer = self.session_timer?;
         if timer.refresher == Refresher::Uac {
-            tracing::info!(call = %self.call_id, "no session refresh within {} s: hanging up (session expired)", timer.interval);
-            self.feed(CallInput::Expired("session expired".into()))
-                .await;
-            return;
+            tracing::info!(call = %core.call_id, "no session refresh within {} s: hanging up (session expired)", timer.interval);
+            return Some(CallInput::Expired("session expired".into()));
         }
         self.refreshing = true;
         let dialog = self.dialog.clone();
@@ -79,7 +77,7 @@ impl Call {
             h.name().eq_ignore_ascii_case("Allow")
                 && session_timer::names_option(h.value(), "UPDATE")
         });
-        let offer = self.local_answer();
+        let offer = self.local_answer(core);
         tokio::spawn(async move {
             let sent = if update {
                 dialog.update(Some(headers), None).await
@@ -106,23 +104,28 @@ impl Call {
             };
             let _ = done.send(outcome);
         });
+        None
     }
 
-    /// Our refresh was answered (or not).
-    pub(super) async fn on_refreshed(&mut self, outcome: Refreshed) {
+    /// Our refresh was answered (or not); what the model hears of it.
+    pub(super) fn on_refreshed(
+        &mut self,
+        core: &CallCore,
+        outcome: Refreshed,
+    ) -> Option<CallInput> {
         self.refreshing = false;
         match outcome {
             Refreshed::Yes => self.arm_session_timer(),
             Refreshed::Refused(code) => {
-                tracing::info!(call = %self.call_id, "session refresh answered {code}: trying again later");
+                tracing::info!(call = %core.call_id, "session refresh answered {code}: trying again later");
                 self.arm_session_timer();
             }
             Refreshed::Fatal(why) => {
-                tracing::info!(call = %self.call_id, "session refresh failed ({why}): hanging up");
-                self.feed(CallInput::Expired("session refresh failed".into()))
-                    .await;
+                tracing::info!(call = %core.call_id, "session refresh failed ({why}): hanging up");
+                return Some(CallInput::Expired("session refresh failed".into()));
             }
         }
+        None
     }
 }
 
