@@ -115,6 +115,9 @@ pub struct ServerConfig {
     pub rtp_ports: String,
     /// Address written into SDP and Contact when it differs from the SIP listener's (NAT).
     pub media_address: Option<IpAddr>,
+    /// The address browsers reach our media at, when a 1:1 NAT maps `media_address` to it:
+    /// WebRTC answers give it in their candidates.
+    pub public_address: Option<IpAddr>,
     /// Where recordings go.
     pub data_dir: PathBuf,
     /// Application that takes inbound SIP calls.
@@ -149,6 +152,7 @@ impl Default for ServerConfig {
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
             rtp_ports: "20000-30000".into(),
             media_address: None,
+            public_address: None,
             data_dir: PathBuf::from("dialtone-data"),
             application: "default".into(),
             admin_token: None,
@@ -185,6 +189,25 @@ pub struct Application {
     /// The SIP trunk `VoxEngine.callPSTN` calls go through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trunk: Option<TrunkConfig>,
+    /// Who may call from a browser.
+    #[serde(default, skip_serializing_if = "WebRtcConfig::is_default")]
+    pub webrtc: WebRtcConfig,
+}
+
+/// `[application.webrtc]`: browser calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebRtcConfig {
+    /// The application secret whose value a browser must send as `Authorization: Bearer`;
+    /// without it, browser calls are taken only while the HTTP listener is on loopback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_secret: Option<String>,
+}
+
+impl WebRtcConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// `[application.mcp]`.

@@ -36,6 +36,8 @@ pub fn router(state: Arc<Admin>) -> Router {
         .with_state(state.clone())
         .merge(metrics_route)
         .merge(crate::access::routes(state.clone()))
+        .merge(crate::webrtc::signaling::routes(state.clone()))
+        .merge(crate::webrtc::pages::routes())
         .merge(admin::routes(state))
 }
 

@@ -27,6 +27,8 @@
 //! - [`metrics`]: counters and latency histograms.
 //! - [`private_file`]: mode-0600 files written atomically (secrets, user hashes).
 //! - [`admin`]: the admin HTTP API (applications, rules, scenarios, secrets, sessions).
+//! - [`webrtc`]: browser calls: WHIP-style signalling, a peer connection per call (Opus/PCMU,
+//!   DTLS-SRTP) under the same call task as SIP, and the softphone and sessions pages.
 //! - [`bench`]: `dialtone bench`, the benchmarks.
 //! - `main.rs`: the `dialtone` CLI; `remote.rs` (binary only) is its admin API client.
 
@@ -53,3 +55,4 @@ pub mod secrets;
 pub mod serve;
 pub mod sip;
 pub mod users;
+pub mod webrtc;

@@ -223,6 +223,9 @@ struct ServeArgs {
     /// Address written into SDP when callers reach us on another one (NAT).
     #[arg(long)]
     media_address: Option<std::net::IpAddr>,
+    /// Address browsers reach our media at through a 1:1 NAT [config: server.public_address].
+    #[arg(long)]
+    public_ip: Option<std::net::IpAddr>,
     /// Directory for recordings [config: server.data_dir].
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -413,6 +416,9 @@ fn serve_command(args: ServeArgs) -> Result<ExitCode> {
     }
     if let Some(ports) = args.rtp_ports {
         server.rtp_ports = ports;
+    }
+    if let Some(ip) = args.public_ip {
+        server.public_address = Some(ip);
     }
     if let Some(ip) = args.media_address {
         server.media_address = Some(ip);

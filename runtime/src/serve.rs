@@ -161,6 +161,7 @@ impl Server {
             http_base: Default::default(),
             access: Default::default(),
             rooms: Default::default(),
+            web_calls: Default::default(),
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)

@@ -41,6 +41,7 @@ pub mod peers;
 pub mod proxy;
 pub mod scenario;
 pub mod sip;
+pub mod webrtc;
 
 /// The SIPp scenarios live with `dialtone bench sip`, which runs them too.
 pub use dialtone::bench::sipp_xml;

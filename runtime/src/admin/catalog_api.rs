@@ -14,7 +14,9 @@ use serde::Deserialize;
 
 use super::{Admin, ApiError, body, path};
 use crate::catalog::edit::EditError;
-use crate::config::{Application, Config, McpConfig, OutboundConfig, Rule, TrunkConfig};
+use crate::config::{
+    Application, Config, McpConfig, OutboundConfig, Rule, TrunkConfig, WebRtcConfig,
+};
 use crate::router::NoRoute;
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -50,6 +52,8 @@ struct NewApplication {
     outbound: OutboundConfig,
     #[serde(default)]
     trunk: Option<TrunkConfig>,
+    #[serde(default)]
+    webrtc: WebRtcConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +130,7 @@ struct ApplicationView {
     outbound: OutboundConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     trunk: Option<TrunkConfig>,
+    webrtc: WebRtcConfig,
 }
 
 impl From<&Application> for ApplicationView {
@@ -136,6 +141,7 @@ impl From<&Application> for ApplicationView {
             mcp: app.mcp,
             outbound: app.outbound.clone(),
             trunk: app.trunk.clone(),
+            webrtc: app.webrtc.clone(),
         }
     }
 }
@@ -175,6 +181,7 @@ async fn create_application(
                 outbound: new.outbound.clone(),
                 max_call_duration_s: None,
                 trunk: new.trunk.clone(),
+                webrtc: new.webrtc.clone(),
             };
             config.applications.push(app.clone());
             Ok(app)

@@ -245,13 +245,15 @@ fn schemas() -> Value {
             "username": { "type": "string", "pattern": "^[!#-~]{1,128}$" },
             "password_secret": { "type": "string", "pattern": "^[!#-~]{1,128}$" },
             "callerid": { "type": "string", "pattern": "^[!#-~]{1,128}$" } } },
+        "WebRtc": { "type": "object", "additionalProperties": false, "properties": {
+            "token_secret": { "type": "string", "pattern": "^[!#-~]{1,128}$" } } },
         "Rule": { "type": "object", "required": ["name", "pattern", "scenarios"], "properties": {
             "name": string, "pattern": string, "exclude": string, "scenarios": strings } },
         "Application": { "type": "object", "required": ["name", "rules"], "properties": {
-            "name": string, "rules": array("Rule"), "mcp": reference("Mcp"), "outbound": reference("Outbound"), "trunk": reference("Trunk") } },
+            "name": string, "rules": array("Rule"), "mcp": reference("Mcp"), "outbound": reference("Outbound"), "trunk": reference("Trunk"), "webrtc": reference("WebRtc") } },
         "NewApplication": { "type": "object", "required": ["name"], "additionalProperties": false, "properties": {
             "name": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$" }, "mcp": reference("Mcp"),
-            "outbound": reference("Outbound"), "trunk": reference("Trunk") } },
+            "outbound": reference("Outbound"), "trunk": reference("Trunk"), "webrtc": reference("WebRtc") } },
         "NewRule": { "type": "object", "required": ["name", "pattern", "scenarios"], "additionalProperties": false, "properties": {
             "name": string, "pattern": string, "exclude": nullable_string, "scenarios": strings,
             "position": { "type": "integer", "minimum": 0, "maximum": u32::MAX, "nullable": true } } },

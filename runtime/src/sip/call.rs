@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use dialtone_bindings::host::{self, HostEvent, Outbound, SessionSpec};
+use dialtone_bindings::host::{self, Outbound};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -178,16 +178,11 @@ async fn admit(
     let plan = catalog
         .plan(&application, &incoming.destination)
         .map_err(|e| match e {
-            CatalogError::NoRoute(e) => {
-                let mut why = e.to_string();
-                if let crate::router::NoRoute::NoMatch { misses, .. } = &e {
-                    for miss in misses {
-                        why.push_str("; ");
-                        why.push_str(&miss.to_string());
-                    }
-                }
-                Refusal::new(StatusCode::NotFound, CallResult::NoRoute, why)
-            }
+            CatalogError::NoRoute(e) => Refusal::new(
+                StatusCode::NotFound,
+                CallResult::NoRoute,
+                self::core::no_route_why(&e),
+            ),
             e => Refusal::failed(StatusCode::ServerInternalError, e.to_string()),
         })?;
     let offer = if tx.original.body.is_empty() {
@@ -234,44 +229,11 @@ async fn admit(
                 format!("the INVITE does not identify a dialog: {e}"),
             ),
         })?;
-    let access_key = crate::access::new_key();
-    let spec = SessionSpec {
-        session_id: session_id.clone(),
-        application: plan.route.application.clone(),
-        rule: plan.route.rule.clone(),
-        scripts: plan.scripts,
-        secrets: context.secrets.secrets(&plan.route.application),
-        custom_data: String::new(),
-        access_url: crate::access::url(context.http_base.get(), &session_id, &access_key),
-        limits: plan.limits,
-        mcp: plan.mcp,
-        outbound: plan.outbound.clone(),
-        simulated_time: false,
-    };
-    if let Err(e) = context.pool.spawn(spec, session_io) {
+    let access_key = self::core::launch(context, &plan, &session_id, session_io, &host, incoming)
+        .map_err(|why| {
         dialogs.remove_dialog(&dialog.id());
-        let why = format!("cannot start the session: {e}");
-        return Err(Refusal::failed(StatusCode::ServiceUnavailable, why));
-    }
-    tracing::info!(
-        call = %call_id,
-        session = %session_id,
-        "INVITE from {} to {} -> application '{}', rule '{}'",
-        incoming.from_uri,
-        incoming.destination,
-        plan.route.application,
-        plan.route.rule
-    );
-    session_out::session_started(
-        context,
-        &session_id,
-        &plan.route,
-        &call_id,
-        &incoming.callerid,
-        &incoming.destination,
-    );
-    context.metrics.call_started(&plan.route.application);
-    let _ = host.events.send(HostEvent::CallAlerting(incoming));
+        Refusal::failed(StatusCode::ServiceUnavailable, why)
+    })?;
     let core = CallCore::new(CoreParts {
         context: context.clone(),
         application: plan.route.application.clone(),

@@ -6,7 +6,7 @@
 //! the dialog layer matches the request and the call task sees the resulting dialog state.
 
 mod bye_headers;
-mod call;
+pub(crate) mod call;
 mod invite;
 pub mod registrar;
 pub mod rooms;
@@ -108,6 +108,8 @@ pub struct CallContext {
     pub access: crate::access::AccessRequests,
     /// Conference room sessions (`VoxEngine.callConference`), by application and id.
     pub rooms: rooms::Rooms,
+    /// Live browser calls (WebRTC), by id.
+    pub web_calls: crate::webrtc::signaling::WebCalls,
 }
 
 /// What outbound calls need of the running SIP server.

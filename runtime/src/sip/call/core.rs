@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::legs::{self, OutboundLegs};
-use super::refresh::until;
+pub(crate) use super::refresh::until;
 use super::{SessionRecord, session_out};
 use crate::call_model::{
     CallInput, CallModel, CallOutput, MediaAction, Phase, PlaybackSource, Signal,
@@ -118,6 +118,70 @@ pub(crate) struct CoreParts {
     pub(crate) media: SessionMedia,
     pub(crate) received: Instant,
     pub(crate) slot: CallSlot,
+}
+
+/// Why no rule takes a destination, with each rule's miss (the caller's refusal and our log).
+pub(crate) fn no_route_why(e: &crate::router::NoRoute) -> String {
+    let mut why = e.to_string();
+    if let crate::router::NoRoute::NoMatch { misses, .. } = e {
+        for miss in misses {
+            why.push_str("; ");
+            why.push_str(&miss.to_string());
+        }
+    }
+    why
+}
+
+/// Starts the scenario session of a new inbound call routed by `plan`: the session runs,
+/// its history row and counters start, and it hears `CallAlerting`. The key of its access URL,
+/// or why it could not start.
+pub(crate) fn launch(
+    context: &CallContext,
+    plan: &crate::catalog::CallPlan,
+    session_id: &str,
+    session_io: host::SessionIo,
+    host: &HostIo,
+    incoming: host::IncomingCall,
+) -> Result<String, String> {
+    let access_key = crate::access::new_key();
+    let spec = host::SessionSpec {
+        session_id: session_id.to_owned(),
+        application: plan.route.application.clone(),
+        rule: plan.route.rule.clone(),
+        scripts: plan.scripts.clone(),
+        secrets: context.secrets.secrets(&plan.route.application),
+        custom_data: String::new(),
+        access_url: crate::access::url(context.http_base.get(), session_id, &access_key),
+        limits: plan.limits.clone(),
+        mcp: plan.mcp.clone(),
+        outbound: plan.outbound.clone(),
+        simulated_time: false,
+    };
+    context
+        .pool
+        .spawn(spec, session_io)
+        .map_err(|e| format!("cannot start the session: {e}"))?;
+    tracing::info!(
+        call = %incoming.id,
+        session = %session_id,
+        "{} call from {} to {} -> application '{}', rule '{}'",
+        incoming.scheme,
+        incoming.from_uri,
+        incoming.destination,
+        plan.route.application,
+        plan.route.rule
+    );
+    session_out::session_started(
+        context,
+        session_id,
+        &plan.route,
+        &incoming.id,
+        &incoming.callerid,
+        &incoming.destination,
+    );
+    context.metrics.call_started(&plan.route.application);
+    let _ = host.events.send(HostEvent::CallAlerting(incoming));
+    Ok(access_key)
 }
 
 impl CallCore {

@@ -183,7 +183,7 @@ pub(super) fn negotiate_timer(
 }
 
 /// Resolves at `deadline`, never without one.
-pub(super) async fn until(deadline: Option<Instant>) {
+pub(crate) async fn until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,

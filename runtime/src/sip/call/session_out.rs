@@ -112,7 +112,7 @@ impl SessionOut<'_> {
 
 /// The media context of session `session_id` running `plan`: recordings go to the
 /// application's directory under the data directory.
-pub(super) fn media_context(
+pub(crate) fn media_context(
     context: &CallContext,
     plan: &crate::catalog::CallPlan,
     session_id: &str,
@@ -131,7 +131,7 @@ pub(super) fn media_context(
 
 /// A session started: the counters and its history row (`call_id`, `caller`, `destination`
 /// empty for a session without a call).
-pub(super) fn session_started(
+pub(crate) fn session_started(
     context: &CallContext,
     session_id: &str,
     route: &crate::router::Route,

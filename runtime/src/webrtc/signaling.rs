@@ -1,0 +1,289 @@
+//! WHIP-style signalling for browser calls, on the HTTP port (no admin token):
+//!
+//! - `POST /v1/webrtc/calls?to=DEST[&from=NAME]`, `Content-Type: application/sdp`, the offer
+//!   with its candidates → `201 Created`, the answer (`application/sdp`) and `Location:
+//!   /v1/webrtc/calls/{id}` once the scenario answers; the scenario's refusal or no route →
+//!   the matching 4xx/5xx with the reason as text.
+//! - `DELETE /v1/webrtc/calls/{id}` hangs up (200; 404 for a call that is not live).
+//! - `GET /v1/webrtc/calls/{id}[?wait=1]`: `{"id", "state", "reason"}`; with `wait` it answers
+//!   when the state changes (at most [`STATE_WAIT`]), so a page learns that the scenario hung up.
+//!
+//! Who may call: with `[application.webrtc] token_secret = "NAME"` the request must carry
+//! `Authorization: Bearer <that secret's value>`; without it, only while the HTTP listener is on
+//! loopback (the embedded defaults), so an exposed server never takes anonymous calls.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, watch};
+
+use super::call::{self, Outcome, WebCallRequest};
+use crate::admin::Admin;
+
+/// Longest offer.
+pub const MAX_OFFER_BYTES: usize = 64 * 1024;
+/// How long `GET ...?wait=1` waits for a change.
+pub const STATE_WAIT: Duration = Duration::from_secs(25);
+/// How long a POST waits for the scenario to answer.
+pub const ANSWER_WAIT: Duration = Duration::from_secs(120);
+/// Most `X-` headers passed to the session.
+const MAX_HEADERS: usize = 32;
+
+/// Where a browser call is, as `GET` on its Location reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebCallState {
+    /// `alerting`, `ringing`, `connected` or `ended`.
+    pub state: &'static str,
+    /// Why it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The live browser calls: how to hang each up and where it is.
+#[derive(Debug, Default)]
+pub struct WebCalls(Mutex<HashMap<String, Live>>);
+
+#[derive(Debug)]
+struct Live {
+    hangup: mpsc::Sender<()>,
+    state: watch::Receiver<WebCallState>,
+}
+
+impl WebCalls {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new call; where its task reports its state.
+    pub(crate) fn add(&self, id: &str, hangup: mpsc::Sender<()>) -> watch::Sender<WebCallState> {
+        let (tx, state) = watch::channel(WebCallState {
+            state: "alerting",
+            reason: None,
+        });
+        self.lock().insert(id.to_owned(), Live { hangup, state });
+        tx
+    }
+
+    /// The call's task ended.
+    pub(crate) fn remove(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    /// How many are live.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn hang_up(&self, id: &str) -> bool {
+        match self.lock().get(id) {
+            Some(live) => {
+                let _ = live.hangup.try_send(());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn state(&self, id: &str) -> Option<watch::Receiver<WebCallState>> {
+        self.lock().get(id).map(|live| live.state.clone())
+    }
+}
+
+/// The signalling routes.
+pub fn routes(admin: Arc<Admin>) -> Router {
+    Router::new()
+        .route("/v1/webrtc/calls", post(create))
+        .route("/v1/webrtc/calls/{id}", get(status).delete(hang_up))
+        .layer(DefaultBodyLimit::max(MAX_OFFER_BYTES))
+        .with_state(admin)
+}
+
+#[derive(Debug, Deserialize)]
+struct CallQuery {
+    to: Option<String>,
+    from: Option<String>,
+}
+
+fn text(status: u16, body: impl Into<String>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+async fn create(
+    State(admin): State<Arc<Admin>>,
+    Query(query): Query<CallQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let context = admin.context.clone();
+    if let Err(why) = authorize(&admin, &headers) {
+        tracing::warn!("WebRTC call refused (401): {why}");
+        return text(401, why);
+    }
+    let Some(to) = query.to.filter(|to| !to.is_empty()) else {
+        return text(
+            400,
+            "say whom to call: POST /v1/webrtc/calls?to=DESTINATION",
+        );
+    };
+    let is_sdp = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().starts_with("application/sdp"));
+    if !is_sdp {
+        return text(
+            415,
+            "the offer must be sent as Content-Type: application/sdp",
+        );
+    }
+    let Ok(offer) = String::from_utf8(body.to_vec()) else {
+        return text(400, "the offer is not UTF-8 text");
+    };
+    let request = WebCallRequest {
+        to,
+        from: query.from,
+        offer,
+        headers: x_headers(&headers),
+    };
+    let outcome = match tokio::time::timeout(ANSWER_WAIT, call::take(context, request)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::Refused {
+            status: 480,
+            reason: format!(
+                "the scenario did not answer within {} s",
+                ANSWER_WAIT.as_secs()
+            ),
+        },
+    };
+    match outcome {
+        Outcome::Answered { id, sdp } => (
+            StatusCode::CREATED,
+            [
+                (header::CONTENT_TYPE, "application/sdp".to_owned()),
+                (header::LOCATION, format!("/v1/webrtc/calls/{id}")),
+            ],
+            sdp,
+        )
+            .into_response(),
+        Outcome::Refused { status, reason } => {
+            tracing::info!("WebRTC call refused ({status}): {reason}");
+            text(status, reason)
+        }
+    }
+}
+
+async fn hang_up(
+    State(admin): State<Arc<Admin>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(why) = authorize(&admin, &headers) {
+        return text(401, why);
+    }
+    if admin.context.web_calls.hang_up(&id) {
+        text(200, "hung up")
+    } else {
+        text(404, format!("no live call {id}"))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusQuery {
+    wait: Option<String>,
+}
+
+async fn status(
+    State(admin): State<Arc<Admin>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<StatusQuery>,
+) -> Response {
+    if let Err(why) = authorize(&admin, &headers) {
+        return text(401, why);
+    }
+    let Some(mut state) = admin.context.web_calls.state(&id) else {
+        return text(404, format!("no live call {id}"));
+    };
+    if query.wait.is_some() {
+        state.mark_unchanged();
+        let _ = tokio::time::timeout(STATE_WAIT, state.changed()).await;
+    }
+    let now = state.borrow().clone();
+    axum::Json(serde_json::json!({"id": id, "state": now.state, "reason": now.reason}))
+        .into_response()
+}
+
+/// Whether this request may place or control a call, or why not.
+fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<(), String> {
+    let catalog = admin.context.catalog.current();
+    let application = &catalog.config.server.application;
+    let secret = catalog
+        .config
+        .applications
+        .iter()
+        .find(|a| &a.name == application)
+        .and_then(|a| a.webrtc.token_secret.clone());
+    let Some(secret) = secret else {
+        return if admin.http.ip().is_loopback() {
+            Ok(())
+        } else {
+            Err(format!(
+                "web calls need a token on a listener other than loopback: set [application.webrtc] token_secret for application '{application}'"
+            ))
+        };
+    };
+    let Some(expected) = admin.context.secrets.secrets(application).remove(&secret) else {
+        return Err(format!(
+            "the web-call token secret '{secret}' is not set for application '{application}' (dialtone secrets set {application} {secret})"
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) && !given.is_empty() {
+        Ok(())
+    } else {
+        Err("a web call needs Authorization: Bearer <the application's web-call token>".into())
+    }
+}
+
+/// The request's `X-` headers, for `call.headers()`.
+fn x_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-"))
+        .filter_map(|(name, value)| {
+            let value = value.to_str().ok()?;
+            // VoxEngine spells them X-Name.
+            let mut spelled = String::with_capacity(name.as_str().len());
+            let mut upper = true;
+            for c in name.as_str().chars() {
+                spelled.push(if upper { c.to_ascii_uppercase() } else { c });
+                upper = c == '-';
+            }
+            Some((spelled, value.to_owned()))
+        })
+        .take(MAX_HEADERS)
+        .collect()
+}

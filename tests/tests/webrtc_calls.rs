@@ -1,0 +1,270 @@
+//! WebRTC calls from a webrtc-crate client (no browser): WHIP-style signalling, DTLS-SRTP,
+//! Opus and PCMU, RFC 4733 keys, recording, hangups from either side, and who may call.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Result;
+use dialtone_tests::sip::{TestServer, sox_channels, sox_rms, spoken_wav};
+use dialtone_tests::webrtc::{Offered, Refused, WebRtcCaller, samples_8k, write_wav};
+
+/// Answers, records both sides, greets, logs keys; `#` ends the call from the scenario.
+const GREET_AND_LISTEN: &str = r##"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call, headers }) => {
+  Logger.write(`scheme ${call.clientType()} from ${call.callerid()} leg ${headers["X-Test-Leg"]}`);
+  call.addEventListener(CallEvents.Connected, () => {
+    call.record({ stereo: true });
+    call.handleTones(true);
+    call.say("Hello browser. This is Dialtone speaking over WebRTC. Please press some keys.");
+  });
+  call.addEventListener(CallEvents.ToneReceived, (e) => {
+    Logger.write(`tone ${e.tone}`);
+    if (e.tone === "#") call.hangup();
+  });
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.answer();
+});
+"##;
+
+const REJECT: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => call.reject(486));
+"#;
+
+fn logs_of(server: &mut TestServer) -> Result<Vec<String>> {
+    Ok(server
+        .until_sessions_end(1, Duration::from_secs(30))?
+        .logs())
+}
+
+#[test]
+fn an_opus_call_hears_the_greeting_presses_keys_is_recorded_and_hung_up_by_the_scenario()
+-> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
+    let mut server = TestServer::start(&[("^greet$", GREET_AND_LISTEN)])?;
+    let spoken = spoken_wav(
+        &server.dir,
+        "browser",
+        "Hello from the browser. One two three.",
+    )?;
+    let speech = samples_8k(&spoken)?;
+    let http = server.http();
+    let heard = server.block_on(async {
+        let mut caller = WebRtcCaller::dial(http, "greet", Offered::Opus, None).await?;
+        caller.connected(Duration::from_secs(10)).await?;
+        caller.speak(&speech).await?;
+        for key in ['1', '2', '#'] {
+            caller.press(key).await?;
+        }
+        // The scenario hangs up on '#': the server closes the connection.
+        caller.closed(Duration::from_secs(15)).await?;
+        let heard = caller.heard();
+        caller.close().await;
+        anyhow::Ok(heard)
+    })?;
+    let records = server.until_sessions_end(1, Duration::from_secs(30))?;
+    let logs = records.logs();
+    assert_eq!(
+        logs.iter()
+            .filter(|l| !l.starts_with("disconnected"))
+            .collect::<Vec<_>>(),
+        [
+            "scheme webrtc from rust-client leg rust-client",
+            "tone 1",
+            "tone 2",
+            "tone #",
+        ],
+        "{logs:?}"
+    );
+    // The client heard the greeting (sox measures what it decoded) ...
+    let heard_wav = server.dir.join("heard.wav");
+    write_wav(&heard_wav, &heard)?;
+    let level = sox_rms(&heard_wav, None)?;
+    assert!(level > 0.01, "the client heard silence (rms {level})");
+    // ... and the recording has the greeting left and the browser's speech right.
+    let recording = records.recording().expect("a finished recording");
+    assert_eq!(sox_channels(&recording)?, 2);
+    let ours = sox_rms(&recording, Some(1))?;
+    let browser = sox_rms(&recording, Some(2))?;
+    assert!(ours > 0.01, "no greeting in the recording (rms {ours})");
+    assert!(
+        browser > 0.01,
+        "no browser speech in the recording (rms {browser})"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_pcmu_call_is_hung_up_by_delete_and_its_location_then_is_gone() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
+    let mut server = TestServer::start(&[("^greet$", GREET_AND_LISTEN)])?;
+    let http = server.http();
+    let (first, second, state) = server.block_on(async {
+        let mut caller = WebRtcCaller::dial(http, "greet", Offered::Pcmu, None).await?;
+        caller.connected(Duration::from_secs(10)).await?;
+        // Some of the greeting, in PCMU.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while caller.heard().len() < 8000 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let state_url = format!("http://{http}{}", caller.location);
+        let state: serde_json::Value = reqwest::get(&state_url).await?.json().await?;
+        let first = caller.hang_up().await?;
+        caller.closed(Duration::from_secs(10)).await?;
+        let mut second = caller.hang_up().await?;
+        // The call's task may still be finishing: its Location goes within a moment.
+        for _ in 0..50 {
+            if second == 404 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            second = caller.hang_up().await?;
+        }
+        assert!(
+            caller.heard().len() >= 8000,
+            "heard {} samples",
+            caller.heard().len()
+        );
+        caller.close().await;
+        anyhow::Ok((first, second, state))
+    })?;
+    assert_eq!((first, second), (200, 404));
+    assert_eq!(state["state"], "connected", "{state}");
+    let logs = logs_of(&mut server)?;
+    assert!(
+        logs.contains(&"disconnected: the caller hung up".to_owned()),
+        "{logs:?}"
+    );
+    Ok(())
+}
+
+fn refused(error: anyhow::Error) -> (u16, String) {
+    match error.downcast::<Refused>() {
+        Ok(refused) => (refused.status, refused.body),
+        Err(other) => panic!("not a refusal: {other:#}"),
+    }
+}
+
+#[test]
+fn refusals_say_why_and_start_nothing() -> Result<()> {
+    let server = TestServer::start(&[("^greet$", GREET_AND_LISTEN), ("^busy$", REJECT)])?;
+    let http = server.http();
+    let (no_route, rejected) = server.block_on(async {
+        let no_route = WebRtcCaller::dial(http, "nobody", Offered::Opus, None).await;
+        let rejected = WebRtcCaller::dial(http, "busy", Offered::Opus, None).await;
+        (no_route.map(|_| ()), rejected.map(|_| ()))
+    });
+    assert_eq!(
+        refused(no_route.expect_err("no rule takes 'nobody'")),
+        (
+            404,
+            "destination 'nobody' matched no rule of application 'default'; rule 'rule0': pattern '^greet$' does not match the whole destination; rule 'rule1': pattern '^busy$' does not match the whole destination".to_owned()
+        )
+    );
+    assert_eq!(
+        refused(rejected.expect_err("the scenario rejects")),
+        (486, "the scenario rejected the call (486)".to_owned())
+    );
+    let url = format!("http://{http}/v1/webrtc/calls");
+    let post = |query: &str, content_type: &str, body: &str| {
+        let request = reqwest::Client::new()
+            .post(format!("{url}{query}"))
+            .header("content-type", content_type)
+            .body(body.to_owned());
+        server.block_on(async {
+            let response = request.send().await?;
+            anyhow::Ok((response.status().as_u16(), response.text().await?))
+        })
+    };
+    assert_eq!(
+        post("", "application/sdp", "v=0")?,
+        (
+            400,
+            "say whom to call: POST /v1/webrtc/calls?to=DESTINATION".to_owned()
+        )
+    );
+    assert_eq!(
+        post("?to=greet", "text/plain", "v=0")?,
+        (
+            415,
+            "the offer must be sent as Content-Type: application/sdp".to_owned()
+        )
+    );
+    assert_eq!(
+        post(
+            "?to=greet",
+            "application/sdp",
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+        )?,
+        (
+            400,
+            "the offer cannot be answered: the offer has no audio".to_owned()
+        )
+    );
+    let gone = server.block_on(async {
+        let response = reqwest::Client::new()
+            .delete(format!("{url}/no-such-call"))
+            .send()
+            .await?;
+        anyhow::Ok((response.status().as_u16(), response.text().await?))
+    })?;
+    assert_eq!(gone, (404, "no live call no-such-call".to_owned()));
+    assert_eq!(
+        server
+            .metrics()
+            .sessions_total
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    Ok(())
+}
+
+#[test]
+fn with_a_token_secret_only_the_token_may_call() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
+    let application = format!(
+        "{}[application.webrtc]\ntoken_secret = \"WEB_CALL_TOKEN\"\n",
+        dialtone_tests::sip::LOCAL_PEERS
+    );
+    let secrets = BTreeMap::from([("WEB_CALL_TOKEN".to_owned(), "s3cret-token".to_owned())]);
+    let mut server = TestServer::start_with_application_and_secrets(
+        &[("^greet$", GREET_AND_LISTEN)],
+        &application,
+        secrets,
+    )?;
+    let http = server.http();
+    let (anonymous, wrong, right) = server.block_on(async {
+        let anonymous = WebRtcCaller::dial(http, "greet", Offered::Opus, None).await;
+        let wrong = WebRtcCaller::dial(http, "greet", Offered::Opus, Some("guess")).await;
+        let mut caller =
+            WebRtcCaller::dial(http, "greet", Offered::Opus, Some("s3cret-token")).await?;
+        caller.connected(Duration::from_secs(10)).await?;
+        let status = reqwest::Client::new()
+            .delete(format!("http://{http}{}", caller.location))
+            .bearer_auth("s3cret-token")
+            .send()
+            .await?
+            .status()
+            .as_u16();
+        caller.close().await;
+        anyhow::Ok((anonymous.map(|_| ()), wrong.map(|_| ()), status))
+    })?;
+    let needs = "a web call needs Authorization: Bearer <the application's web-call token>";
+    assert_eq!(
+        refused(anonymous.expect_err("no token")),
+        (401, needs.to_owned())
+    );
+    assert_eq!(
+        refused(wrong.expect_err("wrong token")),
+        (401, needs.to_owned())
+    );
+    assert_eq!(right, 200);
+    let logs = logs_of(&mut server)?;
+    assert!(
+        logs.contains(&"disconnected: the caller hung up".to_owned()),
+        "{logs:?}"
+    );
+    Ok(())
+}
