@@ -75,7 +75,7 @@ pub struct SessionRow {
 pub struct LogRow {
     /// When it was written.
     pub at: DateTime<Utc>,
-    /// `info`, `warn`, `error`.
+    /// `info`, `warn`, `error`, or `event` (an event the session heard, by name).
     pub level: String,
     /// The (redacted) text.
     pub text: String,

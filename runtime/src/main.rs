@@ -385,7 +385,7 @@ fn init_tracing() {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let env =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rsipstack=warn"));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rsipstack=warn,webrtc=warn,rtc=warn,rtc_ice=error,rtc_dtls=warn,rtc_srtp=warn,rtc_sctp=warn"));
     // rsipstack drops a SIP message it cannot parse with a debug event carrying all of it; that
     // event is ours to show, once a second at most and as a short escaped excerpt.
     let malformed = dialtone::malformed_log::MalformedSipLog::new(std::io::stderr())

@@ -5,6 +5,8 @@
 //! # Layout
 //!
 //! - [`admin`]: a client of the admin HTTP API.
+//! - [`browser`]: headless Chromium driving `/phone` and `/ui/sessions` (playwright-core), in
+//!   a loopback-only network namespace.
 //! - [`fuzz`]: the fuzz targets (SIP datagrams, SDP, RTP/RTCP/RFC 4733, audio files); AFL
 //!   drives them from `fuzz/bin/` (`fuzz/run`), `tests/fuzz_corpus.rs` replays the corpus.
 //! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
@@ -15,6 +17,7 @@
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
 //! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, the pjsua2 caller,
 //!   recording levels measured with sox.
+//! - [`webrtc`]: a webrtc-crate caller (Opus/PCMU, RFC 4733) for `/v1/webrtc/calls`.
 //! - [`sipp_xml`]: the SIPp uac scenarios (shared with `dialtone bench sip`).
 //! - `tests/golden.rs`: one `#[test]` per golden case.
 //! - `tests/typings.rs`: `scenarios/types/dialtone.d.ts` against a live session.
@@ -26,6 +29,9 @@
 //!   message by message, Pipecat over Twilio Media Streams), media links; `media_wss.rs`:
 //!   wss:// with trusted and unknown roots; `media_units.rs`: players, recorders, early media,
 //!   MP3/Ogg/FLAC on softphone calls; `voice_agent.rs`: the voice-agent scenario end to end.
+//! - `tests/webrtc_calls.rs`: browser calls from the webrtc-crate caller (signalling, SRTP,
+//!   Opus, keys, hangups, tokens); `tests/webrtc_browser.rs`: the same from headless Chromium
+//!   through `/phone`, five at once, and `/ui/sessions`.
 //! - `tests/admin_api.rs`: secrets, redaction, the admin API (401, route-test, hot reload),
 //!   schemathesis against `/openapi.json`.
 //! - `tests/fuzz_corpus.rs`: the fuzz corpus replayed through the targets; `tests/soak.rs`: a
@@ -34,6 +40,7 @@
 //! - `run`: the project's test command (installs peers, then fmt, clippy and the tests).
 
 pub mod admin;
+pub mod browser;
 pub mod fuzz;
 pub mod golden;
 pub mod media;

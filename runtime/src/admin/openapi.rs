@@ -292,7 +292,7 @@ fn schemas() -> Value {
             "started_at": time, "ended_at": { "type": "string", "format": "date-time", "nullable": true },
             "duration": { "type": "number", "nullable": true }, "end_kind": nullable_string, "end_reason": nullable_string } },
         "LogLine": { "type": "object", "required": ["at", "level", "text"], "properties": {
-            "at": time, "level": { "type": "string", "enum": ["info", "warn", "error"] }, "text": string } }
+            "at": time, "level": { "type": "string", "enum": ["info", "warn", "error", "event"] }, "text": string } }
     })
 }
 

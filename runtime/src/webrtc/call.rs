@@ -131,8 +131,9 @@ pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome
         inbound,
         states,
         local,
+        ready,
     } = link;
-    let wire = WebWire::new(track, ssrc, &negotiated, inbound, opus);
+    let wire = WebWire::new(track, ssrc, &negotiated, inbound, opus, ready);
     let stream = MediaStream::start_on(
         wire,
         local,

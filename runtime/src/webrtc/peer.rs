@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rtc::media_stream::MediaStreamTrack;
@@ -74,6 +75,8 @@ pub struct PeerLink {
     pub states: mpsc::Receiver<RTCPeerConnectionState>,
     /// Our media address (the one candidate's).
     pub local: SocketAddr,
+    /// Whether SRTP is up (the connection is connected): media is sent only then.
+    pub ready: Arc<AtomicBool>,
 }
 
 /// Where and how to answer.
@@ -106,14 +109,19 @@ pub async fn answer(
             Some(ICE_KEEPALIVE),
         )
         .with_include_loopback_candidate(settings.media_ip.is_loopback())
+        // A page that has the microphone gets the browser's real addresses, not mDNS names;
+        // and no multicast socket per call.
+        .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
         .build();
     let (states_tx, states) = mpsc::channel(STATE_BACKLOG);
     let (inbound_tx, inbound) = mpsc::channel(INBOUND_BACKLOG);
     let gathered = Arc::new(Notify::new());
+    let ready = Arc::new(AtomicBool::new(false));
     let handler = Arc::new(Events {
         states: states_tx,
         inbound: inbound_tx,
         gathered: gathered.clone(),
+        ready: ready.clone(),
     });
     let connection: Arc<dyn PeerConnection> = Arc::new(
         PeerConnectionBuilder::new()
@@ -225,6 +233,7 @@ pub async fn answer(
         inbound,
         states,
         local,
+        ready,
     };
     Ok((sdp, link))
 }
@@ -345,6 +354,7 @@ struct Events {
     states: mpsc::Sender<RTCPeerConnectionState>,
     inbound: mpsc::Sender<rtc::rtp::Packet>,
     gathered: Arc<Notify>,
+    ready: Arc<AtomicBool>,
 }
 
 #[async_trait::async_trait]
@@ -356,6 +366,10 @@ impl PeerConnectionEventHandler for Events {
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        self.ready.store(
+            state == RTCPeerConnectionState::Connected,
+            Ordering::Release,
+        );
         let _ = self.states.try_send(state);
     }
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -36,6 +37,8 @@ pub struct WebWire {
     inbound: mpsc::Receiver<rtc::rtp::Packet>,
     opus: Option<OpusCodec>,
     pcm: [i16; FRAME_SAMPLES],
+    /// SRTP is up: before, a frame would only make the connection complain.
+    ready: Arc<AtomicBool>,
 }
 
 impl WebWire {
@@ -46,6 +49,7 @@ impl WebWire {
         negotiated: &Negotiated,
         inbound: mpsc::Receiver<rtc::rtp::Packet>,
         opus: Option<OpusCodec>,
+        ready: Arc<AtomicBool>,
     ) -> Self {
         let payloads = negotiated
             .payload_types
@@ -69,6 +73,7 @@ impl WebWire {
             inbound,
             opus,
             pcm: [0; FRAME_SAMPLES],
+            ready,
         }
     }
 
@@ -103,6 +108,9 @@ impl Wire for WebWire {
     }
 
     async fn send(&mut self, out: Outgoing<'_>) -> bool {
+        if !self.ready.load(Ordering::Acquire) {
+            return false;
+        }
         if out.payload_type != PCMU {
             // Browsers play no RFC 4733 they receive; the call refuses digits before this.
             return false;
@@ -137,7 +145,6 @@ impl Wire for WebWire {
             },
             payload,
         };
-        // Before the connection is up the track is not bound yet: the frame is dropped.
         self.track.write_rtp(packet).await.is_ok()
     }
 

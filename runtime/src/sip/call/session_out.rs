@@ -1,5 +1,5 @@
 //! What a session host does with the session's output that is not about one call: log lines
-//! (operator log and history), media commands, refreshed secrets, MCP metrics, answers to
+//! and events (operator log and history), media commands, refreshed secrets, MCP metrics, answers to
 //! access-URL requests, and the end in the history. Shared by the call task (`call.rs`) and
 //! the host of a session started without a call (`api_session.rs`).
 
@@ -83,6 +83,23 @@ impl SessionOut<'_> {
             Outbound::HttpResponse(answer) => {
                 self.context.access.answer(answer.clone());
                 Handled::Observed
+            }
+            Outbound::Event { name, payload } => {
+                // The history's timeline: each event by name (a call's end with its reason).
+                let mut text = name.clone();
+                if let Some(reason) = payload.get("reason").and_then(|r| r.as_str()) {
+                    text.push_str(": ");
+                    text.push_str(reason);
+                }
+                self.history(|session_id| Write::Log {
+                    session_id,
+                    line: LogRow {
+                        at: chrono::Utc::now(),
+                        level: "event".to_owned(),
+                        text,
+                    },
+                });
+                Handled::Not
             }
             Outbound::Ended(reason) => {
                 self.history(|session_id| Write::End {

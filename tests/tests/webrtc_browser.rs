@@ -1,0 +1,195 @@
+//! Real browser calls: headless Debian Chromium (fake microphone fed from a WAV) opens
+//! `/phone`, dials, hears the scenario, presses keys and hangs up, while `/ui/sessions` shows
+//! the call live and then in the history with its timeline. Each test runs itself in a
+//! loopback-only network namespace (see `dialtone_tests::browser`).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use dialtone_tests::browser::{drive_phone, in_loopback_namespace, tone_wav};
+use dialtone_tests::sip::{TestServer, sox_channels, sox_rms, spoken_wav};
+use serde_json::Value;
+
+const TOKEN: &str = "browser-test-admin-token";
+
+/// Answers, records both sides, greets, logs keys; `#` ends the call from the scenario.
+const GREET: &str = r##"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  Logger.write(`call from ${call.callerid()} (${call.clientType()})`);
+  call.addEventListener(CallEvents.Connected, () => {
+    call.record({ stereo: true });
+    call.handleTones(true);
+    call.say("Hello browser. This is Dialtone speaking over WebRTC. Please press some keys.");
+  });
+  call.addEventListener(CallEvents.ToneReceived, (e) => {
+    Logger.write(`tone ${e.tone}`);
+    if (e.tone === "#") call.hangup();
+  });
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.answer();
+});
+"##;
+
+/// Plays `tone<N>.wav` in a loop to whoever dials `tone<N>`, until the caller hangs up.
+const TONE: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => call.startPlayback(`${call.number()}.wav`, { loop: true }));
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`${call.number()} disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  call.answer();
+});
+"#;
+
+fn server() -> Result<TestServer> {
+    TestServer::start_managed(&[("^greet$", GREET), ("^tone[1-5]$", TONE)], TOKEN, "")
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up() -> Result<()> {
+    if !in_loopback_namespace(
+        "chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up",
+    )? {
+        return Ok(());
+    }
+    let mut server = server()?;
+    let mic = spoken_wav(
+        &server.dir,
+        "mic",
+        "Hello from the browser. One two three four five.",
+    )?;
+    let shot = match std::env::var_os("UPDATE_DOCS") {
+        Some(_) => dialtone_tests::workspace_root().join("docs/images/softphone.png"),
+        None => server.dir.join("softphone.png"),
+    };
+    let out = drive_phone(
+        server.http(),
+        &[
+            "--to",
+            "greet",
+            "--wav",
+            &mic.display().to_string(),
+            "--keys",
+            "12#",
+            "--hangup",
+            "scenario",
+            "--token",
+            TOKEN,
+            "--screenshot",
+            &shot.display().to_string(),
+        ],
+    )?;
+    let [live, call, history] = &out[..] else {
+        panic!("three reports expected: {out:?}");
+    };
+    // The page: connected, heard the greeting, sent the keys, saw the scenario hang up.
+    assert_eq!(call["status"], "ended: the scenario hung up", "{call}");
+    assert!(call["peak"].as_f64().unwrap_or(0.0) > 0.01, "{call}");
+    let log = strings(&call["log"]);
+    for line in ["connected: greet", "sent 1", "sent 2", "sent #"] {
+        assert!(log.contains(&line.to_owned()), "{line} not in {log:?}");
+    }
+    let png = std::fs::read(&shot)?;
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot of {} bytes",
+        png.len()
+    );
+    // The scenario heard the browser's keys, and recorded its voice (sox on the right channel).
+    let records = server.until_sessions_end(1, Duration::from_secs(20))?;
+    let logs = records.logs();
+    assert_eq!(
+        logs,
+        [
+            "call from chromium-greet (webrtc)",
+            "tone 1",
+            "tone 2",
+            "tone #",
+            "disconnected: hung up by the scenario",
+        ],
+        "{logs:?}"
+    );
+    let recording = records.recording().context("a finished recording")?;
+    assert_eq!(sox_channels(&recording)?, 2);
+    let browser = sox_rms(&recording, Some(2))?;
+    assert!(
+        browser > 0.01,
+        "no browser speech in the recording (rms {browser})"
+    );
+    // The sessions page showed the call while it ran, then in the history with its timeline.
+    let live = strings(&live["live"]);
+    assert!(
+        live.iter().any(|row| row.contains("chromium-greet")),
+        "{live:?}"
+    );
+    let recent = strings(&history["recent"]);
+    assert!(
+        recent.iter().any(|row| row.contains("chromium-greet") && row.contains("terminated by the scenario")),
+        "{recent:?}"
+    );
+    let timeline = strings(&history["timeline"]);
+    for line in [
+        "▸ Call.Connected",
+        "tone 1",
+        "▸ Call.Disconnected: hung up by the scenario",
+    ] {
+        assert!(
+            timeline.contains(&line.to_owned()),
+            "{line} not in {timeline:?}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn five_browsers_at_once_each_hear_their_own_tone_and_hang_up_from_the_page() -> Result<()> {
+    if !in_loopback_namespace(
+        "five_browsers_at_once_each_hear_their_own_tone_and_hang_up_from_the_page",
+    )? {
+        return Ok(());
+    }
+    let mut server = server()?;
+    for n in 1..=5 {
+        tone_wav(&server.dir.join(format!("tone{n}.wav")), 200 + 200 * n, 5)?;
+    }
+    let out = drive_phone(
+        server.http(),
+        &["--to", "tone", "--calls", "5", "--hangup", "page"],
+    )?;
+    assert_eq!(out.len(), 5, "{out:?}");
+    for call in &out {
+        let number = call["number"].as_str().unwrap_or_default();
+        let n: u32 = number.trim_start_matches("tone").parse()?;
+        let expected = f64::from(200 + 200 * n);
+        let heard = call["heardHz"].as_f64().unwrap_or(0.0);
+        assert!(
+            (heard - expected).abs() < 40.0,
+            "{number} heard {heard} Hz, not its {expected} Hz: {call}"
+        );
+        assert_eq!(call["status"], "ended: you hung up", "{call}");
+    }
+    let records = server.until_sessions_end(5, Duration::from_secs(20))?;
+    let mut logs = records.logs();
+    logs.sort();
+    let expected: Vec<String> = (1..=5)
+        .map(|n| format!("tone{n} disconnected: the caller hung up"))
+        .collect();
+    assert_eq!(logs, expected);
+    Ok(())
+}
