@@ -192,6 +192,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u32,
     },
+    /// Concurrent WebRTC calls (webrtc-rs clients, Opus) then as many SIP calls (SIPp, PCMU):
+    /// setup time, server CPU per stream, audio gaps, as ratios.
+    Webrtc {
+        /// Concurrent calls of each kind.
+        #[arg(long, default_value_t = dialtone::bench::webrtc::CALLS_TARGET)]
+        calls: usize,
+        /// Seconds measured once every call is up.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
     /// Sequential MCP tools/call: Dialtone against the TS and Python SDK clients and raw floors.
     Mcp {
         /// Timed calls per client and round.
@@ -368,6 +378,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 BenchCommand::Media { calls, seconds } => runtime
                     .block_on(dialtone::bench::media::media(calls.max(1), seconds.max(1)))?
+                    .to_string(),
+                BenchCommand::Webrtc { calls, seconds } => runtime
+                    .block_on(dialtone::bench::webrtc::webrtc(
+                        calls.max(1),
+                        seconds.max(1),
+                    ))?
                     .to_string(),
                 BenchCommand::Sessions { count, threads } => runtime
                     .block_on(dialtone::bench::sessions(count.max(1), threads))?
