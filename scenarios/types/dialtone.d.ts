@@ -289,6 +289,7 @@ interface CallAlertingEvent extends AppEvent {
   toURI: string;
   fromURI: string;
   headers: { [name: string]: string };
+  /** 'sip', 'user' (a registered phone) or 'webrtc' (a browser). */
   scheme: string;
 }
 interface TerminatingEvent extends AppEvent {
@@ -566,6 +567,7 @@ declare class Call {
   number(): string;
   state(): CallState;
   incoming(): boolean;
+  /** How the call came: 'sip', 'user' (a registered phone), 'webrtc' (a browser), 'pstn' ... */
   clientType(): string;
   customData(data?: string): string;
   toString(): string;

@@ -3,7 +3,7 @@
 // wait for the far end to. Prints one JSON line per call when it is over, then "DONE".
 //
 //   node browser_phone.mjs --base http://127.0.0.1:PORT --to NUMBER [--calls N] [--wav FILE]
-//        [--keys 12#] [--hangup page|scenario] [--screenshot FILE] [--token ADMIN_TOKEN]
+//        [--keys 12#] [--talk SECONDS] [--hangup page|scenario] [--screenshot FILE] [--token ADMIN_TOKEN]
 //
 // With --calls N, N pages call NUMBER1 .. NUMBERN at once. With --token, /ui/sessions is open
 // beside them and its live and recent lists and the call's timeline are printed. Every wait is bounded; the
@@ -61,6 +61,11 @@ async function oneCall(browser, number) {
   }
   if (args.keys) {
     await until(page, () => window.phone.sender.dtmf.toneBuffer === "", null, 5_000, "keys not sent");
+  }
+  if (args.talk) {
+    // The microphone's audio has gone out for --talk seconds (50 packets a second).
+    const packets = Number(args.talk) * 50;
+    await until(page, async (n) => (await window.phone.sentPackets()) >= n, packets, 30_000, "audio not sent");
   }
   if (args.hangup === "page") await page.click("#hangup");
   await until(page, () => window.phone.state === "ended", null, 20_000, "the call did not end");

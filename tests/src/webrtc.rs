@@ -164,6 +164,18 @@ impl WebRtcCaller {
         offered: Offered,
         bearer: Option<&str>,
     ) -> Result<Self> {
+        Self::dial_with(http, to, offered, bearer, true).await
+    }
+
+    /// [`WebRtcCaller::dial`], applying the answer only when `apply` (else the connection never
+    /// starts: a browser that got its 201 and vanished).
+    pub async fn dial_with(
+        http: SocketAddr,
+        to: &str,
+        offered: Offered,
+        bearer: Option<&str>,
+        apply: bool,
+    ) -> Result<Self> {
         let mut engine = MediaEngine::default();
         engine.register_codec(codec(offered), RtpCodecKind::Audio)?;
         let event = match offered {
@@ -269,9 +281,11 @@ impl WebRtcCaller {
             };
             (name.trim() == wanted).then(|| pt.parse().ok()).flatten()
         });
-        connection
-            .set_remote_description(RTCSessionDescription::answer(body)?)
-            .await?;
+        if apply {
+            connection
+                .set_remote_description(RTCSessionDescription::answer(body)?)
+                .await?;
+        }
         let encoder = Encoder::new(SampleRate::Hz8000, Channels::Mono, Application::Voip)?;
         Ok(Self {
             connection,

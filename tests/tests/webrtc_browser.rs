@@ -12,18 +12,15 @@ use serde_json::Value;
 
 const TOKEN: &str = "browser-test-admin-token";
 
-/// Answers, records both sides, greets, logs keys; `#` ends the call from the scenario.
-const GREET: &str = r##"
+/// The demo `dialtone serve` answers with on its embedded defaults.
+const DEMO: &str = include_str!("../../scenarios/dtmf-echo.voxengine.js");
+
+/// Records both sides while it speaks, until the caller hangs up.
+const RECORD: &str = r#"
 VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
-  Logger.write(`call from ${call.callerid()} (${call.clientType()})`);
   call.addEventListener(CallEvents.Connected, () => {
     call.record({ stereo: true });
-    call.handleTones(true);
-    call.say("Hello browser. This is Dialtone speaking over WebRTC. Please press some keys.");
-  });
-  call.addEventListener(CallEvents.ToneReceived, (e) => {
-    Logger.write(`tone ${e.tone}`);
-    if (e.tone === "#") call.hangup();
+    call.say("Hello browser. This is Dialtone, recording what you say. Hang up when you are done.");
   });
   call.addEventListener(CallEvents.Disconnected, (e) => {
     Logger.write(`disconnected: ${e.reason}`);
@@ -31,7 +28,7 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
   });
   call.answer();
 });
-"##;
+"#;
 
 /// Plays `tone<N>.wav` in a loop to whoever dials `tone<N>`, until the caller hangs up.
 const TONE: &str = r#"
@@ -46,7 +43,11 @@ VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
 "#;
 
 fn server() -> Result<TestServer> {
-    TestServer::start_managed(&[("^greet$", GREET), ("^tone[1-5]$", TONE)], TOKEN, "")
+    TestServer::start_managed(
+        &[("^record$", RECORD), ("^tone[1-5]$", TONE), (".*", DEMO)],
+        TOKEN,
+        "",
+    )
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -62,18 +63,13 @@ fn strings(value: &Value) -> Vec<String> {
 }
 
 #[test]
-fn chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up() -> Result<()> {
+fn chromium_dials_the_demo_hears_it_presses_keys_and_the_demo_hangs_up() -> Result<()> {
     if !in_loopback_namespace(
-        "chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up",
+        "chromium_dials_the_demo_hears_it_presses_keys_and_the_demo_hangs_up",
     )? {
         return Ok(());
     }
     let mut server = server()?;
-    let mic = spoken_wav(
-        &server.dir,
-        "mic",
-        "Hello from the browser. One two three four five.",
-    )?;
     let shot = match std::env::var_os("UPDATE_DOCS") {
         Some(_) => dialtone_tests::workspace_root().join("docs/images/softphone.png"),
         None => server.dir.join("softphone.png"),
@@ -82,9 +78,7 @@ fn chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up() ->
         server.http(),
         &[
             "--to",
-            "greet",
-            "--wav",
-            &mic.display().to_string(),
+            "100",
             "--keys",
             "12#",
             "--hangup",
@@ -98,11 +92,11 @@ fn chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up() ->
     let [live, call, history] = &out[..] else {
         panic!("three reports expected: {out:?}");
     };
-    // The page: connected, heard the greeting, sent the keys, saw the scenario hang up.
+    // The page: connected, heard the greeting, sent the keys, saw the demo hang up.
     assert_eq!(call["status"], "ended: the scenario hung up", "{call}");
     assert!(call["peak"].as_f64().unwrap_or(0.0) > 0.01, "{call}");
     let log = strings(&call["log"]);
-    for line in ["connected: greet", "sent 1", "sent 2", "sent #"] {
+    for line in ["connected: 100", "sent 1", "sent 2", "sent #"] {
         assert!(log.contains(&line.to_owned()), "{line} not in {log:?}");
     }
     let png = std::fs::read(&shot)?;
@@ -111,42 +105,36 @@ fn chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up() ->
         "screenshot of {} bytes",
         png.len()
     );
-    // The scenario heard the browser's keys, and recorded its voice (sox on the right channel).
+    // The demo heard the browser's keys.
     let records = server.until_sessions_end(1, Duration::from_secs(20))?;
     let logs = records.logs();
     assert_eq!(
         logs,
         [
-            "call from chromium-greet (webrtc)",
-            "tone 1",
-            "tone 2",
-            "tone #",
-            "disconnected: hung up by the scenario",
+            "connected to chromium-100",
+            "caller pressed 1",
+            "caller pressed 2",
+            "caller pressed #",
         ],
         "{logs:?}"
-    );
-    let recording = records.recording().context("a finished recording")?;
-    assert_eq!(sox_channels(&recording)?, 2);
-    let browser = sox_rms(&recording, Some(2))?;
-    assert!(
-        browser > 0.01,
-        "no browser speech in the recording (rms {browser})"
     );
     // The sessions page showed the call while it ran, then in the history with its timeline.
     let live = strings(&live["live"]);
     assert!(
-        live.iter().any(|row| row.contains("chromium-greet")),
+        live.iter().any(|row| row.contains("chromium-100")),
         "{live:?}"
     );
     let recent = strings(&history["recent"]);
     assert!(
-        recent.iter().any(|row| row.contains("chromium-greet") && row.contains("terminated by the scenario")),
+        recent
+            .iter()
+            .any(|row| row.contains("chromium-100") && row.contains("terminated by the scenario")),
         "{recent:?}"
     );
     let timeline = strings(&history["timeline"]);
     for line in [
         "▸ Call.Connected",
-        "tone 1",
+        "caller pressed 1",
         "▸ Call.Disconnected: hung up by the scenario",
     ] {
         assert!(
@@ -154,6 +142,47 @@ fn chromium_dials_hears_the_greeting_presses_keys_and_the_scenario_hangs_up() ->
             "{line} not in {timeline:?}"
         );
     }
+    Ok(())
+}
+
+#[test]
+fn the_scenario_records_the_browsers_voice_until_the_page_hangs_up() -> Result<()> {
+    if !in_loopback_namespace("the_scenario_records_the_browsers_voice_until_the_page_hangs_up")? {
+        return Ok(());
+    }
+    let mut server = server()?;
+    let mic = spoken_wav(
+        &server.dir,
+        "mic",
+        "Hello from the browser. One two three four five.",
+    )?;
+    let out = drive_phone(
+        server.http(),
+        &[
+            "--to",
+            "record",
+            "--wav",
+            &mic.display().to_string(),
+            "--talk",
+            "3",
+            "--hangup",
+            "page",
+        ],
+    )?;
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0]["status"], "ended: you hung up", "{}", out[0]);
+    let records = server.until_sessions_end(1, Duration::from_secs(20))?;
+    assert_eq!(records.logs(), ["disconnected: the caller hung up"]);
+    // Both sides recorded: the greeting left, the browser's fake microphone right (sox).
+    let recording = records.recording().context("a finished recording")?;
+    assert_eq!(sox_channels(&recording)?, 2);
+    let ours = sox_rms(&recording, Some(1))?;
+    let browser = sox_rms(&recording, Some(2))?;
+    assert!(ours > 0.01, "no greeting in the recording (rms {ours})");
+    assert!(
+        browser > 0.01,
+        "no browser speech in the recording (rms {browser})"
+    );
     Ok(())
 }
 

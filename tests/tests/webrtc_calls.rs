@@ -268,3 +268,27 @@ fn with_a_token_secret_only_the_token_may_call() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_browser_that_never_connects_after_the_answer_is_hung_up_after_10_s() -> Result<()> {
+    let mut server = TestServer::start(&[("^greet$", GREET_AND_LISTEN)])?;
+    let http = server.http();
+    let location = server.block_on(async {
+        let caller = WebRtcCaller::dial_with(http, "greet", Offered::Opus, None, false).await?;
+        let location = caller.location.clone();
+        caller.close().await;
+        anyhow::Ok(location)
+    })?;
+    assert!(location.starts_with("/v1/webrtc/calls/"), "{location}");
+    let logs = server
+        .until_sessions_end(1, Duration::from_secs(20))?
+        .logs();
+    assert_eq!(
+        logs,
+        [
+            "scheme webrtc from rust-client leg rust-client",
+            "disconnected: no media connection within 10 s of the answer",
+        ]
+    );
+    Ok(())
+}

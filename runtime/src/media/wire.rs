@@ -147,9 +147,7 @@ impl UdpWire {
             self.counters.foreign.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        let Some(packet) = RtpPacket::parse(&self.buf[..len]) else {
-            return None;
-        };
+        let packet = RtpPacket::parse(&self.buf[..len])?;
         Some(if payload_type == PCMU {
             Inbound::Audio(packet.payload.iter().map(|&b| g711::decode(b)).collect())
         } else if Some(payload_type) == self.telephone_event

@@ -356,7 +356,7 @@ impl SipSide {
     /// Our SDP answer to the caller's offer.
     fn local_answer(&self, core: &CallCore) -> Option<String> {
         let local = core.stream.as_ref().map(MediaStream::local_addr)?;
-        let local = std::net::SocketAddr::new(core.context.media_ip, local.port());
+        let local = std::net::SocketAddr::new(core.context.advertised_ip(), local.port());
         let direction = self
             .offer
             .as_ref()
@@ -531,7 +531,7 @@ impl Call {
             .as_ref()
             .map(MediaStream::local_addr)
             .ok_or(StatusCode::ServerInternalError)?;
-        let local = std::net::SocketAddr::new(self.core.context.media_ip, local.port());
+        let local = std::net::SocketAddr::new(self.core.context.advertised_ip(), local.port());
         let direction = offer
             .as_ref()
             .map_or(Direction::SendRecv, |o| o.direction.answer());

@@ -112,6 +112,19 @@ pub struct CallContext {
     pub web_calls: crate::webrtc::signaling::WebCalls,
 }
 
+impl CallContext {
+    /// The address our SDP gives for media: `server.public_address` behind a 1:1 NAT, else the
+    /// media address the sockets bind.
+    pub fn advertised_ip(&self) -> IpAddr {
+        self.catalog
+            .current()
+            .config
+            .server
+            .public_address
+            .unwrap_or(self.media_ip)
+    }
+}
+
 /// What outbound calls need of the running SIP server.
 #[derive(Clone)]
 pub struct Dialer {

@@ -291,7 +291,12 @@ mod tests {
     #[test]
     fn parses_a_typical_offer() {
         let offer = Offer::parse(OFFER.as_bytes()).expect("offer");
-        assert_eq!(offer.remote, "127.0.0.1:6000".parse().expect("addr"));
+        assert_eq!(
+            offer.remote,
+            "127.0.0.1:6000"
+                .parse::<std::net::SocketAddr>()
+                .expect("addr")
+        );
         assert_eq!(offer.telephone_event, Some(96));
         assert_eq!(offer.direction, Direction::SendRecv);
     }
@@ -301,7 +306,12 @@ mod tests {
         let body = "v=0\no=- 1 1 IN IP4 10.0.0.1\ns=-\nc=IN IP4 10.0.0.1\nt=0 0\n\
                     m=audio 4000 RTP/AVP 0\nc=IN IP4 10.0.0.2\na=sendonly\n";
         let offer = Offer::parse(body.as_bytes()).expect("offer");
-        assert_eq!(offer.remote, "10.0.0.2:4000".parse().expect("addr"));
+        assert_eq!(
+            offer.remote,
+            "10.0.0.2:4000"
+                .parse::<std::net::SocketAddr>()
+                .expect("addr")
+        );
         assert_eq!(offer.telephone_event, None);
         assert_eq!(offer.direction, Direction::SendOnly);
         assert_eq!(offer.direction.answer(), Direction::RecvOnly);
@@ -349,7 +359,12 @@ mod tests {
              m=audio 7006 RTP/AVP 0\r\n",
         );
         let parsed = Offer::parse(body.as_bytes()).expect("the third stream is taken");
-        assert_eq!(parsed.remote, "10.0.0.1:7004".parse().expect("addr"));
+        assert_eq!(
+            parsed.remote,
+            "10.0.0.1:7004"
+                .parse::<std::net::SocketAddr>()
+                .expect("addr")
+        );
         assert_eq!(parsed.telephone_event, Some(97));
         let local: SocketAddr = "127.0.0.1:20000".parse().expect("addr");
         let sdp = answer(local, 7, 1, Some(&parsed), Direction::SendRecv);

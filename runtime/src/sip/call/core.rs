@@ -152,8 +152,8 @@ pub(crate) fn launch(
         secrets: context.secrets.secrets(&plan.route.application),
         custom_data: String::new(),
         access_url: crate::access::url(context.http_base.get(), session_id, &access_key),
-        limits: plan.limits.clone(),
-        mcp: plan.mcp.clone(),
+        limits: plan.limits,
+        mcp: plan.mcp,
         outbound: plan.outbound.clone(),
         simulated_time: false,
     };

@@ -117,7 +117,7 @@ impl OutboundLeg {
         let ports = media.join_call(&dial.unit);
         let stream = MediaStream::start(sockets, stream_events, context.metrics.rtp.clone(), ports)
             .map_err(|e| format!("cannot start RTP: {e}"))?;
-        let rtp = SocketAddr::new(context.media_ip, stream.local_addr().port());
+        let rtp = SocketAddr::new(context.advertised_ip(), stream.local_addr().port());
         let offer = sdp::answer(
             rtp,
             session_number(&dial.call_id),

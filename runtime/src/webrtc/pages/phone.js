@@ -25,6 +25,15 @@ const phone = {
     for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
     return best * analyser.context.sampleRate / analyser.fftSize;
   },
+  // Audio packets sent so far, as the browser's own sender counts them.
+  async sentPackets() {
+    if (!this.pc) return 0;
+    let packets = 0;
+    (await this.pc.getStats()).forEach((s) => {
+      if (s.type === "outbound-rtp" && s.kind === "audio") packets += s.packetsSent || 0;
+    });
+    return packets;
+  },
   // Audio heard so far, as the browser's own receiver counts it.
   async heardEnergy() {
     if (!this.pc) return 0;
