@@ -428,6 +428,16 @@ pub fn sox_rms(path: &Path, channel: Option<u8>) -> Result<f64> {
         .with_context(|| format!("sox stat {}: {text}", path.display()))
 }
 
+/// The levels of a stereo recording's two sides as sox measures them: (ours on the left, the
+/// caller's on the right); an error unless the file has two channels.
+pub fn stereo_levels(recording: &Path) -> Result<(f64, f64)> {
+    let channels = sox_channels(recording)?;
+    if channels != 2 {
+        bail!("{} has {channels} channels, not 2", recording.display());
+    }
+    Ok((sox_rms(recording, Some(1))?, sox_rms(recording, Some(2))?))
+}
+
 /// How many channels sox reads in an audio file (`soxi -c`).
 pub fn sox_channels(path: &Path) -> Result<u32> {
     let output = Command::new("soxi")

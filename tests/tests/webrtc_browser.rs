@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use dialtone_tests::browser::{drive_phone, in_loopback_namespace, tone_wav};
-use dialtone_tests::sip::{TestServer, sox_channels, sox_rms, spoken_wav};
+use dialtone_tests::sip::{TestServer, spoken_wav, stereo_levels};
 use serde_json::Value;
 
 const TOKEN: &str = "browser-test-admin-token";
@@ -175,9 +175,7 @@ fn the_scenario_records_the_browsers_voice_until_the_page_hangs_up() -> Result<(
     assert_eq!(records.logs(), ["disconnected: the caller hung up"]);
     // Both sides recorded: the greeting left, the browser's fake microphone right (sox).
     let recording = records.recording().context("a finished recording")?;
-    assert_eq!(sox_channels(&recording)?, 2);
-    let ours = sox_rms(&recording, Some(1))?;
-    let browser = sox_rms(&recording, Some(2))?;
+    let (ours, browser) = stereo_levels(&recording)?;
     assert!(ours > 0.01, "no greeting in the recording (rms {ours})");
     assert!(
         browser > 0.01,

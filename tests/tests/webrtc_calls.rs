@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Result;
-use dialtone_tests::sip::{TestServer, sox_channels, sox_rms, spoken_wav};
+use dialtone_tests::sip::{TestServer, sox_rms, spoken_wav, stereo_levels};
 use dialtone_tests::webrtc::{Offered, Refused, WebRtcCaller, samples_8k, write_wav};
 
 /// Answers, records both sides, greets, logs keys; `#` ends the call from the scenario.
@@ -85,9 +85,7 @@ fn an_opus_call_hears_the_greeting_presses_keys_is_recorded_and_hung_up_by_the_s
     assert!(level > 0.01, "the client heard silence (rms {level})");
     // ... and the recording has the greeting left and the browser's speech right.
     let recording = records.recording().expect("a finished recording");
-    assert_eq!(sox_channels(&recording)?, 2);
-    let ours = sox_rms(&recording, Some(1))?;
-    let browser = sox_rms(&recording, Some(2))?;
+    let (ours, browser) = stereo_levels(&recording)?;
     assert!(ours > 0.01, "no greeting in the recording (rms {ours})");
     assert!(
         browser > 0.01,

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
+    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{Notify, watch};
 use webrtc::media_stream::track_local::TrackLocal;
@@ -31,6 +30,7 @@ use webrtc::peer_connection::{
 
 use super::mcp::BenchError;
 use super::sip::{bench_server, failed_calls, free_media_base, percentiles, write_tone};
+use crate::webrtc::peer::opus;
 
 /// The target on this 2-core kind of machine.
 pub const CALLS_TARGET: usize = 200;
@@ -173,19 +173,6 @@ impl PeerConnectionEventHandler for Handler {
                 last = Some(now);
             }
         });
-    }
-}
-
-fn opus() -> RTCRtpCodecParameters {
-    RTCRtpCodecParameters {
-        rtp_codec: RTCRtpCodec {
-            mime_type: "audio/opus".into(),
-            clock_rate: 48000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
-            rtcp_feedback: vec![],
-        },
-        payload_type: 111,
     }
 }
 

@@ -234,21 +234,21 @@ async fn admit(
         dialogs.remove_dialog(&dialog.id());
         Refusal::failed(StatusCode::ServiceUnavailable, why)
     })?;
-    let core = CallCore::new(CoreParts {
-        context: context.clone(),
-        application: plan.route.application.clone(),
-        outbound: plan.outbound.clone(),
-        trunk: plan.trunk.clone(),
-        call_id,
-        session_id,
-        access_key,
-        host,
-        stream,
-        stream_events,
-        media,
-        received,
-        slot,
-    });
+    let core = CallCore::new(
+        &plan,
+        CoreParts {
+            context: context.clone(),
+            call_id,
+            session_id,
+            access_key,
+            host,
+            stream,
+            stream_events,
+            media,
+            received,
+            slot,
+        },
+    );
     // At most one refresh is in flight at a time.
     let (refreshes_tx, refreshes) = mpsc::unbounded_channel();
     let sip = SipSide {

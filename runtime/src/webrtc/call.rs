@@ -164,21 +164,21 @@ pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome
             return Outcome::refused(503, why);
         }
     };
-    let core = CallCore::new(CoreParts {
-        context: context.clone(),
-        application: plan.route.application.clone(),
-        outbound: plan.outbound.clone(),
-        trunk: plan.trunk.clone(),
-        call_id: call_id.clone(),
-        session_id,
-        access_key,
-        host,
-        stream,
-        stream_events,
-        media,
-        received,
-        slot,
-    });
+    let core = CallCore::new(
+        &plan,
+        CoreParts {
+            context: context.clone(),
+            call_id: call_id.clone(),
+            session_id,
+            access_key,
+            host,
+            stream,
+            stream_events,
+            media,
+            received,
+            slot,
+        },
+    );
     let (answer_tx, answer_rx) = oneshot::channel();
     let (hangup_tx, hangups) = mpsc::channel(1);
     let state = context.web_calls.add(&call_id, hangup_tx);

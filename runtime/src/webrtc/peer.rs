@@ -268,7 +268,8 @@ fn codecs() -> Vec<RTCRtpCodecParameters> {
     vec![opus(), pcmu(), event(48000, 110), event(8000, 126)]
 }
 
-fn opus() -> RTCRtpCodecParameters {
+/// Opus as browsers offer it (48 kHz, 2 channels, in-band FEC).
+pub(crate) fn opus() -> RTCRtpCodecParameters {
     RTCRtpCodecParameters {
         rtp_codec: RTCRtpCodec {
             mime_type: "audio/opus".to_owned(),

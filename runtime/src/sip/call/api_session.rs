@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use dialtone_bindings::host::{self, CallCommand, HostEvent, HostIo, Outbound, SessionSpec};
+use dialtone_bindings::host::{self, CallCommand, HostEvent, HostIo, Outbound};
 use thiserror::Error;
 
 use super::SessionRecord;
@@ -97,19 +97,13 @@ fn start_plan(
         super::session_out::media_context(context, &plan, &session_id),
         host.events.clone(),
     );
-    let spec = SessionSpec {
-        session_id: session_id.clone(),
-        application: plan.route.application.clone(),
-        rule: plan.route.rule.clone(),
-        scripts: plan.scripts,
-        secrets: context.secrets.secrets(&plan.route.application),
-        custom_data: custom_data.to_owned(),
-        access_url: access_url.clone(),
-        limits: plan.limits,
-        mcp: plan.mcp,
-        outbound: plan.outbound.clone(),
-        simulated_time: false,
-    };
+    let spec = super::core::session_spec(
+        context,
+        &plan,
+        &session_id,
+        custom_data.to_owned(),
+        access_url.clone(),
+    );
 
     context
         .pool

@@ -106,9 +106,6 @@ pub(crate) struct CallCore {
 /// What a new call's core is made of.
 pub(crate) struct CoreParts {
     pub(crate) context: Arc<CallContext>,
-    pub(crate) application: String,
-    pub(crate) outbound: Arc<dialtone_bindings::outbound::OutboundPolicy>,
-    pub(crate) trunk: Option<crate::config::TrunkConfig>,
     pub(crate) call_id: String,
     pub(crate) session_id: String,
     pub(crate) access_key: String,
@@ -132,6 +129,30 @@ pub(crate) fn no_route_why(e: &crate::router::NoRoute) -> String {
     why
 }
 
+/// What a session of `plan` starts with: its scenarios, the application's secrets, limits and
+/// policies.
+pub(crate) fn session_spec(
+    context: &CallContext,
+    plan: &crate::catalog::CallPlan,
+    session_id: &str,
+    custom_data: String,
+    access_url: Option<String>,
+) -> host::SessionSpec {
+    host::SessionSpec {
+        session_id: session_id.to_owned(),
+        application: plan.route.application.clone(),
+        rule: plan.route.rule.clone(),
+        scripts: plan.scripts.clone(),
+        secrets: context.secrets.secrets(&plan.route.application),
+        custom_data,
+        access_url,
+        limits: plan.limits,
+        mcp: plan.mcp,
+        outbound: plan.outbound.clone(),
+        simulated_time: false,
+    }
+}
+
 /// Starts the scenario session of a new inbound call routed by `plan`: the session runs,
 /// its history row and counters start, and it hears `CallAlerting`. The key of its access URL,
 /// or why it could not start.
@@ -144,19 +165,8 @@ pub(crate) fn launch(
     incoming: host::IncomingCall,
 ) -> Result<String, String> {
     let access_key = crate::access::new_key();
-    let spec = host::SessionSpec {
-        session_id: session_id.to_owned(),
-        application: plan.route.application.clone(),
-        rule: plan.route.rule.clone(),
-        scripts: plan.scripts.clone(),
-        secrets: context.secrets.secrets(&plan.route.application),
-        custom_data: String::new(),
-        access_url: crate::access::url(context.http_base.get(), session_id, &access_key),
-        limits: plan.limits,
-        mcp: plan.mcp,
-        outbound: plan.outbound.clone(),
-        simulated_time: false,
-    };
+    let access_url = crate::access::url(context.http_base.get(), session_id, &access_key);
+    let spec = session_spec(context, plan, session_id, String::new(), access_url);
     context
         .pool
         .spawn(spec, session_io)
@@ -185,18 +195,20 @@ pub(crate) fn launch(
 }
 
 impl CallCore {
-    pub(crate) fn new(parts: CoreParts) -> Self {
+    /// The core of a call routed by `plan`.
+    pub(crate) fn new(plan: &crate::catalog::CallPlan, parts: CoreParts) -> Self {
         let (loads_tx, loads) = mpsc::unbounded_channel();
+        let application = plan.route.application.clone();
         let legs = OutboundLegs::new(
             parts.context.clone(),
-            parts.application.clone(),
-            parts.trunk,
+            application.clone(),
+            plan.trunk.clone(),
         );
         Self {
             access_key: parts.access_key,
             context: parts.context,
-            application: parts.application,
-            outbound: parts.outbound,
+            application,
+            outbound: plan.outbound.clone(),
             call_id: parts.call_id,
             session_id: parts.session_id,
             host: parts.host,
