@@ -167,6 +167,19 @@ impl WebRtcCaller {
         Self::dial_with(http, to, offered, bearer, true).await
     }
 
+    /// [`WebRtcCaller::dial`] (Opus) as an application user: `basic` is base64 of
+    /// `name:password`.
+    pub async fn dial_as(http: SocketAddr, to: &str, basic: &str) -> Result<Self> {
+        Self::dial_authorized(
+            http,
+            to,
+            Offered::Opus,
+            Some(format!("Basic {basic}")),
+            true,
+        )
+        .await
+    }
+
     /// [`WebRtcCaller::dial`], applying the answer only when `apply` (else the connection never
     /// starts: a browser that got its 201 and vanished).
     pub async fn dial_with(
@@ -174,6 +187,17 @@ impl WebRtcCaller {
         to: &str,
         offered: Offered,
         bearer: Option<&str>,
+        apply: bool,
+    ) -> Result<Self> {
+        let authorization = bearer.map(|token| format!("Bearer {token}"));
+        Self::dial_authorized(http, to, offered, authorization, apply).await
+    }
+
+    async fn dial_authorized(
+        http: SocketAddr,
+        to: &str,
+        offered: Offered,
+        authorization: Option<String>,
         apply: bool,
     ) -> Result<Self> {
         let mut engine = MediaEngine::default();
@@ -248,8 +272,8 @@ impl WebRtcCaller {
             .header("content-type", "application/sdp")
             .header("x-test-leg", "rust-client")
             .body(offer);
-        if let Some(token) = bearer {
-            request = request.bearer_auth(token);
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
         }
         let response = request.send().await?;
         let status = response.status().as_u16();

@@ -249,7 +249,7 @@ fn with_a_token_secret_only_the_token_may_call() -> Result<()> {
         caller.close().await;
         anyhow::Ok((anonymous.map(|_| ()), wrong.map(|_| ()), status))
     })?;
-    let needs = "a web call needs Authorization: Bearer <the application's web-call token>";
+    let needs = "a web call needs Authorization: Bearer <the application's web-call token>, or an application user's name and password (Basic)";
     assert_eq!(
         refused(anonymous.expect_err("no token")),
         (401, needs.to_owned())
@@ -286,6 +286,51 @@ fn a_browser_that_never_connects_after_the_answer_is_hung_up_after_10_s() -> Res
         [
             "scheme webrtc from rust-client leg rust-client",
             "disconnected: no media connection within 10 s of the answer",
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn an_application_user_calls_as_themselves_with_their_password() -> Result<()> {
+    use dialtone_tests::admin::Api;
+    let _realtime = dialtone_tests::realtime_audio();
+    let token = "webrtc-users-admin-token";
+    let mut server = TestServer::start_managed(&[("^greet$", GREET_AND_LISTEN)], token, "")?;
+    let api = Api::new(server.http(), Some(token))?;
+    let added = api.json(
+        reqwest::Method::PUT,
+        "/applications/default/users/alice",
+        Some(serde_json::json!({"password": "alice-secret-1", "displayName": "Alice"})),
+    )?;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let http = server.http();
+    let basic = |user: &str, password: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    };
+    let (wrong, unknown) = server.block_on(async {
+        let wrong = WebRtcCaller::dial_as(http, "greet", &basic("alice", "guess")).await;
+        let unknown = WebRtcCaller::dial_as(http, "greet", &basic("mallory", "x")).await;
+        let mut alice =
+            WebRtcCaller::dial_as(http, "greet", &basic("alice", "alice-secret-1")).await?;
+        alice.connected(Duration::from_secs(10)).await?;
+        assert_eq!(alice.hang_up().await?, 200);
+        alice.close().await;
+        anyhow::Ok((wrong.map(|_| ()), unknown.map(|_| ())))
+    })?;
+    let refusal = (
+        401,
+        "wrong user name or password for application 'default'".to_owned(),
+    );
+    assert_eq!(refused(wrong.expect_err("a wrong password")), refusal);
+    assert_eq!(refused(unknown.expect_err("no such user")), refusal);
+    let logs = logs_of(&mut server)?;
+    assert_eq!(
+        logs,
+        [
+            "scheme webrtc from alice leg rust-client",
+            "disconnected: the caller hung up",
         ]
     );
     Ok(())

@@ -36,8 +36,10 @@ const CONNECT_WAIT: Duration = Duration::from_secs(10);
 pub struct WebCallRequest {
     /// The destination, routed like a SIP request-URI's user.
     pub to: String,
-    /// Who calls, as the page says (else "webrtc").
+    /// Who calls: the signed-in user, else what the page says (else "webrtc").
     pub from: Option<String>,
+    /// The signed-in user's display name.
+    pub display_name: Option<String>,
     /// The SDP offer, with its candidates.
     pub offer: String,
     /// The request's `X-` headers, for `call.headers()`.
@@ -150,7 +152,10 @@ pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome
     let incoming = IncomingCall {
         id: call_id.clone(),
         callerid: caller.clone(),
-        display_name: caller.clone(),
+        display_name: request
+            .display_name
+            .clone()
+            .unwrap_or_else(|| caller.clone()),
         destination: request.to.clone(),
         to_uri: format!("webrtc:{}", request.to),
         from_uri: format!("webrtc:{caller}"),

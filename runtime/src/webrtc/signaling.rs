@@ -8,9 +8,10 @@
 //! - `GET /v1/webrtc/calls/{id}[?wait=1]`: `{"id", "state", "reason"}`; with `wait` it answers
 //!   when the state changes (at most [`STATE_WAIT`]), so a page learns that the scenario hung up.
 //!
-//! Who may call: with `[application.webrtc] token_secret = "NAME"` the request must carry
-//! `Authorization: Bearer <that secret's value>`; without it, only while the HTTP listener is on
-//! loopback (the embedded defaults), so an exposed server never takes anonymous calls.
+//! Who may call: an application user with their password (`Authorization: Basic`; the call is
+//! from them), anywhere; with `[application.webrtc] token_secret = "NAME"`, whoever carries
+//! `Authorization: Bearer <that secret's value>`; without it, anyone only while the HTTP listener
+//! is on loopback (the embedded defaults), so an exposed server never takes anonymous calls.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -135,10 +136,13 @@ async fn create(
     body: Bytes,
 ) -> Response {
     let context = admin.context.clone();
-    if let Err(why) = authorize(&admin, &headers) {
-        tracing::warn!("WebRTC call refused (401): {why}");
-        return text(401, why);
-    }
+    let caller = match authorize(&admin, &headers) {
+        Ok(caller) => caller,
+        Err(why) => {
+            tracing::warn!("WebRTC call refused (401): {why}");
+            return text(401, why);
+        }
+    };
     let Some(to) = query.to.filter(|to| !to.is_empty()) else {
         return text(
             400,
@@ -158,9 +162,14 @@ async fn create(
     let Ok(offer) = String::from_utf8(body.to_vec()) else {
         return text(400, "the offer is not UTF-8 text");
     };
+    let (from, display_name) = match caller {
+        Caller::User { name, display_name } => (Some(name), display_name),
+        Caller::Anonymous => (query.from, None),
+    };
     let request = WebCallRequest {
         to,
-        from: query.from,
+        from,
+        display_name,
         offer,
         headers: x_headers(&headers),
     };
@@ -232,10 +241,33 @@ async fn status(
         .into_response()
 }
 
+/// Who a request is, once allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Caller {
+    /// Allowed without credentials (loopback listener) or with the web-call token.
+    Anonymous,
+    /// An application user who gave their password: the call is from them.
+    User {
+        name: String,
+        display_name: Option<String>,
+    },
+}
+
+const NEEDS_CREDENTIALS: &str = "a web call needs Authorization: Bearer <the application's web-call token>, or an application user's name and password (Basic)";
+
 /// Whether this request may place or control a call, or why not.
-fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<(), String> {
+fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<Caller, String> {
     let catalog = admin.context.catalog.current();
     let application = &catalog.config.server.application;
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // An application user's password, on any listener; a wrong one is refused even where
+    // anyone may call, so nobody calls as somebody else.
+    if let Some(basic) = authorization.strip_prefix("Basic ") {
+        return user(admin, application, basic.trim());
+    }
     let secret = catalog
         .config
         .applications
@@ -244,10 +276,10 @@ fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<(), String> {
         .and_then(|a| a.webrtc.token_secret.clone());
     let Some(secret) = secret else {
         return if admin.http.ip().is_loopback() {
-            Ok(())
+            Ok(Caller::Anonymous)
         } else {
             Err(format!(
-                "web calls need a token on a listener other than loopback: set [application.webrtc] token_secret for application '{application}'"
+                "web calls on a listener other than loopback need credentials: set [application.webrtc] token_secret for application '{application}', or sign in as one of its users"
             ))
         };
     };
@@ -256,15 +288,38 @@ fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<(), String> {
             "the web-call token secret '{secret}' is not set for application '{application}' (dialtone secrets set {application} {secret})"
         ));
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if bool::from(given.as_bytes().ct_eq(expected.as_bytes())) && !given.is_empty() {
-        Ok(())
+    let given = authorization.strip_prefix("Bearer ").unwrap_or_default();
+    if !given.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(Caller::Anonymous)
     } else {
-        Err("a web call needs Authorization: Bearer <the application's web-call token>".into())
+        Err(NEEDS_CREDENTIALS.to_owned())
+    }
+}
+
+/// An application user from HTTP Basic credentials, checked against the user's stored
+/// digest hash (the realm is the application's name, as for REGISTER).
+fn user(admin: &Admin, application: &str, basic: &str) -> Result<Caller, String> {
+    use base64::Engine as _;
+    let wrong = || format!("wrong user name or password for application '{application}'");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(basic)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(wrong)?;
+    let (name, password) = decoded.split_once(':').ok_or_else(wrong)?;
+    let credentials = admin
+        .context
+        .users
+        .credentials(application, name)
+        .ok_or_else(wrong)?;
+    let (_, sha256) = crate::users::ha1(name, application, password);
+    if bool::from(sha256.as_bytes().ct_eq(credentials.ha1_sha256.as_bytes())) {
+        Ok(Caller::User {
+            name: name.to_owned(),
+            display_name: credentials.display_name,
+        })
+    } else {
+        Err(wrong())
     }
 }
 

@@ -67,10 +67,17 @@ function setState(state, detail) {
   log(detail ? `${state}: ${detail}` : state);
 }
 
+// A signed-in application user (the call is from them), else the web-call token, else none.
 function headers(extra) {
   const out = Object.assign({}, extra);
+  const user = $("user").value.trim();
   const token = $("token").value.trim();
-  if (token) out.Authorization = `Bearer ${token}`;
+  if (user) {
+    const pair = new TextEncoder().encode(`${user}:${$("password").value}`);
+    out.Authorization = `Basic ${btoa(String.fromCharCode(...pair))}`;
+  } else if (token) {
+    out.Authorization = `Bearer ${token}`;
+  }
   return out;
 }
 
