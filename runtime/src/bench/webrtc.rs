@@ -77,6 +77,9 @@ pub struct WebRtcReport {
     pub gaps: u64,
     /// Longest silence a WebRTC client heard in the window, ms.
     pub longest_gap_ms: f64,
+    /// CPU of the client threads in the WebRTC window, as a share of one core (they run on
+    /// one worker: near 1.0 means gaps may be the clients' own).
+    pub client_cpu: f64,
     /// SIP (PCMU), or why it could not run.
     pub sip: Result<KindFigures, String>,
 }
@@ -396,9 +399,10 @@ pub async fn webrtc(calls: usize, seconds: u32) -> Result<WebRtcReport, BenchErr
     let window_len = Duration::from_secs(u64::from(seconds));
     let start = Instant::now();
     let _ = window_tx.send(Some((start, start + window_len)));
-    let (cpu_start, _) = thread_cpu();
+    let (cpu_start, client_start) = thread_cpu();
     tokio::time::sleep(window_len).await;
-    let (cpu_end, _) = thread_cpu();
+    let (cpu_end, client_end) = thread_cpu();
+    let client_cpu = (client_end - client_start) / window_len.as_secs_f64();
     let webrtc = KindFigures {
         up: up.len(),
         answer_ms: percentiles(answers),
@@ -433,6 +437,7 @@ pub async fn webrtc(calls: usize, seconds: u32) -> Result<WebRtcReport, BenchErr
         webrtc,
         gaps,
         longest_gap_ms,
+        client_cpu,
         sip,
     })
 }
@@ -540,11 +545,12 @@ impl std::fmt::Display for WebRtcReport {
         row(&mut out, "WebRTC", &self.webrtc);
         let _ = writeln!(
             out,
-            "WebRTC audio gaps heard (> {} ms without a packet): {}  longest silence {:.1} ms  (target: {} calls, no gaps)",
+            "WebRTC audio gaps heard (> {} ms without a packet): {}  longest silence {:.1} ms  (target: {} calls, no gaps; the clients' thread used {:.0}% of a core)",
             GAP.as_millis(),
             self.gaps,
             self.longest_gap_ms,
-            CALLS_TARGET
+            CALLS_TARGET,
+            self.client_cpu * 100.0
         );
         match &self.sip {
             Ok(sip) => {
