@@ -201,6 +201,25 @@ fn refusals_say_why_and_start_nothing() -> Result<()> {
             "the offer cannot be answered: the offer has no audio".to_owned()
         )
     );
+    assert_eq!(
+        post("?to=greet", "application/sdp", "garbage\r\nm=audio x\r\n")?,
+        (
+            400,
+            "the offer cannot be answered: it is not SDP (the first line must be v=0)".to_owned()
+        )
+    );
+    // A WebRTC offer whose audio the stack refuses (no rtcp-mux, a fingerprint of two bytes).
+    let unusable = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:0 PCMU/8000\r\n\
+        a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 00:11\r\n\
+        a=setup:actpass\r\na=mid:0\r\na=sendrecv\r\n";
+    assert_eq!(
+        post("?to=greet", "application/sdp", unusable)?,
+        (
+            400,
+            "the offer cannot be answered: its audio cannot be used (WebRTC audio needs rtcp-mux, a valid fingerprint and Opus or PCMU)".to_owned()
+        )
+    );
     let gone = server.block_on(async {
         let response = reqwest::Client::new()
             .delete(format!("{url}/no-such-call"))

@@ -174,11 +174,11 @@ pub async fn answer(
                 .map_err(fail)?;
         }
         let offer = RTCSessionDescription::offer(offer.to_owned())
-            .map_err(|e| WebRtcError::BadOffer(e.to_string()))?;
+            .map_err(|e| WebRtcError::BadOffer(stack_reason(&e)))?;
         connection
             .set_remote_description(offer)
             .await
-            .map_err(|e| WebRtcError::BadOffer(e.to_string()))?;
+            .map_err(|e| WebRtcError::BadOffer(stack_reason(&e)))?;
         let answer = connection.create_answer(None).await.map_err(fail)?;
         let waiting = gathered.notified();
         connection
@@ -201,6 +201,12 @@ pub async fn answer(
             return Err(e);
         }
     };
+    if sdp.lines().any(|l| l.trim().starts_with("m=audio 0 ")) {
+        let _ = connection.close().await;
+        return Err(WebRtcError::BadOffer(
+            "its audio cannot be used (WebRTC audio needs rtcp-mux, a valid fingerprint and Opus or PCMU)".into(),
+        ));
+    }
     let payload_types = rtpmap(&sdp);
     let wanted = match codec {
         AudioCodec::Opus => "opus",
@@ -238,12 +244,10 @@ pub async fn answer(
     Ok((sdp, link))
 }
 
-/// Opus when the browser offers it, else PCMU.
+/// Opus when the browser offers it, else PCMU; first, what every WebRTC offer has.
 fn offered_codec(offer: &str) -> Result<AudioCodec, WebRtcError> {
+    check_offer(offer)?;
     let names: Vec<String> = rtpmap(offer).into_values().collect();
-    if !offer.lines().any(|l| l.starts_with("m=audio")) {
-        return Err(WebRtcError::BadOffer("the offer has no audio".into()));
-    }
     if names.iter().any(|n| n.eq_ignore_ascii_case("opus")) {
         Ok(AudioCodec::Opus)
     } else if names.iter().any(|n| n.eq_ignore_ascii_case("PCMU")) {
@@ -251,6 +255,39 @@ fn offered_codec(offer: &str) -> Result<AudioCodec, WebRtcError> {
     } else {
         Err(WebRtcError::NoCodec)
     }
+}
+
+/// What an offer needs before the WebRTC stack sees it, said in words: SDP lines, audio, ICE
+/// credentials, a DTLS fingerprint.
+fn check_offer(offer: &str) -> Result<(), WebRtcError> {
+    let bad = |why: &str| Err(WebRtcError::BadOffer(why.to_owned()));
+    let mut lines = offer.lines().map(str::trim).filter(|l| !l.is_empty());
+    if lines.next() != Some("v=0") {
+        return bad("it is not SDP (the first line must be v=0)");
+    }
+    let sdp_line = |l: &str| matches!(l.as_bytes(), [kind, b'=', ..] if kind.is_ascii_lowercase());
+    if let Some(line) = offer
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !sdp_line(l))
+    {
+        let shown: String = line.chars().take(40).collect();
+        return Err(WebRtcError::BadOffer(format!(
+            "it is not SDP (a line is not type=value: '{}')",
+            shown.escape_default()
+        )));
+    }
+    let has = |prefix: &str| offer.lines().any(|l| l.trim().starts_with(prefix));
+    if !has("m=audio") {
+        return bad("the offer has no audio");
+    }
+    if !has("a=ice-ufrag:") || !has("a=ice-pwd:") {
+        return bad("the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)");
+    }
+    if !has("a=fingerprint:") {
+        return bad("the offer has no DTLS fingerprint (a=fingerprint)");
+    }
+    Ok(())
 }
 
 /// The codecs we answer with: Opus, PCMU, and telephone-event at both clock rates.
@@ -292,6 +329,28 @@ fn pcmu() -> RTCRtpCodecParameters {
             rtcp_feedback: vec![],
         },
         payload_type: 0,
+    }
+}
+
+/// The WebRTC stack's reason, without the name of its error variant (`SdpInvalidSyntax: m=`
+/// reads as `invalid syntax: m=`).
+fn stack_reason(error: &webrtc::error::Error) -> String {
+    let text = error.to_string();
+    match text.split_once(": ") {
+        Some((variant, rest))
+            if !variant.contains(' ') && variant.starts_with(|c: char| c.is_ascii_uppercase()) =>
+        {
+            let mut words = String::new();
+            for (i, c) in variant.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    words.push(' ');
+                }
+                words.push(c.to_ascii_lowercase());
+            }
+            let words = words.strip_prefix("err ").unwrap_or(&words).to_owned();
+            format!("{words}: {rest}")
+        }
+        _ => text,
     }
 }
 
@@ -402,7 +461,8 @@ mod tests {
         m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\nc=IN IP4 0.0.0.0\r\n\
         a=rtpmap:111 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\na=rtpmap:9 G722/8000\r\n\
         a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\n\
-        a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n";
+        a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n\
+        a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 AB:CD\r\n";
 
     #[test]
     fn opus_is_preferred_and_pcmu_is_the_fallback() {
@@ -421,6 +481,42 @@ mod tests {
             offered_codec("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n").map_err(|e| e.to_string()),
             Err("the offer cannot be answered: the offer has no audio".to_owned())
         );
+    }
+
+    #[test]
+    fn offers_that_are_not_webrtc_are_refused_in_words() {
+        let message = |offer: &str| check_offer(offer).map_err(|e| e.to_string());
+        assert_eq!(
+            message("hello"),
+            Err(
+                "the offer cannot be answered: it is not SDP (the first line must be v=0)"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            message("v=0\r\nm=audio 9 RTP/AVP 0\r\nnot a line\r\n"),
+            Err("the offer cannot be answered: it is not SDP (a line is not type=value: 'not a line')".to_owned())
+        );
+        assert_eq!(
+            message("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n"),
+            Err("the offer cannot be answered: the offer has no ICE credentials (a=ice-ufrag, a=ice-pwd)".to_owned())
+        );
+        assert_eq!(
+            message("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=ice-ufrag:a\r\na=ice-pwd:b\r\n"),
+            Err(
+                "the offer cannot be answered: the offer has no DTLS fingerprint (a=fingerprint)"
+                    .to_owned()
+            )
+        );
+        assert_eq!(message(CHROME_OFFER), Ok(()));
+    }
+
+    #[test]
+    fn the_stacks_error_names_read_as_words() {
+        let syntax = webrtc::error::Error::SdpInvalidSyntax("m=".into());
+        assert_eq!(stack_reason(&syntax), "sdp invalid syntax: m=");
+        let other = webrtc::error::Error::Other("plain words: kept".into());
+        assert_eq!(stack_reason(&other), "plain words: kept");
     }
 
     #[test]
