@@ -3,7 +3,7 @@
 // wait for the far end to. Prints one JSON line per call when it is over, then "DONE".
 //
 //   node browser_phone.mjs --base http://127.0.0.1:PORT --to NUMBER [--calls N] [--wav FILE]
-//        [--keys 12#] [--talk SECONDS] [--hangup page|scenario] [--screenshot FILE] [--token ADMIN_TOKEN]
+//        [--keys 12#] [--talk SECONDS] [--hangup page|scenario|vanish] [--screenshot FILE] [--token ADMIN_TOKEN]
 //
 // With --calls N, N pages call NUMBER1 .. NUMBERN at once. With --token, /ui/sessions is open
 // beside them and its live and recent lists and the call's timeline are printed. Every wait is bounded; the
@@ -30,6 +30,10 @@ const flags = [
   "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
 ];
 if (args.wav) flags.push(`--use-file-for-fake-audio-capture=${args.wav}`);
+// Marks this run's Chromium processes (Chromium ignores a switch it does not know), so
+// --hangup vanish kills exactly them.
+const marker = `--dialtone-test-run=${process.pid}`;
+flags.push(marker);
 
 async function until(page, predicate, arg, timeout, what) {
   try {
@@ -66,6 +70,10 @@ async function oneCall(browser, number) {
     // The microphone's audio has gone out for --talk seconds (50 packets a second).
     const packets = Number(args.talk) * 50;
     await until(page, async (n) => (await window.phone.sentPackets()) >= n, packets, 30_000, "audio not sent");
+  }
+  if (args.hangup === "vanish") {
+    // The browser is about to die without a word (no DELETE, no DTLS close): report now.
+    return { number, status: await page.textContent("#status"), peak: await page.evaluate(() => window.phone.peak) };
   }
   if (args.hangup === "page") await page.click("#hangup");
   await until(page, () => window.phone.state === "ended", null, 20_000, "the call did not end");
@@ -108,6 +116,13 @@ try {
       null, 10_000, "no timeline with the call's end");
     const timeline = await sessions.$$eval("#timeline li", (items) => items.map((li) => li.lastChild.textContent));
     console.log(JSON.stringify({ recent, timeline }));
+  }
+  if (args.hangup === "vanish") {
+    // SIGKILL to every process of this run's Chromium: its sockets go with it, unannounced.
+    const { execFileSync } = await import("node:child_process");
+    try { execFileSync("pkill", ["-KILL", "-f", "--", marker]); } catch (error) { /* none left */ }
+    console.log("DONE");
+    process.exit(0);
   }
   console.log("DONE");
 } catch (error) {

@@ -17,7 +17,7 @@ dir="$root/target/peers/browser"
 say() { printf 'install-browser-peers: %s\n' "$*"; }
 
 source "$here/apt-install.sh"
-apt_install chromium:chromium chromedriver:chromium-driver ip:iproute2 unshare:util-linux \
+apt_install chromium:chromium chromedriver:chromium-driver ip:iproute2 unshare:util-linux pkill:procps \
     pkg-config:pkg-config libopus-dev
 
 have="$(node -e 'try { process.stdout.write(require(process.argv[1]).version) } catch (e) {}' \

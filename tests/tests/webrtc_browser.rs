@@ -220,3 +220,21 @@ fn five_browsers_at_once_each_hear_their_own_tone_and_hang_up_from_the_page() ->
     assert_eq!(logs, expected);
     Ok(())
 }
+
+#[test]
+fn a_browser_that_dies_mid_call_is_hung_up_when_ice_gives_up() -> Result<()> {
+    if !in_loopback_namespace("a_browser_that_dies_mid_call_is_hung_up_when_ice_gives_up")? {
+        return Ok(());
+    }
+    let mut server = server()?;
+    let out = drive_phone(server.http(), &["--to", "record", "--hangup", "vanish"])?;
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0]["status"], "connected: record", "{}", out[0]);
+    // No DELETE and no DTLS close: ICE calls it disconnected after 5 s and failed 5 s later.
+    let records = server.until_sessions_end(1, Duration::from_secs(30))?;
+    assert_eq!(
+        records.logs(),
+        ["disconnected: the connection failed (ICE or DTLS)"]
+    );
+    Ok(())
+}
