@@ -167,6 +167,42 @@ impl WebRtcCaller {
         Self::dial_with(http, to, offered, bearer, true).await
     }
 
+    /// A WebRTC offer (Opus, its candidates gathered) from a connection that is then closed.
+    pub async fn offer_only() -> Result<String> {
+        let mut engine = MediaEngine::default();
+        engine.register_codec(codec(Offered::Opus), RtpCodecKind::Audio)?;
+        let gathered = Arc::new(Notify::new());
+        let (state, _) = watch::channel(RTCPeerConnectionState::New);
+        let handler = Arc::new(Handler {
+            gathered: gathered.clone(),
+            state,
+            heard: Arc::default(),
+        });
+        let connection = PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(engine)
+            .with_handler(handler)
+            .with_udp_addrs(vec!["127.0.0.1:0"])
+            .build()
+            .await?;
+        connection
+            .add_transceiver_from_kind(RtpCodecKind::Audio, None)
+            .await?;
+        let offer = connection.create_offer(None).await?;
+        let waiting = gathered.notified();
+        connection.set_local_description(offer).await?;
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .context("gathering candidates")?;
+        let sdp = connection
+            .local_description()
+            .await
+            .context("no local offer")?
+            .sdp;
+        connection.close().await?;
+        Ok(sdp)
+    }
+
     /// [`WebRtcCaller::dial`] (Opus) as an application user: `basic` is base64 of
     /// `name:password`.
     pub async fn dial_as(http: SocketAddr, to: &str, basic: &str) -> Result<Self> {
@@ -267,7 +303,7 @@ impl WebRtcCaller {
             .context("no local offer")?
             .sdp;
         let url = format!("http://{http}/v1/webrtc/calls?to={to}&from=rust-client");
-        let mut request = reqwest::Client::new()
+        let mut request = client()?
             .post(url)
             .header("content-type", "application/sdp")
             .header("x-test-leg", "rust-client")
@@ -455,18 +491,20 @@ impl WebRtcCaller {
     /// `DELETE` on the call's Location: the HTTP status.
     pub async fn hang_up(&self) -> Result<u16> {
         let url = format!("http://{}{}", self.http, self.location);
-        Ok(reqwest::Client::new()
-            .delete(url)
-            .send()
-            .await?
-            .status()
-            .as_u16())
+        Ok(client()?.delete(url).send().await?.status().as_u16())
     }
 
     /// Closes our side.
     pub async fn close(&self) {
         let _ = self.connection.close().await;
     }
+}
+
+/// An HTTP client whose every request is bounded (a POST waits for the scenario's answer).
+pub fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?)
 }
 
 /// Reads a WAV file as 8 kHz mono samples, converted by sox.

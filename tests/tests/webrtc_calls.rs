@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use dialtone_tests::sip::{TestServer, sox_rms, spoken_wav, stereo_levels};
-use dialtone_tests::webrtc::{Offered, Refused, WebRtcCaller, samples_8k, write_wav};
+use dialtone_tests::webrtc::{Offered, Refused, WebRtcCaller, client, samples_8k, write_wav};
 
 /// Answers, records both sides, greets, logs keys; `#` ends the call from the scenario.
 const GREET_AND_LISTEN: &str = r##"
@@ -108,7 +108,7 @@ fn a_pcmu_call_is_hung_up_by_delete_and_its_location_then_is_gone() -> Result<()
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let state_url = format!("http://{http}{}", caller.location);
-        let state: serde_json::Value = reqwest::get(&state_url).await?.json().await?;
+        let state: serde_json::Value = client()?.get(&state_url).send().await?.json().await?;
         let first = caller.hang_up().await?;
         caller.closed(Duration::from_secs(10)).await?;
         let mut second = caller.hang_up().await?;
@@ -167,7 +167,7 @@ fn refusals_say_why_and_start_nothing() -> Result<()> {
     );
     let url = format!("http://{http}/v1/webrtc/calls");
     let post = |query: &str, content_type: &str, body: &str| {
-        let request = reqwest::Client::new()
+        let request = client()?
             .post(format!("{url}{query}"))
             .header("content-type", content_type)
             .body(body.to_owned());
@@ -221,7 +221,7 @@ fn refusals_say_why_and_start_nothing() -> Result<()> {
         )
     );
     let gone = server.block_on(async {
-        let response = reqwest::Client::new()
+        let response = client()?
             .delete(format!("{url}/no-such-call"))
             .send()
             .await?;
@@ -258,7 +258,7 @@ fn with_a_token_secret_only_the_token_may_call() -> Result<()> {
         let mut caller =
             WebRtcCaller::dial(http, "greet", Offered::Opus, Some("s3cret-token")).await?;
         caller.connected(Duration::from_secs(10)).await?;
-        let status = reqwest::Client::new()
+        let status = client()?
             .delete(format!("http://{http}{}", caller.location))
             .bearer_auth("s3cret-token")
             .send()
@@ -338,6 +338,24 @@ fn an_application_user_calls_as_themselves_with_their_password() -> Result<()> {
         alice.close().await;
         anyhow::Ok((wrong.map(|_| ()), unknown.map(|_| ())))
     })?;
+    // Anyone else may not take her name.
+    let posing = server.block_on(async {
+        let response = client()?
+            .post(format!("http://{http}/v1/webrtc/calls?to=greet&from=alice"))
+            .header("content-type", "application/sdp")
+            .body("v=0\r\n")
+            .send()
+            .await?;
+        anyhow::Ok((response.status().as_u16(), response.text().await?))
+    })?;
+    assert_eq!(
+        posing,
+        (
+            403,
+            "'alice' is a user of application 'default': sign in as them to call as them"
+                .to_owned()
+        )
+    );
     let refusal = (
         401,
         "wrong user name or password for application 'default'".to_owned(),
@@ -404,5 +422,150 @@ fn a_browser_bridged_to_a_sip_callee_hears_its_own_voice_echoed_over_sip() -> Re
     write_wav(&heard_wav, &heard)?;
     let level = sox_rms(&heard_wav, None)?;
     assert!(level > 0.01, "the browser heard no echo (rms {level})");
+    Ok(())
+}
+
+/// Rings for 12 s before it answers: longer than ICE's own patience before an answer.
+const ANSWER_LATE: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.ring();
+  setTimeout(() => call.answer(), 12000);
+  call.addEventListener(CallEvents.Connected, () => Logger.write("connected"));
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+});
+"#;
+
+/// Never answers.
+const NEVER_ANSWER: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Disconnected, (e) => {
+    Logger.write(`disconnected: ${e.reason}`);
+    VoxEngine.terminate();
+  });
+});
+"#;
+
+#[test]
+fn a_scenario_that_rings_12_s_before_answering_still_connects() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
+    let mut server = TestServer::start(&[("^late$", ANSWER_LATE)])?;
+    let http = server.http();
+    server.block_on(async {
+        tokio::time::timeout(Duration::from_secs(40), async {
+            let mut caller = WebRtcCaller::dial(http, "late", Offered::Opus, None).await?;
+            caller.connected(Duration::from_secs(10)).await?;
+            assert_eq!(caller.hang_up().await?, 200);
+            caller.close().await;
+            anyhow::Ok(())
+        })
+        .await?
+    })?;
+    let logs = logs_of(&mut server)?;
+    assert_eq!(logs, ["connected", "disconnected: the caller hung up"]);
+    Ok(())
+}
+
+#[test]
+fn a_caller_that_stops_waiting_for_the_answer_cancels_the_call() -> Result<()> {
+    let mut server = TestServer::start(&[("^never$", NEVER_ANSWER)])?;
+    let http = server.http();
+    let offer = server.block_on(async {
+        // Any WebRTC offer: the webrtc-crate caller's, taken from a call that is then dropped.
+        let caller = WebRtcCaller::offer_only().await?;
+        anyhow::Ok(caller)
+    })?;
+    let gave_up = server.block_on(async {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()?
+            .post(format!("http://{http}/v1/webrtc/calls?to=never"))
+            .header("content-type", "application/sdp")
+            .body(offer)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .map_err(anyhow::Error::from)
+    });
+    assert!(gave_up.is_err(), "the POST was answered: {gave_up:?}");
+    let logs = logs_of(&mut server)?;
+    assert_eq!(logs, ["disconnected: the caller gave up before the answer"]);
+    Ok(())
+}
+
+/// A raw HTTP/1.1 POST with `headers` (Host among them): status and body.
+async fn raw_post(http: std::net::SocketAddr, headers: &str) -> Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let body = "v=0\r\n";
+    let request = format!(
+        "POST /v1/webrtc/calls?to=greet HTTP/1.1\r\n{headers}Content-Type: application/sdp\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(http).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        stream.read_to_string(&mut response),
+    )
+    .await??;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+#[test]
+fn anonymous_calls_come_only_from_this_machines_own_pages() -> Result<()> {
+    let server = TestServer::start(&[("^greet$", GREET_AND_LISTEN)])?;
+    let http = server.http();
+    let port = http.port();
+    let (rebound, foreign_page, proxied, own) = server.block_on(async {
+        let rebound = raw_post(http, "Host: attacker.example\r\n").await?;
+        let foreign_page = raw_post(
+            http,
+            &format!("Host: 127.0.0.1:{port}\r\nOrigin: http://attacker.example\r\n"),
+        )
+        .await?;
+        let proxied = raw_post(
+            http,
+            &format!("Host: 127.0.0.1:{port}\r\nX-Forwarded-For: 203.0.113.9\r\n"),
+        )
+        .await?;
+        let own = raw_post(
+            http,
+            &format!("Host: localhost:{port}\r\nOrigin: http://localhost:{port}\r\n"),
+        )
+        .await?;
+        anyhow::Ok((rebound, foreign_page, proxied, own))
+    })?;
+    let refused = |why: &str| {
+        (
+            401,
+            format!(
+                "anonymous web calls are taken only from this machine ({why}): set [application.webrtc] token_secret, or sign in as an application user"
+            ),
+        )
+    };
+    assert_eq!(rebound, refused("the request names another host"));
+    assert_eq!(foreign_page, refused("the page comes from another site"));
+    assert_eq!(proxied, refused("this request came through a proxy"));
+    // The server's own page passes the check; its "offer" is then refused for what it is.
+    assert_eq!(
+        own,
+        (
+            400,
+            "the offer cannot be answered: the offer has no audio".to_owned()
+        )
+    );
     Ok(())
 }

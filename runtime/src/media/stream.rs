@@ -231,7 +231,7 @@ impl<W: Wire> StreamTask<W> {
                     None => break,
                 },
                 _ = clock.tick() => self.on_tick().await,
-                Some(inbound) = self.wire.recv() => self.on_inbound(inbound),
+                inbound = self.wire.recv() => self.on_inbound(inbound),
             }
         }
         self.stop_recording();

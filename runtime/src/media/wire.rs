@@ -56,9 +56,10 @@ pub struct Outgoing<'a> {
 
 /// A media transport under a call's stream.
 pub trait Wire: Send + 'static {
-    /// The next thing the far end sent; `None` when a datagram was dropped (not media, not
-    /// from the call's source). Must be cancel-safe: the stream polls it in a `select!`.
-    fn recv(&mut self) -> impl Future<Output = Option<Inbound>> + Send;
+    /// The next thing the far end sent (datagrams that are not media, or not from the call's
+    /// source, are dropped and counted on the way). Must be cancel-safe: the stream polls it in
+    /// a `select!`; a wire that can no longer receive stays pending.
+    fn recv(&mut self) -> impl Future<Output = Inbound> + Send;
     /// Sends one packet; false when it could not be sent (no far end yet, socket error).
     fn send(&mut self, packet: Outgoing<'_>) -> impl Future<Output = bool> + Send;
     /// The far end's media address and telephone-event type from its SDP (SIP only).
@@ -161,13 +162,17 @@ impl UdpWire {
 }
 
 impl Wire for UdpWire {
-    async fn recv(&mut self) -> Option<Inbound> {
+    async fn recv(&mut self) -> Inbound {
+        // Reads at line rate: a dropped datagram (foreign, not RTP) must not stall the next.
         loop {
             tokio::select! {
                 Some(_) = drain_rtcp(self.rtcp.as_ref(), &mut self.rtcp_buf) => {}
                 received = self.socket.recv_from(&mut self.buf) => {
-                    let (len, from) = received.ok()?;
-                    return self.on_datagram(len, from);
+                    if let Ok((len, from)) = received
+                        && let Some(inbound) = self.on_datagram(len, from)
+                    {
+                        return inbound;
+                    }
                 }
             }
         }

@@ -29,7 +29,10 @@ use crate::sip::call::core::{self, CallCore, CoreParts, Signalling};
 
 /// After the answer, how long the browser has to connect (ICE and DTLS) before the call is
 /// given up.
-const CONNECT_WAIT: Duration = Duration::from_secs(10);
+pub const CONNECT_WAIT: Duration = Duration::from_secs(10);
+/// A connected browser unheard of for this long after ICE called it disconnected (5 s of
+/// silence) has gone: 10 s without ICE in all.
+const ICE_LOST_WAIT: Duration = Duration::from_secs(5);
 
 /// A browser's request to call.
 #[derive(Debug, Clone)]
@@ -76,7 +79,14 @@ impl Outcome {
 
 /// Takes a browser's call: starts its session and task, and waits for the scenario to answer
 /// or refuse it (or for the session to end first).
-pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome {
+///
+/// `gone` resolves when whoever waits for the answer stops waiting (the browser went away, or
+/// the signalling's own limit passed): until the scenario answers, that cancels the call.
+pub async fn take(
+    context: Arc<CallContext>,
+    request: WebCallRequest,
+    gone: oneshot::Receiver<()>,
+) -> Outcome {
     let received = Instant::now();
     let catalog = context.catalog.current();
     let application = catalog.config.server.application.clone();
@@ -95,7 +105,18 @@ pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome
                 .call_result(&application, CallResult::NoRoute);
             return Outcome::refused(404, core::no_route_why(&e));
         }
-        Err(e) => return Outcome::refused(500, e.to_string()),
+        Err(e) => {
+            context
+                .metrics
+                .call_result(&application, CallResult::Failed);
+            return Outcome::refused(500, e.to_string());
+        }
+    };
+    let failed = |status, why: String| {
+        context
+            .metrics
+            .call_result(&application, CallResult::Failed);
+        Outcome::refused(status, why)
     };
     let settings = PeerSettings {
         media_ip: context.media_ip,
@@ -104,16 +125,16 @@ pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome
     let (sdp, link) = match peer::answer(&request.offer, settings).await {
         Ok(answered) => answered,
         Err(e @ (WebRtcError::BadOffer(_) | WebRtcError::NoCodec)) => {
-            return Outcome::refused(400, e.to_string());
+            return failed(400, e.to_string());
         }
-        Err(e) => return Outcome::refused(503, e.to_string()),
+        Err(e) => return failed(503, e.to_string()),
     };
     let opus = match link.negotiated.codec {
         AudioCodec::Opus => match OpusCodec::new() {
             Ok(codec) => Some(codec),
             Err(e) => {
                 let _ = link.connection.close().await;
-                return Outcome::refused(503, e.to_string());
+                return failed(503, e.to_string());
             }
         },
         AudioCodec::Pcmu => None,
@@ -166,7 +187,7 @@ pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome
         Ok(key) => key,
         Err(why) => {
             let _ = connection.close().await;
-            return Outcome::refused(503, why);
+            return failed(503, why);
         }
     };
     let core = CallCore::new(
@@ -203,6 +224,8 @@ pub async fn take(context: Arc<CallContext>, request: WebCallRequest) -> Outcome
         side,
         states,
         hangups,
+        gone: Some(gone),
+        ice_lost_deadline: None,
     };
     tokio::spawn(async move {
         call.run().await;
@@ -220,6 +243,10 @@ struct WebCall {
     side: WebSide,
     states: mpsc::Receiver<RTCPeerConnectionState>,
     hangups: mpsc::Receiver<()>,
+    /// Resolves when nobody waits for the answer any more.
+    gone: Option<oneshot::Receiver<()>>,
+    /// Connected, then ICE said disconnected: when to give the browser up.
+    ice_lost_deadline: Option<Instant>,
 }
 
 /// The peer connection as the call's signalling.
@@ -302,7 +329,9 @@ impl WebCall {
         self.core.go_live();
         while !self.core.over() {
             let deadline = self.side.connect_deadline;
+            let lost = self.ice_lost_deadline;
             let live = self.core.model.phase() != Phase::Ended;
+            let waiting = self.side.answer.is_some() && self.gone.is_some();
             tokio::select! {
                 input = self.core.next() => self.core.handle(&mut self.side, input).await,
                 Some(state) = self.states.recv(), if live => self.on_connection(state).await,
@@ -313,6 +342,18 @@ impl WebCall {
                     self.side.connect_deadline = None;
                     let why = format!("no media connection within {} s of the answer", CONNECT_WAIT.as_secs());
                     self.remote_ended(&why).await;
+                }
+                () = crate::sip::call::core::until(lost), if lost.is_some() && live => {
+                    self.ice_lost_deadline = None;
+                    self.remote_ended("the browser's connection was lost (no ICE for 10 s)").await;
+                }
+                () = gave_up(&mut self.gone), if waiting && live => {
+                    self.gone = None;
+                    self.core
+                        .context
+                        .metrics
+                        .call_result(&self.core.application, CallResult::Cancelled);
+                    self.remote_ended("the caller gave up before the answer").await;
                 }
             }
             if std::mem::take(&mut self.side.ack_due) && self.core.model.phase() == Phase::Answering
@@ -340,9 +381,13 @@ impl WebCall {
             RTCPeerConnectionState::Connected => {
                 self.side.connected = true;
                 self.side.connect_deadline = None;
+                self.ice_lost_deadline = None;
                 if self.side.answered {
                     self.side.ack_due = true;
                 }
+            }
+            RTCPeerConnectionState::Disconnected if self.side.connected => {
+                self.ice_lost_deadline = Some(Instant::now() + ICE_LOST_WAIT);
             }
             RTCPeerConnectionState::Failed => {
                 self.remote_ended("the connection failed (ICE or DTLS)")
@@ -358,7 +403,23 @@ impl WebCall {
     async fn remote_ended(&mut self, why: &str) {
         tracing::info!(call = %self.side.call_id, "WebRTC call ended: {why}");
         self.side.ended.get_or_insert_with(|| why.to_owned());
+        // A POST still waiting hears it now, not when the session ends.
+        if let Some((waiting, _)) = self.side.answer.take() {
+            let reason = format!("the call ended before it was answered: {why}");
+            let _ = waiting.send(Outcome::refused(480, reason));
+        }
+        self.side.close();
         let input = CallInput::RemoteEnded(why.to_owned(), ExtraHeaders::new());
         self.core.feed(&mut self.side, input).await;
+    }
+}
+
+/// Resolves once `gone` does (its sender dropped); never without one.
+async fn gave_up(gone: &mut Option<oneshot::Receiver<()>>) {
+    match gone {
+        Some(gone) => {
+            let _ = gone.await;
+        }
+        None => std::future::pending().await,
     }
 }

@@ -35,7 +35,7 @@ fn html(body: &'static str) -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; media-src 'self' blob: mediastream:",
+                "default-src 'self'; media-src 'self' blob: mediastream:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             ),
         ],
         body,

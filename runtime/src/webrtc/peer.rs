@@ -30,9 +30,14 @@ use super::WebRtcError;
 
 /// How long gathering our candidates may take before the answer goes without the rest.
 const GATHER_WAIT: Duration = Duration::from_secs(5);
-/// ICE: no traffic for this long is "disconnected", and as long again "failed" (10 s in all).
+/// ICE: no traffic for this long is "disconnected" (the call gives a connected browser 5 s
+/// more, `webrtc::call`).
 const ICE_DISCONNECTED: Duration = Duration::from_secs(5);
-const ICE_FAILED: Duration = Duration::from_secs(5);
+/// ICE "failed": checks start as soon as the offer is applied, before the browser has our
+/// answer, so this must outlast the wait for the scenario's answer and the connection after it.
+const ICE_FAILED: Duration = Duration::from_secs(
+    super::signaling::ANSWER_WAIT.as_secs() + super::call::CONNECT_WAIT.as_secs(),
+);
 const ICE_KEEPALIVE: Duration = Duration::from_secs(2);
 /// Browser RTP packets waiting for the call's stream, at most (a second of 20 ms audio).
 const INBOUND_BACKLOG: usize = 50;

@@ -89,13 +89,14 @@ impl WebCalls {
         self.len() == 0
     }
 
+    /// Asks a live call to hang up; false when there is no such call or it has ended.
     fn hang_up(&self, id: &str) -> bool {
         match self.lock().get(id) {
-            Some(live) => {
+            Some(live) if live.state.borrow().state != "ended" => {
                 let _ = live.hangup.try_send(());
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
@@ -164,7 +165,21 @@ async fn create(
     };
     let (from, display_name) = match caller {
         Caller::User { name, display_name } => (Some(name), display_name),
-        Caller::Anonymous => (query.from, None),
+        Caller::Anonymous => {
+            // Only a signed-in user calls as a user: nobody else may take their name.
+            let application = &admin.context.catalog.current().config.server.application;
+            if let Some(name) = query.from.as_deref()
+                && admin.context.users.credentials(application, name).is_some()
+            {
+                return text(
+                    403,
+                    format!(
+                        "'{name}' is a user of application '{application}': sign in as them to call as them"
+                    ),
+                );
+            }
+            (query.from, None)
+        }
     };
     let request = WebCallRequest {
         to,
@@ -173,8 +188,17 @@ async fn create(
         offer,
         headers: x_headers(&headers),
     };
-    let outcome = match tokio::time::timeout(ANSWER_WAIT, call::take(context, request)).await {
-        Ok(outcome) => outcome,
+    // Its own task, so a browser that gives up cannot cut the setup in half (a peer connection
+    // built and never closed); `waiting` goes with this handler, and until the scenario answers
+    // that cancels the call.
+    let (waiting, gone) = tokio::sync::oneshot::channel::<()>();
+    let taking = tokio::spawn(call::take(context, request, gone));
+    let outcome = match tokio::time::timeout(ANSWER_WAIT, taking).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => Outcome::Refused {
+            status: 500,
+            reason: "the call could not be set up (the server log says why)".to_owned(),
+        },
         Err(_) => Outcome::Refused {
             status: 480,
             reason: format!(
@@ -183,6 +207,7 @@ async fn create(
             ),
         },
     };
+    drop(waiting);
     match outcome {
         Outcome::Answered { id, sdp } => (
             StatusCode::CREATED,
@@ -215,6 +240,7 @@ async fn hang_up(
     }
 }
 
+/// `?wait=STATE`: answer once the call is no longer in STATE (at once when it already is not).
 #[derive(Debug, Deserialize)]
 struct StatusQuery {
     wait: Option<String>,
@@ -232,9 +258,12 @@ async fn status(
     let Some(mut state) = admin.context.web_calls.state(&id) else {
         return text(404, format!("no live call {id}"));
     };
-    if query.wait.is_some() {
-        state.mark_unchanged();
-        let _ = tokio::time::timeout(STATE_WAIT, state.changed()).await;
+    if let Some(seen) = query.wait {
+        let _ = tokio::time::timeout(
+            STATE_WAIT,
+            state.wait_for(|now| now.state != seen || now.state == "ended"),
+        )
+        .await;
     }
     let now = state.borrow().clone();
     axum::Json(serde_json::json!({"id": id, "state": now.state, "reason": now.reason}))
@@ -276,7 +305,7 @@ fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<Caller, String> {
         .and_then(|a| a.webrtc.token_secret.clone());
     let Some(secret) = secret else {
         return if admin.http.ip().is_loopback() {
-            Ok(Caller::Anonymous)
+            local_request(headers).map(|()| Caller::Anonymous)
         } else {
             Err(format!(
                 "web calls on a listener other than loopback need credentials: set [application.webrtc] token_secret for application '{application}', or sign in as one of its users"
@@ -284,9 +313,12 @@ fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<Caller, String> {
         };
     };
     let Some(expected) = admin.context.secrets.secrets(application).remove(&secret) else {
-        return Err(format!(
-            "the web-call token secret '{secret}' is not set for application '{application}' (dialtone secrets set {application} {secret})"
-        ));
+        // The operator's mistake, said in the operator's log; the caller learns only that it
+        // may not call.
+        tracing::warn!(
+            "web calls are refused: the web-call token secret '{secret}' is not set for application '{application}' (dialtone secrets set {application} {secret})"
+        );
+        return Err(NEEDS_CREDENTIALS.to_owned());
     };
     let given = authorization.strip_prefix("Bearer ").unwrap_or_default();
     if !given.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
@@ -294,6 +326,42 @@ fn authorize(admin: &Admin, headers: &HeaderMap) -> Result<Caller, String> {
     } else {
         Err(NEEDS_CREDENTIALS.to_owned())
     }
+}
+
+/// Whether a request without credentials really comes from this machine's own pages: a
+/// loopback or `localhost` Host (a rebound DNS name is refused), an Origin naming that same
+/// host when there is one, and no proxy in between (a local TLS proxy makes "loopback" public).
+fn local_request(headers: &HeaderMap) -> Result<(), String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "anonymous web calls are taken only from this machine ({why}): set [application.webrtc] token_secret, or sign in as an application user"
+        ))
+    };
+    if headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for") {
+        return refuse("this request came through a proxy");
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let name = host_name(host);
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return refuse("the request names another host");
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+        && origin != format!("http://{host}")
+    {
+        return refuse("the page comes from another site");
+    }
+    Ok(())
+}
+
+/// `host` of `host[:port]` (brackets kept for IPv6).
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_inclusive(']').next().unwrap_or(host);
+    }
+    host.split(':').next().unwrap_or(host)
 }
 
 /// An application user from HTTP Basic credentials, checked against the user's stored
@@ -307,12 +375,13 @@ fn user(admin: &Admin, application: &str, basic: &str) -> Result<Caller, String>
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(wrong)?;
     let (name, password) = decoded.split_once(':').ok_or_else(wrong)?;
+    // The hash is computed for an unknown name too: the time taken does not tell who exists.
+    let (_, sha256) = crate::users::ha1(name, application, password);
     let credentials = admin
         .context
         .users
         .credentials(application, name)
         .ok_or_else(wrong)?;
-    let (_, sha256) = crate::users::ha1(name, application, password);
     if bool::from(sha256.as_bytes().ct_eq(credentials.ha1_sha256.as_bytes())) {
         Ok(Caller::User {
             name: name.to_owned(),

@@ -99,9 +99,9 @@ impl WebWire {
 }
 
 impl Wire for WebWire {
-    async fn recv(&mut self) -> Option<Inbound> {
+    async fn recv(&mut self) -> Inbound {
         match self.inbound.recv().await {
-            Some(packet) => Some(self.decode(&packet)),
+            Some(packet) => self.decode(&packet),
             // The connection is gone: nothing more will come.
             None => std::future::pending().await,
         }

@@ -134,13 +134,21 @@ async function call() {
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     const query = new URLSearchParams({ to: number, from: $("caller").value.trim() });
+    phone.pending = new AbortController();
     const response = await fetch(`/v1/webrtc/calls?${query}`, {
       method: "POST",
       headers: headers({ "Content-Type": "application/sdp" }),
       body: pc.localDescription.sdp,
+      signal: phone.pending.signal,
     });
+    phone.pending = null;
     const body = await response.text();
     if (response.status !== 201) { finish(`${response.status} ${body}`); return; }
+    if (phone.pc !== pc) {
+      // Hung up while the call was being answered: end it on the server too.
+      fetch(response.headers.get("Location"), { method: "DELETE", headers: headers({}) }).catch(() => {});
+      return;
+    }
     phone.location = response.headers.get("Location");
     setState("answered", number);
     await pc.setRemoteDescription({ type: "answer", sdp: body });
@@ -150,12 +158,14 @@ async function call() {
   }
 }
 
-// Long-polls the call's Location until it ends.
+// Long-polls the call's Location until it ends: each GET answers once the state differs from
+// the one seen before.
 async function watch(location) {
+  let seen = "";
   while (phone.location === location) {
     let state;
     try {
-      const response = await fetch(`${location}?wait=1`, { headers: headers({}) });
+      const response = await fetch(`${location}?wait=${encodeURIComponent(seen)}`, { headers: headers({}) });
       if (response.status === 404) { finish("ended"); return; }
       state = await response.json();
     } catch (error) {
@@ -163,10 +173,13 @@ async function watch(location) {
       continue;
     }
     if (state.state === "ended") { finish(state.reason || "ended"); return; }
+    seen = state.state;
   }
 }
 
 async function hangUp() {
+  // Still calling: stop waiting; the server cancels a call nobody waits for.
+  if (phone.pending) phone.pending.abort();
   const location = phone.location;
   if (location) {
     await fetch(location, { method: "DELETE", headers: headers({}) }).catch(() => {});
@@ -179,6 +192,7 @@ function finish(why) {
   phone.location = null;
   phone.analyser = null;
   if (phone.pc) phone.pc.close();
+  phone.pc = null;
   if (phone.local) for (const t of phone.local.getTracks()) t.stop();
   $("level").style.width = "0";
   setState("ended", why);
