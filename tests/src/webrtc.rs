@@ -188,17 +188,7 @@ impl WebRtcCaller {
         connection
             .add_transceiver_from_kind(RtpCodecKind::Audio, None)
             .await?;
-        let offer = connection.create_offer(None).await?;
-        let waiting = gathered.notified();
-        connection.set_local_description(offer).await?;
-        tokio::time::timeout(Duration::from_secs(5), waiting)
-            .await
-            .context("gathering candidates")?;
-        let sdp = connection
-            .local_description()
-            .await
-            .context("no local offer")?
-            .sdp;
+        let sdp = offer_with_candidates(&connection, &gathered).await?;
         connection.close().await?;
         Ok(sdp)
     }
@@ -291,17 +281,7 @@ impl WebRtcCaller {
                 .set_codec_preferences(vec![codec(offered), event.clone()])
                 .await?;
         }
-        let offer = connection.create_offer(None).await?;
-        let waiting = gathered.notified();
-        connection.set_local_description(offer).await?;
-        tokio::time::timeout(Duration::from_secs(5), waiting)
-            .await
-            .context("gathering candidates")?;
-        let offer = connection
-            .local_description()
-            .await
-            .context("no local offer")?
-            .sdp;
+        let offer = offer_with_candidates(connection.as_ref(), &gathered).await?;
         let url = format!("http://{http}/v1/webrtc/calls?to={to}&from=rust-client");
         let mut request = client()?
             .post(url)
@@ -498,6 +478,24 @@ impl WebRtcCaller {
     pub async fn close(&self) {
         let _ = self.connection.close().await;
     }
+}
+
+/// Our offer once every candidate is gathered (no trickle).
+async fn offer_with_candidates(
+    connection: &(impl PeerConnection + ?Sized),
+    gathered: &Notify,
+) -> Result<String> {
+    let offer = connection.create_offer(None).await?;
+    let waiting = gathered.notified();
+    connection.set_local_description(offer).await?;
+    tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .context("gathering candidates")?;
+    Ok(connection
+        .local_description()
+        .await
+        .context("no local offer")?
+        .sdp)
 }
 
 /// An HTTP client whose every request is bounded (a POST waits for the scenario's answer).
