@@ -200,7 +200,7 @@ impl Server {
             idle,
         ));
         tracing::info!(
-            "HTTP listening on http://{http} (/health, /metrics, admin API; token from {})",
+            "HTTP listening on http://{http} (/ with the softphone at /phone and sessions at /ui/sessions, browser calls, /health, /metrics, admin API; token from {})",
             admin.token.origin
         );
         Ok(Self {
