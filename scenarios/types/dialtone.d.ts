@@ -36,7 +36,8 @@ declare enum CallEvents {
 
 /**
  * Modules for require(). MCP and Recorder are available in Dialtone (Recorder loads nothing: the
- * recorder is always there); the others throw ERR_MODULE_UNSUPPORTED.
+ * recorder is always there); the others throw ERR_MODULE_UNSUPPORTED, naming the module and
+ * listing the available ones.
  */
 declare enum Modules {
   ACD = "acd",
@@ -242,6 +243,8 @@ interface DialtoneError extends Error {
     | "ERR_INVALID_ARGUMENT"
     | "ERR_INVALID_MODULE"
     | "ERR_MODULE_UNSUPPORTED"
+    | "ERR_MODULE_NOT_LOADED"
+    | "ERR_NOT_AVAILABLE"
     | "ERR_MEDIA_UNSUPPORTED"
     | "ERR_TIMER_LIMIT"
     | "ERR_MCP_CONFIG"

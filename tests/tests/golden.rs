@@ -42,6 +42,7 @@ golden_cases!(
     non_function_handler,
     secrets,
     terminate_in_handler,
+    missing_api,
     require_modules,
     util_globals,
     logger_cap,

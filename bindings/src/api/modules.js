@@ -37,10 +37,14 @@ function require(name) {
   if (loadedModules.has(name)) return;
   const install = moduleInstallers.get(name);
   if (!install) {
-    const known = Object.values(Modules).includes(name);
-    throw codedError(Error, known ? "ERR_MODULE_UNSUPPORTED" : "ERR_INVALID_MODULE",
-      known ? `require: module '${name}' is not available in Dialtone`
-            : `require: unknown module '${name}'`);
+    const member = Object.keys(Modules).find((key) => Modules[key] === name);
+    const available = Object.keys(Modules).filter((key) => moduleInstallers.has(Modules[key]))
+      .map((key) => `Modules.${key}`).join(", ");
+    throw member
+      ? codedError(Error, "ERR_MODULE_UNSUPPORTED",
+          `require: Modules.${member} is not available in Dialtone yet (see docs/api.md); available: ${available}`)
+      : codedError(Error, "ERR_INVALID_MODULE",
+          `require: unknown module '${name}'; available: ${available}`);
   }
   install();
   loadedModules.add(name);

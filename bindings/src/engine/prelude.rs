@@ -34,6 +34,7 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("../api/conference.js"),
     include_str!("../api/mcp_client.js"),
     include_str!("../api/mcp.js"),
+    include_str!("../api/missing.js"),
     include_str!("../api/dispatch.js"),
     "\n}\n"
 );

@@ -1,0 +1,27 @@
+// What VoxEngine has and Dialtone does not yet fails naming it (and a module's members before
+// its require say which require); scenario code may still add to the facade.
+const tries = [
+  ["Net.httpRequestAsync", () => Net.httpRequestAsync("http://127.0.0.1:9/")],
+  ["Net.httpRequest", () => Net.httpRequest("http://127.0.0.1:9/", () => {})],
+  ["new Net.HttpRequestOptions", () => new Net.HttpRequestOptions()],
+  ["VoxEngine.createASR", () => VoxEngine.createASR({})],
+  ["VoxEngine.enqueueACDRequest", () => VoxEngine.enqueueACDRequest("sales", "15550100")],
+  ["VoxEngine.createConference", () => VoxEngine.createConference()],
+];
+for (const [what, attempt] of tries) {
+  try {
+    attempt();
+    Logger.write(`${what}: no error`);
+  } catch (err) {
+    Logger.write(`${what}: ${err.name} ${err.code}: ${err.message}`);
+  }
+}
+require(Modules.Conference);
+Logger.write(`after require: typeof VoxEngine.createConference() = ${typeof VoxEngine.createConference()}`);
+// A library (like easyprocess.js) may add its own helpers to the facade.
+VoxEngine.myHelper = () => "mine";
+Net.httpRequestAsync = async () => ({ code: 200, text: "stubbed by the scenario" });
+Net.httpRequestAsync("x").then((r) => {
+  Logger.write(`${VoxEngine.myHelper()}; ${r.code} ${r.text}`);
+  VoxEngine.terminate();
+});
