@@ -4,14 +4,14 @@
 //!
 //! Over SIP the wire is a [`UdpWire`]: RTP is symmetric, and latched once: the stream takes
 //! media from the SDP's address, or, when the caller is behind a NAT that rewrites it, from
-//! the first source heard within [`LATCH_WINDOW`] of the answer, and sends there; packets from
+//! the first source heard within [`LATCH_WINDOW`](super::wire::LATCH_WINDOW) of the answer, and sends there; packets from
 //! any other source are dropped and counted, so a third party cannot take over a call's audio.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -21,6 +21,7 @@ use super::graph::Ports;
 use super::recorder::Recorder;
 use super::rtp::{self, FRAME_SAMPLES, PCMU, TelephoneEvent};
 use super::source::Audio;
+pub use super::wire::RtpCounters;
 use super::wire::{Inbound, Outgoing, UdpWire, Wire};
 use super::{MediaError, g711};
 use crate::rtp_ports::RtpSockets;
@@ -33,27 +34,12 @@ const DIGIT_PACKETS: u32 = 5;
 const END_PACKETS: u32 = 3;
 /// Ticks of ordinary audio between two sent digits (60 ms).
 const DIGIT_GAP_TICKS: u32 = 3;
-/// How long after the remote address is set a packet from another address may still latch.
-pub const LATCH_WINDOW: Duration = Duration::from_secs(5);
 /// Caller audio buffered for a mixed recording, at most.
 const MAX_MIX_BACKLOG: usize = 8000;
 /// Ticks without caller audio after which linked units get silence instead (60 ms): a phone
 /// that sends nothing while its user is silent still makes a steady stream, and a late
 /// packet within a talk spurt does not cut silence into the speech.
 const SILENCE_AFTER_TICKS: u32 = 3;
-
-/// Counters shared by every stream of a server.
-#[derive(Debug, Default)]
-pub struct RtpCounters {
-    /// Packets sent.
-    pub sent: AtomicU64,
-    /// Packets received and parsed.
-    pub received: AtomicU64,
-    /// Datagrams that were not RTP.
-    pub invalid: AtomicU64,
-    /// RTP packets from another source than the one the call latched on.
-    pub foreign: AtomicU64,
-}
 
 /// What the call asks of its stream.
 #[derive(Debug)]

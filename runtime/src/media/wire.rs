@@ -9,15 +9,31 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::net::UdpSocket;
 
 use super::g711;
 use super::rtcp::{self, RtcpSender, SenderInfo};
 use super::rtp::{self, PCMU, RtpPacket, TelephoneEvent};
-use super::stream::{LATCH_WINDOW, RtpCounters};
 use crate::rtp_ports::RtpSockets;
+
+/// How long after the remote address is set a packet from another address may still latch.
+pub const LATCH_WINDOW: Duration = Duration::from_secs(5);
+
+/// Counters shared by every stream of a server.
+#[derive(Debug, Default)]
+pub struct RtpCounters {
+    /// Packets sent.
+    pub sent: AtomicU64,
+    /// Packets received and parsed.
+    pub received: AtomicU64,
+    /// Datagrams that were not RTP.
+    pub invalid: AtomicU64,
+    /// RTP packets from another source than the one the call latched on.
+    pub foreign: AtomicU64,
+}
 
 /// What came in from the far end.
 #[derive(Debug, Clone, PartialEq)]
