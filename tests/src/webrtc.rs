@@ -40,7 +40,7 @@ pub struct WebRtcCaller {
     connection: Arc<dyn PeerConnection>,
     track: Arc<TrackLocalStaticRTP>,
     state: watch::Receiver<RTCPeerConnectionState>,
-    heard: Arc<Mutex<Vec<i16>>>,
+    heard: Arc<Heard>,
     codec: Offered,
     ssrc: u32,
     sequence: u16,
@@ -70,10 +70,17 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
+/// What the caller heard, and a wake-up each time it hears more.
+#[derive(Default)]
+struct Heard {
+    samples: Mutex<Vec<i16>>,
+    more: Notify,
+}
+
 struct Handler {
     gathered: Arc<Notify>,
     state: watch::Sender<RTCPeerConnectionState>,
-    heard: Arc<Mutex<Vec<i16>>>,
+    heard: Arc<Heard>,
 }
 
 #[async_trait::async_trait]
@@ -107,11 +114,14 @@ impl PeerConnectionEventHandler for Handler {
                     },
                     _ => continue,
                 };
-                let mut heard = heard.lock().unwrap_or_else(|e| e.into_inner());
-                // At most two minutes.
-                if heard.len() < 8000 * 120 {
-                    heard.extend(samples);
+                {
+                    let mut kept = heard.samples.lock().unwrap_or_else(|e| e.into_inner());
+                    // At most two minutes.
+                    if kept.len() < 8000 * 120 {
+                        kept.extend(samples);
+                    }
                 }
+                heard.more.notify_waiters();
             }
         });
     }
@@ -236,7 +246,7 @@ impl WebRtcCaller {
         let registry = register_default_interceptors(Registry::new(), &mut engine)?;
         let gathered = Arc::new(Notify::new());
         let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
-        let heard = Arc::new(Mutex::new(Vec::new()));
+        let heard = Arc::new(Heard::default());
         let handler = Arc::new(Handler {
             gathered: gathered.clone(),
             state: state_tx,
@@ -465,7 +475,54 @@ impl WebRtcCaller {
 
     /// Everything heard so far (8 kHz).
     pub fn heard(&self) -> Vec<i16> {
-        self.heard.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.heard
+            .samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until `samples` samples (8 kHz) have been heard, within `timeout`.
+    pub async fn until_heard(&self, samples: usize, timeout: Duration) -> Result<()> {
+        let heard = async {
+            loop {
+                // Created before the check: a wake-up between the two is not lost.
+                let more = self.heard.more.notified();
+                let have = self
+                    .heard
+                    .samples
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .len();
+                if have >= samples {
+                    return;
+                }
+                more.await;
+            }
+        };
+        tokio::time::timeout(timeout, heard)
+            .await
+            .with_context(|| format!("fewer than {samples} samples heard within {timeout:?}"))
+    }
+
+    /// Waits (a long poll of its Location, at most four of 25 s) until the server says the call
+    /// has ended.
+    pub async fn until_ended(&self) -> Result<()> {
+        let url = format!("http://{}{}", self.http, self.location);
+        let mut seen = String::new();
+        for _ in 0..4 {
+            let response = client()?.get(format!("{url}?wait={seen}")).send().await?;
+            if response.status() == reqwest::StatusCode::NOT_FOUND {
+                // Ended and already forgotten.
+                return Ok(());
+            }
+            let state: serde_json::Value = response.json().await?;
+            seen = state["state"].as_str().unwrap_or_default().to_owned();
+            if seen == "ended" {
+                return Ok(());
+            }
+        }
+        bail!("the call did not end (last state: {seen})")
     }
 
     /// `DELETE` on the call's Location: the HTTP status.

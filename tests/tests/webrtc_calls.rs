@@ -102,24 +102,15 @@ fn a_pcmu_call_is_hung_up_by_delete_and_its_location_then_is_gone() -> Result<()
     let (first, second, state) = server.block_on(async {
         let mut caller = WebRtcCaller::dial(http, "greet", Offered::Pcmu, None).await?;
         caller.connected(Duration::from_secs(10)).await?;
-        // Some of the greeting, in PCMU.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while caller.heard().len() < 8000 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        // A second of the greeting, in PCMU.
+        caller.until_heard(8000, Duration::from_secs(5)).await?;
         let state_url = format!("http://{http}{}", caller.location);
         let state: serde_json::Value = client()?.get(&state_url).send().await?.json().await?;
         let first = caller.hang_up().await?;
         caller.closed(Duration::from_secs(10)).await?;
-        let mut second = caller.hang_up().await?;
-        // The call's task may still be finishing: its Location goes within a moment.
-        for _ in 0..50 {
-            if second == 404 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            second = caller.hang_up().await?;
-        }
+        // Once the server says the call is over, its Location is gone.
+        caller.until_ended().await?;
+        let second = caller.hang_up().await?;
         assert!(
             caller.heard().len() >= 8000,
             "heard {} samples",
