@@ -193,7 +193,8 @@ async fn forward(
     }
 }
 
-fn text(status: StatusCode, message: &str) -> Response {
+/// A plain-text answer (UTF-8).
+pub(crate) fn text(status: StatusCode, message: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -79,16 +79,6 @@ impl WebCalls {
         self.lock().remove(id);
     }
 
-    /// How many are live.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Asks a live call to hang up; false when there is no such call or it has ended.
     fn hang_up(&self, id: &str) -> bool {
         match self.lock().get(id) {
@@ -120,14 +110,10 @@ struct CallQuery {
     from: Option<String>,
 }
 
+/// A plain-text answer; `status` may be a SIP code a scenario rejected with (486, 603 ...).
 fn text(status: u16, body: impl Into<String>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        body.into(),
-    )
-        .into_response()
+    crate::access::text(status, &body.into())
 }
 
 async fn create(
