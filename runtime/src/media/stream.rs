@@ -211,13 +211,15 @@ impl<W: Wire> StreamTask<W> {
         let mut clock = tokio::time::interval(Duration::from_millis(20));
         clock.set_missed_tick_behavior(MissedTickBehavior::Burst);
         loop {
+            // The caller's samples are needed only by linked units and a recording.
+            let wanted = self.recorder.is_some() || self.ports.outlet.is_linked();
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
                 _ = clock.tick() => self.on_tick().await,
-                inbound = self.wire.recv() => self.on_inbound(inbound),
+                inbound = self.wire.recv(wanted) => self.on_inbound(inbound),
             }
         }
         self.stop_recording();
@@ -433,6 +435,7 @@ impl<W: Wire> StreamTask<W> {
         self.last_rx = tokio::time::Instant::now();
         self.counters.received.fetch_add(1, Ordering::Relaxed);
         match inbound {
+            Inbound::Heard => self.quiet_ticks = 0,
             Inbound::Audio(samples) => {
                 self.quiet_ticks = 0;
                 if self.recorder.is_none() && !self.ports.outlet.is_linked() {

@@ -40,6 +40,8 @@ pub struct RtpCounters {
 pub enum Inbound {
     /// Audio, decoded to 8 kHz samples.
     Audio(Vec<i16>),
+    /// Audio the stream said it has no use for (nothing linked, no recording): not decoded.
+    Heard,
     /// An RFC 4733 event; its RTP timestamp tells retransmissions of one key press apart from
     /// the next press.
     Event {
@@ -75,7 +77,9 @@ pub trait Wire: Send + 'static {
     /// The next thing the far end sent (datagrams that are not media, or not from the call's
     /// source, are dropped and counted on the way). Must be cancel-safe: the stream polls it in
     /// a `select!`; a wire that can no longer receive stays pending.
-    fn recv(&mut self) -> impl Future<Output = Inbound> + Send;
+    /// `decode`: whether the stream wants the audio's samples (something is linked to the call
+    /// or it records); when not, audio comes as [`Inbound::Heard`] where decoding can be skipped.
+    fn recv(&mut self, decode: bool) -> impl Future<Output = Inbound> + Send;
     /// Sends one packet; false when it could not be sent (no far end yet, socket error).
     fn send(&mut self, packet: Outgoing<'_>) -> impl Future<Output = bool> + Send;
     /// The far end's media address and telephone-event type from its SDP (SIP only).
@@ -87,12 +91,8 @@ pub struct UdpWire {
     socket: UdpSocket,
     counters: Arc<RtpCounters>,
     rtcp: Option<RtcpSender>,
-    remote: Option<SocketAddr>,
+    latch: Latch,
     telephone_event: Option<u8>,
-    /// The one source media is taken from (and sent to), once known.
-    latched: Option<SocketAddr>,
-    /// Until when a source other than the SDP's address may latch (NAT).
-    latch_until: Option<tokio::time::Instant>,
     /// RTP packets and payload octets sent (for sender reports; wrap as RFC 3550 says).
     packets_sent: u32,
     octets_sent: u32,
@@ -116,10 +116,8 @@ impl UdpWire {
             socket,
             counters,
             rtcp,
-            remote: None,
+            latch: Latch::default(),
             telephone_event: None,
-            latched: None,
-            latch_until: None,
             packets_sent: 0,
             octets_sent: 0,
             packet: Vec::with_capacity(12 + rtp::FRAME_SAMPLES),
@@ -133,39 +131,19 @@ impl UdpWire {
         self.socket.local_addr()
     }
 
-    /// Whether media from `from` belongs to the call; latches on the first good source.
-    fn accepts(&mut self, from: SocketAddr) -> bool {
-        if let Some(latched) = self.latched {
-            return latched == from;
-        }
-        let Some(remote) = self.remote else {
-            // No offer yet: nothing to send to, nothing to latch.
-            return false;
-        };
-        let in_window = self
-            .latch_until
-            .is_some_and(|until| tokio::time::Instant::now() <= until);
-        if from == remote || in_window {
-            // Symmetric RTP: answer where the caller's media really comes from.
-            self.latched = Some(from);
-            self.remote = Some(from);
-            return true;
-        }
-        false
-    }
-
-    fn on_datagram(&mut self, len: usize, from: SocketAddr) -> Option<Inbound> {
+    fn on_datagram(&mut self, len: usize, from: SocketAddr, decode: bool) -> Option<Inbound> {
         let Some(packet) = RtpPacket::parse(&self.buf[..len]) else {
             self.counters.invalid.fetch_add(1, Ordering::Relaxed);
             return None;
         };
-        let (payload_type, timestamp) = (packet.payload_type, packet.timestamp);
-        if !self.accepts(from) {
+        if !self.latch.accepts(from) {
             self.counters.foreign.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        let packet = RtpPacket::parse(&self.buf[..len])?;
-        Some(if payload_type == PCMU {
+        let (payload_type, timestamp) = (packet.payload_type, packet.timestamp);
+        Some(if payload_type == PCMU && !decode {
+            Inbound::Heard
+        } else if payload_type == PCMU {
             Inbound::Audio(packet.payload.iter().map(|&b| g711::decode(b)).collect())
         } else if Some(payload_type) == self.telephone_event
             && let Some(event) = TelephoneEvent::parse(packet.payload)
@@ -178,14 +156,14 @@ impl UdpWire {
 }
 
 impl Wire for UdpWire {
-    async fn recv(&mut self) -> Inbound {
+    async fn recv(&mut self, decode: bool) -> Inbound {
         // Reads at line rate: a dropped datagram (foreign, not RTP) must not stall the next.
         loop {
             tokio::select! {
                 Some(_) = drain_rtcp(self.rtcp.as_ref(), &mut self.rtcp_buf) => {}
                 received = self.socket.recv_from(&mut self.buf) => {
                     if let Ok((len, from)) = received
-                        && let Some(inbound) = self.on_datagram(len, from)
+                        && let Some(inbound) = self.on_datagram(len, from, decode)
                     {
                         return inbound;
                     }
@@ -195,7 +173,7 @@ impl Wire for UdpWire {
     }
 
     async fn send(&mut self, out: Outgoing<'_>) -> bool {
-        let Some(remote) = self.remote else {
+        let Some(remote) = self.latch.remote else {
             return false;
         };
         rtp::write_packet(
@@ -229,11 +207,47 @@ impl Wire for UdpWire {
     fn set_remote(&mut self, addr: SocketAddr, telephone_event: Option<u8>) {
         self.telephone_event = telephone_event;
         if addr.port() != 0 {
-            self.remote = Some(addr);
             // A new offer (re-INVITE) may move the media: latch again.
-            self.latched = None;
-            self.latch_until = Some(tokio::time::Instant::now() + LATCH_WINDOW);
+            self.latch = Latch {
+                remote: Some(addr),
+                latched: None,
+                latch_until: Some(tokio::time::Instant::now() + LATCH_WINDOW),
+            };
         }
+    }
+}
+
+/// Symmetric RTP: where media goes, and the one source it is taken from once latched.
+#[derive(Debug, Default)]
+struct Latch {
+    /// The SDP's address, then the source the call latched on.
+    remote: Option<SocketAddr>,
+    /// The one source media is taken from (and sent to), once known.
+    latched: Option<SocketAddr>,
+    /// Until when a source other than the SDP's address may latch (NAT).
+    latch_until: Option<tokio::time::Instant>,
+}
+
+impl Latch {
+    /// Whether media from `from` belongs to the call; latches on the first good source.
+    fn accepts(&mut self, from: SocketAddr) -> bool {
+        if let Some(latched) = self.latched {
+            return latched == from;
+        }
+        let Some(remote) = self.remote else {
+            // No offer yet: nothing to send to, nothing to latch.
+            return false;
+        };
+        let in_window = self
+            .latch_until
+            .is_some_and(|until| tokio::time::Instant::now() <= until);
+        if from == remote || in_window {
+            // Symmetric RTP: answer where the caller's media really comes from.
+            self.latched = Some(from);
+            self.remote = Some(from);
+            return true;
+        }
+        false
     }
 }
 

@@ -77,12 +77,22 @@ impl WebWire {
         }
     }
 
-    fn decode(&mut self, packet: &rtc::rtp::Packet) -> Inbound {
+    /// What a packet is; Opus is decoded whether or not the stream wants the samples (the
+    /// decoder's state follows every packet), PCMU only when it does.
+    fn decode(&mut self, packet: &rtc::rtp::Packet, wanted: bool) -> Inbound {
         match self.payloads.get(&packet.header.payload_type) {
             Some(Payload::Opus) => match &mut self.opus {
-                Some(opus) => Inbound::Audio(opus.decode(&packet.payload).to_vec()),
+                Some(opus) => {
+                    let samples = opus.decode(&packet.payload);
+                    if wanted {
+                        Inbound::Audio(samples.to_vec())
+                    } else {
+                        Inbound::Heard
+                    }
+                }
                 None => Inbound::Other,
             },
+            Some(Payload::Pcmu) if !wanted => Inbound::Heard,
             Some(Payload::Pcmu) => {
                 Inbound::Audio(packet.payload.iter().map(|&b| g711::decode(b)).collect())
             }
@@ -99,9 +109,9 @@ impl WebWire {
 }
 
 impl Wire for WebWire {
-    async fn recv(&mut self) -> Inbound {
+    async fn recv(&mut self, decode: bool) -> Inbound {
         match self.inbound.recv().await {
-            Some(packet) => self.decode(&packet),
+            Some(packet) => self.decode(&packet, decode),
             // The connection is gone: nothing more will come.
             None => std::future::pending().await,
         }
