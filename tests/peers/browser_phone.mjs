@@ -55,7 +55,12 @@ async function oneCall(browser, number) {
   await until(page, () => window.phone.state === "connected", null, 15_000, "never connected");
   // The greeting (or whatever the scenario plays) is heard: energy on the remote track.
   await until(page, () => window.phone.peak > 0.01, null, 10_000, "heard nothing");
+  // Chromium's analyser gives a spectrum only once its audio clock has moved past the last
+  // analysis: wait for one (under load the first read can come before), then take the peak bin.
+  await until(page, () => window.phone.dominantHz() > 0, null, 5_000, "no spectrum of what was heard");
   const heardHz = await page.evaluate(() => window.phone.dominantHz());
+  // The receiver's own count of the audio energy heard, while the call is up.
+  const energy = await page.evaluate(() => window.phone.heardEnergy());
   if (args.screenshot) {
     // The page as a person sees it during a call, for the docs.
     await page.screenshot({ path: args.screenshot, fullPage: true });
@@ -81,7 +86,7 @@ async function oneCall(browser, number) {
     number,
     status: await page.textContent("#status"),
     peak: await page.evaluate(() => window.phone.peak),
-    energy: await page.evaluate(() => window.phone.heardEnergy()),
+    energy,
     heardHz,
     log: await page.$$eval("#log li", (items) => items.map((li) => li.lastChild.textContent).reverse()),
   };
