@@ -2,11 +2,13 @@
 //! see); each `api/<surface>.rs` adds the Rust ops that facade calls. Ops are passed to the
 //! prelude as an argument and never become globals, so scenarios cannot reach them directly.
 
+mod application_storage;
 mod call;
 mod dial;
 mod logger;
 mod mcp;
 mod media;
+mod net;
 mod timers;
 mod util;
 mod voxengine;
@@ -28,6 +30,8 @@ pub(crate) fn install_ops<'js>(ctx: &Ctx<'js>, state: &Rc<SessionState>) -> Resu
     timers::install(ctx, &ops, state)?;
     util::install(ctx, &ops)?;
     mcp::install(ctx, &ops, state)?;
+    net::install(ctx, &ops, state)?;
+    application_storage::install(ctx, &ops, state)?;
     Ok(ops)
 }
 

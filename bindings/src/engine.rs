@@ -9,7 +9,9 @@
 //! - `validate`: compiling a scenario without running it.
 //! - `pool`: [`SessionPool`], the JS worker threads sessions are spread over.
 //! - `outbox`: reports to the host held until a pool worker idles.
+//! - `async_ops`: promise-returning ops (work off the JS thread, settled by the loop).
 
+pub(crate) mod async_ops;
 mod error;
 mod js_error;
 pub(crate) mod outbox;

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 pub mod media;
 pub mod player;
 mod queue;
+pub mod storage;
 mod unit;
 
 pub use media::{
@@ -60,6 +61,9 @@ pub struct SessionSpec {
     /// waits included, so the first MCP client switches the runtime back to real time (and
     /// says so in the log); without that, every connect would time out at once.
     pub simulated_time: bool,
+    /// The application's key-value store (`ApplicationStorage`); none: its calls reject with
+    /// a message saying so.
+    pub storage: Option<std::sync::Arc<dyn storage::AppStorage>>,
 }
 
 /// One scenario source file.

@@ -18,6 +18,9 @@
 //!   `require(Modules.MCP)`).
 //! - [`mcp`]: the MCP client core behind them: rmcp over streamable HTTP, our legacy-SSE
 //!   transport, stdio; one task per client on its session's worker.
+//! - `net`: `Net.httpRequest(Async)`: HTTP requests with VoxEngine's result codes and limits.
+//! - `http_pool`: the process's HTTP clients (one per outbound policy) and the I/O runtime
+//!   MCP and `Net` requests run on.
 //! - [`child`]: child processes (stdio MCP servers, the speech engine) with a clean environment.
 //! - [`outbound`]: where a session's outbound connections may go (host allow-list, no
 //!   private or link-local addresses unless allowed): MCP, playback URLs, WebSockets.
@@ -34,7 +37,9 @@ mod api;
 pub mod child;
 pub mod engine;
 pub mod host;
+mod http_pool;
 pub mod mcp;
+mod net;
 pub mod outbound;
 pub mod rate;
 pub mod tls;

@@ -24,7 +24,6 @@ mod handler;
 mod http;
 mod lifeline;
 pub mod oauth;
-mod pool;
 pub mod probe;
 mod server_requests;
 pub mod sse;
@@ -115,7 +114,7 @@ pub(crate) struct McpHub {
     answers: HashMap<u32, server_requests::ServerRequests>,
     tasks: Vec<JoinHandle<()>>,
     /// The process's client for this session's application (connections are pooled per
-    /// process, see `pool`).
+    /// process, see `crate::http_pool`).
     http: Option<reqwest::Client>,
     next_client: u32,
     next_request: u64,

@@ -62,6 +62,8 @@ pub struct ConsoleOptions {
     pub custom_data: String,
     /// No simulated call: the session starts as one started over the admin API.
     pub no_call: bool,
+    /// The application's `ApplicationStorage` (none: its calls reject, saying so).
+    pub storage: Option<std::sync::Arc<dyn dialtone_bindings::host::storage::AppStorage>>,
 }
 
 impl Default for ConsoleOptions {
@@ -81,6 +83,7 @@ impl Default for ConsoleOptions {
             secret_store: None,
             custom_data: String::new(),
             no_call: false,
+            storage: None,
         }
     }
 }
@@ -113,6 +116,7 @@ pub async fn run(
         mcp: options.mcp,
         outbound: outbound.clone(),
         simulated_time: options.simulated_time,
+        storage: options.storage.clone(),
     };
     let (host, session) = host::channel();
     let start = Instant::now();

@@ -16,6 +16,7 @@ use reqwest::Method;
 
 mod mcp_login;
 mod remote;
+mod storage_command;
 mod users_command;
 use remote::Remote;
 
@@ -65,6 +66,17 @@ enum Command {
         #[command(subcommand)]
         what: users_command::UsersCommand,
         /// Config file (its data_dir holds the user store; its HTTP address finds the server).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        /// Talk to this server (URL) instead of the one at the config's HTTP address.
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// An application's ApplicationStorage keys (through the admin API when a server runs).
+    Storage {
+        #[command(subcommand)]
+        what: storage_command::StorageCommand,
+        /// Config file (its data_dir holds the database; its HTTP address finds the server).
         #[arg(long, global = true)]
         config: Option<PathBuf>,
         /// Talk to this server (URL) instead of the one at the config's HTTP address.
@@ -326,6 +338,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             server,
         } => users_command::run(what, config, server.as_deref()),
+        Command::Storage {
+            what,
+            config,
+            server,
+        } => storage_command::run(what, config, server.as_deref()),
         Command::Sessions {
             app,
             caller,
@@ -555,6 +572,9 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
         secret_store: existing_store(&config)?,
         custom_data: args.custom_data,
         no_call: args.no_call,
+        storage: Some(std::sync::Arc::new(dialtone::app_storage::AppStore::lazy(
+            &config.server.data_dir,
+        ))),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

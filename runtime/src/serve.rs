@@ -60,6 +60,9 @@ pub enum ServeError {
     /// The session history cannot be opened.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// The application storage cannot be opened.
+    #[error("{0}")]
+    Storage(String),
     /// The admin token cannot be read or created.
     #[error("admin token: {0}")]
     Token(String),
@@ -130,6 +133,10 @@ impl Server {
         let store = Arc::new(SecretStore::open(&settings.data_dir)?);
         let users = Arc::new(crate::users::UserStore::open(&settings.data_dir)?);
         let history = Arc::new(History::open(&settings.data_dir, settings.history_days)?);
+        let app_storage = Arc::new(
+            crate::app_storage::AppStore::open(&settings.data_dir)
+                .map_err(|e| ServeError::Storage(e.to_string()))?,
+        );
         let token = AdminToken::resolve(settings.admin_token.as_deref(), &settings.data_dir)
             .map_err(|e| ServeError::Token(e.to_string()))?;
         let secrets: Arc<dyn SecretSource> = secrets.unwrap_or_else(|| store.clone());
@@ -162,6 +169,7 @@ impl Server {
             access: Default::default(),
             rooms: Default::default(),
             web_calls: Default::default(),
+            app_storage,
         });
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)

@@ -1,9 +1,8 @@
 // What VoxEngine has and Dialtone does not yet fails naming it (and a module's members before
 // its require say which require); scenario code may still add to the facade.
 const tries = [
-  ["Net.httpRequestAsync", () => Net.httpRequestAsync("http://127.0.0.1:9/")],
-  ["Net.httpRequest", () => Net.httpRequest("http://127.0.0.1:9/", () => {})],
-  ["new Net.HttpRequestOptions", () => new Net.HttpRequestOptions()],
+  ["Net.sendMail", () => Net.sendMail("smtp.example.com", "a@example.com", "b@example.com", "hi", "body", () => {})],
+  ["Net.sendMailAsync", () => Net.sendMailAsync("smtp.example.com", "a@example.com", "b@example.com", "hi", "body")],
   ["VoxEngine.createASR", () => VoxEngine.createASR({})],
   ["VoxEngine.enqueueACDRequest", () => VoxEngine.enqueueACDRequest("sales", "15550100")],
   ["VoxEngine.createConference", () => VoxEngine.createConference()],

@@ -63,6 +63,19 @@ pub fn realtime_audio() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The `dialtone` binary, built now so it matches this source (for tests of the CLI).
+pub fn dialtone_binary() -> anyhow::Result<PathBuf> {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "dialtone", "--bin", "dialtone"])
+        .current_dir(workspace_root())
+        .status()?;
+    anyhow::ensure!(status.success(), "cargo build of dialtone failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    Ok(target.join("debug/dialtone"))
+}
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -297,6 +297,14 @@ pub fn server_everything(mode: &str) -> Result<Peer> {
     Ok(peer)
 }
 
+/// The plain HTTP server of the Net tests (`tests/peers/net_http_server.py`, Python's own
+/// HTTP parser): echoes what it was sent, answers slowly, big, binary or with redirects.
+pub fn net_http_server() -> Result<Peer> {
+    let mut command = Command::new("python3");
+    command.arg(crate::workspace_root().join("tests/peers/net_http_server.py"));
+    start_with_ready_line(command, "the Net test HTTP server")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,3 +324,4 @@ mod tests {
         Ok(())
     }
 }
+

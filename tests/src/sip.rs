@@ -25,6 +25,7 @@ pub struct TestServer {
     runtime: tokio::runtime::Runtime,
     server: Option<Server>,
     records: broadcast::Receiver<SessionRecord>,
+    secrets: Option<Arc<dyn SecretSource>>,
     /// Config, scenarios, `data/`.
     pub dir: PathBuf,
 }
@@ -152,7 +153,7 @@ impl TestServer {
             .build()?;
         let options = ServeOptions {
             js_threads: 1,
-            secrets,
+            secrets: secrets.clone(),
             ..ServeOptions::default()
         };
         let server = runtime.block_on(Server::start_with(config, options))?;
@@ -161,8 +162,25 @@ impl TestServer {
             runtime,
             server: Some(server),
             records,
+            secrets,
             dir,
         })
+    }
+
+    /// Stops the server and starts it again on the same config and data directory, as an
+    /// operator's restart does (the ports are new).
+    pub fn restart(&mut self) -> Result<()> {
+        self.shut_down(Duration::from_secs(5));
+        let config = Config::from_file(&self.dir.join("dialtone.toml"))?;
+        let options = ServeOptions {
+            js_threads: 1,
+            secrets: self.secrets.clone(),
+            ..ServeOptions::default()
+        };
+        let server = self.runtime.block_on(Server::start_with(config, options))?;
+        self.records = server.subscribe();
+        self.server = Some(server);
+        Ok(())
     }
 
     fn server(&self) -> &Server {

@@ -55,6 +55,8 @@ golden_cases!(
     zero_delay_loop,
     log_flood,
     max_call_duration,
+    ivr_menu,
+    ivr_timeouts,
 );
 
 #[test]

@@ -55,6 +55,10 @@ return {
   mcp(kind, id, name, payloadJson) {
     deliverMcp(kind, id, name, payloadJson);
   },
+  // An async op (Net, ApplicationStorage) finished: ok resolves, else rejects with its code.
+  settle(id, ok, payloadJson) {
+    settleOp(id, ok, payloadJson);
+  },
   // Drops every listener and callback (teardown).
   clear() {
     appListeners.clear();
@@ -64,5 +68,6 @@ return {
     players.clear();
     recorders.clear();
     mcpClients.clear();
+    pendingOps.clear();
   },
 };

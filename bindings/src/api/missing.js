@@ -26,11 +26,7 @@ for (const name of ["createASR", "createStreamingAgent", "enqueueACDRequest", "c
   if (!(name in VoxEngine)) VoxEngine[name] = notAvailable(`VoxEngine.${name}`);
 }
 
-// Net (HTTP requests and mail from a scenario).
-global.Net = {
-  httpRequest: notAvailable("Net.httpRequest"),
-  httpRequestAsync: notAvailable("Net.httpRequestAsync"),
-  sendMail: notAvailable("Net.sendMail"),
-  sendMailAsync: notAvailable("Net.sendMailAsync"),
-  HttpRequestOptions: notAvailable("Net.HttpRequestOptions"),
-};
+// Net's mail.
+for (const name of ["sendMail", "sendMailAsync"]) {
+  if (!(name in Net)) Net[name] = notAvailable(`Net.${name}`);
+}

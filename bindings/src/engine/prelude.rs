@@ -18,6 +18,7 @@ pub(crate) const PRELUDE_NAME: &str = "dialtone:prelude";
 pub(crate) const PRELUDE: &str = concat!(
     "export function init(ops, global) {\n\"use strict\";\n",
     include_str!("../api/events.js"),
+    include_str!("../api/async_ops.js"),
     include_str!("../api/voxengine.js"),
     include_str!("../api/media.js"),
     include_str!("../api/call.js"),
@@ -34,6 +35,9 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("../api/conference.js"),
     include_str!("../api/mcp_client.js"),
     include_str!("../api/mcp.js"),
+    include_str!("../api/net.js"),
+    include_str!("../api/application_storage.js"),
+    include_str!("../api/ivr.js"),
     include_str!("../api/missing.js"),
     include_str!("../api/dispatch.js"),
     "\n}\n"

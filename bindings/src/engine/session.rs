@@ -22,6 +22,7 @@ use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
 use serde_json::json;
 use tokio::time::{Instant, sleep_until};
 
+use super::async_ops::Settled;
 use super::js_error::Thrown;
 use super::prelude;
 use super::state::{CallPhase, SessionState};
@@ -39,10 +40,14 @@ pub async fn run_session(spec: SessionSpec, io: SessionIo) -> EndReason {
         mut events,
         outbound,
     } = io;
-    let (state, mut mcp_events) = SessionState::new(&spec, outbound);
+    let (state, mut mcp_events, mut settled) = SessionState::new(&spec, outbound);
     let state = Rc::new(state);
     let reason = match Session::load(&spec, state.clone()) {
-        Ok(mut session) => session.run(&mut events, &mut mcp_events).await,
+        Ok(mut session) => {
+            session
+                .run(&mut events, &mut mcp_events, &mut settled)
+                .await
+        }
         Err(reason) => reason,
     };
     // MCP clients cancel what is in flight and close their transports (bounded per client).
@@ -219,6 +224,7 @@ impl Session {
         &mut self,
         events: &mut crate::host::HostEventReceiver,
         mcp_events: &mut crate::host::ShedReceiver<McpEvent>,
+        settled: &mut tokio::sync::mpsc::Receiver<Settled>,
     ) -> EndReason {
         let mut started = json!({
             "sessionId": self.state.session_id,
@@ -250,6 +256,7 @@ impl Session {
                         &format!("{count} MCP notifications were dropped: the session fell behind ({EVENT_QUEUE_CAPACITY} events were waiting)"),
                     ),
                 },
+                Some(settled) = settled.recv() => self.on_settled(settled),
                 () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.on_deadline(Instant::now());
                 }
@@ -587,6 +594,21 @@ impl Session {
     }
 
     /// Hangs up the connected calls that reached `max_call_duration_s`.
+    /// An async op finished: its promise settles (a failure rejects it with its code).
+    fn on_settled(&mut self, settled: Settled) {
+        let (ok, payload) = match settled.outcome {
+            Ok(value) => (true, value.to_string()),
+            Err(failure) => (
+                false,
+                json!({"code": failure.code, "message": failure.message}).to_string(),
+            ),
+        };
+        self.turn("in a promise's continuation", |_, d| {
+            let settle: Function = d.get("settle")?;
+            settle.call::<_, ()>((settled.id, ok, payload.as_str()))
+        });
+    }
+
     fn hang_up_long_calls(&mut self, now: Instant) {
         let due: Vec<String> = self
             .call_deadlines

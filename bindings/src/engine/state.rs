@@ -5,11 +5,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::async_ops::{AsyncOps, Settled};
 use super::outbox;
 use super::redact::Redactor;
 use super::timers::{TimerLimitExceeded, TimerQueue};
@@ -50,6 +52,15 @@ pub(crate) struct SessionState {
     outbound_calls: Cell<u32>,
     /// The session's MCP clients.
     pub(crate) mcp: RefCell<McpHub>,
+    /// Promise-returning ops under way (`Net`, `ApplicationStorage`).
+    pub(crate) async_ops: AsyncOps,
+    /// The session's `Net` requests: its slots on the wire and how many are pending.
+    pub(crate) net: crate::net::NetSlots,
+    pub(crate) net_pending: Rc<Cell<usize>>,
+    /// The application's key-value store, if the host gave one.
+    pub(crate) storage: Option<std::sync::Arc<dyn crate::host::storage::AppStorage>>,
+    /// Where the session's outbound connections may go.
+    pub(crate) outbound_policy: std::sync::Arc<crate::outbound::OutboundPolicy>,
     /// The runtime's clock is paused (simulated time) until the first MCP client.
     simulated_time: Cell<bool>,
     /// The scenario's log lines per second.
@@ -76,13 +87,18 @@ pub(crate) enum CallPhase {
 }
 
 impl SessionState {
-    /// The state, and the receiver of the session's MCP client events.
+    /// The state, and the receivers of the session's MCP client events and async op outcomes.
     pub(crate) fn new(
         spec: &crate::host::SessionSpec,
         outbound: mpsc::UnboundedSender<Outbound>,
-    ) -> (Self, crate::host::ShedReceiver<McpEvent>) {
+    ) -> (
+        Self,
+        crate::host::ShedReceiver<McpEvent>,
+        mpsc::Receiver<Settled>,
+    ) {
         let (mcp, mcp_events) =
             McpHub::new(spec.application.clone(), spec.mcp, spec.outbound.clone());
+        let (async_ops, settled) = AsyncOps::new();
         let state = Self {
             session_id: spec.session_id.clone(),
             application: spec.application.clone(),
@@ -100,12 +116,17 @@ impl SessionState {
             calls: RefCell::new(BTreeMap::new()),
             outbound_calls: Cell::new(0),
             mcp: RefCell::new(mcp),
+            async_ops,
+            net: crate::net::NetSlots::default(),
+            net_pending: Rc::default(),
+            outbound_policy: spec.outbound.clone(),
+            storage: spec.storage.clone(),
             simulated_time: Cell::new(spec.simulated_time),
             sequence_players: RefCell::default(),
             timer_nesting: Cell::new(None),
             log_budget: RefCell::new(RateBudget::new(LOG_LINES_PER_SECOND)),
         };
-        (state, mcp_events)
+        (state, mcp_events, settled)
     }
 
     /// Sends a message to the host, with every secret value masked in log lines, events and

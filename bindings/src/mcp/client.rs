@@ -134,11 +134,11 @@ struct Outcome {
     transport_failure: Option<(u16, String)>,
 }
 
-/// The process's HTTP client for `outbound`'s applications ([`super::pool`]).
+/// The process's HTTP client for `outbound`'s applications ([`crate::http_pool`]).
 pub(crate) fn http_client(
     outbound: &std::sync::Arc<crate::outbound::OutboundPolicy>,
 ) -> Result<reqwest::Client, McpError> {
-    super::pool::client(outbound)
+    crate::http_pool::client(outbound, None).map_err(|e| McpError::Config(e.to_string()))
 }
 
 /// The process's TLS client settings ([`crate::tls::client_config`]).

@@ -25,7 +25,7 @@ use super::direct_result;
 use super::early_stream::{EarlyStream, Opening, SseStream};
 use super::error::{SendFailure, classify_send_error};
 use super::lifeline::Lifeline;
-use super::pool::on_io;
+use crate::http_pool::on_io;
 
 /// How rmcp retries an event stream that broke: at once, then after 2, 4 and 4 s. When the
 /// last attempt could not reach the server, the transport is lost ([`Lifeline::give_up`]):
@@ -244,7 +244,7 @@ impl BoundedHttp {
     }
 }
 
-/// `request` on the process's MCP I/O runtime ([`super::pool`]).
+/// `request` on the process's HTTP I/O runtime ([`crate::http_pool`]).
 async fn io<T: Send + 'static>(
     request: impl Future<Output = Result<T, StreamableHttpError<reqwest::Error>>> + Send + 'static,
 ) -> Result<T, StreamableHttpError<reqwest::Error>> {

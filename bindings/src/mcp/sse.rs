@@ -71,7 +71,7 @@ impl HttpTransport for ReqwestTransport {
             if let Some(body) = body {
                 builder = builder.body(body);
             }
-            let response = super::pool::on_io(builder.send())
+            let response = crate::http_pool::on_io(builder.send())
                 .await
                 .map_err(|gone| TransportError::new(std::io::Error::from(gone)))?
                 .map_err(TransportError::new)?;
@@ -252,7 +252,7 @@ async fn post(
     for (name, value) in headers {
         request = request.header(name, value);
     }
-    let response = super::pool::on_io(request.send())
+    let response = crate::http_pool::on_io(request.send())
         .await
         .map_err(|gone| SseError::Stream(gone.to_string()))?
         .map_err(|e| SseError::Http(Box::new(e)))?;

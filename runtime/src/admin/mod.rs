@@ -9,6 +9,7 @@
 //! - `users_api`: application users (passwords go in, hashed; never out).
 //! - `session_start_api`: sessions started without a call (rule + custom data).
 //! - `sessions_api`: session history.
+//! - `storage_api`: `ApplicationStorage` keys (list, read, write with a TTL, delete).
 //! - `mcp_logins_api`: OAuth logins for MCP servers (the browser's callback needs no token).
 //! - `openapi`: the OpenAPI 3.0 document.
 
@@ -19,6 +20,7 @@ mod scenarios_api;
 mod secrets_api;
 mod session_start_api;
 mod sessions_api;
+mod storage_api;
 pub mod token;
 mod users_api;
 
@@ -235,6 +237,7 @@ pub fn routes(admin: Arc<Admin>) -> Router {
         .merge(scenarios_api::routes())
         .merge(secrets_api::routes())
         .merge(users_api::routes())
+        .merge(storage_api::routes())
         .merge(session_start_api::routes())
         .merge(sessions_api::routes())
         .merge(mcp_logins_api::routes())

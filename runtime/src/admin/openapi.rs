@@ -122,6 +122,18 @@ fn paths() -> Value {
         &["400"],
     );
     list_sessions["parameters"] = Value::Array(session_filters);
+    let mut list_storage = with_parameters(
+        operation(
+            "ApplicationStorage keys with their values, in key order",
+            ("200", "Keys", array("StorageKey")),
+            &["400", "404"],
+        ),
+        app,
+    );
+    if let Some(parameters) = list_storage["parameters"].as_array_mut() {
+        parameters.push(json!({ "name": "namespace", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Only this namespace: the key itself and every 'namespace:...'" }));
+        parameters.push(json!({ "name": "count", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } }));
+    }
     json!({
         "/health": { "get": {
             "summary": "Liveness (no token needed)", "security": [],
@@ -171,6 +183,14 @@ fn paths() -> Value {
         "/applications/{app}/users/{name}": {
             "put": with_parameters(with_body(created_or_replaced(operation("Add a user or change its password (200 updated, 201 created)", ("200", "Updated", reference("UserInfo")), &["400", "404", "422"])), reference("SetUser")), app_name),
             "delete": with_parameters(operation("Delete a user", ("204", "Deleted", Value::Null), &["400", "404", "422"]), app_name)
+        },
+        "/applications/{app}/storage": {
+            "get": list_storage
+        },
+        "/applications/{app}/storage/{key}": {
+            "get": with_parameters(operation("One ApplicationStorage key", ("200", "The key", reference("StorageKey")), &["400", "404"]), &["app", "key"]),
+            "put": with_parameters(with_body(operation("Create or replace a key", ("200", "Stored", reference("StorageKey")), &["400", "404", "422"]), reference("PutStorageKey")), &["app", "key"]),
+            "delete": with_parameters(operation("Delete a key", ("204", "Deleted", Value::Null), &["400", "404"]), &["app", "key"])
         },
         "/applications/{app}/mcp-logins": {
             "post": with_parameters(with_body({
@@ -272,6 +292,12 @@ fn schemas() -> Value {
             "password": { "type": "string", "minLength": 8, "maxLength": 128 }, "displayName": nullable_string } },
         "SetSecret": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": {
             "value": { "type": "string", "maxLength": 8192 }, "description": nullable_string } },
+        "StorageKey": { "type": "object", "required": ["key", "value", "expireAt"], "properties": {
+            "key": { "type": "string", "maxLength": 200 }, "value": { "type": "string", "maxLength": 2000 },
+            "expireAt": { "type": "integer", "description": "Unix seconds" } } },
+        "PutStorageKey": { "type": "object", "required": ["value"], "additionalProperties": false, "properties": {
+            "value": { "type": "string", "maxLength": 2000 },
+            "ttl": { "type": "integer", "minimum": 0, "maximum": 7776000, "description": "Seconds to live; 0 or absent: 90 days" } } },
         "StartMcpLogin": { "type": "object", "required": ["name", "url"], "additionalProperties": false, "properties": {
             "name": string, "url": string, "scopes": strings, "client_id": nullable_string, "client_secret": nullable_string,
             "client_metadata_url": nullable_string, "redirect_uri": nullable_string } },

@@ -110,6 +110,8 @@ pub struct CallContext {
     pub rooms: rooms::Rooms,
     /// Live browser calls (WebRTC), by id.
     pub web_calls: crate::webrtc::signaling::WebCalls,
+    /// Every application's `ApplicationStorage` keys.
+    pub app_storage: Arc<crate::app_storage::AppStore>,
 }
 
 impl CallContext {

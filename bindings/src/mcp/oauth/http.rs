@@ -76,7 +76,7 @@ impl OAuthHttpClient for PolicyHttp {
             for (name, value) in &parts.headers {
                 builder = builder.header(name, value);
             }
-            let response = super::super::pool::on_io(builder.send())
+            let response = crate::http_pool::on_io(builder.send())
                 .await
                 .map_err(|gone| OAuthHttpError::Request {
                     url: url.clone(),

@@ -150,6 +150,7 @@ pub(crate) fn session_spec(
         mcp: plan.mcp,
         outbound: plan.outbound.clone(),
         simulated_time: false,
+        storage: Some(context.app_storage.clone()),
     }
 }
 

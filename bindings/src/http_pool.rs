@@ -1,8 +1,9 @@
-//! One HTTP connection pool per process for MCP: one reqwest client per outbound policy (an
-//! application's, or the console's open one) — so per TLS configuration too, the process has
-//! one — whose requests run on a small I/O runtime of their own. Connections live on that
-//! runtime, so sessions on every worker share them, and a session's runtime ending (the
-//! console, tests) takes no pooled connection with it. Timeouts stay with the session.
+//! One HTTP connection pool per process for what sessions send (MCP and `Net`): one reqwest
+//! client per outbound policy (an application's, or the console's open one) and connect
+//! timeout — so per TLS configuration too, the process has one — whose requests run on a
+//! small I/O runtime of their own. Connections live on that runtime, so sessions on every
+//! worker share them, and a session's runtime ending (the console, tests) takes no pooled
+//! connection with it. Timeouts stay with the session.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,7 +11,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::runtime::{Handle, Runtime};
 
-use super::McpError;
 use crate::outbound::OutboundPolicy;
 
 /// Threads of the I/O runtime: TLS and HTTP framing for every session's MCP traffic.
@@ -23,11 +23,11 @@ fn io() -> Option<&'static Handle> {
     IO.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(IO_THREADS)
-            .thread_name("dialtone-mcp-io")
+            .thread_name("dialtone-http-io")
             .enable_all()
             .build()
             .map_err(|e| {
-                tracing::warn!("no MCP I/O runtime ({e}); MCP requests run on their session's")
+                tracing::warn!("no HTTP I/O runtime ({e}); requests run on their session's")
             })
             .ok()
     })
@@ -37,7 +37,7 @@ fn io() -> Option<&'static Handle> {
 
 /// The I/O task of a request ended without an answer (the process is shutting down).
 #[derive(Debug, thiserror::Error)]
-#[error("the MCP I/O task ended before the answer")]
+#[error("the HTTP I/O task ended before the answer")]
 pub(crate) struct IoGone;
 
 impl From<IoGone> for std::io::Error {
@@ -63,32 +63,59 @@ pub(crate) async fn on_io<T: Send + 'static>(
     (&mut task.0).await.map_err(|_| IoGone)
 }
 
-/// The process's client for `outbound`'s applications.
-pub(crate) fn client(outbound: &Arc<OutboundPolicy>) -> Result<reqwest::Client, McpError> {
-    type Key = (String, Vec<String>, bool);
+/// Runs `request` on the I/O runtime to its end, whoever waits for it: dropping the handle
+/// does not cancel it (a request a session sent just before it ended still goes out).
+pub(crate) fn detached<T: Send + 'static>(
+    request: impl Future<Output = T> + Send + 'static,
+) -> tokio::task::JoinHandle<T> {
+    match io() {
+        Some(io) => io.spawn(request),
+        None => tokio::spawn(request),
+    }
+}
+
+/// The HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PoolError {
+    /// The process's TLS client settings are unusable.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+    /// reqwest refused the settings.
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// The process's client for `outbound`'s applications, connecting within `connect_timeout`
+/// (none: the operating system's bound).
+pub(crate) fn client(
+    outbound: &Arc<OutboundPolicy>,
+    connect_timeout: Option<std::time::Duration>,
+) -> Result<reqwest::Client, PoolError> {
+    type Key = (String, Vec<String>, bool, Option<std::time::Duration>);
     static CLIENTS: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
     let key = (
         outbound.application.clone(),
         outbound.allow_hosts.clone(),
         outbound.allow_private,
+        connect_timeout,
     );
     let clients = CLIENTS.get_or_init(Mutex::default);
     let mut clients = clients.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(client) = clients.get(&key) {
         return Ok(client.clone());
     }
-    let client = outbound
+    let tls = crate::tls::client_config().map_err(|e| PoolError::Tls(e.to_string()))?;
+    let mut builder = outbound
         .apply(reqwest::Client::builder())
         .tcp_nodelay(true)
         .pool_idle_timeout(IDLE)
-        .tls_backend_preconfigured(super::client::tls_config()?)
+        .tls_backend_preconfigured(tls);
+    if let Some(timeout) = connect_timeout {
+        builder = builder.connect_timeout(timeout);
+    }
+    let client = builder
         .build()
-        .map_err(|e| {
-            McpError::Config(format!(
-                "cannot build the HTTP client: {}",
-                super::error::describe(&e)
-            ))
-        })?;
+        .map_err(|e| PoolError::Build(crate::mcp::error::describe(&e)))?;
     clients.insert(key, client.clone());
     Ok(client)
 }

@@ -1,0 +1,169 @@
+//! `dialtone storage ls/get/put/rm APP ...`: an application's `ApplicationStorage` keys,
+//! through the running server's admin API when there is one, else in the data directory's
+//! database.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::Subcommand;
+use dialtone::app_storage::AppStore;
+use dialtone::config::Config;
+use dialtone_bindings::host::storage::{
+    AppStorage as _, MAX_KEYS_PAGE, MAX_TTL_S, StorageKey, check_entry,
+};
+use reqwest::Method;
+
+use crate::remote::Remote;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StorageCommand {
+    /// List keys and values, in key order: all, or one namespace's (the part before ':').
+    Ls {
+        /// Application.
+        app: String,
+        /// Only this namespace.
+        namespace: Option<String>,
+    },
+    /// Print one key's value.
+    Get {
+        /// Application.
+        app: String,
+        /// Key.
+        key: String,
+    },
+    /// Create or replace a key.
+    Put {
+        /// Application.
+        app: String,
+        /// Key (at most 200 characters).
+        key: String,
+        /// Value (at most 2000 characters).
+        value: String,
+        /// Seconds to live (0: 90 days, the most).
+        #[arg(long, default_value_t = 0)]
+        ttl: u64,
+    },
+    /// Delete a key.
+    Rm {
+        /// Application.
+        app: String,
+        /// Key.
+        key: String,
+    },
+}
+
+pub(crate) fn run(
+    what: StorageCommand,
+    config: Option<PathBuf>,
+    server: Option<&str>,
+) -> Result<ExitCode> {
+    let config = Config::load(config.as_deref())?;
+    let remote = Remote::find(&config, server)?;
+    let app = match &what {
+        StorageCommand::Ls { app, .. }
+        | StorageCommand::Get { app, .. }
+        | StorageCommand::Put { app, .. }
+        | StorageCommand::Rm { app, .. } => app.clone(),
+    };
+    if remote.is_none() && config.application(&app).is_none() {
+        bail!(
+            "no application named '{app}' in {} (applications: {})",
+            config.origin,
+            config.application_names()
+        );
+    }
+    let local = || AppStore::lazy(&config.server.data_dir);
+    match what {
+        StorageCommand::Ls { app, namespace } => {
+            let keys: Vec<StorageKey> = match &remote {
+                Some(remote) => {
+                    let query: Vec<(&str, &str)> = namespace
+                        .as_deref()
+                        .map(|ns| vec![("namespace", ns)])
+                        .unwrap_or_default();
+                    let path = ["applications", &app, "storage"];
+                    let (_, json) = remote.call(Method::GET, &path, &query, None)?;
+                    keys_from(&json)
+                }
+                None => local().entries(&app, namespace.as_deref(), MAX_KEYS_PAGE)?,
+            };
+            if keys.is_empty() {
+                println!("application '{app}' has no keys");
+            }
+            for key in keys {
+                let expires = chrono::DateTime::from_timestamp(key.expire_at, 0)
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_default();
+                println!("{}\t{}\t(expires {expires})", key.key, key.value);
+            }
+        }
+        StorageCommand::Get { app, key } => {
+            let found = match &remote {
+                Some(remote) => {
+                    let path = ["applications", &app, "storage", &key];
+                    let (_, json) = remote.call(Method::GET, &path, &[], None)?;
+                    keys_from(&serde_json::Value::Array(vec![json])).pop()
+                }
+                None => local().get(&app, &key)?,
+            };
+            match found {
+                Some(found) => println!("{}", found.value),
+                None => bail!("application '{app}' has no key '{key}'"),
+            }
+        }
+        StorageCommand::Put {
+            app,
+            key,
+            value,
+            ttl,
+        } => {
+            if ttl > MAX_TTL_S {
+                bail!("--ttl must be from 0 to {MAX_TTL_S} seconds (90 days)");
+            }
+            check_entry(&key, Some(&value))?;
+            match &remote {
+                Some(remote) => {
+                    let path = ["applications", &app, "storage", &key];
+                    let body = serde_json::json!({ "value": value, "ttl": ttl });
+                    remote.call(Method::PUT, &path, &[], Some(body))?;
+                }
+                None => {
+                    let ttl = if ttl == 0 { MAX_TTL_S } else { ttl };
+                    local().put(&app, &key, &value, ttl)?;
+                }
+            }
+            println!("key '{key}' of application '{app}' stored");
+        }
+        StorageCommand::Rm { app, key } => {
+            let removed = match &remote {
+                Some(remote) => {
+                    let path = ["applications", &app, "storage", &key];
+                    remote.call(Method::DELETE, &path, &[], None)?;
+                    true
+                }
+                None => local().remove(&app, &key)?.is_some(),
+            };
+            if !removed {
+                bail!("application '{app}' has no key '{key}'");
+            }
+            println!("key '{key}' of application '{app}' deleted");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Keys as the admin API lists them.
+fn keys_from(json: &serde_json::Value) -> Vec<StorageKey> {
+    json.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| {
+            Some(StorageKey {
+                key: k["key"].as_str()?.to_owned(),
+                value: k["value"].as_str()?.to_owned(),
+                expire_at: k["expireAt"].as_i64()?,
+            })
+        })
+        .collect()
+}
