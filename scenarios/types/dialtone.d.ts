@@ -970,6 +970,135 @@ declare namespace Logger {
   function write(message: any): void;
 }
 
+/** `Net.httpRequest(Async)` options (VoxEngine's `HttpRequestOptions`). */
+interface HttpRequestOptions {
+  /** GET (default), POST, PUT, PATCH, DELETE, HEAD ... */
+  method?: string;
+  /** The body: text, or bytes (0-255 each). */
+  postData?: string | number[];
+  /** `{Name: value}`, or VoxEngine 11's `["Name: value", ...]`. Default User-Agent: VoxEngine/1.0. */
+  headers?: { [name: string]: string } | string[];
+  /** Appended to the URL's query. */
+  params?: { [name: string]: string | number };
+  /** Fill `data` with the answer's bytes. */
+  rawOutput?: boolean;
+  /** Seconds for the whole request; 90 (the default) at most. */
+  timeout?: number;
+  /** Seconds to connect; 6 (the default) at most. */
+  connectionTimeout?: number;
+  /** Write the request (method, URL, body) to the session log. */
+  enableSystemLog?: boolean;
+}
+
+/** What a request came to. Failures are results too: `code` below 1 and `error` in words. */
+interface HttpRequestResult {
+  /**
+   * The HTTP status, or: -1 unknown, -2 malformed URL, -3 host not found, -4 cannot connect
+   * (refused, or the application's outbound policy), -5 too many redirects, -6 network,
+   * -7 timeout, -8 internal, -9 answer larger than 2 MB.
+   */
+  code: number;
+  /** The body as text (with rawOutput: only when it is UTF-8). */
+  text?: string;
+  /** The body's bytes (rawOutput only). */
+  data?: number[];
+  /** Answer headers in order, names lowercase; a repeated header is listed each time. */
+  headers?: { key: string; value: string }[];
+  /** The headers as "name: value" lines. */
+  raw_headers?: string;
+  error?: string;
+}
+
+/**
+ * HTTP requests. At most 3 of a session's requests are on the wire at once; the rest wait,
+ * up to 35 in all (past that a call throws ERR_NET_LIMIT). Requests go where the application's
+ * `[application.outbound]` policy allows.
+ */
+declare namespace Net {
+  /** Resolves with the result, failures included; never rejects. */
+  function httpRequestAsync(url: string, options?: HttpRequestOptions): Promise<HttpRequestResult>;
+  /** Calls `callback` with the result, failures included. */
+  function httpRequest(url: string, callback: (result: HttpRequestResult) => void, options?: HttpRequestOptions): void;
+  /** Old scripts' options object: set its fields, pass it. */
+  class HttpRequestOptions {
+    method?: string;
+    postData?: string | number[];
+    headers?: { [name: string]: string } | string[];
+    params?: { [name: string]: string | number };
+    rawOutput?: boolean;
+    timeout?: number;
+    connectionTimeout?: number;
+    enableSystemLog?: boolean;
+  }
+}
+
+/** An ApplicationStorage key. */
+interface StorageKey {
+  key: string;
+  value: string;
+  /** Unix seconds; 0 in what remove() returns. */
+  expireAt: number;
+}
+
+/**
+ * `require(Modules.ApplicationStorage)`: the application's keys, shared by its sessions and
+ * the admin API, kept across restarts. Keys up to 200 characters, values up to 2000 (past
+ * them the promise rejects with ERR_STORAGE_LIMIT). `ApplicationStorage.delete`, remove's name
+ * up to VoxEngine 11, works too (a reserved word cannot be declared here).
+ */
+declare namespace ApplicationStorage {
+  /** Creates or replaces a key living `ttl` seconds (0 or absent: 90 days, the most). */
+  function put(key: string, value: string, ttl?: number): Promise<StorageKey>;
+  /** The key, or null. */
+  function get(key: string): Promise<StorageKey | null>;
+  /** Deletes the key: what it held (expireAt 0), or null. */
+  function remove(key: string): Promise<StorageKey | null>;
+  /** Keys in order: all, or a namespace's (the key itself and every "namespace:..."), up to count (1000). */
+  function keys(pattern?: string, count?: number): Promise<{ keys: string[] }>;
+}
+
+/** What an IVR state says or plays first. */
+type IVRPrompt = { say: string; lang?: Voice | string } | { play: string };
+
+/** An IVR state's settings. */
+interface IVRSettings {
+  /**
+   * select: one digit, then nextStates[digit] or onInputComplete; inputfixed: inputLength
+   * digits; inputunknown: until inputValidator(input) or the terminateOn digit; noinput: the
+   * prompt, then nextState or onInputComplete.
+   */
+  type: "select" | "inputfixed" | "inputunknown" | "noinput";
+  prompt?: IVRPrompt;
+  nextStates?: { [digit: string]: IVRState };
+  nextState?: IVRState;
+  inputLength?: number;
+  terminateOn?: string;
+  inputValidator?: (input: string) => boolean;
+  /** ms from the prompt's end and from each digit (default 5000). */
+  timeout?: number;
+}
+
+/** `require(Modules.IVR)`: a menu state on a call. Digits pressed during the prompt stop it. */
+declare class IVRState {
+  constructor(
+    name: string,
+    settings: IVRSettings,
+    onInputComplete?: (input: string) => void,
+    onInputTimeout?: (input: string) => void,
+  );
+  /** The digits collected so far. */
+  input: string;
+  readonly name: string;
+  readonly settings: IVRSettings;
+  /** Plays the prompt on `call` and collects its digits (leaving any other state on it). */
+  enter(call: Call): void;
+}
+
+declare namespace IVR {
+  /** Leaves every active state (no handler runs) and forgets every state. */
+  function reset(): void;
+}
+
 /**
  * Loads a module; `require(Modules.MCP)` defines the global MCP namespace;
  * `require(Modules.Recorder)` loads nothing (the recorder is always there). `require(undefined)`

@@ -125,6 +125,8 @@ fn every_declared_global_exists_in_a_fresh_session() -> Result<()> {
         r#"
 require(Modules.MCP);
 require(Modules.Conference);
+require(Modules.ApplicationStorage);
+require(Modules.IVR);
 const declared = {declared};
 const enums = {enums};
 const problems = [];
