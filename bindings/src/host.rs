@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+pub mod asr;
 pub mod media;
 pub mod player;
 mod queue;
@@ -219,6 +220,13 @@ pub enum HostEvent {
         id: UnitId,
         /// What happened.
         event: PlayerEvent,
+    },
+    /// An event on a speech recognizer the session created.
+    Asr {
+        /// The recognizer's unit id.
+        id: UnitId,
+        /// What happened.
+        event: asr::AsrEvent,
     },
     /// An event on a recorder the session created.
     Recorder {

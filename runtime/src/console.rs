@@ -171,11 +171,14 @@ async fn drive(
     // The simulated call is a media unit like a real one, though no audio flows from it: a
     // scenario's links, players, recorders and WebSockets work (the WebSockets for real).
     let mut media = SessionMedia::new(media, host.events.clone());
-    media.add_call(CONSOLE_CALL_ID);
-    let deliver = |outputs: Vec<LegOutput>,
-                   host: &host::HostIo,
-                   media: &mut SessionMedia,
-                   transcript: &mut dyn Transcript| {
+    let call_ports = media.add_call(CONSOLE_CALL_ID);
+    // The caller's speech (--caller-audio), started when the call connects.
+    let mut speech = options.caller.audio.as_deref().map(caller_audio);
+    let mut speaking: Option<AbortOnDrop> = None;
+    let mut deliver = |outputs: Vec<LegOutput>,
+                       host: &host::HostIo,
+                       media: &mut SessionMedia,
+                       transcript: &mut dyn Transcript| {
         let at = Instant::now() - start;
         for output in outputs {
             match output {
@@ -183,6 +186,24 @@ async fn drive(
                 LegOutput::Event(event) => {
                     if event.is_final() {
                         media.remove_call(CONSOLE_CALL_ID);
+                        speaking = None;
+                    }
+                    if matches!(event, dialtone_bindings::host::CallEvent::Connected { .. }) {
+                        match speech.take() {
+                            Some(Ok(samples)) => {
+                                let seconds = samples.len() as f64 / 8000.0;
+                                transcript.record(
+                                    at,
+                                    &Entry::Sim(format!(
+                                        "the caller speaks ({seconds:.1} s of audio)"
+                                    )),
+                                );
+                                speaking = Some(speak(samples, call_ports.outlet.clone()));
+                            }
+                            Some(Err(why)) => transcript
+                                .record(at, &Entry::Sim(format!("the caller says nothing: {why}"))),
+                            None => {}
+                        }
                     }
                     let _ = host.events.send(HostEvent::Call {
                         call_id: CONSOLE_CALL_ID.into(),
@@ -257,6 +278,34 @@ async fn drive(
             }
         }
     }
+}
+
+/// A task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The caller's speech: a WAV file as 8 kHz samples.
+fn caller_audio(path: &std::path::Path) -> Result<Vec<i16>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (samples, rate) = crate::media::convert::wav_samples(&bytes)
+        .map_err(|e| format!("{} is not a usable WAV file ({e})", path.display()))?;
+    crate::media::resample::resample_clip(&samples, rate, 8_000).map_err(|e| e.to_string())
+}
+
+/// Sends `samples` from the caller, 20 ms at a time, then silence is what it sends.
+fn speak(samples: Vec<i16>, outlet: std::sync::Arc<crate::media::graph::Outlet>) -> AbortOnDrop {
+    AbortOnDrop(tokio::spawn(async move {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        for frame in samples.chunks(160) {
+            clock.tick().await;
+            outlet.push_samples(frame);
+        }
+    }))
 }
 
 /// Parses `10s`, `500ms`, `2m` or a plain number of seconds.

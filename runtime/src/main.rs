@@ -289,6 +289,9 @@ struct ConsoleArgs {
     /// DTMF digits the caller presses once connected (',' pauses 1 s).
     #[arg(long, default_value = "")]
     dtmf: String,
+    /// A WAV file the caller speaks once connected (what an ASR linked to the call hears).
+    #[arg(long, value_name = "FILE.wav")]
+    caller_audio: Option<PathBuf>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     json: bool,
@@ -562,6 +565,7 @@ fn console_command(args: ConsoleArgs) -> Result<ExitCode> {
         caller: CallerScript {
             hangup_after: args.hangup_after,
             dtmf: args.dtmf,
+            audio: args.caller_audio,
         },
         limits: config.limits,
         mcp: config

@@ -1,6 +1,7 @@
 //! Media: audio files and their formats, G.711, conversion to 8 kHz μ-law, RTP, and the
 //! per-call paced RTP stream with playback, DTMF and recording.
 
+pub mod asr_unit;
 pub mod compressed;
 pub mod conference;
 pub mod convert;

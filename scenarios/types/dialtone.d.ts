@@ -154,6 +154,92 @@ declare enum RecorderEvents {
   Stopped = "Recorder.Stopped",
 }
 
+/** Loaded by require(Modules.ASR). */
+declare enum ASREvents {
+  ASRError = "ASR.Error",
+  Started = "ASR.Started",
+  CaptureStarted = "ASR.CaptureStarted",
+  SpeechCaptured = "ASR.SpeechCaptured",
+  InterimResult = "ASR.InterimResult",
+  Result = "ASR.Result",
+  Stopped = "ASR.Stopped",
+}
+
+/** Loaded by require(Modules.ASR): old scripts' `{lang: ASRLanguage.X}`, BCP-47 tags. */
+declare enum ASRLanguage {
+  ENGLISH_US = "en-US",
+  ENGLISH_UK = "en-GB",
+  ENGLISH_AU = "en-AU",
+  ENGLISH_CA = "en-CA",
+  ENGLISH_IN = "en-IN",
+  SPANISH_ES = "es-ES",
+  SPANISH_US = "es-US",
+  SPANISH_MX = "es-MX",
+  FRENCH_FR = "fr-FR",
+  FRENCH_CA = "fr-CA",
+  GERMAN_DE = "de-DE",
+  ITALIAN_IT = "it-IT",
+  PORTUGUESE_PT = "pt-PT",
+  PORTUGUESE_BR = "pt-BR",
+  RUSSIAN_RU = "ru-RU",
+  DUTCH_NL = "nl-NL",
+  POLISH_PL = "pl-PL",
+  TURKISH_TR = "tr-TR",
+  JAPANESE_JP = "ja-JP",
+  KOREAN_KR = "ko-KR",
+  CHINESE_CN = "zh-CN",
+  ARABIC_SA = "ar-SA",
+  HINDI_IN = "hi-IN",
+  SWEDISH_SE = "sv-SE",
+}
+
+/**
+ * `ASRProfileList.<Provider>.<ll_CC>` (any provider and locale) is the string
+ * `"provider:ll-CC"`; `ASRModelList.<Provider>.<model>` is `"provider:model"`. Every profile
+ * runs on the local recognizer.
+ */
+declare const ASRProfileList: { [provider: string]: { [locale: string]: string } };
+declare const ASRModelList: { [provider: string]: { [model: string]: string } };
+
+/** VoxEngine.createASR parameters. */
+interface ASRParameters {
+  /** ASRProfileList.<Provider>.<ll_CC>: its locale is the language. */
+  profile?: string;
+  /** ASRModelList member: accepted, not used. */
+  model?: string;
+  /** Older scripts: an ASRLanguage member. */
+  lang?: string;
+  /** Report InterimResult events. */
+  interimResults?: boolean;
+  /** Stop after the first Result. */
+  singleUtterance?: boolean;
+  /** Only these phrases are recognized (at most 500); without them, general English. */
+  phraseHints?: string[];
+  /** Older scripts' phraseHints. */
+  dict?: string[];
+  profanityFilter?: boolean;
+}
+
+interface ASREvent {
+  name: ASREvents;
+  asr: ASR;
+}
+interface ASRResultEvent extends ASREvent {
+  text: string;
+  /** 0-1 (1 under phraseHints, whose grammar gives no posterior). */
+  confidence: number;
+}
+interface ASRInterimResultEvent extends ASREvent {
+  text: string;
+}
+interface ASRStoppedEvent extends ASREvent {
+  cost: string;
+  duration: number;
+}
+interface ASRErrorEvent extends ASREvent {
+  error: string;
+}
+
 /** Loaded by require(Modules.Conference). */
 declare enum ConferenceEvents {
   ConferenceError = "Conference.Error",
@@ -355,7 +441,7 @@ type CallState = "ALERTING" | "PROGRESSING" | "CONNECTED" | "TERMINATED";
 /**
  * A media unit: a call, a WebSocket, a player (it only sends) or a recorder (it only receives).
  */
-type VoxMediaUnit = Call | WebSocket | Player | SequencePlayer | Recorder | Conference;
+type VoxMediaUnit = Call | WebSocket | Player | SequencePlayer | Recorder | Conference | ASR;
 /** What sendMediaTo can send to: every unit but a player. */
 type VoxMediaTarget = Call | WebSocket | Recorder | Conference;
 
@@ -758,6 +844,30 @@ declare class Recorder {
   stop(): void;
 }
 
+/**
+ * A speech recognizer (VoxEngine.createASR, after require(Modules.ASR)): a media unit that only
+ * receives. Link a call to it (call.sendMediaTo(asr)); it runs PocketSphinx locally with its
+ * US English model.
+ */
+declare class ASR {
+  private constructor();
+  /** "asr-1" ... within the session. */
+  id(): string;
+  /** The language asked for (from the profile or lang), or null. */
+  language(): string | null;
+  /** The phrase hints. */
+  dictionary(): string[];
+  toString(): string;
+  addEventListener(event: ASREvents.Result, handler: (e: ASRResultEvent) => any): void;
+  addEventListener(event: ASREvents.InterimResult, handler: (e: ASRInterimResultEvent) => any): void;
+  addEventListener(event: ASREvents.Stopped, handler: (e: ASRStoppedEvent) => any): void;
+  addEventListener(event: ASREvents.ASRError, handler: (e: ASRErrorEvent) => any): void;
+  addEventListener(event: ASREvents, handler: (e: ASREvent) => any): void;
+  removeEventListener(event: ASREvents, handler?: (e: any) => any): void;
+  /** Stops recognizing; Stopped follows. */
+  stop(): void;
+}
+
 interface ConferenceEvent {
   name: ConferenceEvents;
   conference: Conference;
@@ -949,6 +1059,8 @@ declare namespace VoxEngine {
   function forwardCallToUser(onEstablished?: (inbound: Call, outbound: Call) => void): void;
   /** An audio mixer (after require(Modules.Conference)); Started follows. */
   function createConference(parameters?: { hd_audio?: boolean }): Conference;
+  /** After require(Modules.ASR): a speech recognizer, listening at once. */
+  function createASR(parameters: ASRParameters): ASR;
   /** conference.stop(). */
   function destroyConference(conference: Conference): void;
   /**

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the SIP and audio test peers (idempotent).
 #
-#   Debian packages: sip-tester (sipp), espeak-ng (Dialtone's TTS), sox + libsox-fmt-all
+#   Debian packages: sip-tester (sipp), espeak-ng (Dialtone's TTS), sox + libsox-fmt-all,
+#                    python3-pocketsphinx + pocketsphinx-en-us (Dialtone's speech recognizer)
 #   target/peers/venv-pjsua2/  Python venv with PyPI pjsua2-python (a softphone library)
 #
 # Needs root (or sudo) for apt-get when a package is missing. Network: Debian mirrors, PyPI.
@@ -18,7 +19,7 @@ say() { printf 'install-sip-peers: %s\n' "$*"; }
 
 # shellcheck source=apt-install.sh
 source "$here/apt-install.sh"
-apt_install sipp:sip-tester espeak-ng:espeak-ng sox:sox libsox-fmt-all
+apt_install sipp:sip-tester espeak-ng:espeak-ng sox:sox libsox-fmt-all python3-pocketsphinx pocketsphinx-en-us
 sipp -v 2>/dev/null | head -2 | tail -1 || true
 
 venv="$peers/venv-pjsua2"

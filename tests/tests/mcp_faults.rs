@@ -756,7 +756,7 @@ fn hangup_cancels_in_flight_requests_and_closes_the_transport() -> Result<()> {
     let options = ConsoleOptions {
         caller: CallerScript {
             hangup_after: Some(Duration::from_secs(2)),
-            dtmf: String::new(),
+            ..CallerScript::default()
         },
         ..ConsoleOptions::default()
     };

@@ -127,6 +127,7 @@ require(Modules.MCP);
 require(Modules.Conference);
 require(Modules.ApplicationStorage);
 require(Modules.IVR);
+require(Modules.ASR);
 const declared = {declared};
 const enums = {enums};
 const problems = [];

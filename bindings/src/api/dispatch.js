@@ -44,6 +44,10 @@ return {
     const player = players.get(id);
     if (player) deliverToPlayer(player, name, JSON.parse(payloadJson));
   },
+  asr(id, name, payloadJson) {
+    const asr = asrUnits.get(id);
+    if (asr) deliverToAsr(asr, name, JSON.parse(payloadJson));
+  },
   recorder(id, name, payloadJson) {
     const recorder = recorders.get(id);
     if (recorder) deliverToRecorder(recorder, name, JSON.parse(payloadJson));
@@ -67,6 +71,7 @@ return {
     webSockets.clear();
     players.clear();
     recorders.clear();
+    asrUnits.clear();
     mcpClients.clear();
     pendingOps.clear();
   },

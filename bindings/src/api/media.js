@@ -17,7 +17,7 @@ function mediaUnit(method, value) {
   const unit = value !== null && typeof value === "object" ? mediaUnits.get(value) : undefined;
   if (!unit) {
     throw codedError(TypeError, "ERR_INVALID_ARGUMENT",
-      `${method}: expected a media unit (a Call, a WebSocket, a player, a recorder or a conference), got ${describe(value)}`);
+      `${method}: expected a media unit (a Call, a WebSocket, a player, a recorder, an ASR or a conference), got ${describe(value)}`);
   }
   return unit;
 }
@@ -60,8 +60,8 @@ function sendMedia(method, from, to, params) {
   const source = mediaUnit(method, from);
   const target = mediaUnit(method, to);
   const parsed = sendMediaParams(method, params);
-  if (source.kind === "recorder") {
-    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `${method}: a recorder cannot send media`);
+  if (source.kind === "recorder" || source.kind === "asr") {
+    throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `${method}: a ${source.kind === "asr" ? "speech recognizer" : "recorder"} cannot send media`);
   }
   if (target.kind === "player") {
     throw codedError(TypeError, "ERR_INVALID_ARGUMENT", `${method}: a player cannot receive media`);

@@ -32,6 +32,7 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("../api/util.js"),
     include_str!("../api/modules.js"),
     include_str!("../api/recorder.js"),
+    include_str!("../api/asr.js"),
     include_str!("../api/conference.js"),
     include_str!("../api/mcp_client.js"),
     include_str!("../api/mcp.js"),

@@ -299,6 +299,10 @@ impl Session {
                 let fields = event.fields();
                 self.on_unit_event("recorder", id, event.name(), fields);
             }
+            HostEvent::Asr { id, event } => {
+                let fields = event.fields();
+                self.on_unit_event("asr", id, event.name(), fields);
+            }
             HostEvent::Warning { text } => self.state.log(LogLevel::Warn, &text),
             HostEvent::HttpRequest(request) => self.on_http_request(request),
             HostEvent::Shutdown { reason } => {

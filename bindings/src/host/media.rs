@@ -66,6 +66,15 @@ pub enum MediaCommand {
         /// What to do.
         action: PlayerAction,
     },
+    /// `VoxEngine.createASR`: a speech recognizer hearing everything linked to it.
+    CreateAsr(super::asr::AsrSpec),
+    /// `asr.stop()`.
+    AsrControl {
+        /// The recognizer.
+        id: UnitId,
+        /// What to do.
+        action: super::asr::AsrAction,
+    },
     /// `VoxEngine.createRecorder`: a recorder mixing everything linked to it.
     CreateRecorder(RecorderSpec),
     /// `mute(on)`, `stop()`.
@@ -168,6 +177,8 @@ impl MediaCommand {
                 PlayerAction::AddMarker { offset } => format!("{id} addMarker {offset}"),
             },
             MediaCommand::CreateRecorder(spec) => format!("{} createRecorder", spec.id),
+            MediaCommand::CreateAsr(spec) => format!("{} createASR", spec.id),
+            MediaCommand::AsrControl { id, .. } => format!("{id} stop"),
             MediaCommand::RecorderControl { id, action } => match action {
                 RecorderAction::Mute { mute } => format!("{id} mute {mute}"),
                 RecorderAction::Stop => format!("{id} stop"),

@@ -32,6 +32,8 @@ pub struct CallerScript {
     pub hangup_after: Option<Duration>,
     /// Digits the caller presses once connected; `,` pauses one second.
     pub dtmf: String,
+    /// A WAV file the caller speaks once connected (`--caller-audio`).
+    pub audio: Option<std::path::PathBuf>,
 }
 
 /// Where relative media paths of `startPlayback` are resolved.
@@ -389,6 +391,7 @@ mod tests {
         let script = CallerScript {
             hangup_after: None,
             dtmf: "1,#".into(),
+            audio: None,
         };
         let mut leg = SimLeg::new("c", script, MediaRoot::default(), t0);
         let t1 = answer(&mut leg, t0);
@@ -417,6 +420,7 @@ mod tests {
         let script = CallerScript {
             hangup_after: Some(Duration::from_secs(5)),
             dtmf: String::new(),
+            audio: None,
         };
         let mut leg = SimLeg::new("c", script.clone(), MediaRoot::default(), t0);
         let out = leg.on_timeout(t0 + Duration::from_secs(5));

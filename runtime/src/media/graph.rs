@@ -453,6 +453,8 @@ pub enum UnitKind {
     Recorder,
     /// A conference (an audio mixer).
     Conference,
+    /// A speech recognizer.
+    Asr,
 }
 
 impl UnitKind {
@@ -463,6 +465,7 @@ impl UnitKind {
             UnitKind::Player => "player",
             UnitKind::Recorder => "recorder",
             UnitKind::Conference => "conference",
+            UnitKind::Asr => "speech recognizer",
         }
     }
 }
@@ -547,7 +550,7 @@ impl Graph {
         let method = "sendMediaTo";
         let source = self.ports(method, from)?.clone();
         let target = self.ports(method, to)?.clone();
-        if source.kind == UnitKind::Recorder {
+        if matches!(source.kind, UnitKind::Recorder | UnitKind::Asr) {
             return Err(GraphError::NotASource {
                 method,
                 kind: source.kind.name(),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use dialtone_bindings::host::{HostEventSender, MediaCommand, UnitId};
 
+use super::asr_unit::{self, AsrHandle};
 use super::conference;
 use super::frame_clock::FrameTask;
 use super::graph::{Graph, GraphError, InletMode, Ports, UnitKind};
@@ -38,6 +39,7 @@ pub struct SessionMedia {
     sockets: BTreeMap<UnitId, WebSocketHandle>,
     players: BTreeMap<UnitId, PlayerHandle>,
     recorders: BTreeMap<UnitId, RecorderHandle>,
+    recognizers: BTreeMap<UnitId, AsrHandle>,
     conferences: BTreeMap<UnitId, FrameTask>,
     events: HostEventSender,
     context: MediaContext,
@@ -51,6 +53,7 @@ impl SessionMedia {
             sockets: BTreeMap::new(),
             players: BTreeMap::new(),
             recorders: BTreeMap::new(),
+            recognizers: BTreeMap::new(),
             conferences: BTreeMap::new(),
             events,
             context,
@@ -153,6 +156,18 @@ impl SessionMedia {
             MediaCommand::RecorderControl { id, action } => {
                 if let Some(recorder) = self.recorders.get(&id) {
                     recorder.control(action);
+                }
+            }
+            MediaCommand::CreateAsr(spec) => {
+                let ports = Ports::new(UnitKind::Asr, InletMode::Mix);
+                self.graph.add_unit(&spec.id, ports.clone());
+                let id = spec.id.clone();
+                let handle = asr_unit::spawn(spec, ports, self.events.clone());
+                self.recognizers.insert(id, handle);
+            }
+            MediaCommand::AsrControl { id, action } => {
+                if let Some(recognizer) = self.recognizers.get(&id) {
+                    recognizer.control(action);
                 }
             }
             MediaCommand::CreateConference { id } => {
