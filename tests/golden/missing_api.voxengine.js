@@ -4,6 +4,8 @@ const tries = [
   ["Net.sendMail", () => Net.sendMail("smtp.example.com", "a@example.com", "b@example.com", "hi", "body", () => {})],
   ["Net.sendMailAsync", () => Net.sendMailAsync("smtp.example.com", "a@example.com", "b@example.com", "hi", "body")],
   ["VoxEngine.createASR", () => VoxEngine.createASR({})],
+  ["Crypto.sha256", () => Crypto.sha256("text")],
+  ["str2bytes", () => str2bytes("text")],
   ["VoxEngine.enqueueACDRequest", () => VoxEngine.enqueueACDRequest("sales", "15550100")],
   ["VoxEngine.createConference", () => VoxEngine.createConference()],
 ];

@@ -30,3 +30,12 @@ for (const name of ["createStreamingAgent", "enqueueACDRequest", "callUserDirect
 for (const name of ["sendMail", "sendMailAsync"]) {
   if (!(name in Net)) Net[name] = notAvailable(`Net.${name}`);
 }
+
+// Helper globals and Crypto.
+for (const name of ["str2bytes", "bytes2str", "bytes2hex", "hex2bytes", "getLocalTime", "levenshtein_distance"]) {
+  if (!(name in global)) global[name] = notAvailable(name);
+}
+if (!("Crypto" in global)) {
+  global.Crypto = {};
+  for (const name of ["md5", "sha1", "sha256", "hmac_sha256"]) global.Crypto[name] = notAvailable(`Crypto.${name}`);
+}
