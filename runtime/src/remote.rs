@@ -18,6 +18,24 @@ pub(crate) struct Remote {
     runtime: tokio::runtime::Runtime,
 }
 
+/// The running server for a command about application `app`, or none (then the local files
+/// are used, and `app` must be in the config).
+pub(crate) fn for_application(
+    config: &Config,
+    server: Option<&str>,
+    app: &str,
+) -> Result<Option<Remote>> {
+    let remote = Remote::find(config, server)?;
+    if remote.is_none() && config.application(app).is_none() {
+        bail!(
+            "no application named '{app}' in {} (applications: {})",
+            config.origin,
+            config.application_names()
+        );
+    }
+    Ok(remote)
+}
+
 impl Remote {
     /// The server at `server` (default: the config's `server.http`), if one answers `/health`.
     pub(crate) fn find(config: &Config, server: Option<&str>) -> Result<Option<Self>> {

@@ -14,8 +14,6 @@ use dialtone_bindings::host::storage::{
 };
 use reqwest::Method;
 
-use crate::remote::Remote;
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum StorageCommand {
     /// List keys and values, in key order: all, or one namespace's (the part before ':').
@@ -59,20 +57,13 @@ pub(crate) fn run(
     server: Option<&str>,
 ) -> Result<ExitCode> {
     let config = Config::load(config.as_deref())?;
-    let remote = Remote::find(&config, server)?;
     let app = match &what {
         StorageCommand::Ls { app, .. }
         | StorageCommand::Get { app, .. }
         | StorageCommand::Put { app, .. }
         | StorageCommand::Rm { app, .. } => app.clone(),
     };
-    if remote.is_none() && config.application(&app).is_none() {
-        bail!(
-            "no application named '{app}' in {} (applications: {})",
-            config.origin,
-            config.application_names()
-        );
-    }
+    let remote = crate::remote::for_application(&config, server, &app)?;
     let local = || AppStore::lazy(&config.server.data_dir);
     match what {
         StorageCommand::Ls { app, namespace } => {

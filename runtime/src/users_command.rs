@@ -4,13 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
 use dialtone::config::Config;
 use dialtone::users::UserStore;
 use reqwest::Method;
-
-use crate::remote::Remote;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum UsersCommand {
@@ -45,19 +43,12 @@ pub(crate) fn run(
     server: Option<&str>,
 ) -> Result<ExitCode> {
     let config = Config::load(config.as_deref())?;
-    let remote = Remote::find(&config, server)?;
     let app = match &what {
         UsersCommand::Add { app, .. }
         | UsersCommand::List { app }
         | UsersCommand::Rm { app, .. } => app.clone(),
     };
-    if remote.is_none() && config.application(&app).is_none() {
-        bail!(
-            "no application named '{app}' in {} (applications: {})",
-            config.origin,
-            config.application_names()
-        );
-    }
+    let remote = crate::remote::for_application(&config, server, &app)?;
     let local = || UserStore::open(&config.server.data_dir);
     match what {
         UsersCommand::Add {

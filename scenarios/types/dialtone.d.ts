@@ -1132,16 +1132,8 @@ declare namespace Net {
   /** Calls `callback` with the result, failures included. */
   function httpRequest(url: string, callback: (result: HttpRequestResult) => void, options?: HttpRequestOptions): void;
   /** Old scripts' options object: set its fields, pass it. */
-  class HttpRequestOptions {
-    method?: string;
-    postData?: string | number[];
-    headers?: { [name: string]: string } | string[];
-    params?: { [name: string]: string | number };
-    rawOutput?: boolean;
-    timeout?: number;
-    connectionTimeout?: number;
-    enableSystemLog?: boolean;
-  }
+  class HttpRequestOptions {}
+  interface HttpRequestOptions extends globalThis.HttpRequestOptions {}
 }
 
 /** An ApplicationStorage key. */

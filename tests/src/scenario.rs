@@ -38,6 +38,31 @@ impl Run {
     }
 }
 
+/// Log lines written as `label JSON` (`Logger.write(label + " " + JSON.stringify(value))`),
+/// as `(label, value)` pairs.
+pub fn labelled(lines: &[String]) -> Result<Vec<(String, serde_json::Value)>> {
+    lines
+        .iter()
+        .map(|line| {
+            let (label, json) = line
+                .split_once(' ')
+                .with_context(|| format!("'{line}' is not 'label JSON'"))?;
+            let value =
+                serde_json::from_str(json).with_context(|| format!("{line} is not JSON"))?;
+            Ok((label.to_owned(), value))
+        })
+        .collect()
+}
+
+/// The value logged under `label` (null when there is none).
+pub fn shown<'a>(lines: &'a [(String, serde_json::Value)], label: &str) -> &'a serde_json::Value {
+    static NULL: serde_json::Value = serde_json::Value::Null;
+    lines
+        .iter()
+        .find(|(l, _)| l == label)
+        .map_or(&NULL, |(_, v)| v)
+}
+
 /// Writes `source` to a temporary scenario file and runs it with `options` (its `scenarios`
 /// are replaced).
 pub fn run_source(source: &str, mut options: ConsoleOptions) -> Result<Run> {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use dialtone_tests::admin::Api;
+use dialtone_tests::scenario::{labelled, shown};
 use dialtone_tests::sip::TestServer;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -63,22 +64,7 @@ fn session(server: &mut TestServer, custom_data: &str) -> Result<Vec<(String, Va
     )?;
     assert_eq!(started.status, 201, "{:?}", started.body);
     let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
-    records
-        .logs()
-        .iter()
-        .map(|line| {
-            let (label, json) = line.split_once(' ').context("a labelled line")?;
-            Ok((label.to_owned(), serde_json::from_str(json)?))
-        })
-        .collect()
-}
-
-fn shown<'a>(lines: &'a [(String, Value)], label: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|(l, _)| l == label)
-        .map(|(_, v)| v)
-        .unwrap_or(&Value::Null)
+    labelled(&records.logs())
 }
 
 fn cli(

@@ -5,7 +5,7 @@
 use anyhow::{Context as _, Result};
 use dialtone::console::ConsoleOptions;
 use dialtone_tests::peers::{free_port, net_http_server};
-use dialtone_tests::scenario::{Run, run_source};
+use dialtone_tests::scenario::{Run, labelled, run_source, shown as result};
 use serde_json::{Value, json};
 
 /// Runs `body` (the inside of an async Started handler; `base` is the server's URL and `show`
@@ -29,23 +29,8 @@ VoxEngine.addEventListener(AppEvents.Started, async () => {{
         ..ConsoleOptions::default()
     };
     let run = run_source(&source, options)?;
-    let mut shown = Vec::new();
-    for line in run.logs() {
-        let (label, json) = line.split_once(' ').context("a labelled line")?;
-        shown.push((
-            label.to_owned(),
-            serde_json::from_str(json).with_context(|| format!("{line} is not JSON"))?,
-        ));
-    }
+    let shown = labelled(&run.logs())?;
     Ok((run, shown))
-}
-
-fn result<'a>(shown: &'a [(String, Value)], label: &str) -> &'a Value {
-    shown
-        .iter()
-        .find(|(l, _)| l == label)
-        .map(|(_, v)| v)
-        .unwrap_or(&Value::Null)
 }
 
 #[test]
