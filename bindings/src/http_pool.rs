@@ -115,7 +115,7 @@ pub(crate) fn client(
     }
     let client = builder
         .build()
-        .map_err(|e| PoolError::Build(crate::mcp::error::describe(&e)))?;
+        .map_err(|e| PoolError::Build(e.to_string()))?;
     clients.insert(key, client.clone());
     Ok(client)
 }
