@@ -14,6 +14,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+pub mod acd;
 pub mod asr;
 pub mod media;
 pub mod player;
@@ -220,6 +221,13 @@ pub enum HostEvent {
         id: UnitId,
         /// What happened.
         event: PlayerEvent,
+    },
+    /// What the queues say about one of the session's ACD requests.
+    Acd {
+        /// The request.
+        request: acd::AcdRequestId,
+        /// What happened.
+        event: acd::AcdEvent,
     },
     /// An event on a speech recognizer the session created.
     Asr {
@@ -682,6 +690,8 @@ pub enum Outbound {
     },
     /// A command about media units (WebSockets, media links).
     Media(MediaCommand),
+    /// A request to the application's queues (ACD).
+    Acd(acd::AcdCommand),
     /// A session-log line.
     Log {
         /// Severity.

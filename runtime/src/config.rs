@@ -192,6 +192,27 @@ pub struct Application {
     /// Who may call from a browser.
     #[serde(default, skip_serializing_if = "WebRtcConfig::is_default")]
     pub webrtc: WebRtcConfig,
+    /// ACD queues (`VoxEngine.enqueueACDRequest`).
+    #[serde(default, rename = "queue", skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<QueueConfig>,
+}
+
+/// `[[application.queue]]`: an ACD queue served by application users.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    /// The name scenarios enqueue to.
+    pub name: String,
+    /// The application users who take its calls, in the order they are offered them.
+    #[serde(default)]
+    pub operators: Vec<String>,
+    /// Most requests waiting; past it a request gets `QueueFull`.
+    #[serde(default = "default_max_queue_size")]
+    pub max_queue_size: u32,
+}
+
+fn default_max_queue_size() -> u32 {
+    100
 }
 
 /// `[application.webrtc]`: browser calls.
@@ -419,6 +440,21 @@ impl Config {
             }
             if let Some(Err(why)) = app.trunk.as_ref().map(TrunkConfig::check) {
                 return Err(invalid(format!("application '{}': {why}", app.name)));
+            }
+            let mut queues = BTreeMap::new();
+            for queue in &app.queues {
+                if !valid_name(&queue.name) || queues.insert(queue.name.as_str(), ()).is_some() {
+                    return Err(invalid(format!(
+                        "application '{}': queue name '{}' must match {NAME_RULE} and be unique",
+                        app.name, queue.name
+                    )));
+                }
+                if !(1..=10_000).contains(&queue.max_queue_size) || queue.operators.len() > 1_000 {
+                    return Err(invalid(format!(
+                        "application '{}': queue '{}' needs max_queue_size between 1 and 10000 and at most 1000 operators",
+                        app.name, queue.name
+                    )));
+                }
             }
             if let Some(rule) = app.rules.iter().find(|r| !valid_name(&r.name)) {
                 return Err(invalid(format!(

@@ -254,6 +254,18 @@ async fn drive(
                     });
                     continue;
                 }
+                if let Outbound::Acd(command) = &message {
+                    transcript.record(at, &Entry::Sim(format!("ACD {}: the console has no queues", serde_json::to_string(command).unwrap_or_default())));
+                    if let dialtone_bindings::host::acd::AcdCommand::Enqueue { request, .. } = command {
+                        let _ = host.events.send(HostEvent::Acd {
+                            request: request.clone(),
+                            event: dialtone_bindings::host::acd::AcdEvent::Error {
+                                error: "the console has no queues; run the scenario under dialtone serve".into(),
+                            },
+                        });
+                    }
+                    continue;
+                }
                 if let Outbound::SecretUpdate { name, value } = &message {
                     let stored = match &options.secret_store {
                         Some(store) => store.update(&options.application, name, value),

@@ -20,6 +20,7 @@
 //! - [`users`]: application users (SIP accounts) and their digest password hashes.
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
 //! - [`history`]: session history (sessions and their log lines) in SQLite.
+//! - [`acd`]: ACD queues served by registered application users.
 //! - [`app_storage`]: `ApplicationStorage`'s per-application keys, in the history's database.
 //! - [`http`]: `/health` and `/metrics`, and the HTTP accept loop.
 //! - [`access`]: sessions' access URLs: HTTP requests to a session as `AppEvents.HttpRequest`.
@@ -38,6 +39,7 @@
 
 pub mod accept;
 pub mod access;
+pub mod acd;
 pub mod admin;
 pub mod app_storage;
 pub mod bench;

@@ -170,7 +170,9 @@ impl Server {
             rooms: Default::default(),
             web_calls: Default::default(),
             app_storage,
+            acd: Default::default(),
         });
+        crate::acd::AcdQueues::run(Arc::downgrade(&context));
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)
             .await

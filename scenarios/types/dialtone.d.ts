@@ -154,6 +154,61 @@ declare enum RecorderEvents {
   Stopped = "Recorder.Stopped",
 }
 
+/** Loaded by require(Modules.ACD). */
+declare enum ACDEvents {
+  OperatorReached = "ACD.OperatorReached",
+  OperatorCallAttempt = "ACD.OperatorCallAttempt",
+  OperatorFailed = "ACD.OperatorFailed",
+  Error = "ACD.Error",
+  Waiting = "ACD.Waiting",
+  Queued = "ACD.Queued",
+  Offline = "ACD.Offline",
+  QueueFull = "ACD.QueueFull",
+}
+
+interface ACDEvent {
+  name: ACDEvents;
+  request: ACDRequest;
+}
+interface ACDOperatorCallEvent extends ACDEvent {
+  /** The operator's call (a callUser leg of this session). */
+  operatorCall: Call;
+}
+interface ACDOperatorFailedEvent extends ACDEvent {
+  operatorUserName: string;
+  statusCode: number;
+}
+interface ACDWaitingEvent extends ACDEvent {
+  /** 1 is next; 0 while an operator is being rung. */
+  position: number;
+  /** Estimated minutes to wait. */
+  ewt: number;
+}
+interface ACDErrorEvent extends ACDEvent {
+  error: string;
+}
+
+/**
+ * A request in an ACD queue (VoxEngine.enqueueACDRequest, after require(Modules.ACD)). Queues
+ * are the application's [[application.queue]] tables, served by its registered users.
+ */
+declare class ACDRequest {
+  private constructor();
+  /** "acd-1" ... within the session. */
+  id(): string;
+  /** Waiting follows with the request's place. */
+  getStatus(): void;
+  /** Leaves the queue; an operator being rung is hung up. */
+  cancel(): void;
+  toString(): string;
+  addEventListener(event: ACDEvents.OperatorReached | ACDEvents.OperatorCallAttempt, handler: (e: ACDOperatorCallEvent) => any): void;
+  addEventListener(event: ACDEvents.OperatorFailed, handler: (e: ACDOperatorFailedEvent) => any): void;
+  addEventListener(event: ACDEvents.Waiting, handler: (e: ACDWaitingEvent) => any): void;
+  addEventListener(event: ACDEvents.Error, handler: (e: ACDErrorEvent) => any): void;
+  addEventListener(event: ACDEvents, handler: (e: ACDEvent) => any): void;
+  removeEventListener(event: ACDEvents, handler?: (e: any) => any): void;
+}
+
 /** Loaded by require(Modules.ASR). */
 declare enum ASREvents {
   ASRError = "ASR.Error",
@@ -1059,6 +1114,12 @@ declare namespace VoxEngine {
   function forwardCallToUser(onEstablished?: (inbound: Call, outbound: Call) => void): void;
   /** An audio mixer (after require(Modules.Conference)); Started follows. */
   function createConference(parameters?: { hd_audio?: boolean }): Conference;
+  /** After require(Modules.ACD): puts a request in the application's queue `queueName`. */
+  function enqueueACDRequest(
+    queueName: string,
+    callerid: string,
+    params?: { headers?: { [name: string]: string } },
+  ): ACDRequest;
   /** After require(Modules.ASR): a speech recognizer, listening at once. */
   function createASR(parameters: ASRParameters): ASR;
   /** conference.stop(). */

@@ -1,7 +1,7 @@
 // Modules and require(): MCP is undefined until required; unsupported and unknown modules
 // throw with a code. createClient with a bad config rejects with ERR_MCP_CONFIG; a field that is
 // not an option (here a misspelled endpoint) is named in a warning line first.
-Logger.write(`Modules.MCP=${Modules.MCP} Modules.ACD=${Modules.ACD}; typeof MCP before: ${typeof MCP}`);
+Logger.write(`Modules.MCP=${Modules.MCP} Modules.SmartQueue=${Modules.SmartQueue}; typeof MCP before: ${typeof MCP}`);
 require(Modules.MCP);
 require(Modules.MCP);
 Logger.write(`typeof MCP after: ${typeof MCP}; ToolResult=${MCP.ServerEvents.ToolResult}`);
@@ -9,7 +9,7 @@ Logger.write(`typeof MCP after: ${typeof MCP}; ToolResult=${MCP.ServerEvents.Too
 // which VoxEngine ignores, and so do we.
 require(Modules.WebSocket);
 Logger.write(`require(undefined) is a no-op; typeof WebSocket: ${typeof WebSocket}`);
-for (const name of [Modules.ACD, "nope", 42]) {
+for (const name of [Modules.SmartQueue, "nope", 42]) {
   try {
     require(name);
   } catch (err) {

@@ -115,6 +115,18 @@ impl TestServer {
         Self::launch(rules, more_applications, &server, None)
     }
 
+    /// [`TestServer::start_managed`] whose application `default` also has `application_toml`
+    /// (e.g. `[[application.queue]]` tables) after the tests' usual [`LOCAL_PEERS`] policy.
+    pub fn start_managed_with_application(
+        rules: &[(&str, &str)],
+        token: &str,
+        application_toml: &str,
+    ) -> Result<Self> {
+        let server = format!("admin_token = {token:?}\n");
+        let application = format!("{LOCAL_PEERS}{application_toml}");
+        Self::launch_with(rules, "", &server, None, &application)
+    }
+
     fn launch(
         rules: &[(&str, &str)],
         extra: &str,

@@ -128,6 +128,7 @@ require(Modules.Conference);
 require(Modules.ApplicationStorage);
 require(Modules.IVR);
 require(Modules.ASR);
+require(Modules.ACD);
 const declared = {declared};
 const enums = {enums};
 const problems = [];

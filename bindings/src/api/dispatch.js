@@ -44,6 +44,10 @@ return {
     const player = players.get(id);
     if (player) deliverToPlayer(player, name, JSON.parse(payloadJson));
   },
+  acd(id, name, payloadJson) {
+    const request = acdRequests.get(id);
+    if (request) deliverToAcd(request, name, JSON.parse(payloadJson));
+  },
   asr(id, name, payloadJson) {
     const asr = asrUnits.get(id);
     if (asr) deliverToAsr(asr, name, JSON.parse(payloadJson));
@@ -72,6 +76,7 @@ return {
     players.clear();
     recorders.clear();
     asrUnits.clear();
+    acdRequests.clear();
     mcpClients.clear();
     pendingOps.clear();
   },

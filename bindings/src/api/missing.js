@@ -18,10 +18,10 @@ function needsModule(name, module) {
   };
 }
 
-for (const [name, module] of [["createConference", "Conference"], ["destroyConference", "Conference"], ["createASR", "ASR"]]) {
+for (const [name, module] of [["createConference", "Conference"], ["destroyConference", "Conference"], ["createASR", "ASR"], ["enqueueACDRequest", "ACD"]]) {
   if (!(name in VoxEngine)) VoxEngine[name] = needsModule(`VoxEngine.${name}`, module);
 }
-for (const name of ["createStreamingAgent", "enqueueACDRequest", "callUserDirect",
+for (const name of ["createStreamingAgent", "callUserDirect",
                     "callWhatsappUser", "forwardCallToUserDirect", "allowWebSocketConnections"]) {
   if (!(name in VoxEngine)) VoxEngine[name] = notAvailable(`VoxEngine.${name}`);
 }

@@ -33,6 +33,7 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("../api/modules.js"),
     include_str!("../api/recorder.js"),
     include_str!("../api/asr.js"),
+    include_str!("../api/acd.js"),
     include_str!("../api/conference.js"),
     include_str!("../api/mcp_client.js"),
     include_str!("../api/mcp.js"),

@@ -299,6 +299,10 @@ impl Session {
                 let fields = event.fields();
                 self.on_unit_event("recorder", id, event.name(), fields);
             }
+            HostEvent::Acd { request, event } => {
+                let fields = event.fields();
+                self.on_unit_event("acd", request, event.name(), fields);
+            }
             HostEvent::Asr { id, event } => {
                 let fields = event.fields();
                 self.on_unit_event("asr", id, event.name(), fields);

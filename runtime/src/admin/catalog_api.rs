@@ -182,6 +182,7 @@ async fn create_application(
                 max_call_duration_s: None,
                 trunk: new.trunk.clone(),
                 webrtc: new.webrtc.clone(),
+                queues: Vec::new(),
             };
             config.applications.push(app.clone());
             Ok(app)

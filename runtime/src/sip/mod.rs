@@ -112,6 +112,8 @@ pub struct CallContext {
     pub web_calls: crate::webrtc::signaling::WebCalls,
     /// Every application's `ApplicationStorage` keys.
     pub app_storage: Arc<crate::app_storage::AppStore>,
+    /// Every application's ACD queues.
+    pub acd: crate::acd::AcdQueues,
 }
 
 impl CallContext {

@@ -80,6 +80,15 @@ impl SessionOut<'_> {
                 self.context.metrics.mcp.observe(method, *ok, *elapsed);
                 Handled::Quiet
             }
+            Outbound::Acd(command) => {
+                let asker = crate::acd::Asker {
+                    application: self.application,
+                    session: self.session_id,
+                    events,
+                };
+                self.context.acd.command(self.context, asker, command);
+                Handled::Observed
+            }
             Outbound::HttpResponse(answer) => {
                 self.context.access.answer(answer.clone());
                 Handled::Observed
@@ -102,6 +111,7 @@ impl SessionOut<'_> {
                 Handled::Not
             }
             Outbound::Ended(reason) => {
+                self.context.acd.forget_session(self.session_id);
                 self.history(|session_id| Write::End {
                     session_id,
                     at: chrono::Utc::now(),

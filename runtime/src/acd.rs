@@ -1,0 +1,332 @@
+//! ACD queues (`VoxEngine.enqueueACDRequest`): each application's `[[application.queue]]`s,
+//! served by its users while they are registered.
+//!
+//! A queue is first in, first out. The request at the head is offered the first operator of
+//! the queue's list who is registered, not busy with another request, and has not failed
+//! this request in the last [`RETRY_AFTER`]; the requesting session rings that operator
+//! (an ordinary `callUser` leg) and reports the outcome: answered (busy until the call ends),
+//! failed (the request goes back to the head), ended (free again). A session that ends takes
+//! its requests out and frees their operators. Queues are checked again every
+//! [`DISPATCH_EVERY`], so an operator who registers picks up waiting requests.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use dialtone_bindings::host::acd::{AcdCommand, AcdEvent, OperatorOutcome};
+use dialtone_bindings::host::{HostEvent, HostEventSender};
+
+use crate::config::QueueConfig;
+use crate::sip::CallContext;
+
+/// How often waiting requests are offered operators who became free or registered.
+pub const DISPATCH_EVERY: Duration = Duration::from_secs(1);
+/// An operator who failed a request is not offered it again for this long.
+pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// The handling time a queue assumes (per request) before it has seen one.
+const DEFAULT_HANDLING: Duration = Duration::from_secs(120);
+
+/// One request, waiting or being served.
+#[derive(Debug)]
+struct Waiter {
+    session: String,
+    request: String,
+    events: HostEventSender,
+    /// Operators who failed it, and when.
+    failed: HashMap<String, Instant>,
+}
+
+impl Waiter {
+    fn tell(&self, event: AcdEvent) {
+        let _ = self.events.send(HostEvent::Acd {
+            request: self.request.clone(),
+            event,
+        });
+    }
+
+    fn is(&self, session: &str, request: &str) -> bool {
+        self.session == session && self.request == request
+    }
+}
+
+/// An operator's request: rung, then answered.
+#[derive(Debug)]
+struct Serving {
+    waiter: Waiter,
+    answered: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    waiting: VecDeque<Waiter>,
+    busy: HashMap<String, Serving>,
+    /// Finished calls: total handling time and count.
+    handled: (Duration, u32),
+}
+
+impl Queue {
+    fn handling_time(&self) -> Duration {
+        match self.handled {
+            (_, 0) => DEFAULT_HANDLING,
+            (total, n) => total / n,
+        }
+    }
+}
+
+/// Every application's queues.
+#[derive(Debug, Default)]
+pub struct AcdQueues {
+    queues: Mutex<HashMap<(String, String), Queue>>,
+}
+
+/// Where a session's command goes and whom it answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    /// The session's application.
+    pub application: &'a str,
+    /// The session.
+    pub session: &'a str,
+    /// The session's events.
+    pub events: &'a HostEventSender,
+}
+
+impl AcdQueues {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Queue>> {
+        self.queues.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Carries out a session's command.
+    pub fn command(&self, context: &CallContext, asker: Asker<'_>, command: &AcdCommand) {
+        let tell = |request: &str, event: AcdEvent| {
+            let _ = asker.events.send(HostEvent::Acd {
+                request: request.to_owned(),
+                event,
+            });
+        };
+        match command {
+            AcdCommand::Enqueue { request, queue } => {
+                let Some(config) = queue_config(context, asker.application, queue) else {
+                    let catalog = context.catalog.current();
+                    let names: Vec<&str> = catalog
+                        .config
+                        .application(asker.application)
+                        .map(|a| a.queues.iter().map(|q| q.name.as_str()).collect())
+                        .unwrap_or_default();
+                    let known = if names.is_empty() {
+                        "it has none; add [[application.queue]]".to_owned()
+                    } else {
+                        format!("queues: {}", names.join(", "))
+                    };
+                    tell(
+                        request,
+                        AcdEvent::Error {
+                            error: format!(
+                                "application '{}' has no queue named '{queue}' ({known})",
+                                asker.application
+                            ),
+                        },
+                    );
+                    return;
+                };
+                if !config
+                    .operators
+                    .iter()
+                    .any(|o| registered(context, asker.application, o))
+                {
+                    tell(request, AcdEvent::Offline);
+                    return;
+                }
+                let mut queues = self.lock();
+                let state = queues
+                    .entry((asker.application.to_owned(), queue.clone()))
+                    .or_default();
+                if state.waiting.len() >= config.max_queue_size as usize {
+                    tell(request, AcdEvent::QueueFull);
+                    return;
+                }
+                state.waiting.push_back(Waiter {
+                    session: asker.session.to_owned(),
+                    request: request.clone(),
+                    events: asker.events.clone(),
+                    failed: HashMap::new(),
+                });
+                tell(request, AcdEvent::Queued);
+                dispatch(context, asker.application, &config, state);
+            }
+            AcdCommand::Status { request } => {
+                let queues = self.lock();
+                for ((application, name), state) in queues.iter() {
+                    if application != asker.application {
+                        continue;
+                    }
+                    let place = state
+                        .waiting
+                        .iter()
+                        .position(|w| w.is(asker.session, request))
+                        .map(|at| at + 1)
+                        .or_else(|| {
+                            state
+                                .busy
+                                .values()
+                                .any(|s| s.waiter.is(asker.session, request))
+                                .then_some(0)
+                        });
+                    if let Some(position) = place {
+                        let operators = queue_config(context, application, name)
+                            .map(|c| {
+                                c.operators
+                                    .iter()
+                                    .filter(|o| registered(context, application, o))
+                                    .count()
+                            })
+                            .unwrap_or(0)
+                            .max(1);
+                        let wait = state.handling_time() * position as u32 / operators as u32;
+                        tell(
+                            request,
+                            AcdEvent::Waiting {
+                                position: position as u32,
+                                ewt: (wait.as_secs() / 60) as u32,
+                            },
+                        );
+                        return;
+                    }
+                }
+            }
+            AcdCommand::Cancel { request } => {
+                let mut queues = self.lock();
+                for state in queues.values_mut() {
+                    state.waiting.retain(|w| !w.is(asker.session, request));
+                    state
+                        .busy
+                        .retain(|_, s| !s.waiter.is(asker.session, request));
+                }
+            }
+            AcdCommand::Operator {
+                request,
+                operator,
+                outcome,
+            } => {
+                let mut queues = self.lock();
+                for ((application, name), state) in queues.iter_mut() {
+                    let mine = state
+                        .busy
+                        .get(operator)
+                        .is_some_and(|s| s.waiter.is(asker.session, request));
+                    if application != asker.application || !mine {
+                        continue;
+                    }
+                    match outcome {
+                        OperatorOutcome::Answered => {
+                            if let Some(serving) = state.busy.get_mut(operator) {
+                                serving.answered = Some(Instant::now());
+                            }
+                        }
+                        OperatorOutcome::Failed { .. } => {
+                            if let Some(mut serving) = state.busy.remove(operator) {
+                                serving
+                                    .waiter
+                                    .failed
+                                    .insert(operator.clone(), Instant::now());
+                                state.waiting.push_front(serving.waiter);
+                            }
+                        }
+                        OperatorOutcome::Ended => {
+                            if let Some(serving) = state.busy.remove(operator)
+                                && let Some(at) = serving.answered
+                            {
+                                state.handled.0 += at.elapsed();
+                                state.handled.1 = state.handled.1.saturating_add(1);
+                            }
+                        }
+                    }
+                    if let Some(config) = queue_config(context, application, name) {
+                        dispatch(context, application, &config, state);
+                    }
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A session ended: its requests leave their queues, their operators are free.
+    pub fn forget_session(&self, session: &str) {
+        let mut queues = self.lock();
+        for state in queues.values_mut() {
+            state.waiting.retain(|w| w.session != session);
+            state.busy.retain(|_, s| s.waiter.session != session);
+        }
+    }
+
+    /// Offers every queue's head the operators who are free now.
+    pub fn dispatch_all(&self, context: &CallContext) {
+        let mut queues = self.lock();
+        for ((application, name), state) in queues.iter_mut() {
+            if let Some(config) = queue_config(context, application, name) {
+                dispatch(context, application, &config, state);
+            }
+        }
+        queues.retain(|_, q| !q.waiting.is_empty() || !q.busy.is_empty());
+    }
+
+    /// Checks the queues every [`DISPATCH_EVERY`] while the server runs.
+    pub fn run(context: Weak<CallContext>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut clock = tokio::time::interval(DISPATCH_EVERY);
+            loop {
+                clock.tick().await;
+                let Some(context) = context.upgrade() else {
+                    return;
+                };
+                context.acd.dispatch_all(&context);
+            }
+        })
+    }
+}
+
+fn queue_config(context: &CallContext, application: &str, queue: &str) -> Option<QueueConfig> {
+    let catalog = context.catalog.current();
+    catalog
+        .config
+        .application(application)?
+        .queues
+        .iter()
+        .find(|q| q.name == queue)
+        .cloned()
+}
+
+fn registered(context: &CallContext, application: &str, operator: &str) -> bool {
+    !context.registrar.contacts(application, operator).is_empty()
+}
+
+/// Offers the head of `state` the first operator who can take it, while there is one.
+fn dispatch(context: &CallContext, application: &str, config: &QueueConfig, state: &mut Queue) {
+    while let Some(head) = state.waiting.front() {
+        let now = Instant::now();
+        let free = config.operators.iter().find(|operator| {
+            !state.busy.contains_key(*operator)
+                && head
+                    .failed
+                    .get(*operator)
+                    .is_none_or(|at| now.duration_since(*at) >= RETRY_AFTER)
+                && registered(context, application, operator)
+        });
+        let Some(operator) = free.cloned() else {
+            return;
+        };
+        let Some(waiter) = state.waiting.pop_front() else {
+            return;
+        };
+        waiter.tell(AcdEvent::Offer {
+            operator: operator.clone(),
+        });
+        state.busy.insert(
+            operator,
+            Serving {
+                waiter,
+                answered: None,
+            },
+        );
+    }
+}
