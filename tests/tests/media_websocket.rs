@@ -228,7 +228,7 @@ fn bad_input_gets_whole_messages_and_a_refused_connection_closes_with_1006() -> 
             "no url: TypeError ERR_INVALID_ARGUMENT VoxEngine.createWebSocket: url must be a ws:// or wss:// URL, got undefined".to_owned(),
             "bad format: TypeError ERR_INVALID_ARGUMENT VoxEngine.createWebSocket: format must be \"voxengine\" or \"twilio\", got 'sip'".to_owned(),
             "bad headers: TypeError ERR_INVALID_ARGUMENT VoxEngine.createWebSocket: headers must be an array of {name, value}".to_owned(),
-            "not a unit: TypeError ERR_INVALID_ARGUMENT Call.sendMediaTo: expected a media unit (a Call, a WebSocket, a player, a recorder or a conference), got an object".to_owned(),
+            "not a unit: TypeError ERR_INVALID_ARGUMENT Call.sendMediaTo: expected a media unit (a Call, a WebSocket, a player, a recorder, an ASR or a conference), got an object".to_owned(),
             "itself: Error ERR_INVALID_ARGUMENT Call.sendMediaTo: a unit cannot send media to itself".to_owned(),
             "opus: Error ERR_MEDIA_UNSUPPORTED Call.sendMediaTo: the OPUS encoding is not available in Dialtone yet; use PCM8, PCM16, ULAW or ALAW".to_owned(),
             "bad encoding: TypeError ERR_INVALID_ARGUMENT Call.sendMediaTo: encoding must be a WebSocketAudioEncoding member (PCM8, PCM16, ALAW, ULAW), got 'MP3'".to_owned(),
