@@ -24,22 +24,28 @@ operators = ["alice"]
 [[application.queue]]
 name = "night"
 operators = ["bob"]
+
+[[application.queue]]
+name = "day"
+operators = ["alice", "bob"]
 "#;
 
-/// The caller's call is answered and queued: 2000 is support, 3000 the night queue, anything
-/// else a queue of that name.
+/// The caller's call is answered and queued: 2000 is support, 3000 the night queue, 4000 the
+/// day queue (alice first, then bob), anything else a queue of that name.
 const CALL_CENTER: &str = r#"
 require(Modules.ACD);
 VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
   call.answer();
   call.addEventListener(CallEvents.Connected, () => {
-    const queue = { 2000: "support", 3000: "night" }[call.number()] || call.number();
-    const request = VoxEngine.enqueueACDRequest(queue, call.callerid());
+    const queue = { 2000: "support", 3000: "night", 4000: "day" }[call.number()] || call.number();
+    // An operator who does not answer in 10 s is given up.
+    const request = VoxEngine.enqueueACDRequest(queue, call.callerid(), { headers: { "VI-CallTimeout": "10" } });
     request.addEventListener(ACDEvents.Queued, () => { Logger.write("queued"); request.getStatus(); });
     request.addEventListener(ACDEvents.Waiting, (e) => Logger.write(`waiting: position ${e.position}`));
     request.addEventListener(ACDEvents.Offline, () => { Logger.write("offline"); call.hangup(); });
     request.addEventListener(ACDEvents.Error, (e) => { Logger.write(`error: ${e.error}`); call.hangup(); });
     request.addEventListener(ACDEvents.OperatorCallAttempt, (e) => Logger.write(`ringing ${e.operatorCall.number()}`));
+    request.addEventListener(ACDEvents.OperatorFailed, (e) => Logger.write(`${e.operatorUserName} failed ${e.statusCode}`));
     request.addEventListener(ACDEvents.OperatorReached, (e) => {
       Logger.write(`reached ${e.operatorCall.number()} for request ${e.request.id()}`);
       VoxEngine.sendMediaBetween(call, e.operatorCall);
@@ -119,7 +125,7 @@ fn no_registered_operator_is_offline_and_an_unknown_queue_says_which_there_are()
         ("3000", "offline".to_owned()),
         (
             "sales",
-            "error: application 'default' has no queue named 'sales' (queues: support, night)"
+            "error: application 'default' has no queue named 'sales' (queues: support, night, day)"
                 .to_owned(),
         ),
     ] {
@@ -128,5 +134,49 @@ fn no_registered_operator_is_offline_and_an_unknown_queue_says_which_there_are()
         let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
         assert_eq!(records.logs(), [log], "{}", records.describe());
     }
+    Ok(())
+}
+
+#[test]
+fn an_operator_who_does_not_answer_is_given_up_and_the_next_one_takes_the_call() -> Result<()> {
+    let _realtime = dialtone_tests::realtime_audio();
+    let mut server = call_center()?;
+    let dir = temp_dir("acd-next")?;
+    let says = spoken_wav(&dir, "operator", "Hello, you reached the day queue.")?;
+    let registrar = format!("127.0.0.1:{}", server.sip_port());
+    // alice's phone rings and is never answered; bob's answers at once.
+    let mut alice = pjsua2_callee(
+        &says,
+        &dir.join("alice-heard.wav"),
+        40,
+        Some((&registrar, "alice", "alice-secret-1", -1)),
+    )?;
+    let mut bob = pjsua2_callee(
+        &says,
+        &dir.join("bob-heard.wav"),
+        40,
+        Some((&registrar, "bob", "bob-secret-1", 0)),
+    )?;
+    alice.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
+    bob.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
+    // The caller (SIPp) stays 16 s: alice rings for 10 of them, then bob takes the call.
+    server.caller_hangs_up("4000", 16_000)?;
+    bob.wait_for("STATE DISCONNECTED", Duration::from_secs(15))?;
+    let records = server.until_sessions_end(1, SESSION_TIMEOUT)?;
+    assert_eq!(
+        records.logs(),
+        [
+            "queued",
+            "ringing alice",
+            "waiting: position 0",
+            "alice failed 408",
+            "ringing bob",
+            "reached bob for request acd-1",
+        ],
+        "{}",
+        records.describe()
+    );
+    drop(alice);
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
