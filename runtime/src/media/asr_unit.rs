@@ -56,6 +56,16 @@ enum EngineLine {
 
 /// Starts the recognizer's task.
 pub fn spawn(spec: AsrSpec, ports: Ports, events: HostEventSender) -> AsrHandle {
+    spawn_with(PYTHON, spec, ports, events)
+}
+
+/// [`spawn`] with the recognizer run by `python`.
+fn spawn_with(
+    python: &'static str,
+    spec: AsrSpec,
+    ports: Ports,
+    events: HostEventSender,
+) -> AsrHandle {
     let (commands, rx) = mpsc::unbounded_channel();
     let id = spec.id.clone();
     let report = {
@@ -76,11 +86,12 @@ pub fn spawn(spec: AsrSpec, ports: Ports, events: HostEventSender) -> AsrHandle 
             ),
         });
     }
-    tokio::spawn(run(spec, ports, rx, report));
+    tokio::spawn(run(python, spec, ports, rx, report));
     AsrHandle { commands }
 }
 
 async fn run(
+    python: &'static str,
     spec: AsrSpec,
     ports: Ports,
     mut commands: mpsc::UnboundedReceiver<AsrAction>,
@@ -94,7 +105,7 @@ async fn run(
         })
     };
     let hints = serde_json::to_string(&spec.phrase_hints).unwrap_or_else(|_| "[]".into());
-    let spawned = dialtone_bindings::child::clean_command(PYTHON)
+    let spawned = dialtone_bindings::child::clean_command(python)
         .arg("-W")
         .arg("ignore")
         .arg("-c")
@@ -115,7 +126,7 @@ async fn run(
         Err(e) => {
             report(AsrEvent::AsrError {
                 error: format!(
-                    "cannot start the speech recognizer ({PYTHON} with python3-pocketsphinx): {e}"
+                    "cannot start the speech recognizer ({python} with python3-pocketsphinx): {e}"
                 ),
             });
             return stopped(&report);
@@ -222,5 +233,74 @@ async fn next_line(lines: &mut BufReader<impl AsyncRead + Unpin>) -> Option<Engi
         if let Ok(parsed) = serde_json::from_slice(&line) {
             return Some(parsed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialtone_bindings::host::HostEvent;
+
+    use super::*;
+    use crate::media::graph::{InletMode, UnitKind};
+
+    async fn events_of(python: &'static str) -> Vec<AsrEvent> {
+        let (host, mut session) = dialtone_bindings::host::channel();
+        let spec = AsrSpec {
+            id: "asr-1".into(),
+            language: None,
+            phrase_hints: Vec::new(),
+            interim_results: false,
+            single_utterance: false,
+        };
+        let ports = Ports::new(UnitKind::Asr, InletMode::Mix);
+        let _handle = spawn_with(python, spec, ports, host.events.clone());
+        let mut seen = Vec::new();
+        while let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_secs(10), session.events.recv()).await
+        {
+            if let HostEvent::Asr { event, .. } = event {
+                let stopped = matches!(event, AsrEvent::Stopped { .. });
+                seen.push(event);
+                if stopped {
+                    break;
+                }
+            }
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn a_recognizer_that_cannot_start_says_why_and_stops() {
+        let seen = events_of("/nonexistent/python3").await;
+        assert_eq!(
+            seen,
+            [
+                AsrEvent::AsrError {
+                    error: "cannot start the speech recognizer (/nonexistent/python3 with python3-pocketsphinx): No such file or directory (os error 2)".into()
+                },
+                AsrEvent::Stopped {
+                    cost: "0".into(),
+                    duration: 0
+                },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_recognizer_that_dies_while_loading_says_so() {
+        // `true` ignores its arguments and exits at once: no "ready" line.
+        let seen = events_of("/bin/true").await;
+        assert_eq!(
+            seen,
+            [
+                AsrEvent::AsrError {
+                    error: "the speech recognizer stopped while loading".into()
+                },
+                AsrEvent::Stopped {
+                    cost: "0".into(),
+                    duration: 0
+                },
+            ]
+        );
     }
 }
