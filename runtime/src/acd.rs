@@ -10,14 +10,22 @@
 //! [`DISPATCH_EVERY`], so an operator who registers picks up waiting requests.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, Weak};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use dialtone_bindings::host::acd::{AcdCommand, AcdEvent, OperatorOutcome};
 use dialtone_bindings::host::{HostEvent, HostEventSender};
 
 use crate::config::QueueConfig;
-use crate::sip::CallContext;
+
+/// What the queues need to know of the server: the queues configured now, and who is
+/// registered. The call context provides it.
+pub trait Operators {
+    /// Application `application`'s queues, as configured now.
+    fn queues(&self, application: &str) -> Vec<QueueConfig>;
+    /// Whether `user` of `application` has a registered phone now.
+    fn registered(&self, application: &str, user: &str) -> bool;
+}
 
 /// How often waiting requests are offered operators who became free or registered.
 pub const DISPATCH_EVERY: Duration = Duration::from_secs(1);
@@ -96,7 +104,7 @@ impl AcdQueues {
     }
 
     /// Carries out a session's command.
-    pub fn command(&self, context: &CallContext, asker: Asker<'_>, command: &AcdCommand) {
+    pub fn command(&self, context: &dyn Operators, asker: Asker<'_>, command: &AcdCommand) {
         let tell = |request: &str, event: AcdEvent| {
             let _ = asker.events.send(HostEvent::Acd {
                 request: request.to_owned(),
@@ -106,12 +114,11 @@ impl AcdQueues {
         match command {
             AcdCommand::Enqueue { request, queue } => {
                 let Some(config) = queue_config(context, asker.application, queue) else {
-                    let catalog = context.catalog.current();
-                    let names: Vec<&str> = catalog
-                        .config
-                        .application(asker.application)
-                        .map(|a| a.queues.iter().map(|q| q.name.as_str()).collect())
-                        .unwrap_or_default();
+                    let names: Vec<String> = context
+                        .queues(asker.application)
+                        .into_iter()
+                        .map(|q| q.name)
+                        .collect();
                     let known = if names.is_empty() {
                         "it has none; add [[application.queue]]".to_owned()
                     } else {
@@ -260,7 +267,7 @@ impl AcdQueues {
     }
 
     /// Offers every queue's head the operators who are free now.
-    pub fn dispatch_all(&self, context: &CallContext) {
+    pub fn dispatch_all(&self, context: &dyn Operators) {
         let mut queues = self.lock();
         for ((application, name), state) in queues.iter_mut() {
             if let Some(config) = queue_config(context, application, name) {
@@ -269,39 +276,21 @@ impl AcdQueues {
         }
         queues.retain(|_, q| !q.waiting.is_empty() || !q.busy.is_empty());
     }
-
-    /// Checks the queues every [`DISPATCH_EVERY`] while the server runs.
-    pub fn run(context: Weak<CallContext>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut clock = tokio::time::interval(DISPATCH_EVERY);
-            loop {
-                clock.tick().await;
-                let Some(context) = context.upgrade() else {
-                    return;
-                };
-                context.acd.dispatch_all(&context);
-            }
-        })
-    }
 }
 
-fn queue_config(context: &CallContext, application: &str, queue: &str) -> Option<QueueConfig> {
-    let catalog = context.catalog.current();
-    catalog
-        .config
-        .application(application)?
-        .queues
-        .iter()
+fn queue_config(context: &dyn Operators, application: &str, queue: &str) -> Option<QueueConfig> {
+    context
+        .queues(application)
+        .into_iter()
         .find(|q| q.name == queue)
-        .cloned()
 }
 
-fn registered(context: &CallContext, application: &str, operator: &str) -> bool {
-    !context.registrar.contacts(application, operator).is_empty()
+fn registered(context: &dyn Operators, application: &str, operator: &str) -> bool {
+    context.registered(application, operator)
 }
 
 /// Offers the head of `state` the first operator who can take it, while there is one.
-fn dispatch(context: &CallContext, application: &str, config: &QueueConfig, state: &mut Queue) {
+fn dispatch(context: &dyn Operators, application: &str, config: &QueueConfig, state: &mut Queue) {
     while let Some(head) = state.waiting.front() {
         let now = Instant::now();
         let free = config.operators.iter().find(|operator| {
@@ -327,6 +316,196 @@ fn dispatch(context: &CallContext, application: &str, config: &QueueConfig, stat
                 waiter,
                 answered: None,
             },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use dialtone_bindings::host::HostEventReceiver;
+
+    use super::*;
+
+    /// Queue "q" of application "app": operators alice and bob, at most two waiting.
+    struct Fake {
+        registered: BTreeSet<&'static str>,
+    }
+
+    impl Operators for Fake {
+        fn queues(&self, application: &str) -> Vec<QueueConfig> {
+            if application != "app" {
+                return Vec::new();
+            }
+            vec![QueueConfig {
+                name: "q".into(),
+                operators: vec!["alice".into(), "bob".into()],
+                max_queue_size: 2,
+            }]
+        }
+
+        fn registered(&self, _: &str, user: &str) -> bool {
+            self.registered.contains(user)
+        }
+    }
+
+    fn session() -> (HostEventSender, HostEventReceiver) {
+        let (host, session) = dialtone_bindings::host::channel();
+        (host.events, session.events)
+    }
+
+    async fn next(events: &mut HostEventReceiver) -> (String, AcdEvent) {
+        match events.recv().await {
+            Some(HostEvent::Acd { request, event }) => (request, event),
+            other => panic!("expected an ACD event, got {other:?}"),
+        }
+    }
+
+    fn enqueue(request: &str) -> AcdCommand {
+        AcdCommand::Enqueue {
+            request: request.into(),
+            queue: "q".into(),
+        }
+    }
+
+    fn outcome(request: &str, operator: &str, outcome: OperatorOutcome) -> AcdCommand {
+        AcdCommand::Operator {
+            request: request.into(),
+            operator: operator.into(),
+            outcome,
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_are_served_first_in_first_out_and_a_failure_goes_back_to_the_head() {
+        let queues = AcdQueues::default();
+        let mut fake = Fake {
+            registered: BTreeSet::from(["alice"]),
+        };
+        let (tx, mut rx) = session();
+        let asker = Asker {
+            application: "app",
+            session: "s1",
+            events: &tx,
+        };
+        queues.command(&fake, asker, &enqueue("acd-1"));
+        assert_eq!(next(&mut rx).await, ("acd-1".into(), AcdEvent::Queued));
+        assert_eq!(
+            next(&mut rx).await,
+            (
+                "acd-1".into(),
+                AcdEvent::Offer {
+                    operator: "alice".into()
+                }
+            )
+        );
+        // alice is busy: the next two wait, the fourth finds the queue full.
+        for request in ["acd-2", "acd-3"] {
+            queues.command(&fake, asker, &enqueue(request));
+            assert_eq!(next(&mut rx).await, (request.into(), AcdEvent::Queued));
+        }
+        queues.command(&fake, asker, &enqueue("acd-4"));
+        assert_eq!(next(&mut rx).await, ("acd-4".into(), AcdEvent::QueueFull));
+        queues.command(
+            &fake,
+            asker,
+            &AcdCommand::Status {
+                request: "acd-3".into(),
+            },
+        );
+        assert_eq!(
+            next(&mut rx).await,
+            (
+                "acd-3".into(),
+                AcdEvent::Waiting {
+                    position: 2,
+                    ewt: 4
+                }
+            )
+        );
+        // alice fails acd-1: it goes back to the head, and she is not offered it again for
+        // 30 s; the head waits (first in, first out) until bob registers and takes it, and
+        // then alice takes acd-2.
+        queues.command(
+            &fake,
+            asker,
+            &outcome("acd-1", "alice", OperatorOutcome::Failed { code: 486 }),
+        );
+        fake.registered.insert("bob");
+        queues.dispatch_all(&fake);
+        assert_eq!(
+            next(&mut rx).await,
+            (
+                "acd-1".into(),
+                AcdEvent::Offer {
+                    operator: "bob".into()
+                }
+            )
+        );
+        assert_eq!(
+            next(&mut rx).await,
+            (
+                "acd-2".into(),
+                AcdEvent::Offer {
+                    operator: "alice".into()
+                }
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn no_registered_operator_is_offline_and_an_ended_session_lets_its_operator_go() {
+        let queues = AcdQueues::default();
+        let nobody = Fake {
+            registered: BTreeSet::new(),
+        };
+        let (tx, mut rx) = session();
+        let asker = Asker {
+            application: "app",
+            session: "s1",
+            events: &tx,
+        };
+        queues.command(&nobody, asker, &enqueue("acd-1"));
+        assert_eq!(next(&mut rx).await, ("acd-1".into(), AcdEvent::Offline));
+        let elsewhere = Asker {
+            application: "other",
+            ..asker
+        };
+        queues.command(&nobody, elsewhere, &enqueue("acd-2"));
+        assert_eq!(
+            next(&mut rx).await,
+            (
+                "acd-2".into(),
+                AcdEvent::Error {
+                    error: "application 'other' has no queue named 'q' (it has none; add [[application.queue]])".into()
+                }
+            )
+        );
+        let alice = Fake {
+            registered: BTreeSet::from(["alice"]),
+        };
+        queues.command(&alice, asker, &enqueue("acd-3"));
+        assert_eq!(next(&mut rx).await, ("acd-3".into(), AcdEvent::Queued));
+        assert!(matches!(next(&mut rx).await.1, AcdEvent::Offer { .. }));
+        queues.forget_session("s1");
+        // alice is free again: another session's request gets her.
+        let (tx2, mut rx2) = session();
+        let other = Asker {
+            session: "s2",
+            events: &tx2,
+            ..asker
+        };
+        queues.command(&alice, other, &enqueue("acd-1"));
+        assert_eq!(next(&mut rx2).await, ("acd-1".into(), AcdEvent::Queued));
+        assert_eq!(
+            next(&mut rx2).await,
+            (
+                "acd-1".into(),
+                AcdEvent::Offer {
+                    operator: "alice".into()
+                }
+            )
         );
     }
 }

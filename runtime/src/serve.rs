@@ -172,7 +172,7 @@ impl Server {
             app_storage,
             acd: Default::default(),
         });
-        crate::acd::AcdQueues::run(Arc::downgrade(&context));
+        crate::sip::run_acd(Arc::downgrade(&context));
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)
             .await

@@ -116,6 +116,36 @@ pub struct CallContext {
     pub acd: crate::acd::AcdQueues,
 }
 
+impl crate::acd::Operators for CallContext {
+    fn queues(&self, application: &str) -> Vec<crate::config::QueueConfig> {
+        self.catalog
+            .current()
+            .config
+            .application(application)
+            .map(|a| a.queues.clone())
+            .unwrap_or_default()
+    }
+
+    fn registered(&self, application: &str, user: &str) -> bool {
+        !self.registrar.contacts(application, user).is_empty()
+    }
+}
+
+/// Offers waiting ACD requests the operators who became free or registered, every
+/// [`crate::acd::DISPATCH_EVERY`] while the server runs.
+pub fn run_acd(context: std::sync::Weak<CallContext>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut clock = tokio::time::interval(crate::acd::DISPATCH_EVERY);
+        loop {
+            clock.tick().await;
+            let Some(context) = context.upgrade() else {
+                return;
+            };
+            context.acd.dispatch_all(context.as_ref());
+        }
+    })
+}
+
 impl CallContext {
     /// The address our SDP gives for media: `server.public_address` behind a 1:1 NAT, else the
     /// media address the sockets bind.

@@ -86,7 +86,9 @@ impl SessionOut<'_> {
                     session: self.session_id,
                     events,
                 };
-                self.context.acd.command(self.context, asker, command);
+                self.context
+                    .acd
+                    .command(self.context.as_ref(), asker, command);
                 Handled::Observed
             }
             Outbound::HttpResponse(answer) => {
