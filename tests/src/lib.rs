@@ -32,6 +32,11 @@
 //! - `tests/webrtc_calls.rs`: browser calls from the webrtc-crate caller (signalling, SRTP,
 //!   Opus, keys, hangups, tokens); `tests/webrtc_browser.rs`: the same from headless Chromium
 //!   through `/phone`, five at once, and `/ui/sessions`.
+//! - `tests/net.rs`: `Net` against Python's HTTP server; `tests/app_storage.rs`:
+//!   `ApplicationStorage` through scenarios, the admin API, the CLI and a restart;
+//!   `tests/asr.rs`: speech recognition of espeak-ng words (`--caller-audio`); `tests/acd.rs`:
+//!   ACD queues with pjsua2 operators; `tests/gatekeeper.rs`: the example conference
+//!   gatekeeper (IVR + storage + callConference) on a SIP call.
 //! - `tests/admin_api.rs`: secrets, redaction, the admin API (401, route-test, hot reload),
 //!   schemathesis against `/openapi.json`.
 //! - `tests/fuzz_corpus.rs`: the fuzz corpus replayed through the targets; `tests/soak.rs`: a

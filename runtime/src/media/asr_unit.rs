@@ -24,6 +24,54 @@ pub const PYTHON: &str = "/usr/bin/python3";
 pub const MODEL: &str = "/usr/share/pocketsphinx/model/en-us";
 /// The recognizer program.
 const ENGINE: &str = include_str!("asr/pocketsphinx_engine.py");
+
+/// A speech recognizer the units can run: a program that reads 16-bit 8 kHz mono PCM on
+/// stdin and writes the JSON lines `asr/pocketsphinx_engine.py` documents on stdout. Another
+/// engine (Vosk, whisper.cpp ...) needs only another implementation.
+pub trait Recognizer: Send + Sync + std::fmt::Debug {
+    /// The command for one recognizer of `spec` (stdio are set by the caller).
+    fn command(&self, spec: &AsrSpec) -> tokio::process::Command;
+    /// What the operator must install when the command does not start.
+    fn needs(&self) -> String;
+}
+
+/// PocketSphinx through Debian's python3-pocketsphinx and its US English model.
+#[derive(Debug, Clone)]
+pub struct PocketSphinx {
+    /// The interpreter with the `pocketsphinx` module.
+    pub python: String,
+    /// The model directory.
+    pub model: String,
+}
+
+impl Default for PocketSphinx {
+    fn default() -> Self {
+        Self {
+            python: PYTHON.into(),
+            model: MODEL.into(),
+        }
+    }
+}
+
+impl Recognizer for PocketSphinx {
+    fn command(&self, spec: &AsrSpec) -> tokio::process::Command {
+        let hints = if spec.phrase_hints.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&spec.phrase_hints).unwrap_or_default()
+        };
+        let mut command = dialtone_bindings::child::clean_command(&self.python);
+        command
+            .args(["-W", "ignore", "-c", ENGINE])
+            .arg(&self.model)
+            .arg(hints);
+        command
+    }
+
+    fn needs(&self) -> String {
+        format!("{} with python3-pocketsphinx", self.python)
+    }
+}
 /// How long the recognizer may take to load before the unit gives up.
 const START_WAIT: Duration = Duration::from_secs(20);
 /// The longest line the recognizer may write.
@@ -54,14 +102,19 @@ enum EngineLine {
     Error { error: String },
 }
 
-/// Starts the recognizer's task.
+/// Starts the recognizer's task with the default engine ([`PocketSphinx`]).
 pub fn spawn(spec: AsrSpec, ports: Ports, events: HostEventSender) -> AsrHandle {
-    spawn_with(PYTHON, spec, ports, events)
+    spawn_with(
+        std::sync::Arc::new(PocketSphinx::default()),
+        spec,
+        ports,
+        events,
+    )
 }
 
-/// [`spawn`] with the recognizer run by `python`.
-fn spawn_with(
-    python: &'static str,
+/// [`spawn`] with `engine`.
+pub fn spawn_with(
+    engine: std::sync::Arc<dyn Recognizer>,
     spec: AsrSpec,
     ports: Ports,
     events: HostEventSender,
@@ -86,12 +139,12 @@ fn spawn_with(
             ),
         });
     }
-    tokio::spawn(run(python, spec, ports, rx, report));
+    tokio::spawn(run(engine, spec, ports, rx, report));
     AsrHandle { commands }
 }
 
 async fn run(
-    python: &'static str,
+    engine: std::sync::Arc<dyn Recognizer>,
     spec: AsrSpec,
     ports: Ports,
     mut commands: mpsc::UnboundedReceiver<AsrAction>,
@@ -104,18 +157,8 @@ async fn run(
             duration: started.elapsed().as_secs(),
         })
     };
-    let hints = serde_json::to_string(&spec.phrase_hints).unwrap_or_else(|_| "[]".into());
-    let spawned = dialtone_bindings::child::clean_command(python)
-        .arg("-W")
-        .arg("ignore")
-        .arg("-c")
-        .arg(ENGINE)
-        .arg(MODEL)
-        .arg(if spec.phrase_hints.is_empty() {
-            ""
-        } else {
-            &hints
-        })
+    let spawned = engine
+        .command(&spec)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -126,7 +169,8 @@ async fn run(
         Err(e) => {
             report(AsrEvent::AsrError {
                 error: format!(
-                    "cannot start the speech recognizer ({python} with python3-pocketsphinx): {e}"
+                    "cannot start the speech recognizer ({}): {e}",
+                    engine.needs()
                 ),
             });
             return stopped(&report);
@@ -243,7 +287,7 @@ mod tests {
     use super::*;
     use crate::media::graph::{InletMode, UnitKind};
 
-    async fn events_of(python: &'static str) -> Vec<AsrEvent> {
+    async fn events_of(python: &str) -> Vec<AsrEvent> {
         let (host, mut session) = dialtone_bindings::host::channel();
         let spec = AsrSpec {
             id: "asr-1".into(),
@@ -253,7 +297,11 @@ mod tests {
             single_utterance: false,
         };
         let ports = Ports::new(UnitKind::Asr, InletMode::Mix);
-        let _handle = spawn_with(python, spec, ports, host.events.clone());
+        let engine = std::sync::Arc::new(PocketSphinx {
+            python: python.into(),
+            ..PocketSphinx::default()
+        });
+        let _handle = spawn_with(engine, spec, ports, host.events.clone());
         let mut seen = Vec::new();
         while let Ok(Some(event)) =
             tokio::time::timeout(Duration::from_secs(10), session.events.recv()).await
