@@ -33,7 +33,7 @@ VoxEngine.addEventListener(AppEvents.Started, () => {
   conf.addEventListener(ConferenceEvents.EndpointRemoved, () => {
     if (++left === ports.length) VoxEngine.terminate();
   });
-  setTimeout(() => conf.getList().forEach((endpoint) => endpoint.getCall().hangup()), 12000);
+  setTimeout(() => conf.getList().forEach((endpoint) => endpoint.getCall().hangup()), 14000);
 });
 "#;
 
@@ -166,7 +166,7 @@ fn three_callers_join_one_room_with_call_conference_and_hear_each_other() -> Res
         .iter()
         .map(|(_, wav, heard)| {
             let (wav, heard) = (wav.clone(), heard.clone());
-            std::thread::spawn(move || pjsua2_call(port, &wav, 12, &heard, "", 0.0))
+            std::thread::spawn(move || pjsua2_call(port, &wav, 14, &heard, "", 0.0))
         })
         .collect();
     for caller in callers {
