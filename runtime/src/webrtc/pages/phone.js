@@ -166,12 +166,15 @@ async function watch(location) {
     let state;
     try {
       const response = await fetch(`${location}?wait=${encodeURIComponent(seen)}`, { headers: headers({}) });
+      // Hung up here meanwhile: the page already knows why the call ended.
+      if (phone.location !== location) return;
       if (response.status === 404) { finish("ended"); return; }
       state = await response.json();
     } catch (error) {
       await new Promise((r) => setTimeout(r, 1000));
       continue;
     }
+    if (phone.location !== location) return;
     if (state.state === "ended") { finish(state.reason || "ended"); return; }
     seen = state.state;
   }
@@ -181,6 +184,8 @@ async function hangUp() {
   // Still calling: stop waiting; the server cancels a call nobody waits for.
   if (phone.pending) phone.pending.abort();
   const location = phone.location;
+  // The call's long poll answers "ended" once the DELETE lands; it is ours, not the far end's.
+  phone.location = null;
   if (location) {
     await fetch(location, { method: "DELETE", headers: headers({}) }).catch(() => {});
   }
