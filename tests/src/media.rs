@@ -207,6 +207,28 @@ pub fn pjsua2_callee(
     LinePeer::start_in("venv-pjsua2", "pjsua2_callee.py", &args, &[])
 }
 
+/// [`pjsua2_callee`] registered with the server on SIP port `sip_port` as application user
+/// `(user, password)`, answering after `answer_after_ms` (-1: never); returned once its
+/// REGISTER got 200 (an error after 15 s).
+pub fn registered_phone(
+    sip_port: u16,
+    (user, password): (&str, &str),
+    wav: &std::path::Path,
+    heard: &std::path::Path,
+    max_seconds: u32,
+    answer_after_ms: i32,
+) -> Result<LinePeer> {
+    let registrar = format!("127.0.0.1:{sip_port}");
+    let mut phone = pjsua2_callee(
+        wav,
+        heard,
+        max_seconds,
+        Some((&registrar, user, password, answer_after_ms)),
+    )?;
+    phone.wait_for("REGISTERED 200", std::time::Duration::from_secs(15))?;
+    Ok(phone)
+}
+
 /// [`pjsua2_callee`] (not registered) that presses `keys` (RFC 4733) a second after it answers.
 pub fn pjsua2_callee_pressing(
     wav: &std::path::Path,

@@ -7,14 +7,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 use dialtone_tests::admin::Api;
-use dialtone_tests::media::pjsua2_callee;
+use dialtone_tests::media::registered_phone;
 use dialtone_tests::sip::{TestServer, caller_wav, pjsua2_call, sox_rms, spoken_wav, temp_dir};
 use reqwest::Method;
 use serde_json::json;
 
 const TOKEN: &str = "acd-test-token-0123456789";
 const SESSION_TIMEOUT: Duration = Duration::from_secs(30);
-const REGISTER_TIMEOUT: Duration = Duration::from_secs(15);
 
 const QUEUES: &str = r#"
 [[application.queue]]
@@ -77,15 +76,15 @@ fn a_queued_caller_reaches_the_registered_operator() -> Result<()> {
     let dir = temp_dir("acd")?;
     let caller_says = caller_wav(&dir)?;
     let alice_says = spoken_wav(&dir, "alice", "Support, Alice speaking.")?;
-    let registrar = format!("127.0.0.1:{}", server.sip_port());
     let alice_heard = dir.join("alice-heard.wav");
-    let mut alice = pjsua2_callee(
+    let mut alice = registered_phone(
+        server.sip_port(),
+        ("alice", "alice-secret-1"),
         &alice_says,
         &alice_heard,
         40,
-        Some((&registrar, "alice", "alice-secret-1", 0)),
+        0,
     )?;
-    alice.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
     // The caller dials 2000 (support) and hangs up after 6 s.
     let output = pjsua2_call(
         server.sip_port(),
@@ -143,22 +142,23 @@ fn an_operator_who_does_not_answer_is_given_up_and_the_next_one_takes_the_call()
     let mut server = call_center()?;
     let dir = temp_dir("acd-next")?;
     let says = spoken_wav(&dir, "operator", "Hello, you reached the day queue.")?;
-    let registrar = format!("127.0.0.1:{}", server.sip_port());
     // alice's phone rings and is never answered; bob's answers at once.
-    let mut alice = pjsua2_callee(
+    let alice = registered_phone(
+        server.sip_port(),
+        ("alice", "alice-secret-1"),
         &says,
         &dir.join("alice-heard.wav"),
         40,
-        Some((&registrar, "alice", "alice-secret-1", -1)),
+        -1,
     )?;
-    let mut bob = pjsua2_callee(
+    let mut bob = registered_phone(
+        server.sip_port(),
+        ("bob", "bob-secret-1"),
         &says,
         &dir.join("bob-heard.wav"),
         40,
-        Some((&registrar, "bob", "bob-secret-1", 0)),
+        0,
     )?;
-    alice.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
-    bob.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
     // The caller (SIPp) stays 16 s: alice rings for 10 of them, then bob takes the call.
     server.caller_hangs_up("4000", 16_000)?;
     bob.wait_for("STATE DISCONNECTED", Duration::from_secs(15))?;

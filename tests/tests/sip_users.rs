@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use dialtone_tests::admin::Api;
-use dialtone_tests::media::{echo_of, pjsua2_callee};
+use dialtone_tests::media::{echo_of, pjsua2_callee, registered_phone};
 use dialtone_tests::sip::{
     TestServer, caller_wav, pjsua2_call, pjsua2_call_as, sox_rms, spoken_wav, temp_dir,
 };
@@ -59,14 +59,14 @@ fn a_registered_softphone_is_called_by_call_user_with_audio_both_ways() -> Resul
     let alice_says = spoken_wav(&dir, "alice", "Hi, Alice here. I am on my softphone today.")?;
     let alice_heard = dir.join("alice-heard.wav");
     let caller_heard = dir.join("caller-heard.wav");
-    let registrar = format!("127.0.0.1:{}", server.sip_port());
-    let mut alice = pjsua2_callee(
+    let mut alice = registered_phone(
+        server.sip_port(),
+        ("alice", "alice-secret-1"),
         &alice_says,
         &alice_heard,
         40,
-        Some((&registrar, "alice", "alice-secret-1", 0)),
+        0,
     )?;
-    alice.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
     let output = pjsua2_call(server.sip_port(), &caller_says, 8, &caller_heard, "", 0.0)?;
     assert!(output.contains("STATE CONFIRMED 200"), "{output}");
     alice.wait_for("STATE DISCONNECTED", Duration::from_secs(15))?;
@@ -98,22 +98,23 @@ fn a_user_with_two_phones_is_forked_and_the_one_that_does_not_answer_is_cancelle
     let mut server = server_with_alice(CALL_ALICE)?;
     let dir = temp_dir("users-fork")?;
     let caller_says = caller_wav(&dir)?;
-    let registrar = format!("127.0.0.1:{}", server.sip_port());
     // The desk phone only rings; the mobile answers after a second.
-    let mut desk = pjsua2_callee(
+    let mut desk = registered_phone(
+        server.sip_port(),
+        ("alice", "alice-secret-1"),
         &caller_says,
         &dir.join("desk-heard.wav"),
         40,
-        Some((&registrar, "alice", "alice-secret-1", -1)),
+        -1,
     )?;
-    let mut mobile = pjsua2_callee(
+    let mut mobile = registered_phone(
+        server.sip_port(),
+        ("alice", "alice-secret-1"),
         &caller_says,
         &dir.join("mobile-heard.wav"),
         40,
-        Some((&registrar, "alice", "alice-secret-1", 1000)),
+        1000,
     )?;
-    desk.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
-    mobile.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
     let output = pjsua2_call(
         server.sip_port(),
         &caller_says,
@@ -237,14 +238,14 @@ fn forward_call_to_user_rings_the_dialed_users_phone() -> Result<()> {
     let mut server = server_with_alice(FORWARD_TO_USER)?;
     let dir = temp_dir("users-forward")?;
     let wav = caller_wav(&dir)?;
-    let registrar = format!("127.0.0.1:{}", server.sip_port());
-    let mut alice = pjsua2_callee(
+    let mut alice = registered_phone(
+        server.sip_port(),
+        ("alice", "alice-secret-1"),
         &wav,
         &dir.join("alice-heard.wav"),
         30,
-        Some((&registrar, "alice", "alice-secret-1", 0)),
+        0,
     )?;
-    alice.wait_for("REGISTERED 200", REGISTER_TIMEOUT)?;
     let run = server.caller_hangs_up("alice", 2000)?;
     assert_eq!(run.code, 0, "{}", run.output);
     alice.wait_for("STATE CONFIRMED", Duration::from_secs(10))?;
