@@ -53,14 +53,9 @@ pub(crate) async fn on_io<T: Send + 'static>(
     let Some(io) = io() else {
         return Ok(request.await);
     };
-    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-    impl<T> Drop for AbortOnDrop<T> {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
-    }
-    let mut task = AbortOnDrop(io.spawn(request));
-    (&mut task.0).await.map_err(|_| IoGone)
+    tokio_util::task::AbortOnDropHandle::new(io.spawn(request))
+        .await
+        .map_err(|_| IoGone)
 }
 
 /// Runs `request` on the I/O runtime to its end, whoever waits for it: dropping the handle

@@ -44,12 +44,17 @@ struct Waiter {
     failed: HashMap<String, Instant>,
 }
 
+/// Tells a session about its request.
+fn tell(events: &HostEventSender, request: &str, event: AcdEvent) {
+    let _ = events.send(HostEvent::Acd {
+        request: request.to_owned(),
+        event,
+    });
+}
+
 impl Waiter {
     fn tell(&self, event: AcdEvent) {
-        let _ = self.events.send(HostEvent::Acd {
-            request: self.request.clone(),
-            event,
-        });
+        tell(&self.events, &self.request, event);
     }
 
     fn is(&self, session: &str, request: &str) -> bool {
@@ -105,12 +110,7 @@ impl AcdQueues {
 
     /// Carries out a session's command.
     pub fn command(&self, context: &dyn Operators, asker: Asker<'_>, command: &AcdCommand) {
-        let tell = |request: &str, event: AcdEvent| {
-            let _ = asker.events.send(HostEvent::Acd {
-                request: request.to_owned(),
-                event,
-            });
-        };
+        let tell = |request: &str, event: AcdEvent| tell(asker.events, request, event);
         match command {
             AcdCommand::Enqueue { request, queue } => {
                 let Some(config) = queue_config(context, asker.application, queue) else {

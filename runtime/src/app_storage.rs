@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS app_storage (
     expire_at INTEGER NOT NULL,
     PRIMARY KEY (application, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS app_storage_expiry ON app_storage (application, expire_at);
 ";
 
 /// The store, on one connection opened at first use.
@@ -100,34 +101,19 @@ impl AppStore {
                 expire_at: r.get(2)?,
             })
         };
-        let rows = match namespace {
-            // The namespace is the part before ':': the key itself and every "ns:..." (the
-            // range ["ns:", "ns;") holds exactly those, ';' being the character after ':').
-            Some(ns) => {
-                let mut query = db
-                    .prepare_cached(
-                        "SELECT key, value, expire_at FROM app_storage
-                         WHERE application = ?1 AND expire_at > ?2
-                           AND (key = ?3 OR (key >= ?3 || ':' AND key < ?3 || ';'))
-                         ORDER BY key LIMIT ?4",
-                    )
-                    .map_err(|e| self.failed(&e))?;
-                query
-                    .query_map(params![application, now(), ns, count], row)
-                    .and_then(Iterator::collect)
-            }
-            None => {
-                let mut query = db
-                    .prepare_cached(
-                        "SELECT key, value, expire_at FROM app_storage
-                         WHERE application = ?1 AND expire_at > ?2 ORDER BY key LIMIT ?3",
-                    )
-                    .map_err(|e| self.failed(&e))?;
-                query
-                    .query_map(params![application, now(), count], row)
-                    .and_then(Iterator::collect)
-            }
-        };
+        // The namespace is the part before ':': the key itself and every "ns:..." (the range
+        // ["ns:", "ns;") holds exactly those, ';' being the character after ':').
+        let mut query = db
+            .prepare_cached(
+                "SELECT key, value, expire_at FROM app_storage
+                 WHERE application = ?1 AND expire_at > ?2
+                   AND (?3 IS NULL OR key = ?3 OR (key >= ?3 || ':' AND key < ?3 || ';'))
+                 ORDER BY key LIMIT ?4",
+            )
+            .map_err(|e| self.failed(&e))?;
+        let rows = query
+            .query_map(params![application, now(), namespace, count], row)
+            .and_then(Iterator::collect);
         rows.map_err(|e| self.failed(&e))
     }
 }

@@ -17,6 +17,7 @@ use dialtone_bindings::mcp::McpPolicy;
 use dialtone_bindings::outbound::OutboundPolicy;
 use dialtone_bindings::run_session;
 use tokio::time::{Instant, sleep_until};
+use tokio_util::task::AbortOnDropHandle;
 
 pub use sim_leg::{CallerScript, LegOutput, MediaRoot, SimLeg};
 pub use transcript::{Entry, JsonTranscript, TextTranscript, Transcript};
@@ -174,7 +175,7 @@ async fn drive(
     let call_ports = media.add_call(CONSOLE_CALL_ID);
     // The caller's speech (--caller-audio), started when the call connects.
     let mut speech = options.caller.audio.as_deref().map(caller_audio);
-    let mut speaking: Option<AbortOnDrop> = None;
+    let mut speaking: Option<AbortOnDropHandle<()>> = None;
     let mut deliver = |outputs: Vec<LegOutput>,
                        host: &host::HostIo,
                        media: &mut SessionMedia,
@@ -292,26 +293,19 @@ async fn drive(
     }
 }
 
-/// A task that ends when this is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// The caller's speech: a WAV file as 8 kHz samples.
 fn caller_audio(path: &std::path::Path) -> Result<Vec<i16>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let (samples, rate) = crate::media::convert::wav_samples(&bytes)
-        .map_err(|e| format!("{} is not a usable WAV file ({e})", path.display()))?;
-    crate::media::resample::resample_clip(&samples, rate, 8_000).map_err(|e| e.to_string())
+    crate::media::convert::wav_to_8k(&bytes)
+        .map_err(|e| format!("{} is not a usable WAV file ({e})", path.display()))
 }
 
 /// Sends `samples` from the caller, 20 ms at a time, then silence is what it sends.
-fn speak(samples: Vec<i16>, outlet: std::sync::Arc<crate::media::graph::Outlet>) -> AbortOnDrop {
-    AbortOnDrop(tokio::spawn(async move {
+fn speak(
+    samples: Vec<i16>,
+    outlet: std::sync::Arc<crate::media::graph::Outlet>,
+) -> AbortOnDropHandle<()> {
+    AbortOnDropHandle::new(tokio::spawn(async move {
         let mut clock = tokio::time::interval(Duration::from_millis(20));
         for frame in samples.chunks(160) {
             clock.tick().await;

@@ -10,7 +10,7 @@ use clap::Subcommand;
 use dialtone::app_storage::AppStore;
 use dialtone::config::Config;
 use dialtone_bindings::host::storage::{
-    AppStorage as _, MAX_KEYS_PAGE, MAX_TTL_S, StorageKey, check_entry,
+    AppStorage as _, MAX_KEYS_PAGE, MAX_TTL_S, StorageKey, check_entry, ttl_seconds,
 };
 use reqwest::Method;
 
@@ -75,7 +75,7 @@ pub(crate) fn run(
                         .unwrap_or_default();
                     let path = ["applications", &app, "storage"];
                     let (_, json) = remote.call(Method::GET, &path, &query, None)?;
-                    keys_from(&json)
+                    serde_json::from_value(json)?
                 }
                 None => local().entries(&app, namespace.as_deref(), MAX_KEYS_PAGE)?,
             };
@@ -94,7 +94,7 @@ pub(crate) fn run(
                 Some(remote) => {
                     let path = ["applications", &app, "storage", &key];
                     let (_, json) = remote.call(Method::GET, &path, &[], None)?;
-                    keys_from(&serde_json::Value::Array(vec![json])).pop()
+                    Some(serde_json::from_value(json)?)
                 }
                 None => local().get(&app, &key)?,
             };
@@ -109,9 +109,9 @@ pub(crate) fn run(
             value,
             ttl,
         } => {
-            if ttl > MAX_TTL_S {
+            let Some(lives) = ttl_seconds(ttl) else {
                 bail!("--ttl must be from 0 to {MAX_TTL_S} seconds (90 days)");
-            }
+            };
             check_entry(&key, Some(&value))?;
             match &remote {
                 Some(remote) => {
@@ -120,8 +120,7 @@ pub(crate) fn run(
                     remote.call(Method::PUT, &path, &[], Some(body))?;
                 }
                 None => {
-                    let ttl = if ttl == 0 { MAX_TTL_S } else { ttl };
-                    local().put(&app, &key, &value, ttl)?;
+                    local().put(&app, &key, &value, lives)?;
                 }
             }
             println!("key '{key}' of application '{app}' stored");
@@ -142,19 +141,4 @@ pub(crate) fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Keys as the admin API lists them.
-fn keys_from(json: &serde_json::Value) -> Vec<StorageKey> {
-    json.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|k| {
-            Some(StorageKey {
-                key: k["key"].as_str()?.to_owned(),
-                value: k["value"].as_str()?.to_owned(),
-                expire_at: k["expireAt"].as_i64()?,
-            })
-        })
-        .collect()
 }

@@ -1260,7 +1260,7 @@ declare class IVRState {
 }
 
 declare namespace IVR {
-  /** Leaves every active state (no handler runs) and forgets every state. */
+  /** Leaves every active state (no handler runs). */
   function reset(): void;
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{ErrorClass, throw_coded};
 use crate::engine::async_ops::OpFailure;
 use crate::engine::state::SessionState;
-use crate::host::storage::{StorageError, check_entry};
+use crate::host::storage::{MAX_TTL_S, StorageError, check_entry, ttl_seconds};
 
 fn json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
@@ -39,7 +39,11 @@ pub(super) fn install<'js>(
                         match method.as_str() {
                             "put" => {
                                 check_entry(&key, Some(&value))?;
-                                let ttl = if number == 0 { crate::host::storage::MAX_TTL_S } else { u64::from(number) };
+                                let ttl = ttl_seconds(u64::from(number)).ok_or_else(|| {
+                                    StorageError::Limit(format!(
+                                        "the ttl is {number} seconds; the most is {MAX_TTL_S} (90 days)"
+                                    ))
+                                })?;
                                 store.put(&application, &key, &value, ttl).map(|k| json(&k))
                             }
                             "get" => {

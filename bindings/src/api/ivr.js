@@ -13,7 +13,6 @@
 
 const IVR_TYPES = ["select", "inputfixed", "inputunknown", "noinput"];
 const IVR_DEFAULT_TIMEOUT_MS = 5000;
-const ivrStates = new Set();
 const ivrActive = new Map(); // call -> the running entry of its active state
 
 function ivrFail(message) {
@@ -46,7 +45,6 @@ class IVRState {
     this.#settings = settings;
     this.#onInputComplete = onInputComplete;
     this.#onInputTimeout = onInputTimeout;
-    ivrStates.add(this);
   }
 
   get name() { return this.#name; }
@@ -133,10 +131,9 @@ function ivrLeave(call) {
 
 const IVR = {
   ttsOptions: undefined,
-  // Leaves every active state and forgets every state.
+  // Leaves every active state (states hold nothing else: they can be entered again).
   reset() {
     for (const call of [...ivrActive.keys()]) ivrLeave(call);
-    ivrStates.clear();
   },
 };
 

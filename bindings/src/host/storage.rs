@@ -4,7 +4,7 @@
 
 use std::fmt::Debug;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Longest key, in characters (VoxEngine's).
 pub const MAX_KEY_CHARS: usize = 200;
@@ -16,7 +16,7 @@ pub const MAX_TTL_S: u64 = 7_776_000;
 pub const MAX_KEYS_PAGE: usize = 1000;
 
 /// One stored key, as `ApplicationStorage` returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageKey {
     /// The key.
@@ -42,8 +42,8 @@ pub enum StorageError {
 /// An application's key-value store. Every method is for one application's keys; expired
 /// keys are never returned.
 pub trait AppStorage: Send + Sync + Debug {
-    /// Creates or replaces `key`, expiring `ttl_s` seconds from now (checked by the caller
-    /// against [`MAX_TTL_S`]).
+    /// Creates or replaces `key`, expiring `ttl_s` seconds from now (the caller has applied
+    /// [`ttl_seconds`]).
     fn put(
         &self,
         application: &str,
@@ -63,6 +63,16 @@ pub trait AppStorage: Send + Sync + Debug {
         namespace: Option<&str>,
         count: usize,
     ) -> Result<Vec<String>, StorageError>;
+}
+
+/// The seconds a key put with `ttl_s` lives: 0 means the most ([`MAX_TTL_S`], 90 days); none
+/// past the most.
+pub fn ttl_seconds(ttl_s: u64) -> Option<u64> {
+    match ttl_s {
+        0 => Some(MAX_TTL_S),
+        s if s <= MAX_TTL_S => Some(s),
+        _ => None,
+    }
 }
 
 /// Checks a key and value against VoxEngine's limits.

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use dialtone_bindings::host::storage::{
-    AppStorage as _, MAX_KEYS_PAGE, MAX_TTL_S, StorageError, StorageKey, check_entry,
+    AppStorage as _, MAX_KEYS_PAGE, MAX_TTL_S, StorageError, StorageKey, check_entry, ttl_seconds,
 };
 use serde::Deserialize;
 
@@ -94,13 +94,12 @@ async fn put(
     let (app, key) = path(names)?;
     let entry = body(entry)?;
     known_application(&admin, &app)?;
-    if entry.ttl > MAX_TTL_S {
+    let Some(ttl) = ttl_seconds(entry.ttl) else {
         return Err(ApiError::bad_request(format!(
             "ttl must be from 0 to {MAX_TTL_S} seconds (90 days)"
         )));
-    }
+    };
     check_entry(&key, Some(&entry.value)).map_err(store_error)?;
-    let ttl = if entry.ttl == 0 { MAX_TTL_S } else { entry.ttl };
     let store = admin.context.app_storage.clone();
     let stored = blocking(
         move || store.put(&app, &key, &entry.value, ttl),

@@ -37,12 +37,15 @@ pub fn wav_samples(bytes: &[u8]) -> Result<(Vec<i16>, u32), &'static str> {
     Ok((mono, info.sample_rate))
 }
 
+/// A WAV file as mono 16-bit samples at 8 kHz.
+pub fn wav_to_8k(bytes: &[u8]) -> Result<Vec<i16>, &'static str> {
+    let (samples, rate) = wav_samples(bytes)?;
+    resample_clip(&samples, rate, RATE).map_err(|_| "its sample rate cannot be converted")
+}
+
 /// A WAV file as 8 kHz μ-law bytes, ready to packetize (160 bytes per 20 ms).
 pub fn wav_to_ulaw(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
-    let (samples, rate) = wav_samples(bytes)?;
-    let samples =
-        resample_clip(&samples, rate, RATE).map_err(|_| "its sample rate cannot be converted")?;
-    Ok(samples.into_iter().map(g711::encode).collect())
+    Ok(wav_to_8k(bytes)?.into_iter().map(g711::encode).collect())
 }
 
 #[cfg(test)]
