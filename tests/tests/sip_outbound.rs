@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use dialtone_tests::media::{echo_of, pjsua2_callee, pjsua2_callee_pressing};
+use dialtone_tests::media::{echo_of, pjsua2_callee, pjsua2_callee_pressing, speech_heard};
 use dialtone_tests::peers::free_port;
 use dialtone_tests::sip::{
     TestServer, caller_wav, pjsua2_call, sipp_callee, sox_rms, spoken_wav, temp_dir,
@@ -379,7 +379,7 @@ fn audio_crosses_the_bridge_both_ways_between_two_softphones() -> Result<()> {
     ] {
         let rms = sox_rms(heard, None)?;
         assert!(rms > 0.01, "{who} heard silence (rms {rms})");
-        let (lag_ms, peak) = echo_of(other, heard, 3000)?;
+        let (lag_ms, peak) = speech_heard(other, heard, 3000)?;
         assert!(
             peak > 0.6,
             "{who} did not hear the other side's speech (correlation {peak} at {lag_ms} ms)"

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use dialtone_tests::admin::Api;
-use dialtone_tests::media::{echo_of, pjsua2_callee, registered_phone};
+use dialtone_tests::media::{pjsua2_callee, registered_phone, speech_heard};
 use dialtone_tests::sip::{
     TestServer, caller_wav, pjsua2_call, pjsua2_call_as, sox_rms, spoken_wav, temp_dir,
 };
@@ -82,7 +82,7 @@ fn a_registered_softphone_is_called_by_call_user_with_audio_both_ways() -> Resul
     ] {
         let rms = sox_rms(heard, None)?;
         assert!(rms > 0.01, "{who} heard silence (rms {rms})");
-        let (lag_ms, peak) = echo_of(other, heard, 3000)?;
+        let (lag_ms, peak) = speech_heard(other, heard, 3000)?;
         assert!(
             peak > 0.6,
             "{who} did not hear the other side (correlation {peak} at {lag_ms} ms)"
