@@ -7,11 +7,13 @@
 //! - `prelude`: the JS facade, assembled from `api/*.js`.
 //! - [`redact`]: masking secret values in everything a session reports.
 //! - `validate`: compiling a scenario without running it.
+//! - `bytecode`: scenarios compiled once by the host, loaded by each session as bytecode.
 //! - `pool`: [`SessionPool`], the JS worker threads sessions are spread over.
 //! - `outbox`: reports to the host held until a pool worker idles.
 //! - `async_ops`: promise-returning ops (work off the JS thread, settled by the loop).
 
 pub(crate) mod async_ops;
+mod bytecode;
 mod error;
 mod js_error;
 pub(crate) mod outbox;
@@ -23,6 +25,7 @@ pub(crate) mod state;
 mod timers;
 mod validate;
 
+pub use bytecode::{Compiled, compile};
 pub use error::EngineError;
 pub use pool::SessionPool;
 pub use session::run_session;

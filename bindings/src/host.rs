@@ -75,6 +75,9 @@ pub struct Script {
     pub name: String,
     /// JavaScript source.
     pub source: String,
+    /// The source compiled once by the host ([`Script::compile`]); sessions load it instead
+    /// of parsing `source`. None: each session evaluates the source.
+    pub compiled: Option<crate::engine::Compiled>,
 }
 
 /// Per-session limits. Defaults are VoxEngine's documented values.

@@ -19,10 +19,10 @@ use dialtone_bindings::SessionPool;
 use dialtone_bindings::engine::EngineError;
 use dialtone_bindings::host::{self, HostEvent, Limits, Outbound, Script, SessionSpec};
 
-/// Targets of `bench sessions` (from the foundation issue).
-pub const SESSION_START_P50_TARGET: Duration = Duration::from_millis(1);
+/// Targets of `bench sessions` (from the performance issue: ahead of a Node.js vm context).
+pub const SESSION_START_P50_TARGET: Duration = Duration::from_micros(500);
 /// Memory target per idle session.
-pub const SESSION_BYTES_TARGET: u64 = 256 << 10;
+pub const SESSION_BYTES_TARGET: u64 = 150 << 10;
 
 /// Results of `bench sessions`.
 #[derive(Debug, Clone)]
@@ -98,16 +98,18 @@ impl std::fmt::Display for SessionsReport {
         )?;
         writeln!(
             f,
-            "  start (spawn -> Application.Started dispatched): p50 {:.3} ms, p99 {:.3} ms; p50 is {:.2}x the 1 ms target",
+            "  start (spawn -> Application.Started dispatched): p50 {:.3} ms, p99 {:.3} ms; p50 is {:.2}x the {} ms target",
             ms(self.start_p50),
             ms(self.start_p99),
             ms(self.start_p50) / ms(SESSION_START_P50_TARGET),
+            ms(SESSION_START_P50_TARGET),
         )?;
         writeln!(
             f,
-            "  memory per idle session (RSS delta): {} KiB; {:.2}x the 256 KiB target",
+            "  memory per idle session (RSS delta): {} KiB; {:.2}x the {} KiB target",
             self.bytes_per_session >> 10,
             self.bytes_per_session as f64 / SESSION_BYTES_TARGET as f64,
+            SESSION_BYTES_TARGET >> 10,
         )?;
         match &self.node {
             Ok(node) => write!(
@@ -144,6 +146,8 @@ pub async fn sessions(count: usize, threads: usize) -> Result<SessionsReport, En
     let pool = SessionPool::new(threads)?;
     let threads = pool.threads();
     let rss_before = rss_bytes();
+    // Compiled once, as the catalog compiles a rule's scenarios once per version.
+    let script = Script::compile("hello.voxengine.js", BENCH_SCENARIO);
     let mut hosts = Vec::with_capacity(count);
     let mut starts = Vec::with_capacity(count);
     for i in 0..count {
@@ -152,10 +156,7 @@ pub async fn sessions(count: usize, threads: usize) -> Result<SessionsReport, En
             session_id: format!("bench-{i}"),
             application: "bench".into(),
             rule: "bench".into(),
-            scripts: vec![Script {
-                name: "hello.voxengine.js".into(),
-                source: BENCH_SCENARIO.into(),
-            }],
+            scripts: vec![script.clone()],
             secrets: Default::default(),
             custom_data: String::new(),
             access_url: None,

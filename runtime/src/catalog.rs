@@ -1,11 +1,14 @@
-//! What a new call runs: the config's applications and rules, compiled for routing. A call takes
+//! What a new call runs: the config's applications and rules, compiled for routing, and every
+//! scenario a rule names, read and compiled to bytecode once per catalog version. A call takes
 //! the catalog current when it arrives and keeps it, so a reload never changes a call in
-//! progress.
+//! progress, and an INVITE reads no file and parses no script.
 //!
 //! - `edit`: [`edit::Editor`], validated changes and reloads that replace the catalog.
 
 pub mod edit;
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use dialtone_bindings::host::{Limits, Script};
@@ -51,13 +54,65 @@ pub struct Catalog {
     /// The config.
     pub config: Config,
     router: Router,
+    /// Each scenario the rules name, compiled; or why it could not be read (said to each
+    /// call that needs it, as when files were read per call).
+    scenarios: HashMap<String, Result<Script, Unreadable>>,
+}
+
+/// A scenario file that could not be read when the catalog was built.
+#[derive(Debug)]
+struct Unreadable {
+    path: PathBuf,
+    kind: std::io::ErrorKind,
+    message: String,
 }
 
 impl Catalog {
-    /// Compiles the config's rules.
+    /// Compiles the config's rules, and reads and compiles every scenario they name.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         let router = Router::new(&config)?;
-        Ok(Self { config, router })
+        let mut scenarios = HashMap::new();
+        for rule in config.applications.iter().flat_map(|a| &a.rules) {
+            for name in &rule.scenarios {
+                if scenarios.contains_key(name) {
+                    continue;
+                }
+                let script = match config.load_scenario(name) {
+                    Ok(script) => Ok(Script::compile(script.name, script.source)),
+                    Err(ConfigError::Scenario { path, source }) => Err(Unreadable {
+                        path,
+                        kind: source.kind(),
+                        message: source.to_string(),
+                    }),
+                    Err(other) => return Err(other),
+                };
+                scenarios.insert(name.clone(), script);
+            }
+        }
+        Ok(Self {
+            config,
+            router,
+            scenarios,
+        })
+    }
+
+    /// The compiled scenarios `names` (in order), or the first that could not be read.
+    pub(crate) fn scripts(&self, names: &[String]) -> Result<Vec<Script>, ConfigError> {
+        names
+            .iter()
+            .map(|name| match self.scenarios.get(name) {
+                Some(Ok(script)) => Ok(script.clone()),
+                Some(Err(unreadable)) => Err(ConfigError::Scenario {
+                    path: unreadable.path.clone(),
+                    source: std::io::Error::new(unreadable.kind, unreadable.message.clone()),
+                }),
+                // Every rule's scenarios are in the map; a name from elsewhere is read now.
+                None => self
+                    .config
+                    .load_scenario(name)
+                    .map(|s| Script::compile(s.name, s.source)),
+            })
+            .collect()
     }
 
     /// The rule that takes a call to `destination` (without reading its scenarios).
@@ -99,7 +154,7 @@ impl Catalog {
     }
 
     fn plan_for(&self, route: Route) -> Result<CallPlan, CatalogError> {
-        let scripts = self.config.load_scenarios(&route.scenarios)?;
+        let scripts = self.scripts(&route.scenarios)?;
         let app = self.config.application(&route.application);
         let mcp = app.map(|a| a.mcp.policy()).unwrap_or_default();
         let outbound = Arc::new(app.map(|a| a.outbound.policy(&a.name)).unwrap_or_default());

@@ -150,7 +150,7 @@ impl Default for ServerConfig {
             sip: SocketAddr::from(([127, 0, 0, 1], 5060)),
             sip_tcp: true,
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            rtp_ports: "20000-30000".into(),
+            rtp_ports: "10000-49999".into(),
             media_address: None,
             public_address: None,
             data_dir: PathBuf::from("dialtone-data"),
@@ -515,20 +515,18 @@ impl Config {
     }
 
     /// Reads the scenario sources a rule names: from disk next to the config file, or from
-    /// the embedded copies for the embedded config.
+    /// the embedded copies for the embedded config (not compiled: the catalog compiles them).
     pub fn load_scenarios(&self, names: &[String]) -> Result<Vec<Script>, ConfigError> {
         names.iter().map(|name| self.load_scenario(name)).collect()
     }
 
-    fn load_scenario(&self, name: &str) -> Result<Script, ConfigError> {
+    /// Reads one scenario source (see [`Config::load_scenarios`]).
+    pub fn load_scenario(&self, name: &str) -> Result<Script, ConfigError> {
         match self.dir() {
             None => EMBEDDED_SCENARIOS
                 .iter()
                 .find(|(n, _)| *n == name)
-                .map(|(n, source)| Script {
-                    name: (*n).to_owned(),
-                    source: (*source).to_owned(),
-                })
+                .map(|(n, source)| Script::from_source(*n, *source))
                 .ok_or_else(|| ConfigError::Scenario {
                     path: PathBuf::from(name),
                     source: std::io::Error::new(
@@ -561,7 +559,7 @@ pub fn is_name(name: &str, max: usize) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// Reads one scenario file; its stack-trace name is the file name.
+/// Reads one scenario file (not compiled); its stack-trace name is the file name.
 pub fn read_script(path: &Path) -> Result<Script, ConfigError> {
     let source = std::fs::read_to_string(path).map_err(|source| ConfigError::Scenario {
         path: path.to_owned(),
@@ -571,7 +569,7 @@ pub fn read_script(path: &Path) -> Result<Script, ConfigError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    Ok(Script { name, source })
+    Ok(Script::from_source(name, source))
 }
 
 /// An `allow_hosts` entry: a host name, an IPv4 or IPv6 address (no port, no brackets), or

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialtone_bindings::host::{
-    self, EndReason, HostEvent, IncomingCall, Limits, Outbound, SessionSpec,
+    self, EndReason, HostEvent, IncomingCall, Limits, Outbound, Script, SessionSpec,
 };
 use dialtone_bindings::mcp::McpPolicy;
 use dialtone_bindings::outbound::OutboundPolicy;
@@ -98,7 +98,7 @@ pub async fn run(
     let scripts = options
         .scenarios
         .iter()
-        .map(|path| read_script(path))
+        .map(|path| read_script(path).map(|script| Script::compile(script.name, script.source)))
         .collect::<Result<Vec<_>, _>>()?;
     // The console runs on its author's machine: local servers are what they test against.
     let outbound = Arc::new(OutboundPolicy {

@@ -234,8 +234,12 @@ fn route_test_explains_matches_misses_and_problems() -> Result<()> {
         Some(json!({"destination": "1", "application": "nope"})),
     )?;
     assert_eq!(expect(unknown, 404)?["code"], "not_found");
-    // A scenario that no longer compiles is reported before a call finds out.
+    // A scenario edited by hand applies after a reload; one that no longer compiles is then
+    // reported before a call finds out.
     std::fs::write(server.dir.join("rule0.voxengine.js"), "let x = ;")?;
+    let still = expect(route("100")?, 200)?;
+    assert_eq!(still["problem"], serde_json::Value::Null, "{still}");
+    expect(api.json(Method::POST, "/reload", None)?, 200)?;
     let broken = expect(route("100")?, 200)?;
     let problem = broken["problem"].as_str().unwrap_or_default();
     assert!(problem.contains("SyntaxError"), "{broken}");

@@ -189,10 +189,14 @@ impl Session {
         for script in &spec.scripts {
             session.arm();
             let outcome = session.ctx.with(|ctx| {
-                match ctx.eval_with_options::<(), _>(
-                    script.source.as_str(),
-                    script_options(&script.name),
-                ) {
+                let ran = match &script.compiled {
+                    Some(compiled) => super::bytecode::run(&ctx, compiled),
+                    None => ctx.eval_with_options::<(), _>(
+                        script.source.as_str(),
+                        script_options(&script.name),
+                    ),
+                };
+                match ran {
                     Ok(()) => None,
                     Err(e) => Some(caught(&ctx, e)),
                 }

@@ -12,10 +12,7 @@ fn spec(source: &str) -> SessionSpec {
         session_id: "s-1".into(),
         application: "app".into(),
         rule: "rule".into(),
-        scripts: vec![Script {
-            name: "test.js".into(),
-            source: source.into(),
-        }],
+        scripts: vec![Script::compile("test.js", source)],
         secrets: BTreeMap::from([("TOKEN".to_string(), "s3cret".to_string())]),
         custom_data: String::new(),
         access_url: None,

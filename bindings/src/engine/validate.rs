@@ -91,10 +91,7 @@ mod tests {
     use super::*;
 
     fn script(source: &str) -> Script {
-        Script {
-            name: "case.voxengine.js".into(),
-            source: source.into(),
-        }
+        Script::from_source("case.voxengine.js", source)
     }
 
     #[test]

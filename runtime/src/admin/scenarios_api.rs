@@ -142,10 +142,7 @@ async fn upload(
             format!("the scenario is longer than the {max}-character limit"),
         ));
     }
-    let script = Script {
-        name: name.clone(),
-        source,
-    };
+    let script = Script::from_source(name.clone(), source);
     if let Err(e) = dialtone_bindings::validate_script(&script) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -156,7 +153,7 @@ async fn upload(
     let file = dir.join(&name);
     let created = admin
         .editor
-        .exclusive(|| {
+        .exclusive(&admin.context.catalog, || {
             let created = !file.exists();
             write_file(&file, script.source.as_bytes()).map(|()| created)
         })
@@ -187,21 +184,20 @@ async fn remove(
     let file = dir.join(&name);
     admin
         .editor
-        .exclusive(|| match std::fs::remove_file(&file) {
-            Ok(()) => Ok(StatusCode::NO_CONTENT),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(ApiError::not_found(format!("no scenario named '{name}'")))
+        .exclusive(&admin.context.catalog, || {
+            match std::fs::remove_file(&file) {
+                Ok(()) => Ok(StatusCode::NO_CONTENT),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(ApiError::not_found(format!("no scenario named '{name}'")))
+                }
+                Err(e) => Err(ApiError::internal(format!("{}: {e}", file.display()))),
             }
-            Err(e) => Err(ApiError::internal(format!("{}: {e}", file.display()))),
         })
         .await
 }
 
 async fn validate(source: String) -> Json<serde_json::Value> {
-    let script = Script {
-        name: "scenario.js".into(),
-        source,
-    };
+    let script = Script::from_source("scenario.js", source);
     Json(match dialtone_bindings::validate_script(&script) {
         Ok(()) => serde_json::json!({ "valid": true }),
         Err(e) => serde_json::json!({ "valid": false, "error": e.to_string() }),

@@ -496,10 +496,7 @@ async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, S
         session_id: "bench-mcp".into(),
         application: "bench".into(),
         rule: "bench".into(),
-        scripts: vec![Script {
-            name: "mcp_dialtone.voxengine.js".into(),
-            source,
-        }],
+        scripts: vec![Script::compile("mcp_dialtone.voxengine.js", source)],
         ..SessionSpec::default()
     };
     let (mut host, session) = host::channel();

@@ -73,15 +73,12 @@ impl Editor {
         let catalog = Catalog::new(config)?;
         for app in &catalog.config.applications {
             for rule in &app.rules {
-                catalog
-                    .config
-                    .load_scenarios(&rule.scenarios)
-                    .map_err(|e| {
-                        EditError::Invalid(format!(
-                            "application '{}', rule '{}': {e}",
-                            app.name, rule.name
-                        ))
-                    })?;
+                catalog.scripts(&rule.scenarios).map_err(|e| {
+                    EditError::Invalid(format!(
+                        "application '{}', rule '{}': {e}",
+                        app.name, rule.name
+                    ))
+                })?;
             }
         }
         write_applications(&path, &catalog.config)?;
@@ -104,10 +101,17 @@ impl Editor {
         Ok(())
     }
 
-    /// Runs `change` while no other change runs (scenario files).
-    pub async fn exclusive<T>(&self, change: impl FnOnce() -> T) -> T {
+    /// Runs `change` while no other change runs (scenario files), then compiles the scenarios
+    /// again into a new catalog version for the calls that arrive from now on.
+    pub async fn exclusive<T>(&self, cell: &CatalogCell, change: impl FnOnce() -> T) -> T {
         let _guard = self.lock.lock().await;
-        change()
+        let out = change();
+        let config = cell.current().config.clone();
+        match Catalog::new(config) {
+            Ok(catalog) => cell.replace(catalog),
+            Err(e) => tracing::error!("scenario change not applied to new calls: {e}"),
+        }
+        out
     }
 }
 
