@@ -18,6 +18,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod session;
 pub mod source;
+pub mod speech_cache;
 pub mod stream;
 pub mod tonescript;
 pub mod tts;

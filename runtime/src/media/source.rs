@@ -11,6 +11,7 @@ use tokio::io::AsyncReadExt as _;
 
 use super::compressed;
 use super::convert::wav_to_ulaw;
+use super::speech_cache::SpeechCache;
 use super::tts::Tts;
 use super::voices::VoiceTable;
 use super::{MediaError, g711};
@@ -35,6 +36,8 @@ pub struct MediaSource {
     clients: Mutex<HashMap<OutboundPolicy, reqwest::Client>>,
     cache: Mutex<HashMap<String, Audio>>,
     tts: Arc<dyn Tts>,
+    /// Speech already synthesized, by (voice, text).
+    speech: SpeechCache,
     voices: VoiceTable,
     recordings: Option<PathBuf>,
 }
@@ -54,21 +57,31 @@ impl MediaSource {
             clients: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
             tts,
+            speech: SpeechCache::default(),
             voices,
             recordings: None,
         }
     }
 
     /// Speaks `text` with the scenario's `voice` (a locale, or an espeak-ng voice name);
-    /// also returns a warning when the voice was unknown and another one spoke.
+    /// also returns a warning when the voice was unknown and another one spoke. A text said
+    /// before in the same voice comes from the cache (one synthesis for every call).
     pub async fn speech(
         &self,
         text: &str,
         voice: Option<&str>,
     ) -> Result<(Audio, Option<String>), MediaError> {
         let resolved = self.voices.resolve(voice);
-        let audio = self.tts.synthesize(text, resolved.voice.as_deref()).await?;
-        Ok((audio.into(), resolved.warning))
+        let voice = resolved.voice.as_deref();
+        let synthesize = async {
+            let audio = self.tts.synthesize(text, voice).await?;
+            Ok(Audio::from(audio))
+        };
+        let audio = self
+            .speech
+            .get_or_synthesize(voice, text, synthesize)
+            .await?;
+        Ok((audio, resolved.warning))
     }
 
     /// Where recordings are kept (`data_dir/recordings`): an application may play its own
