@@ -19,7 +19,7 @@ say() { printf 'install-sip-peers: %s\n' "$*"; }
 
 # shellcheck source=apt-install.sh
 source "$here/apt-install.sh"
-apt_install sipp:sip-tester espeak-ng:espeak-ng sox:sox libsox-fmt-all python3-pocketsphinx pocketsphinx-en-us
+apt_install sipp:sip-tester ss:iproute2 espeak-ng:espeak-ng sox:sox libsox-fmt-all python3-pocketsphinx pocketsphinx-en-us
 sipp -v 2>/dev/null | head -2 | tail -1 || true
 
 venv="$peers/venv-pjsua2"

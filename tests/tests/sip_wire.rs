@@ -323,3 +323,39 @@ fn http_caps_the_connections_of_one_address() -> Result<()> {
     assert_eq!(get_health(&mut second)?, "HTTP/1.1 200 OK");
     Ok(())
 }
+
+/// The SIP socket's receive buffer holds a burst of calls (8 MiB asked; the kernel's default,
+/// about 208 KiB, overflowed at 200 calls/s): read back with `ss`, the kernel's own report.
+#[test]
+fn the_sip_socket_has_a_receive_buffer_sized_for_bursts() -> Result<()> {
+    let server = TestServer::start(&[(".*", HANG_UP)])?;
+    let port = server.sip_port();
+    let output = std::process::Command::new("ss")
+        .args(["-u", "-l", "-n", "-m", &format!("sport = :{port}")])
+        .output()
+        .context("running ss (iproute2)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let rb: u64 = text
+        .split(['(', ','])
+        .find_map(|field| field.strip_prefix("rb"))
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no rb in ss's answer: {text}"))?;
+    // Linux reports twice what was set. Without CAP_NET_ADMIN the request stops at
+    // net.core.rmem_max (and the server logs that it did).
+    let asked: u64 = 8 << 20;
+    let rmem_max: u64 = std::fs::read_to_string("/proc/sys/net/core/rmem_max")?
+        .trim()
+        .parse()?;
+    let privileged = std::fs::read_to_string("/proc/self/status")?
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << 12) != 0);
+    let expected = if privileged {
+        asked
+    } else {
+        asked.min(rmem_max)
+    } * 2;
+    assert_eq!(rb, expected, "{text}");
+    Ok(())
+}

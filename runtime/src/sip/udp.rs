@@ -20,6 +20,11 @@ use super::{ALLOW, USER_AGENT};
 /// The largest datagram read (the largest a UDP datagram can be).
 const MAX_DATAGRAM: usize = 65_535;
 
+/// Receive buffer asked for the SIP socket. The kernel's default (about 208 KiB) held less than
+/// a second of a 200 calls/s burst while the reader was busy, and the datagrams past it (ACKs
+/// among them) were dropped, tearing down calls that had been answered.
+const RECEIVE_BUFFER_BYTES: usize = 8 << 20;
+
 /// The tracing target of our drop lines (the malformed-message log layer takes them).
 pub const WIRE_TARGET: &str = "dialtone::sip::wire";
 
@@ -44,11 +49,31 @@ struct LongMessages {
     events: TransportSender,
 }
 
+/// Asks for [`RECEIVE_BUFFER_BYTES`]: past `net.core.rmem_max` when the process may
+/// (CAP_NET_ADMIN), else up to it; says so when the kernel gave less.
+fn size_receive_buffer(socket: &std::net::UdpSocket) {
+    use nix::sys::socket::{getsockopt, setsockopt, sockopt};
+    let wanted = RECEIVE_BUFFER_BYTES;
+    if setsockopt(socket, sockopt::RcvBufForce, &wanted).is_err() {
+        let _ = setsockopt(socket, sockopt::RcvBuf, &wanted);
+    }
+    // Linux reports twice what was set (the other half is its bookkeeping).
+    let got = getsockopt(socket, sockopt::RcvBuf).unwrap_or(0) / 2;
+    if got < wanted {
+        tracing::warn!(
+            "SIP receive buffer is {} KiB, not the {} KiB asked for: a burst of calls may overflow it (raise net.core.rmem_max, or run with CAP_NET_ADMIN)",
+            got >> 10,
+            wanted >> 10
+        );
+    }
+}
+
 impl CheckedSocket {
     /// Binds `at`.
     pub(super) fn bind(at: SocketAddr) -> std::io::Result<Arc<Self>> {
         let socket = std::net::UdpSocket::bind(at)?;
         socket.set_nonblocking(true)?;
+        size_receive_buffer(&socket);
         Ok(Arc::new(Self {
             socket: tokio::net::UdpSocket::from_std(socket)?,
             buffer: tokio::sync::Mutex::new(vec![0; MAX_DATAGRAM]),
