@@ -12,6 +12,11 @@ use dialtone::console::{
 };
 use dialtone::router::{NoRoute, Router};
 use dialtone::secrets::SecretStore;
+
+/// mimalloc serves every allocation of the process, QuickJS's and the C libraries' included
+/// (its `override` feature replaces malloc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use reqwest::Method;
 
 mod mcp_login;
