@@ -15,7 +15,7 @@ mod voxengine;
 
 use std::rc::Rc;
 
-use rquickjs::{Ctx, Exception, Object, Result};
+use rquickjs::{Ctx, Exception, Function, Object, Result};
 
 use crate::engine::state::SessionState;
 
@@ -32,6 +32,16 @@ pub(crate) fn install_ops<'js>(ctx: &Ctx<'js>, state: &Rc<SessionState>) -> Resu
     mcp::install(ctx, &ops, state)?;
     net::install(ctx, &ops, state)?;
     application_storage::install(ctx, &ops, state)?;
+    ops.set(
+        "loadModule",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, name: String| -> Result<Function<'js>> {
+                crate::engine::load_module(&ctx, &name)
+                    .map_err(|e| throw_coded(&ctx, ErrorClass::Plain, "ERR_INTERNAL", &e))
+            },
+        )?,
+    )?;
     Ok(ops)
 }
 

@@ -28,6 +28,7 @@ mod validate;
 pub use bytecode::{Compiled, compile};
 pub use error::EngineError;
 pub use pool::SessionPool;
+pub(crate) use prelude::load_module;
 pub use session::run_session;
 pub use validate::{CompileError, validate_script};
 

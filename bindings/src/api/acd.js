@@ -2,7 +2,7 @@
 // require(Modules.ACD). The host keeps the application's queues ([[application.queue]]) and
 // offers the request at the head a free, registered operator (an application user); the
 // request then rings that operator with callUser, so `operatorCall` is an ordinary Call of
-// this session, and tells the host how it went. Part of the prelude.
+// this session, and tells the host how it went. Loaded on require (see lazy.js).
 
 const ACDEvents = Object.freeze({
   OperatorReached: "ACD.OperatorReached",
@@ -128,4 +128,14 @@ moduleInstallers.set(Modules.ACD, () => {
   VoxEngine.enqueueACDRequest = enqueueACDRequest;
   global.ACDRequest = ACDRequest;
   global.ACDEvents = ACDEvents;
+});
+
+lazyUnits.set("acd", {
+  deliver(id, name, payloadJson) {
+    const request = acdRequests.get(id);
+    if (request) deliverToAcd(request, name, JSON.parse(payloadJson));
+  },
+  clear() {
+    acdRequests.clear();
+  },
 });

@@ -1,7 +1,7 @@
 // ApplicationStorage: the application's key-value store, shared by its sessions (and the
 // admin API), with expiry. Loaded by require(Modules.ApplicationStorage). Every method returns
-// a promise; a key or value past VoxEngine's limits rejects it with ERR_STORAGE_LIMIT. Part of
-// the prelude.
+// a promise; a key or value past VoxEngine's limits rejects it with ERR_STORAGE_LIMIT. Loaded
+// on require (see lazy.js).
 
 const STORAGE_MAX_TTL_S = 7776000;
 

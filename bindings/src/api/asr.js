@@ -2,7 +2,7 @@
 // require(Modules.ASR). An ASR is a media unit: link a call to it (call.sendMediaTo(asr)) and
 // it reports what was said. The host's recognizer is local; ASRProfileList/ASRModelList
 // members of any provider are accepted and map to it (the host warns about a language it
-// does not have). Part of the prelude.
+// does not have). Loaded on require (see lazy.js).
 
 const ASREvents = Object.freeze({
   ASRError: "ASR.Error",
@@ -132,4 +132,14 @@ moduleInstallers.set(Modules.ASR, () => {
   global.ASRProfileList = ASRProfileList;
   global.ASRModelList = ASRModelList;
   global.ASRLanguage = ASRLanguage;
+});
+
+lazyUnits.set("asr", {
+  deliver(id, name, payloadJson) {
+    const asr = asrUnits.get(id);
+    if (asr) deliverToAsr(asr, name, JSON.parse(payloadJson));
+  },
+  clear() {
+    asrUnits.clear();
+  },
 });

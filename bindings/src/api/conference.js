@@ -2,7 +2,7 @@
 // Conference and Endpoint classes, ConferenceEvents, ConferenceDirection, ConferenceMode. A
 // conference is an audio mixer unit in the session's media graph: each unit linked to it is
 // heard by every unit it is linked to, except itself (VoxEngine.sendMediaBetween(call, conf)
-// per participant). Part of the prelude; installed by require.
+// per participant). Loaded on require (see lazy.js).
 
 const ConferenceEvents = Object.freeze({
   ConferenceError: "Conference.Error",

@@ -44,13 +44,12 @@ return {
     const player = players.get(id);
     if (player) deliverToPlayer(player, name, JSON.parse(payloadJson));
   },
+  // Units of modules loaded on require (none exist before the require).
   acd(id, name, payloadJson) {
-    const request = acdRequests.get(id);
-    if (request) deliverToAcd(request, name, JSON.parse(payloadJson));
+    lazyUnits.get("acd")?.deliver(id, name, payloadJson);
   },
   asr(id, name, payloadJson) {
-    const asr = asrUnits.get(id);
-    if (asr) deliverToAsr(asr, name, JSON.parse(payloadJson));
+    lazyUnits.get("asr")?.deliver(id, name, payloadJson);
   },
   recorder(id, name, payloadJson) {
     const recorder = recorders.get(id);
@@ -61,7 +60,7 @@ return {
   },
   // An MCP client event: kind is connected, failed, result, notification or closed.
   mcp(kind, id, name, payloadJson) {
-    deliverMcp(kind, id, name, payloadJson);
+    lazyUnits.get("mcp")?.deliver(kind, id, name, payloadJson);
   },
   // An async op (Net, ApplicationStorage) finished: ok resolves, else rejects with its code.
   settle(id, ok, payloadJson) {
@@ -75,9 +74,7 @@ return {
     webSockets.clear();
     players.clear();
     recorders.clear();
-    asrUnits.clear();
-    acdRequests.clear();
-    mcpClients.clear();
+    for (const units of lazyUnits.values()) units.clear();
     pendingOps.clear();
   },
 };

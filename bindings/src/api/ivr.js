@@ -1,5 +1,5 @@
 // IVR: VoxEngine's menu states, on the call API (say/startPlayback, handleTones, ToneReceived,
-// PlaybackFinished). Loaded by require(Modules.IVR). Part of the prelude.
+// PlaybackFinished). Loaded by require(Modules.IVR). Loaded on require (see lazy.js).
 //
 // A state plays its prompt and collects digits; a digit pressed during the prompt stops it
 // and counts. The timeout (ms, default 5000) runs from the prompt's end and again from each

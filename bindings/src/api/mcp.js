@@ -1,4 +1,4 @@
-// The MCP namespace, defined by require(Modules.MCP). Part of the prelude.
+// The MCP namespace, defined by require(Modules.MCP). Loaded on require (see lazy.js).
 
 function createMcpClient(parameters) {
   try {
@@ -33,4 +33,11 @@ moduleInstallers.set(Modules.MCP, () => {
     Client: MCPClient,
     createClient: createMcpClient,
   });
+});
+
+lazyUnits.set("mcp", {
+  deliver: deliverMcp,
+  clear() {
+    mcpClients.clear();
+  },
 });

@@ -1,6 +1,6 @@
 // MCP.Client: an event-driven MCP client. Results arrive only as events, one per request, in
-// request order; methods return the request id (also in every result event's data). Part of
-// the prelude.
+// request order; methods return the request id (also in every result event's data). Loaded
+// on require(Modules.MCP) with mcp.js (see lazy.js).
 
 const MCP_SERVER_EVENTS = Object.freeze({
   ConnectorInformation: "MCP.ServerEvents.ConnectorInformation",

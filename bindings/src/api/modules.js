@@ -35,10 +35,11 @@ function require(name) {
       `require: expected a Modules member, got ${describe(name)} (is the Modules member spelled right?)`);
   }
   if (loadedModules.has(name)) return;
+  if (!moduleInstallers.has(name) && lazyModuleNames.has(name)) loadLazyModule(name);
   const install = moduleInstallers.get(name);
   if (!install) {
     const member = Object.keys(Modules).find((key) => Modules[key] === name);
-    const available = Object.keys(Modules).filter((key) => moduleInstallers.has(Modules[key]))
+    const available = Object.keys(Modules).filter((key) => moduleInstallers.has(Modules[key]) || lazyModuleNames.has(Modules[key]))
       .map((key) => `Modules.${key}`).join(", ");
     throw member
       ? codedError(Error, "ERR_MODULE_UNSUPPORTED",

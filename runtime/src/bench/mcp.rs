@@ -497,6 +497,11 @@ async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, S
         application: "bench".into(),
         rule: "bench".into(),
         scripts: vec![Script::compile("mcp_dialtone.voxengine.js", source)],
+        // The server runs on this machine's loopback, which the default policy refuses.
+        outbound: std::sync::Arc::new(dialtone_bindings::outbound::OutboundPolicy {
+            application: "bench".into(),
+            ..dialtone_bindings::outbound::OutboundPolicy::open()
+        }),
         ..SessionSpec::default()
     };
     let (mut host, session) = host::channel();
