@@ -221,9 +221,13 @@ enum BenchCommand {
     },
     /// Sequential MCP tools/call: Dialtone against the TS and Python SDK clients and raw floors.
     Mcp {
-        /// Timed calls per client and round.
-        #[arg(long, default_value_t = 1000)]
-        count: usize,
+        /// Timed calls per client and round [default: 1000; with --concurrency: 50].
+        #[arg(long)]
+        count: Option<usize>,
+        /// This many clients at once (a session each) against the TypeScript SDK with as many
+        /// clients in one Node process: calls per second and client CPU per call.
+        #[arg(long)]
+        concurrency: Option<usize>,
         /// Rounds, each in a different client order; more rounds steady the ratios on a noisy machine.
         #[arg(long, default_value_t = dialtone::bench::mcp::ROUNDS)]
         rounds: usize,
@@ -377,8 +381,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench { what } => {
             let runtime = tokio::runtime::Runtime::new()?;
             let report = match what {
-                BenchCommand::Mcp { count, rounds } => runtime
-                    .block_on(dialtone::bench::mcp::mcp(count.max(1), rounds.max(1)))?
+                BenchCommand::Mcp {
+                    count,
+                    rounds,
+                    concurrency: None,
+                } => runtime
+                    .block_on(dialtone::bench::mcp::mcp(
+                        count.unwrap_or(1000).max(1),
+                        rounds.max(1),
+                    ))?
+                    .to_string(),
+                BenchCommand::Mcp {
+                    count,
+                    rounds,
+                    concurrency: Some(clients),
+                } => runtime
+                    .block_on(dialtone::bench::mcp_concurrent::mcp_concurrent(
+                        clients.clamp(1, 10_000),
+                        count.unwrap_or(50).max(1),
+                        rounds.max(1),
+                    ))?
                     .to_string(),
                 BenchCommand::Sip { rates, seconds } => runtime
                     .block_on(dialtone::bench::sip::sip(&rates, seconds.max(1)))?
