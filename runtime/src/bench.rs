@@ -1,11 +1,13 @@
 //! `dialtone bench`: benchmarks that print figures and ratios (never pass/fail timing tests).
 //! `sessions` lives here; `mcp` in `bench/mcp.rs` (its floor client in `bench/mcp_raw.rs`; `--concurrency` in
 //! `bench/mcp_concurrent.rs`); `sip` in
-//! `bench/sip.rs`; `bridge` (two legs bridged) in `bench/bridge.rs`; `media` (streamed calls) in `bench/media.rs`; `soak` (a steady rate for
+//! `bench/sip.rs`; `bridge` (two legs bridged) in `bench/bridge.rs`; `calls` (many
+//! concurrent answered calls with playback) in `bench/calls.rs`; `media` (streamed calls) in `bench/media.rs`; `soak` (a steady rate for
 //! minutes: failures, RSS, leaks) in `bench/soak.rs`; `webrtc` (browser-like calls beside SIP
 //! ones) in `bench/webrtc.rs`.
 
 pub mod bridge;
+pub mod calls;
 pub mod mcp;
 pub mod mcp_concurrent;
 mod mcp_raw;

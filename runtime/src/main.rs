@@ -190,6 +190,19 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         seconds: u32,
     },
+    /// SIPp holding many answered calls with playback at once: failed calls, RSS per call, CPU
+    /// per call-second.
+    Calls {
+        /// Calls placed (all up together when rate x hold reaches it).
+        #[arg(long, default_value_t = 10_000)]
+        concurrent: u32,
+        /// Calls per second.
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        /// Seconds each call is held.
+        #[arg(long, default_value_t = 20)]
+        hold: u32,
+    },
     /// SIPp at a steady rate for a long time (playback and a key press per call): failed calls,
     /// RSS every 30 s, leaked sessions, calls and file descriptors.
     Soak {
@@ -407,6 +420,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .to_string(),
                 BenchCommand::Bridge { rates, seconds } => runtime
                     .block_on(dialtone::bench::bridge::bridge(&rates, seconds.max(1)))?
+                    .to_string(),
+                BenchCommand::Calls {
+                    concurrent,
+                    rate,
+                    hold,
+                } => runtime
+                    .block_on(dialtone::bench::calls::calls(
+                        concurrent.clamp(1, 100_000),
+                        rate.clamp(1, 10_000),
+                        hold.clamp(1, 3600),
+                    ))?
                     .to_string(),
                 BenchCommand::Soak { rate, seconds } => {
                     let report = runtime.block_on(dialtone::bench::soak::soak(

@@ -130,17 +130,30 @@ pub(super) fn run_load_output(
     rate: u32,
     seconds: u32,
 ) -> Result<String, BenchError> {
+    run_load_held(dir, target, scenario, rate, seconds, (rate * 4, 0))
+}
+
+/// [`run_load_output`] with at most `limit` calls up at once in SIPp, each held up to `hold_s`
+/// seconds (so SIPp's own timeouts wait for them).
+pub(super) fn run_load_held(
+    dir: &Path,
+    target: &str,
+    scenario: &[&str],
+    rate: u32,
+    seconds: u32,
+    (limit, hold_s): (u32, u32),
+) -> Result<String, BenchError> {
     let port = free_port()?.to_string();
     let (rate_arg, calls, limit) = (
         rate.to_string(),
         (rate * seconds).to_string(),
-        (rate * 4).to_string(),
+        limit.to_string(),
     );
-    let timeout = format!("{}s", seconds + 20);
+    let timeout = format!("{}s", seconds + hold_s + 20);
     let output = Command::new("timeout")
         .arg("-k")
         .arg("5")
-        .arg((seconds + 30).to_string())
+        .arg((seconds + hold_s + 30).to_string())
         .arg("sipp")
         .arg(target)
         .args(scenario)
@@ -269,13 +282,22 @@ pub(super) fn failed_calls(stdout: &str) -> u32 {
 /// An in-process server in `dir` whose one rule runs `scenario` for every destination (UDP
 /// SIP and HTTP on ports the OS picks, RTP ports likewise).
 pub(super) async fn bench_server(dir: &Path, scenario: &str) -> Result<Server, BenchError> {
+    bench_server_with(dir, scenario, "").await
+}
+
+/// [`bench_server`] with more `[server]` settings (TOML lines).
+pub(super) async fn bench_server_with(
+    dir: &Path,
+    scenario: &str,
+    server_settings: &str,
+) -> Result<Server, BenchError> {
     std::fs::write(dir.join("bench.voxengine.js"), scenario)?;
     let config_path = dir.join("dialtone.toml");
     std::fs::write(
         &config_path,
         format!(
             "[server]\nsip = \"127.0.0.1:0\"\nsip_tcp = false\nhttp = \"127.0.0.1:0\"\nrtp_ports = \"0\"\n\
-             data_dir = {:?}\n\n[[application]]\nname = \"default\"\n[[application.rule]]\n\
+             data_dir = {:?}\n{server_settings}\n[[application]]\nname = \"default\"\n[[application.rule]]\n\
              name = \"bench\"\npattern = \".*\"\nscenarios = [\"bench.voxengine.js\"]\n",
             dir.join("data").display().to_string()
         ),
