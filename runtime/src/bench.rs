@@ -23,6 +23,16 @@ use dialtone_bindings::SessionPool;
 use dialtone_bindings::engine::EngineError;
 use dialtone_bindings::host::{self, HostEvent, Limits, Outbound, Script, SessionSpec};
 
+/// The scenario of the benches that hold calls up: answer, play `two-seconds.wav` in a loop
+/// until the caller hangs up.
+const LOOPING_PLAYBACK: &str = r#"
+VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
+  call.addEventListener(CallEvents.Connected, () => call.startPlayback("two-seconds.wav", { loop: true }));
+  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+  call.answer();
+});
+"#;
+
 /// Targets of `bench sessions` (from the performance issue: ahead of a Node.js vm context).
 pub const SESSION_START_P50_TARGET: Duration = Duration::from_micros(500);
 /// Memory target per idle session.

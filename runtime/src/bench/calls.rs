@@ -12,13 +12,7 @@ use std::time::{Duration, Instant};
 use super::mcp::{BenchError, cpu_ms};
 use super::sip::{bench_server_with, failed_calls, process_memory, run_load_held, write_tone};
 
-const SCENARIO: &str = r#"
-VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
-  call.addEventListener(CallEvents.Connected, () => call.startPlayback("two-seconds.wav", { loop: true }));
-  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
-  call.answer();
-});
-"#;
+use super::LOOPING_PLAYBACK as SCENARIO;
 
 /// What `bench calls` measured.
 #[derive(Debug, Clone)]

@@ -41,13 +41,7 @@ const CLIENT_THREAD: &str = "bench-wrtc";
 /// Offers in flight at once while the calls are set up.
 const DIAL_CONCURRENCY: usize = 16;
 
-const SCENARIO: &str = r#"
-VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
-  call.addEventListener(CallEvents.Connected, () => call.startPlayback("two-seconds.wav", { loop: true }));
-  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
-  call.answer();
-});
-"#;
+use super::LOOPING_PLAYBACK as SCENARIO;
 
 /// One kind's figures.
 #[derive(Debug, Clone)]
