@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::MediaError;
-use super::source::Audio;
+
+/// μ-law audio shared between calls (the same as `source::Audio`, which uses this cache).
+type Audio = Arc<[u8]>;
 
 /// Most texts kept.
 pub const MAX_ENTRIES: usize = 4096;
