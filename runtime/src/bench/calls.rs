@@ -89,14 +89,8 @@ pub async fn calls(concurrent: u32, rate: u32, hold_s: u32) -> Result<CallsRepor
     let load = tokio::task::spawn_blocking(move || {
         let scenario = ["-sn", "uac", "-d", hold.as_str()];
         let limit = concurrent + concurrent / 10;
-        run_load_held(
-            &load_dir,
-            &target,
-            &scenario,
-            rate,
-            seconds,
-            (limit, hold_s),
-        )
+        let load = (rate, seconds, concurrent);
+        run_load_held(&load_dir, &target, &scenario, load, (limit, hold_s))
     });
     let metrics = server.metrics();
     let (mut peak_calls, mut rss_at_peak, mut call_seconds) = (0, rss_idle, 0.0);
@@ -118,7 +112,7 @@ pub async fn calls(concurrent: u32, rate: u32, hold_s: u32) -> Result<CallsRepor
     server.shutdown(Duration::from_secs(5)).await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(CallsReport {
-        calls: rate * seconds,
+        calls: concurrent,
         rate,
         hold_s,
         failed: failed_calls(&stdout),

@@ -130,25 +130,27 @@ pub(super) fn run_load_output(
     rate: u32,
     seconds: u32,
 ) -> Result<String, BenchError> {
-    run_load_held(dir, target, scenario, rate, seconds, (rate * 4, 0))
+    run_load_held(
+        dir,
+        target,
+        scenario,
+        (rate, seconds, rate * seconds),
+        (rate * 4, 0),
+    )
 }
 
-/// [`run_load_output`] with at most `limit` calls up at once in SIPp, each held up to `hold_s`
-/// seconds (so SIPp's own timeouts wait for them).
+/// [`run_load_output`] placing `calls` calls at `rate` over about `seconds`, with at most
+/// `limit` calls up at once in SIPp, each held up to `hold_s` seconds (so SIPp's own timeouts
+/// wait for them).
 pub(super) fn run_load_held(
     dir: &Path,
     target: &str,
     scenario: &[&str],
-    rate: u32,
-    seconds: u32,
+    (rate, seconds, calls): (u32, u32, u32),
     (limit, hold_s): (u32, u32),
 ) -> Result<String, BenchError> {
     let port = free_port()?.to_string();
-    let (rate_arg, calls, limit) = (
-        rate.to_string(),
-        (rate * seconds).to_string(),
-        limit.to_string(),
-    );
+    let (rate_arg, calls, limit) = (rate.to_string(), calls.to_string(), limit.to_string());
     let timeout = format!("{}s", seconds + hold_s + 20);
     let output = Command::new("timeout")
         .arg("-k")

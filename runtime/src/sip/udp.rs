@@ -54,10 +54,14 @@ struct LongMessages {
 fn size_receive_buffer(socket: &std::net::UdpSocket) {
     use nix::sys::socket::{getsockopt, setsockopt, sockopt};
     let wanted = RECEIVE_BUFFER_BYTES;
-    if setsockopt(socket, sockopt::RcvBufForce, &wanted).is_err() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let forced = setsockopt(socket, sockopt::RcvBufForce, &wanted).is_ok();
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let forced = false;
+    if !forced {
         let _ = setsockopt(socket, sockopt::RcvBuf, &wanted);
     }
-    // Linux reports twice what was set (the other half is its bookkeeping).
+    // Linux reports twice what was set (the other half is its bookkeeping); others report it.
     let got = getsockopt(socket, sockopt::RcvBuf).unwrap_or(0) / 2;
     if got < wanted {
         tracing::warn!(
