@@ -130,12 +130,4 @@ moduleInstallers.set(Modules.ACD, () => {
   global.ACDEvents = ACDEvents;
 });
 
-lazyUnits.set("acd", {
-  deliver(id, name, payloadJson) {
-    const request = acdRequests.get(id);
-    if (request) deliverToAcd(request, name, JSON.parse(payloadJson));
-  },
-  clear() {
-    acdRequests.clear();
-  },
-});
+registerUnitsById("acd", acdRequests, (request, name, payload) => deliverToAcd(request, name, payload));

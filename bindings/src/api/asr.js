@@ -134,12 +134,4 @@ moduleInstallers.set(Modules.ASR, () => {
   global.ASRLanguage = ASRLanguage;
 });
 
-lazyUnits.set("asr", {
-  deliver(id, name, payloadJson) {
-    const asr = asrUnits.get(id);
-    if (asr) deliverToAsr(asr, name, JSON.parse(payloadJson));
-  },
-  clear() {
-    asrUnits.clear();
-  },
-});
+registerUnitsById("asr", asrUnits, (asr, name, payload) => deliverToAsr(asr, name, payload));

@@ -8,6 +8,20 @@ const lazyModuleNames = new Set(["acd", "applicationstorage", "asr", "conference
 // kind -> { deliver(...), clear() }: how dispatch reaches the units of a module once loaded.
 const lazyUnits = new Map();
 
+// Registers a module's units kept by id in `units`: dispatch's events for them reach
+// `deliver(unit, name, payload)`, and teardown forgets them.
+function registerUnitsById(kind, units, deliver) {
+  lazyUnits.set(kind, {
+    deliver(id, name, payloadJson) {
+      const unit = units.get(id);
+      if (unit) deliver(unit, name, JSON.parse(payloadJson));
+    },
+    clear() {
+      units.clear();
+    },
+  });
+}
+
 // Runs module `name`'s code, which registers its installer.
 function loadLazyModule(name) {
   ops.loadModule(name)(ops, global, preludeForModules);

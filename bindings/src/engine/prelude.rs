@@ -24,8 +24,8 @@ pub(crate) const PRELUDE_NAME: &str = "dialtone:prelude";
 macro_rules! prelude_for_modules {
     () => {
         "Call, CallEvents, Listeners, Modules, VoxEngine, WebSocket, awaitOp, callUser, codedError, \
-         describe, lazyUnits, moduleInstallers, registerMediaUnit, require, sendMedia, \
-         sendMediaBetween, stopMedia"
+         describe, lazyUnits, moduleInstallers, registerMediaUnit, registerUnitsById, require, \
+         sendMedia, sendMediaBetween, stopMedia"
     };
 }
 

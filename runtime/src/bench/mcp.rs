@@ -493,8 +493,8 @@ fn rmcp_alone(url: &str, revision: &str, count: usize) -> Result<Run, String> {
 async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, String> {
     let pool = SessionPool::new(1).map_err(|e| e.to_string())?;
     let source = include_str!("mcp_dialtone.voxengine.js")
-        .replace("ENDPOINT", &format!("{url:?}"))
-        .replace("REVISION", &format!("{revision:?}"))
+        .replace("ENDPOINT", &js_string(url))
+        .replace("REVISION", &js_string(revision))
         .replace("WARMUP", &WARMUP.to_string())
         .replace("COUNT", &count.to_string());
     let spec = SessionSpec {
@@ -537,6 +537,11 @@ async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, S
             times.len()
         ))
     }
+}
+
+/// `text` as a JS string literal (JSON's quoting), for filling in a bench scenario.
+pub(super) fn js_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
 }
 
 /// The clients.

@@ -12,7 +12,8 @@ use dialtone_bindings::SessionPool;
 use dialtone_bindings::host::{self, Outbound, Script, SessionSpec};
 
 use super::mcp::{
-    BenchError, LATEST, SERVER_WARMUP, cpu_ms, repository_root, require, start_everything,
+    BenchError, LATEST, SERVER_WARMUP, cpu_ms, js_string, repository_root, require,
+    start_everything,
 };
 use super::mcp_raw;
 
@@ -96,7 +97,7 @@ async fn dialtone(
 ) -> Result<ConcurrentFigures, String> {
     let pool = SessionPool::new(0).map_err(|e| e.to_string())?;
     let source = include_str!("mcp_concurrent.voxengine.js")
-        .replace("ENDPOINT", &format!("{url:?}"))
+        .replace("ENDPOINT", &js_string(url))
         .replace("COUNT", &count.to_string());
     let script = Script::compile("mcp_concurrent.voxengine.js", source);
     let outbound = std::sync::Arc::new(dialtone_bindings::outbound::OutboundPolicy {
