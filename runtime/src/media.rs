@@ -8,6 +8,7 @@ pub mod convert;
 pub mod frame_clock;
 pub mod g711;
 pub mod graph;
+pub mod pacing;
 pub mod player;
 #[cfg(test)]
 mod properties;

@@ -3,7 +3,8 @@
 //! seconds (so with `rate * hold >= concurrent` all of them are up together); the scenario
 //! answers and plays a looping WAV until the caller hangs up. Printed: failed calls, the peak
 //! of calls up, RSS per call at that peak, and CPU per call-second (the process's CPU over the
-//! run divided by the seconds calls were up).
+//! run divided by the seconds calls were up), and how late the paced RTP sends left after
+//! their 20 ms tick.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -35,6 +36,12 @@ pub struct CallsReport {
     pub cpu_ms: f64,
     /// Seconds calls were up, summed over the samples.
     pub call_seconds: f64,
+    /// RTP packets the paced sends put out.
+    pub sends: u64,
+    /// Send lateness after the frame's tick: p50, p99, p99.9 (100 µs buckets).
+    pub lateness: [Option<Duration>; 3],
+    /// Sends more than 2 ms late.
+    pub late_over_2ms: u64,
 }
 
 impl std::fmt::Display for CallsReport {
@@ -60,6 +67,22 @@ impl std::fmt::Display for CallsReport {
             mib(self.rss_idle),
             mib(self.rss_at_peak),
             per_call / 1024.0
+        );
+        let ms = |d: Option<Duration>| {
+            d.map_or("-".to_owned(), |d| {
+                format!("{:.1} ms", d.as_secs_f64() * 1e3)
+            })
+        };
+        let [p50, p99, p999] = self.lateness;
+        let _ = writeln!(
+            out,
+            "  RTP send lateness after the 20 ms tick, {} sends: p50 {}, p99 {}, p99.9 {}; {} later than 2 ms ({:.3} %; target p99 <= 2 ms)",
+            self.sends,
+            ms(p50),
+            ms(p99),
+            ms(p999),
+            self.late_over_2ms,
+            self.late_over_2ms as f64 * 100.0 / self.sends.max(1) as f64
         );
         let _ = write!(
             out,
@@ -109,6 +132,12 @@ pub async fn calls(concurrent: u32, rate: u32, hold_s: u32) -> Result<CallsRepor
     }
     let stdout = load.await.map_err(|e| BenchError::Peer(e.to_string()))??;
     let cpu = cpu_ms("self") - cpu_before;
+    let lateness = &metrics.rtp.send_lateness;
+    let report_lateness = [0.5, 0.99, 0.999].map(|q| lateness.quantile(q));
+    let (sends, late_over_2ms) = (
+        lateness.count(),
+        lateness.later_than(Duration::from_millis(2)),
+    );
     server.shutdown(Duration::from_secs(5)).await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(CallsReport {
@@ -121,5 +150,8 @@ pub async fn calls(concurrent: u32, rate: u32, hold_s: u32) -> Result<CallsRepor
         rss_at_peak,
         cpu_ms: cpu,
         call_seconds,
+        sends,
+        lateness: report_lateness,
+        late_over_2ms,
     })
 }

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::graph::Ports;
+use super::pacing::LatenessTally;
 use super::recorder::Recorder;
 use super::rtp::{self, FRAME_SAMPLES, PCMU, TelephoneEvent};
 use super::source::Audio;
@@ -149,6 +150,7 @@ impl MediaStream {
             quiet_ticks: 0,
             watch: None,
             last_rx: tokio::time::Instant::now(),
+            lateness: LatenessTally::default(),
         };
         tokio::spawn(task.run(rx));
         Self { commands, local }
@@ -204,6 +206,8 @@ struct StreamTask<W> {
     watch: Option<Duration>,
     /// When the caller's last RTP packet came (or the watch began).
     last_rx: tokio::time::Instant,
+    /// This stream's send lateness not yet added to the server's.
+    lateness: LatenessTally,
 }
 
 impl<W: Wire> StreamTask<W> {
@@ -218,11 +222,12 @@ impl<W: Wire> StreamTask<W> {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
-                _ = clock.tick() => self.on_tick().await,
+                scheduled = clock.tick() => self.on_tick(scheduled).await,
                 inbound = self.wire.recv(wanted) => self.on_inbound(inbound),
             }
         }
         self.stop_recording();
+        self.lateness.flush(&self.counters.send_lateness);
     }
 
     fn on_command(&mut self, command: StreamCommand) {
@@ -295,7 +300,8 @@ impl<W: Wire> StreamTask<W> {
         }
     }
 
-    async fn on_tick(&mut self) {
+    /// One 20 ms frame; `scheduled` is when its tick was due.
+    async fn on_tick(&mut self, scheduled: tokio::time::Instant) {
         let timestamp = self.timestamp;
         self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
         let mut frame = [SILENCE; FRAME_SAMPLES];
@@ -359,6 +365,8 @@ impl<W: Wire> StreamTask<W> {
         if !self.sending {
             return;
         }
+        self.lateness
+            .record(scheduled.elapsed(), &self.counters.send_lateness);
         if self.send_digit(timestamp).await {
             return;
         }

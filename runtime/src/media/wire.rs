@@ -33,6 +33,8 @@ pub struct RtpCounters {
     pub invalid: AtomicU64,
     /// RTP packets from another source than the one the call latched on.
     pub foreign: AtomicU64,
+    /// How late the paced sends left after their 20 ms tick.
+    pub send_lateness: super::pacing::SendLateness,
 }
 
 /// What came in from the far end.
