@@ -106,11 +106,15 @@ impl Catalog {
                     path: unreadable.path.clone(),
                     source: std::io::Error::new(unreadable.kind, unreadable.message.clone()),
                 }),
-                // Every rule's scenarios are in the map; a name from elsewhere is read now.
-                None => self
-                    .config
-                    .load_scenario(name)
-                    .map(|s| Script::compile(s.name, s.source)),
+                // Every rule's scenarios are in the map, and routes come from the same rules;
+                // a call never reads a file, so a name from elsewhere is an error.
+                None => Err(ConfigError::Scenario {
+                    path: PathBuf::from(name),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no rule of this catalog version names it",
+                    ),
+                }),
             })
             .collect()
     }

@@ -70,7 +70,7 @@ impl Editor {
         let mut config = current.config.clone();
         let out = change(&mut config)?;
         config.validate()?;
-        let catalog = Catalog::new(config)?;
+        let catalog = build(config).await?;
         for app in &catalog.config.applications {
             for rule in &app.rules {
                 catalog.scripts(&rule.scenarios).map_err(|e| {
@@ -96,7 +96,7 @@ impl Editor {
         };
         let mut config = Config::from_file(path)?;
         config.server = current.config.server.clone();
-        cell.replace(Catalog::new(config)?);
+        cell.replace(build(config).await?);
         tracing::info!("reloaded {}", path.display());
         Ok(())
     }
@@ -107,12 +107,21 @@ impl Editor {
         let _guard = self.lock.lock().await;
         let out = change();
         let config = cell.current().config.clone();
-        match Catalog::new(config) {
+        match build(config).await {
             Ok(catalog) => cell.replace(catalog),
             Err(e) => tracing::error!("scenario change not applied to new calls: {e}"),
         }
         out
     }
+}
+
+/// Builds a catalog version (reading and compiling every rule's scenarios) on the blocking
+/// pool, so the compile does not hold up the calls of the tokio worker it would run on.
+async fn build(config: Config) -> Result<Catalog, EditError> {
+    tokio::task::spawn_blocking(move || Catalog::new(config))
+        .await
+        .map_err(|e| EditError::Invalid(format!("building the new catalog failed: {e}")))?
+        .map_err(EditError::from)
 }
 
 /// Rewrites the `[[application]]` tables of the config file, keeping the rest of it.
