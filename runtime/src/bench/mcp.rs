@@ -477,17 +477,19 @@ fn external(mut command: Command, what: &str) -> Result<Run, String> {
     Ok(Run::new(printed.times.len(), printed.times, printed.cpu_ms))
 }
 
-/// rmcp without Dialtone's layers, on a current-thread runtime as a session's worker has.
+/// rmcp without Dialtone's session and JS, on a current-thread runtime as a session's worker
+/// has, over the same HTTP transport. Its CPU is the whole process's, as Dialtone's is: the
+/// HTTP work runs where the transport puts it, which need not be this thread.
 fn rmcp_alone(url: &str, revision: &str, count: usize) -> Result<Run, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let before = cpu_ms("thread-self");
+    let before = cpu_ms("self");
     let times = runtime.block_on(dialtone_bindings::mcp::probe::rmcp_echo(
         url, revision, count, WARMUP,
     ))?;
-    Ok(Run::new(count, times, cpu_ms("thread-self") - before))
+    Ok(Run::new(count, times, cpu_ms("self") - before))
 }
 
 async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, String> {
