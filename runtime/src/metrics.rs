@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::media::pacing::SendLateness;
+use crate::media::pacing::PacingHistogram;
 use crate::media::stream::RtpCounters;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
@@ -368,21 +368,29 @@ impl Metrics {
             "INVITE received to the scenario's CallAlerting handler.",
         );
         self.mcp.render(&mut out);
-        render_send_lateness(&mut out, &self.rtp.send_lateness);
+        render_pacing(
+            &mut out,
+            "dialtone_rtp_send_lateness_seconds",
+            "Time from an RTP frame's 20 ms tick to its send.",
+            &self.rtp.send_lateness,
+        );
+        render_pacing(
+            &mut out,
+            "dialtone_rtp_send_jitter_seconds",
+            "How far the time between a call's consecutive RTP sends was from 20 ms.",
+            &self.rtp.send_jitter,
+        );
         out
     }
 }
 
-/// The paced sends' lateness as a Prometheus histogram (counted per second by each stream).
-fn render_send_lateness(out: &mut String, lateness: &SendLateness) {
-    let name = "dialtone_rtp_send_lateness_seconds";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Time from an RTP frame's 20 ms tick to its send.\n# TYPE {name} histogram"
-    );
-    let count = lateness.count();
+/// A pacing figure of the RTP sends as a Prometheus histogram (counted per second by each
+/// stream).
+fn render_pacing(out: &mut String, name: &str, help: &str, histogram: &PacingHistogram) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let count = histogram.count();
     for bound in [0.001, 0.002, 0.005, 0.01, 0.02] {
-        let within = count.saturating_sub(lateness.later_than(Duration::from_secs_f64(bound)));
+        let within = count.saturating_sub(histogram.over(Duration::from_secs_f64(bound)));
         let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {within}");
     }
     let _ = writeln!(

@@ -1,7 +1,10 @@
-//! How late paced RTP sends leave: the time from a frame's scheduled 20 ms tick to the moment
-//! its packet is handed to the socket. Every stream tallies its own sends and adds them to the
-//! server's [`SendLateness`] once a second, so 10 000 calls cost 10 000 shared updates a
-//! second, not 500 000.
+//! How evenly paced RTP sends leave. Two figures per send: its **lateness**, the time from the
+//! frame's scheduled 20 ms tick to the moment the packet is handed to the socket, and its
+//! **jitter**, how far the time since the stream's previous send is from 20 ms (what a
+//! receiver's jitter buffer sees; a constant lateness, such as the timer's millisecond
+//! granularity, adds none). Every stream tallies its own sends and adds them to the server's
+//! [`PacingHistogram`]s once a second, so 10 000 calls cost 10 000 shared updates a second,
+//! not 500 000.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,13 +21,13 @@ fn bucket_of(lateness: Duration) -> usize {
     usize::try_from(micros / STEP_MICROS).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1))
 }
 
-/// The server-wide histogram of send lateness.
+/// A server-wide histogram of one pacing figure (lateness or jitter).
 #[derive(Debug)]
-pub struct SendLateness {
+pub struct PacingHistogram {
     buckets: [AtomicU64; BUCKETS],
 }
 
-impl Default for SendLateness {
+impl Default for PacingHistogram {
     fn default() -> Self {
         Self {
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -32,13 +35,13 @@ impl Default for SendLateness {
     }
 }
 
-impl SendLateness {
+impl PacingHistogram {
     /// Sends counted so far.
     pub fn count(&self) -> u64 {
         self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
     }
 
-    /// The lateness under which `fraction` (0..=1) of the sends left: the upper edge of the
+    /// The value under which `fraction` (0..=1) of the sends fall: the upper edge of the
     /// bucket that reaches it (`None` before any send; 20 ms is reported as "later than").
     pub fn quantile(&self, fraction: f64) -> Option<Duration> {
         let counts: Vec<u64> = self
@@ -61,8 +64,8 @@ impl SendLateness {
         Some(Duration::from_micros(BUCKETS as u64 * STEP_MICROS))
     }
 
-    /// Sends that left more than `bound` after their tick (`bound` rounded down to 100 µs).
-    pub fn later_than(&self, bound: Duration) -> u64 {
+    /// Sends whose value is over `bound` (`bound` rounded down to 100 µs).
+    pub fn over(&self, bound: Duration) -> u64 {
         self.buckets[bucket_of(bound)..]
             .iter()
             .map(|b| b.load(Ordering::Relaxed))
@@ -76,7 +79,7 @@ impl SendLateness {
         }
     }
 
-    fn add(&self, tally: &mut LatenessTally) {
+    fn add(&self, tally: &mut PacingTally) {
         for (shared, local) in self.buckets.iter().zip(tally.buckets.iter_mut()) {
             if *local > 0 {
                 shared.fetch_add(u64::from(*local), Ordering::Relaxed);
@@ -87,14 +90,14 @@ impl SendLateness {
     }
 }
 
-/// One stream's sends not yet added to the shared histogram.
+/// One stream's figures not yet added to a shared histogram.
 #[derive(Debug)]
-pub struct LatenessTally {
+pub struct PacingTally {
     buckets: Box<[u32; BUCKETS]>,
     pending: u32,
 }
 
-impl Default for LatenessTally {
+impl Default for PacingTally {
     fn default() -> Self {
         Self {
             buckets: Box::new([0; BUCKETS]),
@@ -103,10 +106,10 @@ impl Default for LatenessTally {
     }
 }
 
-impl LatenessTally {
-    /// Counts one send `lateness` after its tick; adds the tally to `shared` every second.
-    pub fn record(&mut self, lateness: Duration, shared: &SendLateness) {
-        self.buckets[bucket_of(lateness)] += 1;
+impl PacingTally {
+    /// Counts one send's figure; adds the tally to `shared` every second.
+    pub fn record(&mut self, value: Duration, shared: &PacingHistogram) {
+        self.buckets[bucket_of(value)] += 1;
         self.pending += 1;
         if self.pending >= FLUSH_EVERY {
             shared.add(self);
@@ -114,7 +117,7 @@ impl LatenessTally {
     }
 
     /// Adds what is left (the stream ends).
-    pub fn flush(&mut self, shared: &SendLateness) {
+    pub fn flush(&mut self, shared: &PacingHistogram) {
         if self.pending > 0 {
             shared.add(self);
         }
@@ -131,9 +134,9 @@ mod tests {
 
     #[test]
     fn quantiles_come_from_the_tallied_sends() {
-        let shared = SendLateness::default();
+        let shared = PacingHistogram::default();
         assert_eq!(shared.quantile(0.99), None);
-        let mut tally = LatenessTally::default();
+        let mut tally = PacingTally::default();
         // 98 on time, one at 1.25 ms, one at 30 ms.
         for _ in 0..98 {
             tally.record(ms(0.05), &shared);
@@ -144,7 +147,7 @@ mod tests {
         tally.record(ms(30.0), &shared);
         assert_eq!(shared.count(), 100);
         // A stream that ends adds what it has.
-        let mut short = LatenessTally::default();
+        let mut short = PacingTally::default();
         short.record(ms(0.05), &shared);
         assert_eq!(shared.count(), 100);
         short.flush(&shared);
@@ -153,8 +156,8 @@ mod tests {
         assert_eq!(shared.quantile(0.98), Some(ms(0.1)));
         assert_eq!(shared.quantile(0.99), Some(ms(1.3)));
         assert_eq!(shared.quantile(1.0), Some(ms(20.1)));
-        assert_eq!(shared.later_than(ms(2.0)), 1);
-        assert_eq!(shared.later_than(ms(1.0)), 2);
+        assert_eq!(shared.over(ms(2.0)), 1);
+        assert_eq!(shared.over(ms(1.0)), 2);
         shared.reset();
         assert_eq!(shared.count(), 0);
     }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
 use super::graph::Ports;
-use super::pacing::LatenessTally;
+use super::pacing::PacingTally;
 use super::recorder::Recorder;
 use super::rtp::{self, FRAME_SAMPLES, PCMU, TelephoneEvent};
 use super::source::Audio;
@@ -150,7 +150,9 @@ impl MediaStream {
             quiet_ticks: 0,
             watch: None,
             last_rx: tokio::time::Instant::now(),
-            lateness: LatenessTally::default(),
+            lateness: PacingTally::default(),
+            jitter: PacingTally::default(),
+            last_send: None,
         };
         tokio::spawn(task.run(rx));
         Self { commands, local }
@@ -206,8 +208,11 @@ struct StreamTask<W> {
     watch: Option<Duration>,
     /// When the caller's last RTP packet came (or the watch began).
     last_rx: tokio::time::Instant,
-    /// This stream's send lateness not yet added to the server's.
-    lateness: LatenessTally,
+    /// This stream's send lateness and jitter not yet added to the server's.
+    lateness: PacingTally,
+    jitter: PacingTally,
+    /// When the previous frame was sent (None while not sending).
+    last_send: Option<tokio::time::Instant>,
 }
 
 impl<W: Wire> StreamTask<W> {
@@ -228,6 +233,7 @@ impl<W: Wire> StreamTask<W> {
         }
         self.stop_recording();
         self.lateness.flush(&self.counters.send_lateness);
+        self.jitter.flush(&self.counters.send_jitter);
     }
 
     fn on_command(&mut self, command: StreamCommand) {
@@ -363,15 +369,29 @@ impl<W: Wire> StreamTask<W> {
             self.record(&samples[..written]);
         }
         if !self.sending {
+            self.last_send = None;
             return;
         }
-        self.lateness
-            .record(scheduled.elapsed(), &self.counters.send_lateness);
+        self.tally_pacing(scheduled);
         if self.send_digit(timestamp).await {
             return;
         }
         let marker = self.sequence == 0;
         self.send_packet(PCMU, marker, timestamp, &frame).await;
+    }
+
+    /// Counts this frame's send lateness and jitter.
+    fn tally_pacing(&mut self, scheduled: tokio::time::Instant) {
+        let now = tokio::time::Instant::now();
+        self.lateness.record(
+            now.saturating_duration_since(scheduled),
+            &self.counters.send_lateness,
+        );
+        if let Some(previous) = self.last_send.replace(now) {
+            let interval = now.saturating_duration_since(previous);
+            let jitter = interval.abs_diff(Duration::from_millis(20));
+            self.jitter.record(jitter, &self.counters.send_jitter);
+        }
     }
 
     /// Sends this tick's telephone-event packets, if a digit is in progress; true if it did.

@@ -34,7 +34,9 @@ pub struct RtpCounters {
     /// RTP packets from another source than the one the call latched on.
     pub foreign: AtomicU64,
     /// How late the paced sends left after their 20 ms tick.
-    pub send_lateness: super::pacing::SendLateness,
+    pub send_lateness: super::pacing::PacingHistogram,
+    /// How far the time between a stream's consecutive sends was from 20 ms.
+    pub send_jitter: super::pacing::PacingHistogram,
 }
 
 /// What came in from the far end.
