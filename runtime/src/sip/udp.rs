@@ -62,7 +62,11 @@ fn size_receive_buffer(socket: &std::net::UdpSocket) {
         let _ = setsockopt(socket, sockopt::RcvBuf, &wanted);
     }
     // Linux reports twice what was set (the other half is its bookkeeping); others report it.
-    let got = getsockopt(socket, sockopt::RcvBuf).unwrap_or(0) / 2;
+    let reported = getsockopt(socket, sockopt::RcvBuf).unwrap_or(0);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let got = reported / 2;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let got = reported;
     if got < wanted {
         tracing::warn!(
             "SIP receive buffer is {} KiB, not the {} KiB asked for: a burst of calls may overflow it (raise net.core.rmem_max, or run with CAP_NET_ADMIN)",
