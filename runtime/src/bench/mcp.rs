@@ -494,11 +494,7 @@ fn rmcp_alone(url: &str, revision: &str, count: usize) -> Result<Run, String> {
 
 async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, String> {
     let pool = SessionPool::new(1).map_err(|e| e.to_string())?;
-    let source = include_str!("mcp_dialtone.voxengine.js")
-        .replace("ENDPOINT", &js_string(url))
-        .replace("REVISION", &js_string(revision))
-        .replace("WARMUP", &WARMUP.to_string())
-        .replace("COUNT", &count.to_string());
+    let source = dialtone_scenario(url, revision, WARMUP, count);
     let spec = SessionSpec {
         session_id: "bench-mcp".into(),
         application: "bench".into(),
@@ -519,10 +515,7 @@ async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, S
             Outbound::Log {
                 level: LogLevel::Info,
                 text,
-            } if text.starts_with('[') => times.extend(
-                serde_json::from_str::<Vec<f64>>(&text)
-                    .map_err(|e| format!("unexpected figures {text}: {e}"))?,
-            ),
+            } if text.starts_with('[') => times.extend(logged_times(&text)?),
             Outbound::Log { text, .. } if text.starts_with("error") => return Err(text),
             Outbound::Ended(reason) if !reason.is_normal() => return Err(reason.to_string()),
             Outbound::Ended(_) => break,
@@ -539,6 +532,21 @@ async fn dialtone(url: &str, revision: &str, count: usize) -> Result<Vec<f64>, S
             times.len()
         ))
     }
+}
+
+/// Dialtone's side of the MCP benches: `warmup` then `count` sequential `callTool('echo')`
+/// calls offering `revision`, the timed ones logged as JSON arrays of ms ([`logged_times`]).
+pub(super) fn dialtone_scenario(url: &str, revision: &str, warmup: usize, count: usize) -> String {
+    include_str!("mcp_dialtone.voxengine.js")
+        .replace("ENDPOINT", &js_string(url))
+        .replace("REVISION", &js_string(revision))
+        .replace("WARMUP", &warmup.to_string())
+        .replace("COUNT", &count.to_string())
+}
+
+/// The per-call times in one of the scenario's figure lines.
+pub(super) fn logged_times(text: &str) -> Result<Vec<f64>, String> {
+    serde_json::from_str(text).map_err(|e| format!("unexpected figures {text}: {e}"))
 }
 
 /// `text` as a JS string literal (JSON's quoting), for filling in a bench scenario.

@@ -12,8 +12,8 @@ use dialtone_bindings::SessionPool;
 use dialtone_bindings::host::{self, Outbound, Script, SessionSpec};
 
 use super::mcp::{
-    BenchError, LATEST, SERVER_WARMUP, cpu_ms, js_string, repository_root, require,
-    start_everything,
+    BenchError, LATEST, SERVER_WARMUP, cpu_ms, dialtone_scenario, logged_times, repository_root,
+    require, start_everything,
 };
 use super::mcp_raw;
 
@@ -96,10 +96,9 @@ async fn dialtone(
     count: usize,
 ) -> Result<ConcurrentFigures, String> {
     let pool = SessionPool::new(0).map_err(|e| e.to_string())?;
-    let source = include_str!("mcp_concurrent.voxengine.js")
-        .replace("ENDPOINT", &js_string(url))
-        .replace("COUNT", &count.to_string());
-    let script = Script::compile("mcp_concurrent.voxengine.js", source);
+    // The sequential bench's scenario, without warm-up: its times are logged and ignored here.
+    let source = dialtone_scenario(url, LATEST, 0, count);
+    let script = Script::compile("mcp_dialtone.voxengine.js", source);
     let outbound = std::sync::Arc::new(dialtone_bindings::outbound::OutboundPolicy {
         application: "bench".into(),
         ..dialtone_bindings::outbound::OutboundPolicy::open()
@@ -122,10 +121,15 @@ async fn dialtone(
     }
     let mut failure = None;
     for (mut host, ended) in hosts {
-        let mut finished = false;
+        let mut answered = 0;
         while let Some(message) = host.outbound.recv().await {
             match message {
-                Outbound::Log { text, .. } if text == "done" => finished = true,
+                Outbound::Log { text, .. } if text.starts_with('[') => match logged_times(&text) {
+                    Ok(times) => answered += times.len(),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                },
                 Outbound::Log { text, .. } if text.starts_with("error") => {
                     failure.get_or_insert(text);
                 }
@@ -139,7 +143,7 @@ async fn dialtone(
             }
         }
         let _ = ended.await;
-        if !finished && failure.is_none() {
+        if answered < count && failure.is_none() {
             failure = Some("a session ended before its calls were done".into());
         }
     }

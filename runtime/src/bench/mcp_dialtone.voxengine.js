@@ -1,4 +1,5 @@
-// Dialtone's side of `dialtone bench mcp`: sequential callTool('echo') from a scenario, timed
+// Dialtone's side of `dialtone bench mcp` (and, one per session without warm-up, of
+// `--concurrency N`): sequential callTool('echo') from a scenario, timed
 // from the call to its ToolResult handler; logs the per-call ms as JSON arrays of at most 500
 // (log lines have a length limit).
 // ENDPOINT, REVISION, COUNT and WARMUP are filled in.
