@@ -57,6 +57,7 @@ golden_cases!(
     max_call_duration,
     ivr_menu,
     ivr_timeouts,
+    lazy_parts,
 );
 
 #[test]

@@ -180,6 +180,7 @@ class Call {
   // Records this outgoing call's far end with a recorder linked from it.
   #recordLeg() {
     if (this.#legRecorder) return;
+    const { createRecorder, RecorderEvents } = part("recorder");
     const recorder = createRecorder({ name: this.#info.id });
     this.#legRecorder = recorder;
     let url = "";

@@ -32,8 +32,7 @@ return {
   },
   // An event on a WebSocket the session created.
   websocket(id, name, payloadJson) {
-    const ws = webSockets.get(id);
-    if (ws) deliverToWebSocket(ws, name, JSON.parse(payloadJson));
+    lazyUnits.get("websocket")?.deliver(id, name, payloadJson);
   },
   // An event on a player or a sequence player.
   player(id, name, payloadJson) {
@@ -44,7 +43,7 @@ return {
     const player = players.get(id);
     if (player) deliverToPlayer(player, name, JSON.parse(payloadJson));
   },
-  // Units of modules loaded on require (none exist before the require).
+  // Units of modules loaded on require or on first use (none exist before the load).
   acd(id, name, payloadJson) {
     lazyUnits.get("acd")?.deliver(id, name, payloadJson);
   },
@@ -52,8 +51,7 @@ return {
     lazyUnits.get("asr")?.deliver(id, name, payloadJson);
   },
   recorder(id, name, payloadJson) {
-    const recorder = recorders.get(id);
-    if (recorder) deliverToRecorder(recorder, name, JSON.parse(payloadJson));
+    lazyUnits.get("recorder")?.deliver(id, name, payloadJson);
   },
   timer(id, done) {
     fireTimer(id, done);
@@ -71,9 +69,7 @@ return {
     appListeners.clear();
     timers.clear();
     calls.clear();
-    webSockets.clear();
     players.clear();
-    recorders.clear();
     for (const units of lazyUnits.values()) units.clear();
     pendingOps.clear();
   },

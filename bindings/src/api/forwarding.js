@@ -1,5 +1,5 @@
 // VoxEngine.easyProcess and VoxEngine.forwardCallTo{SIP,PSTN,User}: two legs bridged, as
-// VoxEngine does it. Part of the prelude; uses the Call class and callSip/callPstn/callUser
+// VoxEngine does it. Loaded on first use (lazy.js); uses the Call class and callSip/callPstn/callUser
 // (call.js).
 
 // Bridges `inbound` (an alerting call) to `outbound` (a call being placed): their media are
@@ -62,3 +62,6 @@ function forwardCallToUser(onEstablished) {
     easyProcess(e.call, outbound, onEstablished);
   });
 }
+
+// What the prelude takes from this part.
+return { easyProcess, forwardCallToSIP, forwardCallToPSTN, forwardCallToUser };

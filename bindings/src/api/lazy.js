@@ -1,6 +1,7 @@
-// Modules loaded on require: their code is compiled apart (prelude.rs) and runs in this realm
-// only when a scenario requires them, so a session that never does carries none of it. Part of
-// the prelude; the object of what they use from it is assembled in prelude.rs.
+// Modules loaded on require, and parts of the global API loaded on first use: their code is
+// compiled apart (prelude.rs) and runs in this realm only when a scenario requires or first
+// touches them, so a session that never does carries none of it. Part of the prelude; the
+// object of what they use from it is assembled in prelude.rs.
 
 // Modules.X values of the modules loaded on require.
 const lazyModuleNames = new Set(["acd", "applicationstorage", "asr", "conference", "ivr", "mcp"]);
@@ -25,4 +26,46 @@ function registerUnitsById(kind, units, deliver) {
 // Runs module `name`'s code, which registers its installer.
 function loadLazyModule(name) {
   ops.loadModule(name)(ops, global, preludeForModules);
+}
+
+// Parts loaded on first use: name -> what the prelude takes from it (the part's return value).
+const loadedParts = new Map();
+
+function part(name) {
+  let exports = loadedParts.get(name);
+  if (exports === undefined) {
+    exports = ops.loadModule(`part:${name}`)(ops, global, preludeForModules);
+    loadedParts.set(name, exports);
+  }
+  return exports;
+}
+
+// The globals each part defines. Until the part is loaded each is a getter that loads it; the
+// part's own `global.X = X` (or a scenario's assignment) then replaces the getter with the value.
+for (const [name, globals] of [
+  ["net", ["Net"]],
+  ["recorder", ["Recorder", "RecorderEvents"]],
+  ["sequence_player", ["SequencePlayer", "SequencePlayerEvents"]],
+  ["voices", ["Language", "VoiceList"]],
+  ["websocket", ["WebSocket", "WebSocketEvents", "WebSocketAudioEncoding", "WebSocketReadyState", "WebSocketCloseCode"]],
+]) {
+  for (const key of globals) {
+    Object.defineProperty(global, key, {
+      configurable: true,
+      enumerable: true,
+      get() { return part(name)[key]; },
+      set(value) {
+        Object.defineProperty(global, key, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+}
+
+// require(Modules.Recorder) loads nothing: VoxEngine.createRecorder is always there.
+moduleInstallers.set("recorder", () => {});
+
+// The voice of say()/createTTSPlayer's options (voices.js); no options: the default voice,
+// without loading the voice tables.
+function voiceOf(options) {
+  return options === undefined || options === null ? null : part("voices").voiceFromOptions(options);
 }

@@ -26,11 +26,6 @@ for (const name of ["createStreamingAgent", "callUserDirect",
   if (!(name in VoxEngine)) VoxEngine[name] = notAvailable(`VoxEngine.${name}`);
 }
 
-// Net's mail.
-for (const name of ["sendMail", "sendMailAsync"]) {
-  if (!(name in Net)) Net[name] = notAvailable(`Net.${name}`);
-}
-
 // Helper globals and Crypto.
 for (const name of ["str2bytes", "bytes2str", "bytes2hex", "hex2bytes", "getLocalTime", "levenshtein_distance"]) {
   if (!(name in global)) global[name] = notAvailable(name);

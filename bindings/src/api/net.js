@@ -1,6 +1,6 @@
 // Net: HTTP requests from a scenario (VoxEngine's Net namespace, a global). A request always
-// resolves: a failure is a result with a negative code and an error, never a rejection. Part
-// of the prelude.
+// resolves: a failure is a result with a negative code and an error, never a rejection. Loaded
+// on first use (lazy.js).
 
 const NET_TIMEOUT_S = 90;
 const NET_CONNECTION_TIMEOUT_S = 6;
@@ -83,3 +83,9 @@ global.Net = {
     netRequest("Net.httpRequest", url, options).then((result) => callback(result));
   },
 };
+
+// Net's mail is not available yet: it fails naming itself (see missing.js).
+for (const name of ["sendMail", "sendMailAsync"]) global.Net[name] = notAvailable(`Net.${name}`);
+
+// What the prelude takes from this part.
+return { Net: global.Net };

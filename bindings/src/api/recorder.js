@@ -1,5 +1,5 @@
-// The Recorder class (VoxEngine.createRecorder) and RecorderEvents. Part of the prelude;
-// require(Modules.Recorder) loads nothing more. A recorder mixes every unit linked to it
+// The Recorder class (VoxEngine.createRecorder) and RecorderEvents. Loaded on first use
+// (lazy.js); require(Modules.Recorder) loads nothing. A recorder mixes every unit linked to it
 // (call.sendMediaTo(recorder)) into a WAV file under the data directory's recordings/.
 
 const RecorderEvents = Object.freeze({
@@ -65,7 +65,10 @@ function createRecorder(parameters) {
   return new Recorder(RECORDER_TOKEN, String(name));
 }
 
-moduleInstallers.set("recorder", () => {});
+registerUnitsById("recorder", recorders, (recorder, name, fields) => deliverToRecorder(recorder, name, fields));
 
 global.Recorder = Recorder;
 global.RecorderEvents = RecorderEvents;
+
+// What the prelude takes from this part.
+return { Recorder, RecorderEvents, createRecorder };

@@ -1,5 +1,5 @@
-// SequencePlayer (VoxEngine.createSequencePlayer) and SequencePlayerEvents. Part of the
-// prelude: it plays its TTS and URL segments one after another, as one player.
+// SequencePlayer (VoxEngine.createSequencePlayer) and SequencePlayerEvents. Loaded on first
+// use (lazy.js): it plays its TTS and URL segments one after another, as one player.
 
 const SequencePlayerEvents = Object.freeze({
   Created: "SequencePlayer.Created",
@@ -46,3 +46,6 @@ function createSequencePlayer(parameters) {
 
 global.SequencePlayer = SequencePlayer;
 global.SequencePlayerEvents = SequencePlayerEvents;
+
+// What the prelude takes from this part.
+return { SequencePlayer, SequencePlayerEvents, createSequencePlayer };

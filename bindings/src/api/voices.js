@@ -1,5 +1,5 @@
 // Voices: Language (the legacy names), VoiceList (providers' voices) and the Voice class.
-// Part of the prelude. A voice reaches the host as a locale with an optional gender
+// Loaded on first use (lazy.js). A voice reaches the host as a locale with an optional gender
 // ("de-DE+male"), which the host maps to a local speech engine voice (docs/media.md).
 
 // Legacy Language name prefix -> locale.
@@ -90,7 +90,7 @@ function voiceName(value) {
 
 // The voice of say()/createTTSPlayer's second argument: a Voice, a Language member, or an
 // object with `voice` (v26+) or `language` (older scenarios).
-function voiceOf(options) {
+function voiceFromOptions(options) {
   if (options === undefined || options === null) return null;
   if (typeof options === "string" || options instanceof Voice) return voiceName(options);
   if (typeof options === "object") return voiceName(options.voice ?? options.language);
@@ -99,3 +99,6 @@ function voiceOf(options) {
 
 global.Language = Language;
 global.VoiceList = VoiceList;
+
+// What the prelude takes from this part.
+return { Language, VoiceList, voiceFromOptions };

@@ -34,7 +34,7 @@ const VoxEngine = {
     return ops.secret(name);
   },
   createWebSocket(url, params) {
-    return new WebSocket(url, params);
+    return new (part("websocket").WebSocket)(url, params);
   },
   createTTSPlayer(text, parameters) {
     return createTTSPlayer(text, parameters);
@@ -46,10 +46,10 @@ const VoxEngine = {
     return createToneScriptPlayer(script, parameters);
   },
   createSequencePlayer(parameters) {
-    return createSequencePlayer(parameters);
+    return part("sequence_player").createSequencePlayer(parameters);
   },
   createRecorder(parameters) {
-    return createRecorder(parameters);
+    return part("recorder").createRecorder(parameters);
   },
   callSIP(to, parameters, ...rest) {
     return callSip(to, parameters, ...rest);
@@ -64,16 +64,16 @@ const VoxEngine = {
     return callConference(conferenceId, callerid, displayName, headers);
   },
   easyProcess(inbound, outbound, onEstablished, direct) {
-    easyProcess(inbound, outbound, onEstablished, direct);
+    part("forwarding").easyProcess(inbound, outbound, onEstablished, direct);
   },
   forwardCallToSIP(onEstablished) {
-    forwardCallToSIP(onEstablished);
+    part("forwarding").forwardCallToSIP(onEstablished);
   },
   forwardCallToPSTN(numberTransform, onEstablished) {
-    forwardCallToPSTN(numberTransform, onEstablished);
+    part("forwarding").forwardCallToPSTN(numberTransform, onEstablished);
   },
   forwardCallToUser(onEstablished) {
-    forwardCallToUser(onEstablished);
+    part("forwarding").forwardCallToUser(onEstablished);
   },
   sendMediaBetween(a, b) {
     sendMediaBetween(a, b);

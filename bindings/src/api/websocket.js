@@ -1,5 +1,5 @@
-// The WebSocket class (VoxEngine.createWebSocket), WebSocketEvents and its enums. Part of the
-// prelude. The socket itself lives in the host; this facade sends commands (ops.media) and
+// The WebSocket class (VoxEngine.createWebSocket), WebSocketEvents and its enums. Loaded on
+// first use (lazy.js). The socket itself lives in the host; this facade sends commands (ops.media) and
 // receives the host's events through the `websocket` entry point.
 
 const WebSocketEvents = Object.freeze({
@@ -178,8 +178,13 @@ class WebSocket {
   }
 }
 
+registerUnitsById("websocket", webSockets, (ws, name, fields) => deliverToWebSocket(ws, name, fields));
+
 global.WebSocket = WebSocket;
 global.WebSocketEvents = WebSocketEvents;
 global.WebSocketAudioEncoding = WebSocketAudioEncoding;
 global.WebSocketReadyState = WebSocketReadyState;
 global.WebSocketCloseCode = WebSocketCloseCode;
+
+// What the prelude takes from this part.
+return { WebSocket, WebSocketEvents, WebSocketAudioEncoding, WebSocketReadyState, WebSocketCloseCode };

@@ -8,8 +8,11 @@
 //!
 //! The modules a scenario must `require` (ACD, ApplicationStorage, ASR, Conference, IVR, MCP)
 //! are separate modules, compiled once per process too, and loaded into a session by its first
-//! `require` of them (`ops.loadModule`, `lazy.js`): QuickJS keeps a copy of every function a
-//! session loads, so a session carries only the code it asked for.
+//! `require` of them (`ops.loadModule`, `lazy.js`). So are the parts of the global API a plain
+//! call does not touch (WebSocket, Net, the recorder, the sequence player, call forwarding, the
+//! voice tables): they load on first use, through a global's getter or the prelude function
+//! that needs them (`part` in `lazy.js`). QuickJS keeps a copy of every function a session
+//! loads, so a session carries only the code it uses.
 
 use std::sync::OnceLock;
 
@@ -19,13 +22,14 @@ use rquickjs::{Context, Ctx, Function, Module, Runtime};
 /// Module name, shown in stack frames that point into the facade.
 pub(crate) const PRELUDE_NAME: &str = "dialtone:prelude";
 
-/// What the modules loaded on `require` use from the prelude (`preludeForModules` in the
+/// What the modules loaded on `require` or on first use take from the prelude (`preludeForModules` in the
 /// prelude, destructured at the top of each module).
 macro_rules! prelude_for_modules {
     () => {
-        "Call, CallEvents, Listeners, Modules, VoxEngine, WebSocket, awaitOp, callUser, codedError, \
-         describe, lazyUnits, moduleInstallers, registerMediaUnit, registerUnitsById, require, \
-         sendMedia, sendMediaBetween, stopMedia"
+        "AppEvents, Call, CallEvents, Listeners, Modules, PLAYER_TOKEN, PlayerBase, VoxEngine, \
+         awaitOp, callPstn, callSip, callUser, codedError, describe, lazyUnits, moduleInstallers, \
+         notAvailable, part, registerMediaUnit, registerUnitsById, require, sendMedia, \
+         sendMediaBetween, stopMedia, voiceOf"
     };
 }
 
@@ -37,17 +41,11 @@ pub(crate) const PRELUDE: &str = concat!(
     include_str!("../api/voxengine.js"),
     include_str!("../api/media.js"),
     include_str!("../api/call.js"),
-    include_str!("../api/forwarding.js"),
-    include_str!("../api/websocket.js"),
-    include_str!("../api/voices.js"),
     include_str!("../api/player.js"),
-    include_str!("../api/sequence_player.js"),
     include_str!("../api/logger.js"),
     include_str!("../api/timers.js"),
     include_str!("../api/util.js"),
     include_str!("../api/modules.js"),
-    include_str!("../api/recorder.js"),
-    include_str!("../api/net.js"),
     include_str!("../api/missing.js"),
     include_str!("../api/lazy.js"),
     "const preludeForModules = Object.freeze({ ",
@@ -57,9 +55,10 @@ pub(crate) const PRELUDE: &str = concat!(
     "\n}\n"
 );
 
-/// A module loaded on `require`: exports `init(ops, global, prelude)`, which defines its classes
-/// and registers its installer.
-macro_rules! module_loaded_on_require {
+/// A module loaded on `require` or on first use: exports `init(ops, global, prelude)`, which
+/// defines its classes and registers its installer (a module) or returns what the prelude takes
+/// from it (a part).
+macro_rules! module_loaded_on_use {
     ($($file:literal),+) => {
         concat!(
             "export function init(ops, global, prelude) {\n\"use strict\";\nconst { ",
@@ -71,26 +70,39 @@ macro_rules! module_loaded_on_require {
     };
 }
 
-/// The modules loaded on `require`, by their `Modules` value (`lazyModuleNames` in lazy.js).
-pub(crate) const MODULES_LOADED_ON_REQUIRE: [(&str, &str); 6] = [
-    ("acd", module_loaded_on_require!("../api/acd.js")),
+/// The modules loaded on `require`, by their `Modules` value (`lazyModuleNames` in lazy.js), and
+/// the parts loaded on first use, by the name `part(name)` gives (`lazy.js`).
+pub(crate) const MODULES_LOADED_ON_USE: [(&str, &str); 12] = [
+    ("acd", module_loaded_on_use!("../api/acd.js")),
     (
         "applicationstorage",
-        module_loaded_on_require!("../api/application_storage.js"),
+        module_loaded_on_use!("../api/application_storage.js"),
     ),
-    ("asr", module_loaded_on_require!("../api/asr.js")),
-    (
-        "conference",
-        module_loaded_on_require!("../api/conference.js"),
-    ),
-    ("ivr", module_loaded_on_require!("../api/ivr.js")),
+    ("asr", module_loaded_on_use!("../api/asr.js")),
+    ("conference", module_loaded_on_use!("../api/conference.js")),
+    ("ivr", module_loaded_on_use!("../api/ivr.js")),
     (
         "mcp",
-        module_loaded_on_require!("../api/mcp_client.js", "../api/mcp.js"),
+        module_loaded_on_use!("../api/mcp_client.js", "../api/mcp.js"),
+    ),
+    (
+        "part:forwarding",
+        module_loaded_on_use!("../api/forwarding.js"),
+    ),
+    ("part:net", module_loaded_on_use!("../api/net.js")),
+    ("part:recorder", module_loaded_on_use!("../api/recorder.js")),
+    (
+        "part:sequence_player",
+        module_loaded_on_use!("../api/sequence_player.js"),
+    ),
+    ("part:voices", module_loaded_on_use!("../api/voices.js")),
+    (
+        "part:websocket",
+        module_loaded_on_use!("../api/websocket.js"),
     ),
 ];
 
-/// Each module's bytecode, compiled once per process on the first `require` of any.
+/// Each module's bytecode, compiled once per process on the first load of any.
 static MODULE_BYTECODE: OnceLock<Vec<Result<Vec<u8>, String>>> = OnceLock::new();
 
 static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
@@ -132,15 +144,15 @@ fn load_bytecode<'js>(ctx: &Ctx<'js>, bytes: &'static [u8]) -> rquickjs::Result<
 /// Loads the module `name` (a `Modules` value) into `ctx` and returns its `init` function.
 pub(crate) fn load_module<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>, String> {
     let compiled = MODULE_BYTECODE.get_or_init(|| {
-        MODULES_LOADED_ON_REQUIRE
+        MODULES_LOADED_ON_USE
             .iter()
             .map(|(name, source)| compile(&format!("dialtone:{name}"), source))
             .collect()
     });
-    let index = MODULES_LOADED_ON_REQUIRE
+    let index = MODULES_LOADED_ON_USE
         .iter()
         .position(|(known, _)| *known == name)
-        .ok_or_else(|| format!("no module '{name}' is loaded on require"))?;
+        .ok_or_else(|| format!("no module '{name}' is loaded on use"))?;
     let bytes = compiled[index].as_deref().map_err(Clone::clone)?;
     load_bytecode(ctx, bytes).map_err(|e| format!("loading module '{name}': {e}"))
 }
@@ -165,17 +177,17 @@ mod tests {
     }
 
     #[test]
-    fn every_module_loaded_on_require_compiles_and_loads() {
+    fn every_module_loaded_on_use_compiles_and_loads() {
         let rt = rquickjs::Runtime::new().expect("runtime");
         let ctx = rquickjs::Context::full(&rt).expect("context");
         ctx.with(|ctx| {
-            for (name, _) in super::MODULES_LOADED_ON_REQUIRE {
+            for (name, _) in super::MODULES_LOADED_ON_USE {
                 let init = super::load_module(&ctx, name).expect(name);
                 assert!(init.as_object().is_some());
             }
             assert_eq!(
                 super::load_module(&ctx, "nope").err().as_deref(),
-                Some("no module 'nope' is loaded on require")
+                Some("no module 'nope' is loaded on use")
             );
         });
     }
