@@ -1,19 +1,23 @@
 //! `ApplicationStorage`'s keys: per application, with expiry, in the session history's SQLite
-//! database (its own table and connection, WAL beside the history writer). Sessions reach it
-//! through the [`AppStorage`] host interface; the admin API and `dialtone storage` through
-//! [`AppStore::entries`] and the same calls.
+//! database (its own table and connection, WAL beside the history writer), or in the shared
+//! PostgreSQL store (`postgres.rs`), where a key one node writes is read by every node.
+//! Sessions reach it through the [`AppStorage`] host interface; the admin API and `dialtone
+//! storage` through [`AppStore::entries`] and the same calls.
 //!
 //! Expired keys are never returned and are deleted when their application next writes. An
 //! application holds at most [`MAX_KEYS_PER_APPLICATION`] keys.
 
+mod postgres;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use dialtone_bindings::host::storage::{AppStorage, StorageError, StorageKey};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::history::HISTORY_FILE;
+use crate::store::PgPool;
 
 /// Most keys one application may hold (a scenario cannot fill the disk).
 pub const MAX_KEYS_PER_APPLICATION: usize = 100_000;
@@ -30,28 +34,107 @@ CREATE TABLE IF NOT EXISTS app_storage (
 CREATE INDEX IF NOT EXISTS app_storage_expiry ON app_storage (application, expire_at);
 ";
 
-/// The store, on one connection opened at first use.
+/// The store: SQLite in the data directory, or the shared PostgreSQL store.
 #[derive(Debug)]
-pub struct AppStore {
-    dir: PathBuf,
-    db: OnceLock<Mutex<Connection>>,
+pub struct AppStore(Backend);
+
+#[derive(Debug)]
+enum Backend {
+    Sqlite(SqliteKeys),
+    Postgres(postgres::PgKeys),
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+/// What each backend does: the host interface, and the listing with values.
+trait KeyStore: AppStorage {
+    /// Up to `count` live keys with their values, in key order: all, or `namespace`'s.
+    fn entries(
+        &self,
+        application: &str,
+        namespace: Option<&str>,
+        count: usize,
+    ) -> Result<Vec<StorageKey>, StorageError>;
 }
 
 impl AppStore {
     /// Opens (creating) the store in `data_dir`'s history database now.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
-        let store = Self::lazy(data_dir);
+        let store = SqliteKeys::lazy(data_dir);
         drop(store.db()?);
-        Ok(store)
+        Ok(Self(Backend::Sqlite(store)))
     }
 
     /// The store in `data_dir`, opened (and created) only when first used: the console does
     /// not leave a database behind for scenarios that never touch it.
     pub fn lazy(data_dir: &Path) -> Self {
+        Self(Backend::Sqlite(SqliteKeys::lazy(data_dir)))
+    }
+
+    /// The store in the shared PostgreSQL store.
+    pub fn postgres(pool: Arc<PgPool>) -> Self {
+        Self(Backend::Postgres(postgres::PgKeys::new(pool)))
+    }
+
+    fn backend(&self) -> &dyn KeyStore {
+        match &self.0 {
+            Backend::Sqlite(store) => store,
+            Backend::Postgres(store) => store,
+        }
+    }
+
+    /// Up to `count` live keys with their values, in key order: all, or `namespace`'s.
+    pub fn entries(
+        &self,
+        application: &str,
+        namespace: Option<&str>,
+        count: usize,
+    ) -> Result<Vec<StorageKey>, StorageError> {
+        self.backend().entries(application, namespace, count)
+    }
+}
+
+impl AppStorage for AppStore {
+    fn put(
+        &self,
+        application: &str,
+        key: &str,
+        value: &str,
+        ttl_s: u64,
+    ) -> Result<StorageKey, StorageError> {
+        self.backend().put(application, key, value, ttl_s)
+    }
+
+    fn get(&self, application: &str, key: &str) -> Result<Option<StorageKey>, StorageError> {
+        self.backend().get(application, key)
+    }
+
+    fn remove(&self, application: &str, key: &str) -> Result<Option<StorageKey>, StorageError> {
+        self.backend().remove(application, key)
+    }
+
+    fn keys(
+        &self,
+        application: &str,
+        namespace: Option<&str>,
+        count: usize,
+    ) -> Result<Vec<String>, StorageError> {
+        self.backend().keys(application, namespace, count)
+    }
+}
+
+/// The SQLite store, on one connection opened at first use.
+#[derive(Debug)]
+struct SqliteKeys {
+    dir: PathBuf,
+    db: OnceLock<Mutex<Connection>>,
+}
+
+/// Seconds since the Unix epoch, as expiry times are kept.
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl SqliteKeys {
+    fn lazy(data_dir: &Path) -> Self {
         Self {
             dir: data_dir.to_owned(),
             db: OnceLock::new(),
@@ -84,9 +167,10 @@ impl AppStore {
             .ok_or_else(|| StorageError::Failed("the store did not open".into()))?;
         Ok(db.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
 
-    /// Up to `count` live keys with their values, in key order: all, or `namespace`'s.
-    pub fn entries(
+impl KeyStore for SqliteKeys {
+    fn entries(
         &self,
         application: &str,
         namespace: Option<&str>,
@@ -118,7 +202,7 @@ impl AppStore {
     }
 }
 
-impl AppStorage for AppStore {
+impl AppStorage for SqliteKeys {
     fn put(
         &self,
         application: &str,

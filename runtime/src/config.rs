@@ -96,6 +96,9 @@ pub struct Config {
     /// `[voices]`: locale -> espeak-ng voice (`"en-AU" = "en-gb"`), over the built-in table.
     #[serde(default)]
     pub voices: std::collections::BTreeMap<String, String>,
+    /// `[store]`: the embedded default, or the PostgreSQL database a cluster's nodes share.
+    #[serde(default)]
+    pub store: crate::store::StoreConfig,
     /// Where the file came from: its directory resolves scenario paths.
     #[serde(skip)]
     pub origin: Origin,

@@ -1,21 +1,26 @@
 //! Session history: every session's application, rule, caller, destination, times, end
-//! reason and (redacted) log lines, in an embedded SQLite database in the data directory,
-//! kept for `server.history_days`.
+//! reason and (redacted) log lines, kept for `server.history_days`: in an embedded SQLite
+//! database in the data directory (`sqlite.rs`), or in the shared PostgreSQL store
+//! (`postgres.rs`), where every node of a cluster reads every node's sessions.
 //!
-//! Calls never wait for the disk: they send [`Write`]s to one writer thread that commits them
-//! in batches. Queries use their own connection (WAL mode lets them run beside the writer)
-//! and first wait until the writer has committed what was sent before them.
+//! Calls never wait for the database: they send [`Write`]s to one writer thread that commits
+//! them in batches. Queries use their own connection and first wait until the writer has
+//! committed what was sent before them.
 
-use std::path::{Path, PathBuf};
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use rusqlite::{Connection, OptionalExtension as _, params_from_iter};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::store::PgPool;
 
 /// The database file's name in the data directory.
 pub const HISTORY_FILE: &str = "history.sqlite3";
@@ -30,13 +35,13 @@ pub const MAX_LIMIT: u32 = 1000;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum HistoryError {
-    /// SQLite failed.
-    #[error("session history {}: {source}", path.display())]
+    /// The database failed.
+    #[error("session history {store}: {message}")]
     Db {
-        /// The database.
-        path: PathBuf,
-        /// The SQLite error.
-        source: rusqlite::Error,
+        /// The database: its file, or the store's URL without its password.
+        store: String,
+        /// What failed.
+        message: String,
     },
     /// The writer thread is gone.
     #[error("the session history writer stopped")]
@@ -141,9 +146,10 @@ pub enum Write {
 /// The session history.
 #[derive(Debug)]
 pub struct History {
-    path: PathBuf,
+    /// The database: its file, or the store's URL without its password.
+    store: String,
     writes: Mutex<std_mpsc::Sender<Write>>,
-    reader: Mutex<Connection>,
+    reader: Box<dyn HistoryReads>,
     /// Writes queued and not yet taken by the writer.
     waiting: Arc<AtomicUsize>,
     /// Log lines dropped because [`MAX_WAITING`] writes were waiting.
@@ -154,31 +160,118 @@ pub struct History {
 /// are always kept: there is one of each per call).
 pub const MAX_WAITING: usize = 65_536;
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    application TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    call_id TEXT NOT NULL,
-    caller TEXT NOT NULL,
-    destination TEXT NOT NULL,
-    started_at INTEGER NOT NULL,
-    ended_at INTEGER,
-    end_kind TEXT,
-    end_reason TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (started_at);
-CREATE TABLE IF NOT EXISTS session_logs (
-    session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    at INTEGER NOT NULL,
-    level TEXT NOT NULL,
-    text TEXT NOT NULL,
-    PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-";
+/// What a backend's writer does (on the writer thread).
+trait HistoryWriter: Send + 'static {
+    /// Commits `writes` (starts, log lines, ends) in one transaction.
+    fn commit(&mut self, writes: &[Write]) -> Result<(), String>;
+    /// Deletes the sessions started before `cutoff_ms`, and their log lines.
+    fn prune(&mut self, cutoff_ms: i64) -> Result<(), String>;
+}
+
+/// What a backend's readers do (on blocking threads).
+trait HistoryReads: Send + Sync + std::fmt::Debug {
+    /// Sessions matching the filter, newest first.
+    fn list(&self, filter: &SessionFilter) -> Result<Vec<SessionRow>, String>;
+    /// One session's log lines in order; `None` when there is no such session.
+    fn logs(&self, session_id: &str) -> Result<Option<Vec<LogRow>>, String>;
+}
+
+/// A value bound into a history query.
+#[derive(Debug, Clone, PartialEq)]
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// The sessions query of `filter`, with `placeholder(n)` for the n-th value (from 1): one
+/// query text for both backends (`?` for SQLite, `$n` for PostgreSQL).
+fn list_query(filter: &SessionFilter, placeholder: fn(usize) -> String) -> (String, Vec<Param>) {
+    let mut sql = String::from(
+        "SELECT id, application, rule, call_id, caller, destination, started_at, ended_at, \
+         end_kind, end_reason FROM sessions WHERE 1 = 1",
+    );
+    let mut values = Vec::new();
+    let mut bind = |sql: &mut String, condition: &str, value: Param| {
+        values.push(value);
+        sql.push_str(&condition.replace('?', &placeholder(values.len())));
+    };
+    for (column, value) in [
+        ("id", &filter.id),
+        ("application", &filter.application),
+        ("rule", &filter.rule),
+        ("caller", &filter.caller),
+        ("destination", &filter.destination),
+        ("end_kind", &filter.reason),
+    ] {
+        if let Some(v) = value {
+            bind(
+                &mut sql,
+                &format!(" AND {column} = ?"),
+                Param::Text(v.clone()),
+            );
+        }
+    }
+    if let Some(start) = filter.start {
+        bind(&mut sql, " AND started_at >= ?", Param::Int(millis(start)));
+    }
+    if let Some(end) = filter.end {
+        bind(&mut sql, " AND started_at < ?", Param::Int(millis(end)));
+    }
+    if let Some(min) = filter.min_duration {
+        let ms = Param::Int((min * 1000.0) as i64);
+        bind(
+            &mut sql,
+            " AND ended_at IS NOT NULL AND ended_at - started_at >= ?",
+            ms,
+        );
+    }
+    if let Some(max) = filter.max_duration {
+        let ms = Param::Int((max * 1000.0) as i64);
+        bind(
+            &mut sql,
+            " AND ended_at IS NOT NULL AND ended_at - started_at <= ?",
+            ms,
+        );
+    }
+    let limit = filter.limit.unwrap_or(100).min(MAX_LIMIT);
+    sql.push_str(" ORDER BY started_at DESC, id");
+    bind(&mut sql, " LIMIT ?", Param::Int(i64::from(limit)));
+    bind(
+        &mut sql,
+        " OFFSET ?",
+        Param::Int(i64::from(filter.offset.unwrap_or(0))),
+    );
+    (sql, values)
+}
+
+/// A stored session from its columns.
+#[allow(clippy::too_many_arguments)]
+fn session_row(
+    id: String,
+    application: String,
+    rule: String,
+    call_id: String,
+    caller: String,
+    destination: String,
+    started: i64,
+    ended: Option<i64>,
+    end_kind: Option<String>,
+    end_reason: Option<String>,
+) -> SessionRow {
+    SessionRow {
+        id,
+        application,
+        rule,
+        call_id,
+        caller,
+        destination,
+        started_at: from_millis(started),
+        ended_at: ended.map(from_millis),
+        duration: ended.map(|e| (e - started) as f64 / 1000.0),
+        end_kind,
+        end_reason,
+    }
+}
 
 fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -192,31 +285,40 @@ impl History {
     /// Opens (or creates) `<data_dir>/history.sqlite3` and starts the writer, which prunes
     /// sessions older than `retention_days` now and every hour.
     pub fn open(data_dir: &Path, retention_days: u32) -> Result<Self, HistoryError> {
-        let path = data_dir.join(HISTORY_FILE);
-        let db = |source| HistoryError::Db {
-            path: path.clone(),
-            source,
-        };
-        let _ = std::fs::create_dir_all(data_dir);
-        let writer = Connection::open(&path).map_err(db)?;
-        writer.execute_batch(SCHEMA).map_err(db)?;
-        let reader = Connection::open(&path).map_err(db)?;
-        reader.busy_timeout(Duration::from_secs(5)).map_err(db)?;
+        let (writer, reader, store) = sqlite::open(data_dir)?;
+        Self::start(Box::new(writer), Box::new(reader), store, retention_days)
+    }
+
+    /// The history in the shared PostgreSQL store (every node writes its sessions there and
+    /// reads everyone's); the writer prunes as [`History::open`]'s does.
+    pub fn open_postgres(pool: Arc<PgPool>, retention_days: u32) -> Result<Self, HistoryError> {
+        let store = pool.url().to_owned();
+        let writer = postgres::PgHistory::new(pool.clone());
+        let reader = postgres::PgHistory::new(pool);
+        Self::start(Box::new(writer), Box::new(reader), store, retention_days)
+    }
+
+    fn start(
+        writer: Box<dyn HistoryWriter>,
+        reader: Box<dyn HistoryReads>,
+        store: String,
+        retention_days: u32,
+    ) -> Result<Self, HistoryError> {
         let (writes, receiver) = std_mpsc::channel();
-        let thread_path = path.clone();
+        let thread_store = store.clone();
         let waiting = Arc::new(AtomicUsize::new(0));
         let taken = waiting.clone();
         std::thread::Builder::new()
             .name("dialtone-history".into())
-            .spawn(move || write_loop(writer, receiver, retention_days, &thread_path, &taken))
+            .spawn(move || write_loop(writer, receiver, retention_days, &thread_store, &taken))
             .map_err(|e| HistoryError::Db {
-                path: path.clone(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                store: store.clone(),
+                message: format!("cannot start the writer thread: {e}"),
             })?;
         Ok(Self {
-            path,
+            store,
             writes: Mutex::new(writes),
-            reader: Mutex::new(reader),
+            reader,
             waiting,
             dropped: AtomicU64::new(0),
         })
@@ -252,121 +354,39 @@ impl History {
             .map_err(|_| HistoryError::Stopped)
     }
 
-    fn db_error(&self, source: rusqlite::Error) -> HistoryError {
+    fn db_error(&self, message: String) -> HistoryError {
         HistoryError::Db {
-            path: self.path.clone(),
-            source,
+            store: self.store.clone(),
+            message,
         }
     }
 
     /// Sessions matching `filter`, newest first. Blocking: call from a blocking task.
     pub fn list(&self, filter: &SessionFilter) -> Result<Vec<SessionRow>, HistoryError> {
         self.flush()?;
-        let mut sql = String::from(
-            "SELECT id, application, rule, call_id, caller, destination, started_at, ended_at, \
-             end_kind, end_reason FROM sessions WHERE 1 = 1",
-        );
-        let mut values: Vec<rusqlite::types::Value> = Vec::new();
-        let mut text = |sql: &mut String, column: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                sql.push_str(&format!(" AND {column} = ?"));
-                values.push(v.clone().into());
-            }
-        };
-        text(&mut sql, "id", &filter.id);
-        text(&mut sql, "application", &filter.application);
-        text(&mut sql, "rule", &filter.rule);
-        text(&mut sql, "caller", &filter.caller);
-        text(&mut sql, "destination", &filter.destination);
-        text(&mut sql, "end_kind", &filter.reason);
-        if let Some(start) = filter.start {
-            sql.push_str(" AND started_at >= ?");
-            values.push(millis(start).into());
-        }
-        if let Some(end) = filter.end {
-            sql.push_str(" AND started_at < ?");
-            values.push(millis(end).into());
-        }
-        if let Some(min) = filter.min_duration {
-            sql.push_str(" AND ended_at IS NOT NULL AND ended_at - started_at >= ?");
-            values.push(((min * 1000.0) as i64).into());
-        }
-        if let Some(max) = filter.max_duration {
-            sql.push_str(" AND ended_at IS NOT NULL AND ended_at - started_at <= ?");
-            values.push(((max * 1000.0) as i64).into());
-        }
-        let limit = filter.limit.unwrap_or(100).min(MAX_LIMIT);
-        sql.push_str(" ORDER BY started_at DESC, id LIMIT ? OFFSET ?");
-        values.push(i64::from(limit).into());
-        values.push(i64::from(filter.offset.unwrap_or(0)).into());
-        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        let mut statement = reader.prepare(&sql).map_err(|e| self.db_error(e))?;
-        let rows = statement
-            .query_map(params_from_iter(values), |row| {
-                let started: i64 = row.get(6)?;
-                let ended: Option<i64> = row.get(7)?;
-                Ok(SessionRow {
-                    id: row.get(0)?,
-                    application: row.get(1)?,
-                    rule: row.get(2)?,
-                    call_id: row.get(3)?,
-                    caller: row.get(4)?,
-                    destination: row.get(5)?,
-                    started_at: from_millis(started),
-                    ended_at: ended.map(from_millis),
-                    duration: ended.map(|e| (e - started) as f64 / 1000.0),
-                    end_kind: row.get(8)?,
-                    end_reason: row.get(9)?,
-                })
-            })
-            .map_err(|e| self.db_error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.db_error(e))
+        self.reader.list(filter).map_err(|e| self.db_error(e))
     }
 
     /// One session's log lines in order; `None` when there is no such session.
     pub fn logs(&self, session_id: &str) -> Result<Option<Vec<LogRow>>, HistoryError> {
         self.flush()?;
-        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        let exists = reader
-            .query_row("SELECT 1 FROM sessions WHERE id = ?", [session_id], |_| {
-                Ok(())
-            })
-            .optional()
-            .map_err(|e| self.db_error(e))?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        let mut statement = reader
-            .prepare("SELECT at, level, text FROM session_logs WHERE session_id = ? ORDER BY seq")
-            .map_err(|e| self.db_error(e))?;
-        let rows = statement
-            .query_map([session_id], |row| {
-                Ok(LogRow {
-                    at: from_millis(row.get(0)?),
-                    level: row.get(1)?,
-                    text: row.get(2)?,
-                })
-            })
-            .map_err(|e| self.db_error(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map(Some)
-            .map_err(|e| self.db_error(e))
+        self.reader.logs(session_id).map_err(|e| self.db_error(e))
     }
 }
 
 fn write_loop(
-    mut db: Connection,
+    mut db: Box<dyn HistoryWriter>,
     writes: std_mpsc::Receiver<Write>,
     retention_days: u32,
-    path: &Path,
+    store: &str,
     waiting: &AtomicUsize,
 ) {
     let mut next_prune = std::time::Instant::now();
     loop {
         if std::time::Instant::now() >= next_prune {
             let cutoff = Utc::now() - chrono::Duration::days(i64::from(retention_days));
-            if let Err(e) = prune(&db, millis(cutoff)) {
-                tracing::error!("session history {}: pruning failed: {e}", path.display());
+            if let Err(e) = db.prune(millis(cutoff)) {
+                tracing::error!("session history {store}: pruning failed: {e}");
             }
             next_prune = std::time::Instant::now() + PRUNE_EVERY;
         }
@@ -383,65 +403,21 @@ fn write_loop(
             }
         }
         waiting.fetch_sub(batch.len(), Ordering::Relaxed);
-        let mut flushes = Vec::new();
-        if let Err(e) = commit(&mut db, batch, &mut flushes) {
-            tracing::error!(
-                "session history {}: {e}; some entries were lost",
-                path.display()
-            );
+        let (flushes, batch): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|write| matches!(write, Write::Flush(_)));
+        if !batch.is_empty()
+            && let Err(e) = db.commit(&batch)
+        {
+            tracing::error!("session history {store}: {e}; some entries were lost");
         }
-        for done in flushes {
-            let _ = done.send(());
-        }
-    }
-}
-
-fn prune(db: &Connection, cutoff_ms: i64) -> rusqlite::Result<()> {
-    db.execute(
-        "DELETE FROM session_logs WHERE session_id IN (SELECT id FROM sessions WHERE started_at < ?)",
-        [cutoff_ms],
-    )?;
-    db.execute("DELETE FROM sessions WHERE started_at < ?", [cutoff_ms])?;
-    Ok(())
-}
-
-fn commit(
-    db: &mut Connection,
-    batch: Vec<Write>,
-    flushes: &mut Vec<std_mpsc::Sender<()>>,
-) -> rusqlite::Result<()> {
-    let tx = db.transaction()?;
-    for write in batch {
-        match write {
-            Write::Start(row) => {
-                tx.execute(
-                    "INSERT OR REPLACE INTO sessions (id, application, rule, call_id, caller, destination, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rusqlite::params![row.id, row.application, row.rule, row.call_id, row.caller, row.destination, millis(row.started_at)],
-                )?;
+        for flush in flushes {
+            if let Write::Flush(done) = flush {
+                let _ = done.send(());
             }
-            Write::Log { session_id, line } => {
-                tx.execute(
-                    "INSERT INTO session_logs (session_id, seq, at, level, text) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_logs WHERE session_id = ?1), ?2, ?3, ?4)",
-                    rusqlite::params![session_id, millis(line.at), line.level, line.text],
-                )?;
-            }
-            Write::End {
-                session_id,
-                at,
-                kind,
-                reason,
-            } => {
-                tx.execute(
-                    "UPDATE sessions SET ended_at = ?, end_kind = ?, end_reason = ? WHERE id = ?",
-                    rusqlite::params![millis(at), kind, reason, session_id],
-                )?;
-            }
-            Write::Flush(done) => flushes.push(done),
         }
     }
-    tx.commit()
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

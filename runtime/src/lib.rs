@@ -19,9 +19,11 @@
 //! - [`secrets`]: where a session's per-application secrets come from.
 //! - [`users`]: application users (SIP accounts) and their digest password hashes.
 //! - [`serve`]: `dialtone serve`: SIP + HTTP + the session pool, started together.
-//! - [`history`]: session history (sessions and their log lines) in SQLite.
+//! - [`store`]: where shared state lives: the embedded default (SQLite, files) or PostgreSQL
+//!   (`[store] url`), its connection pool and versioned migrations (`dialtone store migrate`).
+//! - [`history`]: session history (sessions and their log lines), in SQLite or PostgreSQL.
 //! - [`acd`]: ACD queues served by registered application users.
-//! - [`app_storage`]: `ApplicationStorage`'s per-application keys, in the history's database.
+//! - [`app_storage`]: `ApplicationStorage`'s per-application keys, beside the history.
 //! - [`http`]: `/health` and `/metrics`, and the HTTP accept loop.
 //! - [`access`]: sessions' access URLs: HTTP requests to a session as `AppEvents.HttpRequest`.
 //! - [`accept`]: TCP admission for SIP and HTTP (per-source and total caps, accept backoff).
@@ -58,5 +60,6 @@ pub mod rtp_ports;
 pub mod secrets;
 pub mod serve;
 pub mod sip;
+pub mod store;
 pub mod users;
 pub mod webrtc;

@@ -22,6 +22,7 @@ use reqwest::Method;
 mod mcp_login;
 mod remote;
 mod storage_command;
+mod store_command;
 mod users_command;
 use remote::Remote;
 
@@ -114,6 +115,14 @@ enum Command {
         /// Ask this server (URL) instead of the one at the config's HTTP address.
         #[arg(long)]
         server: Option<String>,
+    },
+    /// The shared PostgreSQL store of a cluster (`[store] url`): its schema.
+    Store {
+        #[command(subcommand)]
+        what: store_command::StoreCommand,
+        /// Config file (its `[store] url` names the database).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
     },
     /// MCP servers: OAuth grants for the ones that ask for authorization.
     Mcp {
@@ -388,6 +397,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             sessions_command(filter, logs, config, server.as_deref())
         }
+        Command::Store { what, config } => store_command::run(what, config),
         Command::Mcp {
             what: McpCommand::Login(args),
         } => mcp_login::login_command(args),
@@ -820,8 +830,14 @@ fn sessions_command(
 ) -> Result<ExitCode> {
     let config = Config::load(config.as_deref())?;
     let remote = Remote::find(&config, server)?;
-    let history =
-        || dialtone::history::History::open(&config.server.data_dir, config.server.history_days);
+    // No server runs: the config's store itself (the data directory's, or PostgreSQL's).
+    let history = || -> Result<dialtone::history::History> {
+        let days = config.server.history_days;
+        Ok(match config.store.pool()? {
+            Some(pool) => dialtone::history::History::open_postgres(pool, days)?,
+            None => dialtone::history::History::open(&config.server.data_dir, days)?,
+        })
+    };
     if let Some(id) = logs {
         let lines: Vec<serde_json::Value> = match &remote {
             Some(remote) => {

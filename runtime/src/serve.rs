@@ -63,6 +63,9 @@ pub enum ServeError {
     /// The application storage cannot be opened.
     #[error("{0}")]
     Storage(String),
+    /// The shared store cannot be used.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The admin token cannot be read or created.
     #[error("admin token: {0}")]
     Token(String),
@@ -132,11 +135,25 @@ impl Server {
             .unwrap_or_else(|| std::path::PathBuf::from("."));
         let store = Arc::new(SecretStore::open(&settings.data_dir)?);
         let users = Arc::new(crate::users::UserStore::open(&settings.data_dir)?);
-        let history = Arc::new(History::open(&settings.data_dir, settings.history_days)?);
-        let app_storage = Arc::new(
-            crate::app_storage::AppStore::open(&settings.data_dir)
-                .map_err(|e| ServeError::Storage(e.to_string()))?,
-        );
+        let store_config = config.store.clone();
+        let pool = tokio::task::spawn_blocking(move || store_config.pool())
+            .await
+            .map_err(|e| ServeError::Storage(format!("opening the store: {e}")))??;
+        let (history, app_storage) = match &pool {
+            Some(pool) => {
+                tracing::info!("store: {}", pool.url());
+                (
+                    History::open_postgres(pool.clone(), settings.history_days)?,
+                    crate::app_storage::AppStore::postgres(pool.clone()),
+                )
+            }
+            None => (
+                History::open(&settings.data_dir, settings.history_days)?,
+                crate::app_storage::AppStore::open(&settings.data_dir)
+                    .map_err(|e| ServeError::Storage(e.to_string()))?,
+            ),
+        };
+        let (history, app_storage) = (Arc::new(history), Arc::new(app_storage));
         let token = AdminToken::resolve(settings.admin_token.as_deref(), &settings.data_dir)
             .map_err(|e| ServeError::Token(e.to_string()))?;
         let secrets: Arc<dyn SecretSource> = secrets.unwrap_or_else(|| store.clone());

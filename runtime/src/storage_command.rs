@@ -1,6 +1,6 @@
 //! `dialtone storage ls/get/put/rm APP ...`: an application's `ApplicationStorage` keys,
-//! through the running server's admin API when there is one, else in the data directory's
-//! database.
+//! through the running server's admin API when there is one, else in the config's store (the
+//! data directory's database, or the shared PostgreSQL store).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,7 +64,13 @@ pub(crate) fn run(
         | StorageCommand::Rm { app, .. } => app.clone(),
     };
     let remote = crate::remote::for_application(&config, server, &app)?;
-    let local = || AppStore::lazy(&config.server.data_dir);
+    // No server runs: the config's store itself (the data directory's, or PostgreSQL's).
+    let local = || -> Result<AppStore> {
+        Ok(match config.store.pool()? {
+            Some(pool) => AppStore::postgres(pool),
+            None => AppStore::lazy(&config.server.data_dir),
+        })
+    };
     match what {
         StorageCommand::Ls { app, namespace } => {
             let keys: Vec<StorageKey> = match &remote {
@@ -77,7 +83,7 @@ pub(crate) fn run(
                     let (_, json) = remote.call(Method::GET, &path, &query, None)?;
                     serde_json::from_value(json)?
                 }
-                None => local().entries(&app, namespace.as_deref(), MAX_KEYS_PAGE)?,
+                None => local()?.entries(&app, namespace.as_deref(), MAX_KEYS_PAGE)?,
             };
             if keys.is_empty() {
                 println!("application '{app}' has no keys");
@@ -96,7 +102,7 @@ pub(crate) fn run(
                     let (_, json) = remote.call(Method::GET, &path, &[], None)?;
                     Some(serde_json::from_value(json)?)
                 }
-                None => local().get(&app, &key)?,
+                None => local()?.get(&app, &key)?,
             };
             match found {
                 Some(found) => println!("{}", found.value),
@@ -120,7 +126,7 @@ pub(crate) fn run(
                     remote.call(Method::PUT, &path, &[], Some(body))?;
                 }
                 None => {
-                    local().put(&app, &key, &value, lives)?;
+                    local()?.put(&app, &key, &value, lives)?;
                 }
             }
             println!("key '{key}' of application '{app}' stored");
@@ -132,7 +138,7 @@ pub(crate) fn run(
                     remote.call(Method::DELETE, &path, &[], None)?;
                     true
                 }
-                None => local().remove(&app, &key)?.is_some(),
+                None => local()?.remove(&app, &key)?.is_some(),
             };
             if !removed {
                 bail!("application '{app}' has no key '{key}'");

@@ -13,6 +13,7 @@
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
 //! - [`media`]: media WebSocket peers (Pipecat's echo bot, the VoxEngine format checker).
 //! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
+//! - [`postgres`]: a throwaway PostgreSQL server on loopback (the shared store's tests).
 //! - [`proxy`]: a TCP relay that counts connections (keep-alive checks).
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
 //! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, the pjsua2 caller,
@@ -39,6 +40,8 @@
 //!   gatekeeper (IVR + storage + callConference) on a SIP call.
 //! - `tests/admin_api.rs`: secrets, redaction, the admin API (401, route-test, hot reload),
 //!   schemathesis against `/openapi.json`.
+//! - `tests/store.rs`: the session history and ApplicationStorage suite run on both stores
+//!   (SQLite, PostgreSQL), two nodes sharing one PostgreSQL, `dialtone store migrate`.
 //! - `tests/fuzz_corpus.rs`: the fuzz corpus replayed through the targets; `tests/soak.rs`: a
 //!   short `bench soak` (no failed call, nothing leaked).
 //! - `fuzz/run`: AFL++ on the fuzz targets (short in `run`, 10 million executions by default).
@@ -50,6 +53,7 @@ pub mod fuzz;
 pub mod golden;
 pub mod media;
 pub mod peers;
+pub mod postgres;
 pub mod proxy;
 pub mod scenario;
 pub mod sip;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the shared-store test peer (idempotent).
+#
+#   Debian packages: postgresql (the server programs under /usr/lib/postgresql/<version>/bin;
+#                    the tests run their own throwaway cluster on a free loopback port, as
+#                    the `postgres` user the package creates when they run as root),
+#                    util-linux (runuser)
+#
+# Needs root (or sudo) for apt-get when a package is missing. Network: Debian mirrors.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# shellcheck source=apt-install.sh
+source "$here/apt-install.sh"
+apt_install runuser:util-linux postgresql
+ls -d /usr/lib/postgresql/*/bin/initdb
