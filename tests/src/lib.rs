@@ -7,6 +7,8 @@
 //! - [`admin`]: a client of the admin HTTP API.
 //! - [`browser`]: headless Chromium driving `/phone` and `/ui/sessions` (playwright-core), in
 //!   a loopback-only network namespace.
+//! - [`cluster`]: `dialtone serve` nodes as processes and Kamailio (`deploy/kamailio/`) in
+//!   front of them, on loopback.
 //! - [`fuzz`]: the fuzz targets (SIP datagrams, SDP, RTP/RTCP/RFC 4733, audio files); AFL
 //!   drives them from `fuzz/bin/` (`fuzz/run`), `tests/fuzz_corpus.rs` replays the corpus.
 //! - [`golden`]: runs `golden/<case>.voxengine.js` through the console on simulated time and
@@ -42,6 +44,8 @@
 //!   schemathesis against `/openapi.json`.
 //! - `tests/store.rs`: the session history and ApplicationStorage suite run on both stores
 //!   (SQLite, PostgreSQL), two nodes sharing one PostgreSQL, `dialtone store migrate`.
+//! - `tests/cluster.rs`: three nodes behind Kamailio sharing PostgreSQL: the calls spread, the
+//!   history seen from every node, a node killed mid-run.
 //! - `tests/fuzz_corpus.rs`: the fuzz corpus replayed through the targets; `tests/soak.rs`: a
 //!   short `bench soak` (no failed call, nothing leaked).
 //! - `fuzz/run`: AFL++ on the fuzz targets (short in `run`, 10 million executions by default).
@@ -49,6 +53,7 @@
 
 pub mod admin;
 pub mod browser;
+pub mod cluster;
 pub mod fuzz;
 pub mod golden;
 pub mod media;

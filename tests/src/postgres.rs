@@ -46,12 +46,6 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 impl Postgres {
     /// Creates a cluster and starts it (waiting until it takes connections), with a
     /// `dialtone` database.
@@ -100,7 +94,7 @@ impl Postgres {
         // A port free a moment ago can be taken before the server binds it: try a few.
         let mut last = None;
         for _ in 0..5 {
-            server.port = free_port()?;
+            server.port = crate::peers::free_port()?;
             let options = format!(
                 "-h 127.0.0.1 -p {} -k {} -F -c max_connections=200",
                 server.port,

@@ -391,6 +391,28 @@ pub struct SippRun {
     pub code: i32,
     /// stdout and stderr, and the error log.
     pub output: String,
+    /// Calls that ran the scenario to its end, by SIPp's own count (its statistics file).
+    pub successful: Option<u64>,
+    /// Calls that failed, by SIPp's own count.
+    pub failed: Option<u64>,
+}
+
+/// The cumulative `SuccessfulCall(C)` and `FailedCall(C)` of SIPp's last statistics line.
+fn call_counts(csv: &str) -> (Option<u64>, Option<u64>) {
+    let mut lines = csv.lines().filter(|l| !l.trim().is_empty());
+    let Some(header) = lines.next() else {
+        return (None, None);
+    };
+    let Some(last) = lines.next_back() else {
+        return (None, None);
+    };
+    let columns: Vec<&str> = header.split(';').collect();
+    let values: Vec<&str> = last.split(';').collect();
+    let value = |name: &str| {
+        let index = columns.iter().position(|c| *c == name)?;
+        values.get(index)?.trim().parse().ok()
+    };
+    (value("SuccessfulCall(C)"), value("FailedCall(C)"))
 }
 
 /// Runs sipp against `127.0.0.1:port` with `args`, and with scenario `xml` when given (else
@@ -409,7 +431,15 @@ pub fn sipp(port: u16, xml: Option<&str>, args: &[&str], timeout: Duration) -> R
         .arg("sipp")
         .arg(format!("127.0.0.1:{port}"))
         .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
-        .args(["-mp", &media, "-nostdin", "-trace_err"])
+        .args([
+            "-mp",
+            &media,
+            "-nostdin",
+            "-trace_err",
+            "-trace_stat",
+            "-stf",
+            "stats.csv",
+        ])
         .args([
             "-timeout",
             &format!("{}s", timeout.as_secs().saturating_sub(2).max(1)),
@@ -432,10 +462,14 @@ pub fn sipp(port: u16, xml: Option<&str>, args: &[&str], timeout: Duration) -> R
             text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
         }
     }
+    let (successful, failed) =
+        call_counts(&std::fs::read_to_string(dir.join("stats.csv")).unwrap_or_default());
     let _ = std::fs::remove_dir_all(&dir);
     Ok(SippRun {
         code: output.status.code().unwrap_or(-1),
         output: text,
+        successful,
+        failed,
     })
 }
 

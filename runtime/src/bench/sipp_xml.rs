@@ -153,11 +153,18 @@ pub fn answered_then_server_bye(extra: &str, on_ok: &str, on_bye: &str) -> Strin
 /// INVITE, answered; half a second later the caller hangs up with a BYE carrying `extra`
 /// headers.
 pub fn caller_hangs_up_with(extra: &str) -> String {
+    caller_holds_then_hangs_up(500, extra)
+}
+
+/// INVITE, answered; `hold_ms` later the caller hangs up with a BYE carrying `extra` headers.
+/// ACK and BYE follow the dialog's route set, so the calls may go through a record-routing
+/// proxy (Kamailio).
+pub fn caller_holds_then_hangs_up(hold_ms: u32, extra: &str) -> String {
     scenario(
         "answered, caller hangs up",
         &format!(
             "{}  <recv response=\"100\" optional=\"true\"/>\n  <recv response=\"180\" optional=\"true\"/>\n  \
-             <recv response=\"200\" rrs=\"true\"/>\n{ack}  <pause milliseconds=\"500\"/>\n{bye}  \
+             <recv response=\"200\" rrs=\"true\"/>\n{ack}  <pause milliseconds=\"{hold_ms}\"/>\n{bye}  \
              <recv response=\"200\"/>\n",
             invite("", &offer("[media_port]", "sendrecv")),
             ack = in_dialog("ACK", 1, None),
