@@ -95,33 +95,14 @@ impl Postgres {
         let mut last = None;
         for _ in 0..5 {
             server.port = crate::peers::free_port()?;
-            let options = format!(
-                "-h 127.0.0.1 -p {} -k {} -F -c max_connections=200",
-                server.port,
-                server.dir.display()
-            );
-            let log = server.dir.join("server.log");
-            match server.run(
-                "pg_ctl",
-                &[
-                    "start".as_ref(),
-                    "-w".as_ref(),
-                    "-t".as_ref(),
-                    "60".as_ref(),
-                    "-D".as_ref(),
-                    data.as_os_str(),
-                    "-l".as_ref(),
-                    log.as_os_str(),
-                    "-o".as_ref(),
-                    options.as_ref(),
-                ],
-            ) {
-                Ok(_) => {
+            match server.restart() {
+                Ok(()) => {
                     last = None;
                     break;
                 }
                 Err(e) => {
-                    let log = std::fs::read_to_string(&log).unwrap_or_default();
+                    let log =
+                        std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
                     last = Some(e.context(log));
                 }
             }
@@ -201,6 +182,34 @@ impl Postgres {
                 "fast".as_ref(),
                 "-D".as_ref(),
                 data.as_os_str(),
+            ],
+        )
+        .map(drop)
+    }
+
+    /// Starts the server (again, once stopped) on its port and data, waiting until it takes
+    /// connections.
+    pub fn restart(&self) -> Result<()> {
+        let data = self.data();
+        let log = self.dir.join("server.log");
+        let options = format!(
+            "-h 127.0.0.1 -p {} -k {} -F -c max_connections=200",
+            self.port,
+            self.dir.display()
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "start".as_ref(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-o".as_ref(),
+                options.as_ref(),
             ],
         )
         .map(drop)

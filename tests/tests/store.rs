@@ -278,8 +278,12 @@ VoxEngine.addEventListener(AppEvents.Started, async () => {
     await ApplicationStorage.put("room:7", "opened on node A", 3600);
     Logger.write(`wrote ${JSON.stringify("room:7")}`);
   } else {
-    const key = await ApplicationStorage.get("room:7");
-    Logger.write(`read ${JSON.stringify(key && key.value)}`);
+    try {
+      const key = await ApplicationStorage.get("room:7");
+      Logger.write(`read ${JSON.stringify(key && key.value)}`);
+    } catch (e) {
+      Logger.write(`failed ${JSON.stringify({ code: e.code, message: e.message })}`);
+    }
   }
   VoxEngine.terminate();
 });
@@ -352,5 +356,25 @@ fn two_serve_nodes_share_storage_and_each_lists_the_others_sessions() -> Result<
             lines.body
         );
     }
+
+    // The database restarted: the pooled connections it closed are replaced, no error.
+    server.stop()?;
+    server.restart()?;
+    start(&node_b, "read")?;
+    let logs = labelled(&node_b.until_sessions_end(1, timeout)?.logs())?;
+    assert_eq!(shown(&logs, "read"), &json!("opened on node A"));
+
+    // The database gone: the scenario's call fails with what happened, the node goes on.
+    server.stop()?;
+    start(&node_b, "read")?;
+    let logs = labelled(&node_b.until_sessions_end(1, timeout)?.logs())?;
+    let shown_url = format!("postgres://dialtone@127.0.0.1:{}/dialtone", server.port());
+    assert_eq!(
+        shown(&logs, "failed"),
+        &json!({
+            "code": "ERR_STORAGE",
+            "message": format!("ApplicationStorage: the application storage failed: cannot connect to the store at {shown_url}: error connecting to server: Connection refused (os error 111)")
+        })
+    );
     Ok(())
 }

@@ -110,14 +110,25 @@ impl PgPool {
     /// Runs `work` on a connection: an idle one, a new one while fewer than the most are open,
     /// else the first one freed (waiting at most [`WAIT`]). Blocking: call it from a blocking
     /// thread.
+    ///
+    /// An idle connection the server has closed since (a database restart) fails `work` with
+    /// nothing done; `work` then runs again on another connection, at most once per connection
+    /// the pool may hold, so a restart costs no caller an error.
     pub fn with<T>(
         &self,
-        work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+        mut work: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
-        let mut client = self.take()?;
-        let result = work(&mut client);
-        self.give_back(client);
-        result.map_err(|e| self.query_error(&e))
+        let mut tries = self.max + 1;
+        loop {
+            let (mut client, reused) = self.take()?;
+            let result = work(&mut client);
+            let stale = result.is_err() && reused && client.is_closed();
+            self.give_back(client);
+            tries -= 1;
+            if !stale || tries == 0 {
+                return result.map_err(|e| self.query_error(&e));
+            }
+        }
     }
 
     /// The error text of a failed statement.
@@ -128,17 +139,18 @@ impl PgPool {
         }
     }
 
-    fn take(&self) -> Result<Client, StoreError> {
+    /// A connection, and whether it was idle in the pool (rather than opened now).
+    fn take(&self) -> Result<(Client, bool), StoreError> {
         let deadline = std::time::Instant::now() + WAIT;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(client) = state.idle.pop() {
-                return Ok(client);
+                return Ok((client, true));
             }
             if state.open < self.max {
                 state.open += 1;
                 drop(state);
-                return self.config.connect(NoTls).map_err(|e| {
+                return self.config.connect(NoTls).map(|c| (c, false)).map_err(|e| {
                     let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
                     state.open -= 1;
                     self.freed.notify_one();
