@@ -4,14 +4,18 @@
 //! `bench/sip.rs`; `bridge` (two legs bridged) in `bench/bridge.rs`; `calls` (many
 //! concurrent answered calls with playback) in `bench/calls.rs`; `media` (streamed calls) in `bench/media.rs`; `soak` (a steady rate for
 //! minutes: failures, RSS, leaks) in `bench/soak.rs`; `webrtc` (browser-like calls beside SIP
-//! ones) in `bench/webrtc.rs`.
+//! ones) in `bench/webrtc.rs`; `cluster` (nodes behind Kamailio sharing PostgreSQL) in
+//! `bench/cluster.rs`, with its peers in `bench/kamailio.rs` and `bench/postgres.rs`.
 
 pub mod bridge;
 pub mod calls;
+pub mod cluster;
+pub mod kamailio;
 pub mod mcp;
 pub mod mcp_concurrent;
 mod mcp_raw;
 pub mod media;
+pub mod postgres;
 pub mod sip;
 pub mod sipp_xml;
 pub mod soak;

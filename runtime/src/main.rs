@@ -212,6 +212,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         hold: u32,
     },
+    /// Calls through Kamailio to 1, 2 and 3 nodes sharing PostgreSQL, beside calls straight to
+    /// one node: calls per second, each node's and Kamailio's CPU per call as ratios, and the
+    /// shared store's latency under that load.
+    Cluster {
+        /// Calls per second offered in each run.
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        /// Seconds of load per run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u32,
+    },
     /// SIPp at a steady rate for a long time (playback and a key press per call): failed calls,
     /// RSS every 30 s, leaked sessions, calls and file descriptors.
     Soak {
@@ -442,6 +453,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         hold.clamp(1, 3600),
                     ))?
                     .to_string(),
+                BenchCommand::Cluster { rate, seconds } => {
+                    dialtone::bench::cluster::cluster(rate.clamp(1, 2000), seconds.clamp(1, 600))?
+                        .to_string()
+                }
                 BenchCommand::Soak { rate, seconds } => {
                     let report = runtime.block_on(dialtone::bench::soak::soak(
                         rate.max(1),

@@ -15,7 +15,6 @@
 //!   compares the transcript with `golden/<case>.out` (`UPDATE_GOLDEN=1` rewrites them).
 //! - [`media`]: media WebSocket peers (Pipecat's echo bot, the VoxEngine format checker).
 //! - [`peers`]: real MCP servers (npm, PyPI) on loopback, stopped on drop.
-//! - [`postgres`]: a throwaway PostgreSQL server on loopback (the shared store's tests).
 //! - [`proxy`]: a TCP relay that counts connections (keep-alive checks).
 //! - [`scenario`]: runs a scenario through the console on real time and returns its transcript.
 //! - [`sip`]: an in-process `dialtone serve` on port 0, SIPp runs, the pjsua2 caller,
@@ -58,12 +57,13 @@ pub mod fuzz;
 pub mod golden;
 pub mod media;
 pub mod peers;
-pub mod postgres;
 pub mod proxy;
 pub mod scenario;
 pub mod sip;
 pub mod webrtc;
 
+/// The throwaway PostgreSQL server lives with `dialtone bench cluster`, which runs one too.
+pub use dialtone::bench::postgres;
 /// The SIPp scenarios live with `dialtone bench sip`, which runs them too.
 pub use dialtone::bench::sipp_xml;
 

@@ -7,18 +7,12 @@
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
+use dialtone::bench::cluster::ANSWER;
 use dialtone::bench::sipp_xml;
 use dialtone::store::postgres;
-use dialtone_tests::cluster::{Kamailio, Node};
+use dialtone_tests::cluster::{Kamailio, Node, PROBE_WAIT};
 use dialtone_tests::postgres::Postgres;
 use dialtone_tests::sip::{SippRun, sipp};
-
-const ANSWER: &str = r#"
-VoxEngine.addEventListener(AppEvents.CallAlerting, ({ call }) => {
-  call.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
-  call.answer();
-});
-"#;
 
 /// Seconds between Kamailio's OPTIONS probes of each node.
 const PROBE_INTERVAL_S: u32 = 1;
@@ -64,7 +58,7 @@ fn three_nodes_behind_kamailio_share_the_calls_the_history_and_survive_a_node_dy
     let ports: Vec<u16> = nodes.iter().map(|n| n.sip).collect();
     let kamailio = Kamailio::start(&ports, PROBE_INTERVAL_S)?;
     for &port in &ports {
-        kamailio.until_flags(port, |f| f.starts_with('A'), Duration::from_secs(10))?;
+        kamailio.until_flags(port, |f| f.starts_with('A'), PROBE_WAIT)?;
     }
 
     // 600 calls through Kamailio: all answered, every node takes a share (round robin).
@@ -119,7 +113,7 @@ fn three_nodes_behind_kamailio_share_the_calls_the_history_and_survive_a_node_dy
     );
 
     // The probe marks it down; then new calls all go to the nodes left, none failing.
-    kamailio.until_flags(ports[2], |f| f.starts_with('I'), Duration::from_secs(10))?;
+    kamailio.until_flags(ports[2], |f| f.starts_with('I'), PROBE_WAIT)?;
     let before = answered(&nodes[..2])?;
     let run = through(&kamailio, &sipp_xml::caller_hangs_up_with(""), 300, 50, 60)?;
     ensure!(

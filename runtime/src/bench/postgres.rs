@@ -1,5 +1,5 @@
-//! A throwaway PostgreSQL server on 127.0.0.1 for the store tests: a fresh cluster in a temp
-//! directory (`initdb`, trust authentication on loopback, no fsync), started with `pg_ctl`
+//! A throwaway PostgreSQL server on 127.0.0.1 for `bench cluster` and the store tests: a fresh
+//! cluster in a temp directory (`initdb`, trust authentication on loopback, no fsync), started with `pg_ctl`
 //! on a free port and stopped, with its files removed, on drop.
 //!
 //! PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user the
@@ -8,7 +8,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use anyhow::{Context as _, Result, bail};
+use super::mcp::BenchError;
+
+type Result<T> = std::result::Result<T, BenchError>;
+
+fn failed(what: impl std::fmt::Display) -> BenchError {
+    BenchError::Peer(what.to_string())
+}
 
 /// A running server; [`Postgres::url`] reaches its `dialtone` database.
 #[derive(Debug)]
@@ -23,7 +29,9 @@ pub struct Postgres {
 /// /usr/lib/postgresql/<version>/bin, off PATH).
 fn bin_dir() -> Result<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .context("PostgreSQL is not installed (no /usr/lib/postgresql): tests/run installs it")?
+        .map_err(|_| {
+            failed("PostgreSQL is not installed (no /usr/lib/postgresql): tests/run installs it")
+        })?
         .filter_map(|entry| {
             let entry = entry.ok()?;
             let version = entry.file_name().to_str()?.parse().ok()?;
@@ -35,7 +43,14 @@ fn bin_dir() -> Result<PathBuf> {
     versions
         .pop()
         .map(|(_, bin)| bin)
-        .context("no PostgreSQL server programs under /usr/lib/postgresql/*/bin")
+        .ok_or_else(|| failed("no PostgreSQL server programs under /usr/lib/postgresql/*/bin"))
+}
+
+/// A number no other call in this process returns (for temp directory names).
+pub fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn is_root() -> bool {
@@ -53,14 +68,8 @@ impl Postgres {
         let bin = bin_dir()?;
         let as_postgres = is_root();
         stop_orphans(&bin, as_postgres);
-        let dir = std::env::temp_dir().join(format!(
-            "dialtone-pg-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("dialtone-pg-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir)?;
         let mut server = Self {
             bin,
@@ -94,7 +103,9 @@ impl Postgres {
         // A port free a moment ago can be taken before the server binds it: try a few.
         let mut last = None;
         for _ in 0..5 {
-            server.port = crate::peers::free_port()?;
+            server.port = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
             match server.restart() {
                 Ok(()) => {
                     last = None;
@@ -103,7 +114,7 @@ impl Postgres {
                 Err(e) => {
                     let log =
                         std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
-                    last = Some(e.context(log));
+                    last = Some(failed(format!("{e}\n{log}")));
                 }
             }
         }
@@ -158,13 +169,14 @@ impl Postgres {
         let output = command
             .stdin(std::process::Stdio::null())
             .output()
-            .with_context(|| format!("running {command:?}"))?;
+            .map_err(|e| failed(format!("running {}: {e}", command.get_program().display())))?;
         if !output.status.success() {
-            bail!(
-                "{command:?} failed: {}{}",
+            return Err(failed(format!(
+                "{} failed: {}{}",
+                command.get_program().display(),
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
-            );
+            )));
         }
         Ok(output)
     }
