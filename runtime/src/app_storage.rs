@@ -44,8 +44,20 @@ enum Backend {
     Postgres(postgres::PgKeys),
 }
 
-/// What each backend does: the host interface, and the listing with values.
-trait KeyStore: AppStorage {
+/// What each backend does; [`AppStore`] builds the host interface on it.
+trait KeyStore: Send + Sync + std::fmt::Debug {
+    /// Creates or replaces `key`, expiring `ttl_s` seconds from now.
+    fn put(
+        &self,
+        application: &str,
+        key: &str,
+        value: &str,
+        ttl_s: u64,
+    ) -> Result<StorageKey, StorageError>;
+    /// The key, if it is there and live.
+    fn get(&self, application: &str, key: &str) -> Result<Option<StorageKey>, StorageError>;
+    /// Deletes the key; what it held, if it was there and live.
+    fn remove(&self, application: &str, key: &str) -> Result<Option<StorageKey>, StorageError>;
     /// Up to `count` live keys with their values, in key order: all, or `namespace`'s.
     fn entries(
         &self,
@@ -117,7 +129,12 @@ impl AppStorage for AppStore {
         namespace: Option<&str>,
         count: usize,
     ) -> Result<Vec<String>, StorageError> {
-        self.backend().keys(application, namespace, count)
+        Ok(self
+            .backend()
+            .entries(application, namespace, count)?
+            .into_iter()
+            .map(|k| k.key)
+            .collect())
     }
 }
 
@@ -200,9 +217,7 @@ impl KeyStore for SqliteKeys {
             .and_then(Iterator::collect);
         rows.map_err(|e| self.failed(&e))
     }
-}
 
-impl AppStorage for SqliteKeys {
     fn put(
         &self,
         application: &str,
@@ -283,19 +298,6 @@ impl AppStorage for SqliteKeys {
             )
             .map_err(|e| self.failed(&e))?;
         Ok(found)
-    }
-
-    fn keys(
-        &self,
-        application: &str,
-        namespace: Option<&str>,
-        count: usize,
-    ) -> Result<Vec<String>, StorageError> {
-        Ok(self
-            .entries(application, namespace, count)?
-            .into_iter()
-            .map(|k| k.key)
-            .collect())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use dialtone_bindings::host::storage::{AppStorage, StorageError, StorageKey};
+use dialtone_bindings::host::storage::{StorageError, StorageKey};
 
 use super::{KeyStore, MAX_KEYS_PER_APPLICATION, now};
 use crate::store::{PgPool, StoreError};
@@ -62,9 +62,7 @@ impl KeyStore for PgKeys {
             })
             .collect())
     }
-}
 
-impl AppStorage for PgKeys {
     fn put(
         &self,
         application: &str,
@@ -156,18 +154,5 @@ impl AppStorage for PgKeys {
                 value: row.get(0),
                 expire_at: row.get(1),
             }))
-    }
-
-    fn keys(
-        &self,
-        application: &str,
-        namespace: Option<&str>,
-        count: usize,
-    ) -> Result<Vec<String>, StorageError> {
-        Ok(self
-            .entries(application, namespace, count)?
-            .into_iter()
-            .map(|k| k.key)
-            .collect())
     }
 }
