@@ -134,12 +134,11 @@ impl Server {
             .dir()
             .unwrap_or_else(|| std::path::PathBuf::from("."));
         let store = Arc::new(SecretStore::open(&settings.data_dir)?);
-        let users = Arc::new(crate::users::UserStore::open(&settings.data_dir)?);
         let store_config = config.store.clone();
-        let pool = tokio::task::spawn_blocking(move || store_config.pool())
+        let store_pool = tokio::task::spawn_blocking(move || store_config.pool())
             .await
             .map_err(|e| ServeError::Storage(format!("opening the store: {e}")))??;
-        let (history, app_storage) = match &pool {
+        let (history, app_storage) = match &store_pool {
             Some(pool) => {
                 tracing::info!("store: {}", pool.url());
                 (
@@ -154,6 +153,14 @@ impl Server {
             ),
         };
         let (history, app_storage) = (Arc::new(history), Arc::new(app_storage));
+        let users = match store_pool.clone() {
+            Some(pool) => {
+                tokio::task::spawn_blocking(move || crate::users::UserStore::postgres(pool))
+                    .await
+                    .map_err(|e| ServeError::Storage(format!("opening the users: {e}")))??
+            }
+            None => Arc::new(crate::users::UserStore::open(&settings.data_dir)?),
+        };
         let token = AdminToken::resolve(settings.admin_token.as_deref(), &settings.data_dir)
             .map_err(|e| ServeError::Token(e.to_string()))?;
         let secrets: Arc<dyn SecretSource> = secrets.unwrap_or_else(|| store.clone());
@@ -189,6 +196,11 @@ impl Server {
             app_storage,
             acd: Default::default(),
         });
+        if let Some(pool) = &store_pool {
+            crate::sip::shared_registrations::share(&context, pool.clone()).map_err(|e| {
+                ServeError::Storage(format!("cannot start listening for registrations: {e}"))
+            })?;
+        }
         crate::sip::run_acd(Arc::downgrade(&context));
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)

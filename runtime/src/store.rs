@@ -7,6 +7,7 @@
 //! ([`postgres::migrate`], `dialtone store migrate`). Each concern keeps its own code path per
 //! backend beside it ([`crate::history`], [`crate::app_storage`]).
 
+pub mod listen;
 pub mod postgres;
 
 pub use postgres::PgPool;

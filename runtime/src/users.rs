@@ -1,10 +1,14 @@
 //! Application users: the SIP accounts softphones register with and `VoxEngine.callUser` rings.
-//! Kept in `<data_dir>/users.json` (mode 0600) as name, display name and password hashes: the
-//! digest HA1 (`H(name:realm:password)`, MD5 and SHA-256, realm = the application's name), so
-//! the password itself is never stored and a registration is checked without it.
+//! Kept in `<data_dir>/users.json` (mode 0600), or in the shared PostgreSQL store
+//! (`postgres.rs`), as name, display name and password hashes: the digest HA1
+//! (`H(name:realm:password)`, MD5 and SHA-256, realm = the application's name), so the
+//! password itself is never stored and a registration is checked without it. Every node keeps
+//! all users in memory either way.
+
+mod postgres;
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use md5::Digest as _;
@@ -43,6 +47,9 @@ pub enum UserError {
         /// Why.
         source: std::io::Error,
     },
+    /// The shared store failed.
+    #[error("{0}")]
+    Store(String),
     /// The file is not a user store.
     #[error("{path} is not a Dialtone user store: {why}")]
     Corrupt {
@@ -104,6 +111,8 @@ struct UsersFile {
 pub struct UserStore {
     path: PathBuf,
     users: RwLock<UsersFile>,
+    /// The shared store, when the users live there.
+    shared: Option<Arc<crate::store::PgPool>>,
 }
 
 impl UserStore {
@@ -126,7 +135,34 @@ impl UserStore {
         Ok(Self {
             path,
             users: RwLock::new(file),
+            shared: None,
         })
+    }
+
+    /// The users in the shared PostgreSQL store, loaded now and reloaded whenever a node
+    /// announces a change. Blocking: call it from a blocking thread.
+    pub fn postgres(pool: Arc<crate::store::PgPool>) -> Result<Arc<Self>, UserError> {
+        let store = Arc::new(Self {
+            path: PathBuf::new(),
+            users: RwLock::new(postgres::load(&pool)?),
+            shared: Some(pool.clone()),
+        });
+        let weak = Arc::downgrade(&store);
+        let reload_from = pool.clone();
+        crate::store::listen::listen(&pool, postgres::CHANNEL, move |heard| {
+            let Some(store) = weak.upgrade() else {
+                return false;
+            };
+            if heard != crate::store::listen::Heard::Idle {
+                match postgres::load(&reload_from) {
+                    Ok(users) => *store.users.write().unwrap_or_else(|e| e.into_inner()) = users,
+                    Err(e) => tracing::warn!("reloading the users: {e}"),
+                }
+            }
+            true
+        })
+        .map_err(|e| UserError::Store(format!("cannot start listening for user changes: {e}")))?;
+        Ok(store)
     }
 
     /// A store kept in memory only (tests, the console).
@@ -137,6 +173,7 @@ impl UserStore {
                 version: 1,
                 users: Vec::new(),
             }),
+            shared: None,
         }
     }
 
@@ -232,7 +269,16 @@ impl UserStore {
                 true
             }
         };
-        self.save(&next)?;
+        match &self.shared {
+            Some(pool) => {
+                let entry = next
+                    .users
+                    .iter()
+                    .find(|u| u.application == application && u.name == name);
+                postgres::save(pool, entry, None)?;
+            }
+            None => self.save(&next)?,
+        }
         *users = next;
         let user = users
             .users
@@ -259,7 +305,10 @@ impl UserStore {
                 name: name.to_owned(),
             });
         }
-        self.save(&next)?;
+        match &self.shared {
+            Some(pool) => postgres::save(pool, None, Some((application, name)))?,
+            None => self.save(&next)?,
+        }
         *users = next;
         Ok(())
     }

@@ -49,7 +49,13 @@ pub(crate) fn run(
         | UsersCommand::Rm { app, .. } => app.clone(),
     };
     let remote = crate::remote::for_application(&config, server, &app)?;
-    let local = || UserStore::open(&config.server.data_dir);
+    // No server runs: the config's store itself (the data directory's, or PostgreSQL's).
+    let local = || -> Result<std::sync::Arc<UserStore>> {
+        Ok(match config.store.pool()? {
+            Some(pool) => UserStore::postgres(pool)?,
+            None => std::sync::Arc::new(UserStore::open(&config.server.data_dir)?),
+        })
+    };
     match what {
         UsersCommand::Add {
             app,

@@ -23,7 +23,12 @@ impl Node {
     /// Starts a node whose application `default` routes every destination to `scenario`,
     /// with `store` (a `[store]` table, or nothing), and waits until `/health` answers.
     pub fn start(scenario: &str, store: &str) -> Result<Self> {
-        let process = ServeNode::start(&crate::dialtone_binary()?, scenario, store)?;
+        let process = ServeNode::start(
+            &crate::dialtone_binary()?,
+            scenario,
+            store,
+            "info,rsipstack=warn",
+        )?;
         Ok(Self {
             sip: process.sip,
             http: process.http,
@@ -63,6 +68,53 @@ impl Node {
     /// Kills the process at once (SIGKILL): its calls are lost, nothing is flushed.
     pub fn kill(&mut self) -> Result<()> {
         Ok(self.process.kill()?)
+    }
+
+    /// Starts a session of rule `all` through the admin API (no call: `AppEvents.Started`)
+    /// and returns its id.
+    pub fn start_session(&self) -> Result<String> {
+        let started = self.api()?.json(
+            reqwest::Method::POST,
+            "/applications/default/sessions",
+            Some(serde_json::json!({"rule": "all"})),
+        )?;
+        if started.status != 201 {
+            bail!("starting a session: {} {}", started.status, started.body);
+        }
+        Ok(started.body["sessionId"]
+            .as_str()
+            .context("sessionId")?
+            .to_owned())
+    }
+
+    /// Waits (at most `timeout`) until session `id` has ended, then returns its log lines.
+    pub fn session_logs(&self, id: &str, timeout: Duration) -> Result<Vec<String>> {
+        let api = self.api()?;
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let session = api.get(&format!("/sessions/{id}"))?;
+            if session.status == 200 && !session.body["ended_at"].is_null() {
+                let logs = api.get(&format!("/sessions/{id}/logs"))?;
+                return Ok(logs
+                    .body
+                    .as_array()
+                    .map(|lines| {
+                        lines
+                            .iter()
+                            .filter(|l| l["level"] == "info")
+                            .filter_map(|l| l["text"].as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!(
+                    "session {id} did not end within {timeout:?}: {}",
+                    session.body
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The node's log so far.

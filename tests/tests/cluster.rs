@@ -135,3 +135,96 @@ fn three_nodes_behind_kamailio_share_the_calls_the_history_and_survive_a_node_dy
     }
     Ok(())
 }
+
+/// Rings alice with `callUser`; logs how it went.
+const CALL_ALICE: &str = r#"
+VoxEngine.addEventListener(AppEvents.Started, () => {
+  const alice = VoxEngine.callUser({ username: "alice", callerid: "100" });
+  alice.addEventListener(CallEvents.Connected, () => {
+    Logger.write("connected to alice");
+    alice.hangup();
+  });
+  alice.addEventListener(CallEvents.Failed, (e) => {
+    Logger.write(`failed ${e.code} ${e.reason}`);
+    VoxEngine.terminate();
+  });
+  alice.addEventListener(CallEvents.Disconnected, () => VoxEngine.terminate());
+});
+"#;
+
+#[test]
+fn a_user_added_on_one_node_registers_through_kamailio_and_is_called_from_another() -> Result<()> {
+    use dialtone_tests::media::registered_phone;
+    use reqwest::Method;
+    use serde_json::json;
+
+    let _audio = dialtone_tests::realtime_audio();
+    let database = Postgres::start()?;
+    postgres::migrate(&database.url())?;
+    let store = format!("[store]\nurl = {:?}\n", database.url());
+    let nodes = [
+        Node::start(CALL_ALICE, &store)?,
+        Node::start(CALL_ALICE, &store)?,
+    ];
+    let ports: Vec<u16> = nodes.iter().map(|n| n.sip).collect();
+    let kamailio = Kamailio::start(&ports, PROBE_INTERVAL_S)?;
+    for &port in &ports {
+        kamailio.until_flags(port, |f| f.starts_with('A'), PROBE_WAIT)?;
+    }
+
+    // Added through node 1; node 2 knows her as soon as the store announces it.
+    let added = nodes[0].api()?.json(
+        Method::PUT,
+        "/applications/default/users/alice",
+        Some(json!({"password": "alice-secret-1", "displayName": "Alice"})),
+    )?;
+    ensure!(added.status == 201, "{:?}", added.body);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listed = nodes[1].api()?.get("/applications/default/users")?;
+        if listed.body[0]["name"] == "alice" {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "node 2 never listed alice: {}",
+            listed.body
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Her phone registers through Kamailio, which gives the REGISTER to one node.
+    let dir = dialtone_tests::sip::temp_dir("cluster-alice")?;
+    let wav = dir.join("silence.wav");
+    let status = std::process::Command::new("sox")
+        .args(["-n", "-r", "8000", "-c", "1", "-b", "16"])
+        .arg(&wav)
+        .args(["trim", "0", "3"])
+        .status()?;
+    ensure!(status.success(), "sox could not write {}", wav.display());
+    let mut phone = registered_phone(
+        kamailio.port,
+        ("alice", "alice-secret-1"),
+        &wav,
+        &dir.join("heard.wav"),
+        60,
+        0,
+    )?;
+    let registered = "user 'alice' of application 'default' registered";
+    let took = nodes
+        .iter()
+        .position(|n| n.log().contains(registered))
+        .ok_or_else(|| anyhow::anyhow!("no node logged the registration"))?;
+    // The other node rings her, from the binding it learnt through the store.
+    let other = &nodes[1 - took];
+    let session = other.start_session()?;
+    let logs = other.session_logs(&session, Duration::from_secs(30))?;
+    ensure!(
+        logs == ["connected to alice"],
+        "node {} logged {logs:?}",
+        other.http
+    );
+    phone.wait_for("STATE CONFIRMED", Duration::from_secs(5))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

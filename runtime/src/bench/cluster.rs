@@ -51,8 +51,14 @@ pub struct ServeNode {
 impl ServeNode {
     /// Starts `binary serve` with one JS thread, application `default` routing every
     /// destination to `scenario`, `store` (a `[store]` table, or nothing) and admin token
-    /// [`NODE_TOKEN`], and waits until `/health` answers.
-    pub fn start(binary: &Path, scenario: &str, store: &str) -> Result<Self, BenchError> {
+    /// [`NODE_TOKEN`], logging at `log` (a `RUST_LOG` filter), and waits until `/health`
+    /// answers.
+    pub fn start(
+        binary: &Path,
+        scenario: &str,
+        store: &str,
+        log: &str,
+    ) -> Result<Self, BenchError> {
         let dir = std::env::temp_dir().join(format!(
             "dialtone-node-{}-{}",
             std::process::id(),
@@ -71,14 +77,14 @@ impl ServeNode {
             dir.join("data").display().to_string()
         );
         std::fs::write(dir.join("node.toml"), config)?;
-        let log = std::fs::File::create(dir.join("node.log"))?;
+        let output = std::fs::File::create(dir.join("node.log"))?;
         let child = Command::new(binary)
             .args(["serve", "--threads", "1", "--config"])
             .arg(dir.join("node.toml"))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", log)
             .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
+            .stdout(output.try_clone()?)
+            .stderr(output)
             .spawn()?;
         let mut node = Self {
             child: Some(child),
@@ -391,7 +397,7 @@ pub fn cluster(rate: u32, seconds: u32) -> Result<ClusterReport, BenchError> {
     crate::store::postgres::migrate(&database.url()).map_err(failed)?;
     let store = format!("[store]\nurl = {:?}\n", database.url());
     let nodes = (0..3)
-        .map(|_| ServeNode::start(&binary, ANSWER, &store))
+        .map(|_| ServeNode::start(&binary, ANSWER, &store, "warn"))
         .collect::<Result<Vec<_>, _>>()?;
     let mut runs = Vec::new();
     let direct = format!("127.0.0.1:{}", nodes[0].sip);

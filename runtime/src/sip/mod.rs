@@ -12,6 +12,7 @@ pub mod registrar;
 pub mod rooms;
 pub mod sdp;
 pub mod session_timer;
+pub mod shared_registrations;
 mod tcp;
 mod udp;
 pub mod wire;

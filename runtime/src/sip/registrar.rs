@@ -45,6 +45,8 @@ struct Binding {
 pub struct Registrar {
     key: ring::hmac::Key,
     bindings: Mutex<HashMap<(String, String), Vec<Binding>>>,
+    /// The shared store the bindings are also written to, in a cluster.
+    shared: std::sync::OnceLock<Arc<crate::store::PgPool>>,
 }
 
 impl Default for Registrar {
@@ -55,6 +57,7 @@ impl Default for Registrar {
         Self {
             key,
             bindings: Mutex::default(),
+            shared: std::sync::OnceLock::new(),
         }
     }
 }
@@ -178,7 +181,44 @@ impl Registrar {
         if list.is_empty() {
             bindings.remove(&key);
         }
+        drop(bindings);
+        if let Some(pool) = self.shared.get()
+            && (remove_all || !changes.is_empty())
+        {
+            let user = (application.to_owned(), name.to_owned());
+            super::shared_registrations::save(pool.clone(), user, changes.to_vec(), remove_all);
+        }
         Ok(current)
+    }
+
+    /// Writes every binding to `pool` from now on as well (a cluster's shared store).
+    pub(super) fn share(&self, pool: Arc<crate::store::PgPool>) {
+        let _ = self.shared.set(pool);
+    }
+
+    /// Replaces one user's bindings (or, for `None`, everyone's) with what the shared store
+    /// holds: what every node registered.
+    pub(super) fn replace(
+        &self,
+        user: Option<&(String, String)>,
+        rows: Vec<super::shared_registrations::Row>,
+    ) {
+        let mut bindings = self.lock();
+        match user {
+            Some(key) => {
+                bindings.remove(key);
+            }
+            None => bindings.clear(),
+        }
+        for (application, name, contact, left_ms) in rows {
+            let list = bindings.entry((application, name)).or_default();
+            if list.len() < MAX_BINDINGS_PER_USER {
+                list.push(Binding {
+                    contact,
+                    expires: super::shared_registrations::deadline(left_ms),
+                });
+            }
+        }
     }
 }
 

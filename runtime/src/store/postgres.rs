@@ -13,10 +13,16 @@ use postgres::{Client, NoTls};
 use super::{StoreError, redact};
 
 /// The schema's migrations, in order; a migration's version is its place (from 1).
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "history and storage",
-    include_str!("migrations/0001_history_and_storage.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "history and storage",
+        include_str!("migrations/0001_history_and_storage.sql"),
+    ),
+    (
+        "users and registrations",
+        include_str!("migrations/0002_users_and_registrations.sql"),
+    ),
+];
 
 /// The schema version this build needs.
 pub fn schema_version() -> i32 {
@@ -105,6 +111,11 @@ impl PgPool {
     /// The URL without its password.
     pub fn url(&self) -> &str {
         &self.shown
+    }
+
+    /// The connection settings (for a connection of its own, such as a listener's).
+    pub fn config(&self) -> &postgres::Config {
+        &self.config
     }
 
     /// Runs `work` on a connection: an idle one, a new one while fewer than the most are open,
