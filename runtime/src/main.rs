@@ -688,6 +688,15 @@ fn stored_secrets(config: &Config, app: &str) -> Result<BTreeMap<String, String>
     Ok(store.values(app))
 }
 
+/// The config's secret store when no server runs: the data directory's, or the shared
+/// PostgreSQL store's.
+fn local_secrets(config: &Config) -> Result<std::sync::Arc<SecretStore>> {
+    Ok(match config.store.pool()? {
+        Some(pool) => SecretStore::open_shared(&config.server.data_dir, pool)?,
+        None => std::sync::Arc::new(SecretStore::open(&config.server.data_dir)?),
+    })
+}
+
 /// The data directory's secret store, when there is one (the console does not create one).
 fn existing_store(
     config: &Config,
@@ -743,7 +752,7 @@ fn secrets_command(
                     serde_json::from_value(json)?
                 }
                 None => {
-                    let store = SecretStore::open(&config.server.data_dir)?;
+                    let store = local_secrets(&config)?;
                     store
                         .list(&app)
                         .into_iter()
@@ -772,7 +781,7 @@ fn secrets_command(
                 println!("secret '{name}' of application '{app}' deleted");
             }
             None => {
-                let store = SecretStore::open(&config.server.data_dir)?;
+                let store = local_secrets(&config)?;
                 if !store.remove(&app, &name)? {
                     bail!("application '{app}' has no secret named '{name}'");
                 }
@@ -806,7 +815,7 @@ fn store_secret(
             );
         }
         None => {
-            let store = SecretStore::open(&config.server.data_dir)?;
+            let store = local_secrets(config)?;
             store.set(app, name, value, description)?;
             println!(
                 "secret '{name}' of application '{app}' set (store in {})",

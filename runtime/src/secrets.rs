@@ -8,6 +8,7 @@
 //! application's.
 
 pub mod key;
+mod postgres;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -72,6 +73,19 @@ pub enum SecretError {
     /// A name, value or description breaks the rules.
     #[error("{0}")]
     Invalid(String),
+    /// The shared store failed.
+    #[error("{0}")]
+    Store(String),
+    /// The key does not open the shared store's secrets.
+    #[error(
+        "the master key from {origin} does not open the secrets of the store at {url}: they were encrypted with another key (give every node the same key: {KEY_ENV}, or the same {KEY_FILE})"
+    )]
+    WrongSharedKey {
+        /// Where the key came from.
+        origin: KeyOrigin,
+        /// The store, without its password.
+        url: String,
+    },
 }
 
 /// A provider of per-application secrets.

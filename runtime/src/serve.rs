@@ -133,7 +133,6 @@ impl Server {
         let media_root = config
             .dir()
             .unwrap_or_else(|| std::path::PathBuf::from("."));
-        let store = Arc::new(SecretStore::open(&settings.data_dir)?);
         let store_config = config.store.clone();
         let store_pool = tokio::task::spawn_blocking(move || store_config.pool())
             .await
@@ -153,6 +152,15 @@ impl Server {
             ),
         };
         let (history, app_storage) = (Arc::new(history), Arc::new(app_storage));
+        let data_dir = settings.data_dir.clone();
+        let store = match store_pool.clone() {
+            Some(pool) => {
+                tokio::task::spawn_blocking(move || SecretStore::open_shared(&data_dir, pool))
+                    .await
+                    .map_err(|e| ServeError::Storage(format!("opening the secrets: {e}")))??
+            }
+            None => Arc::new(SecretStore::open(&settings.data_dir)?),
+        };
         let users = match store_pool.clone() {
             Some(pool) => {
                 tokio::task::spawn_blocking(move || crate::users::UserStore::postgres(pool))

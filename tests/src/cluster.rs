@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-pub use dialtone::bench::cluster::{NODE_TOKEN as TOKEN, ServeNode};
+pub use dialtone::bench::cluster::{NODE_TOKEN as TOKEN, ServeNode, random_master_key};
 pub use dialtone::bench::kamailio::Kamailio;
 
 /// One node, from this build's debug binary.
@@ -21,12 +21,14 @@ pub struct Node {
 
 impl Node {
     /// Starts a node whose application `default` routes every destination to `scenario`,
-    /// with `store` (a `[store]` table, or nothing), and waits until `/health` answers.
-    pub fn start(scenario: &str, store: &str) -> Result<Self> {
+    /// with `store` (a `[store]` table, or nothing) and secrets master key `key` (the same on
+    /// every node of a cluster: [`random_master_key`]), and waits until `/health` answers.
+    pub fn start(scenario: &str, store: &str, key: &str) -> Result<Self> {
         let process = ServeNode::start(
             &crate::dialtone_binary()?,
             scenario,
             store,
+            key,
             "info,rsipstack=warn",
         )?;
         Ok(Self {
@@ -70,13 +72,13 @@ impl Node {
         Ok(self.process.kill()?)
     }
 
-    /// Starts a session of rule `all` through the admin API (no call: `AppEvents.Started`)
-    /// and returns its id.
-    pub fn start_session(&self) -> Result<String> {
+    /// Starts a session of rule `all` with `custom_data` through the admin API (no call:
+    /// `AppEvents.Started`) and returns its id.
+    pub fn start_session(&self, custom_data: &str) -> Result<String> {
         let started = self.api()?.json(
             reqwest::Method::POST,
             "/applications/default/sessions",
-            Some(serde_json::json!({"rule": "all"})),
+            Some(serde_json::json!({"rule": "all", "customData": custom_data})),
         )?;
         if started.status != 201 {
             bail!("starting a session: {} {}", started.status, started.body);

@@ -10,7 +10,7 @@ use anyhow::{Result, ensure};
 use dialtone::bench::cluster::ANSWER;
 use dialtone::bench::sipp_xml;
 use dialtone::store::postgres;
-use dialtone_tests::cluster::{Kamailio, Node, PROBE_WAIT};
+use dialtone_tests::cluster::{Kamailio, Node, PROBE_WAIT, random_master_key};
 use dialtone_tests::postgres::Postgres;
 use dialtone_tests::sip::{SippRun, sipp};
 
@@ -50,10 +50,11 @@ fn three_nodes_behind_kamailio_share_the_calls_the_history_and_survive_a_node_dy
     let database = Postgres::start()?;
     postgres::migrate(&database.url())?;
     let store = format!("[store]\nurl = {:?}\n", database.url());
+    let key = random_master_key()?;
     let mut nodes = vec![
-        Node::start(ANSWER, &store)?,
-        Node::start(ANSWER, &store)?,
-        Node::start(ANSWER, &store)?,
+        Node::start(ANSWER, &store, &key)?,
+        Node::start(ANSWER, &store, &key)?,
+        Node::start(ANSWER, &store, &key)?,
     ];
     let ports: Vec<u16> = nodes.iter().map(|n| n.sip).collect();
     let kamailio = Kamailio::start(&ports, PROBE_INTERVAL_S)?;
@@ -162,9 +163,10 @@ fn a_user_added_on_one_node_registers_through_kamailio_and_is_called_from_anothe
     let database = Postgres::start()?;
     postgres::migrate(&database.url())?;
     let store = format!("[store]\nurl = {:?}\n", database.url());
+    let key = random_master_key()?;
     let nodes = [
-        Node::start(CALL_ALICE, &store)?,
-        Node::start(CALL_ALICE, &store)?,
+        Node::start(CALL_ALICE, &store, &key)?,
+        Node::start(CALL_ALICE, &store, &key)?,
     ];
     let ports: Vec<u16> = nodes.iter().map(|n| n.sip).collect();
     let kamailio = Kamailio::start(&ports, PROBE_INTERVAL_S)?;
@@ -217,7 +219,7 @@ fn a_user_added_on_one_node_registers_through_kamailio_and_is_called_from_anothe
         .ok_or_else(|| anyhow::anyhow!("no node logged the registration"))?;
     // The other node rings her, from the binding it learnt through the store.
     let other = &nodes[1 - took];
-    let session = other.start_session()?;
+    let session = other.start_session("")?;
     let logs = other.session_logs(&session, Duration::from_secs(30))?;
     ensure!(
         logs == ["connected to alice"],

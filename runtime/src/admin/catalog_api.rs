@@ -12,7 +12,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{Admin, ApiError, body, path};
+use super::{Admin, ApiError, blocking, body, path};
 use crate::catalog::edit::EditError;
 use crate::config::{
     Application, Config, McpConfig, OutboundConfig, Rule, TrunkConfig, WebRtcConfig,
@@ -209,10 +209,12 @@ async fn delete_application(
             Ok(())
         })
         .await?;
-    admin
-        .store
-        .remove_application(&app)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let store = admin.store.clone();
+    blocking(
+        move || store.remove_application(&app),
+        |e| ApiError::internal(e.to_string()),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

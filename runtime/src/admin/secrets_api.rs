@@ -72,7 +72,9 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let (app, name) = path(names)?;
     known_application(&admin, &app)?;
-    match admin.store.remove(&app, &name).map_err(store_error)? {
+    let store = admin.store.clone();
+    let (store_app, store_name) = (app.clone(), name.clone());
+    match blocking(move || store.remove(&store_app, &store_name), store_error).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(ApiError::not_found(format!(
             "application '{app}' has no secret named '{name}'"

@@ -37,6 +37,16 @@ fn failed(what: impl std::fmt::Display) -> BenchError {
     BenchError::Peer(what.to_string())
 }
 
+/// A new random secrets master key (64 hex digits) for the nodes of one cluster.
+pub fn random_master_key() -> Result<String, BenchError> {
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| failed("no system randomness"))?;
+    Ok(crate::users::hex(&bytes))
+}
+
 /// One `dialtone serve` process on loopback, killed on drop.
 #[derive(Debug)]
 pub struct ServeNode {
@@ -50,13 +60,14 @@ pub struct ServeNode {
 
 impl ServeNode {
     /// Starts `binary serve` with one JS thread, application `default` routing every
-    /// destination to `scenario`, `store` (a `[store]` table, or nothing) and admin token
-    /// [`NODE_TOKEN`], logging at `log` (a `RUST_LOG` filter), and waits until `/health`
-    /// answers.
+    /// destination to `scenario`, `store` (a `[store]` table, or nothing), admin token
+    /// [`NODE_TOKEN`] and secrets master key `master_key` (every node of a cluster holds the
+    /// same), logging at `log` (a `RUST_LOG` filter), and waits until `/health` answers.
     pub fn start(
         binary: &Path,
         scenario: &str,
         store: &str,
+        master_key: &str,
         log: &str,
     ) -> Result<Self, BenchError> {
         let dir = std::env::temp_dir().join(format!(
@@ -82,6 +93,7 @@ impl ServeNode {
             .args(["serve", "--threads", "1", "--config"])
             .arg(dir.join("node.toml"))
             .env("RUST_LOG", log)
+            .env(crate::secrets::key::KEY_ENV, master_key)
             .stdin(Stdio::null())
             .stdout(output.try_clone()?)
             .stderr(output)
@@ -396,8 +408,9 @@ pub fn cluster(rate: u32, seconds: u32) -> Result<ClusterReport, BenchError> {
     let database = Postgres::start()?;
     crate::store::postgres::migrate(&database.url()).map_err(failed)?;
     let store = format!("[store]\nurl = {:?}\n", database.url());
+    let key = random_master_key()?;
     let nodes = (0..3)
-        .map(|_| ServeNode::start(&binary, ANSWER, &store, "warn"))
+        .map(|_| ServeNode::start(&binary, ANSWER, &store, &key, "warn"))
         .collect::<Result<Vec<_>, _>>()?;
     let mut runs = Vec::new();
     let direct = format!("127.0.0.1:{}", nodes[0].sip);

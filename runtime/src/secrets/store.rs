@@ -40,15 +40,15 @@ pub struct SecretInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    application: String,
-    name: String,
+pub(super) struct Entry {
+    pub(super) application: String,
+    pub(super) name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    created: DateTime<Utc>,
-    modified: DateTime<Utc>,
+    pub(super) description: Option<String>,
+    pub(super) created: DateTime<Utc>,
+    pub(super) modified: DateTime<Utc>,
     /// base64(nonce ‖ ciphertext ‖ tag).
-    sealed: String,
+    pub(super) sealed: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +65,8 @@ pub struct SecretStore {
     path: PathBuf,
     key: MasterKey,
     file: Mutex<StoreFile>,
+    /// The shared store, when the secrets live there.
+    shared: Option<std::sync::Arc<crate::store::PgPool>>,
 }
 
 /// A secret name VoxEngine accepts: `^[A-Za-z][A-Za-z0-9_]{0,63}$`.
@@ -129,7 +131,72 @@ impl SecretStore {
             path,
             key,
             file: Mutex::new(file),
+            shared: None,
         })
+    }
+
+    /// The secrets in the shared PostgreSQL store, sealed with the master key of `data_dir`
+    /// (or the environment; a new key file when there is neither and the store holds no
+    /// secrets yet), loaded now and reloaded whenever a node announces a change. A key other
+    /// than the one the store's secrets were sealed with is refused. Blocking: call it from a
+    /// blocking thread.
+    pub fn open_shared(
+        data_dir: &Path,
+        pool: std::sync::Arc<crate::store::PgPool>,
+    ) -> Result<std::sync::Arc<Self>, SecretError> {
+        let key = match MasterKey::find(data_dir)? {
+            Some(key) => key,
+            None => MasterKey::create(data_dir)?,
+        };
+        let ours = b64().encode(key.seal(KEY_CHECK_PLAINTEXT, KEY_CHECK_AAD)?);
+        let stored = super::postgres::key_check(&pool, &ours)?;
+        let check = b64().decode(&stored).unwrap_or_default();
+        if key.open(&check, KEY_CHECK_AAD).as_deref() != Some(KEY_CHECK_PLAINTEXT) {
+            return Err(SecretError::WrongSharedKey {
+                origin: key.origin.clone(),
+                url: pool.url().to_owned(),
+            });
+        }
+        let store = std::sync::Arc::new(Self {
+            path: PathBuf::from(pool.url()),
+            key,
+            file: Mutex::new(StoreFile {
+                version: 1,
+                key_check: stored,
+                secrets: super::postgres::load(&pool)?,
+            }),
+            shared: Some(pool.clone()),
+        });
+        let weak = std::sync::Arc::downgrade(&store);
+        let reload_from = pool.clone();
+        crate::store::listen::listen(&pool, super::postgres::CHANNEL, move |heard| {
+            let Some(store) = weak.upgrade() else {
+                return false;
+            };
+            if heard != crate::store::listen::Heard::Idle {
+                match super::postgres::load(&reload_from) {
+                    Ok(secrets) => store.lock().secrets = secrets,
+                    Err(e) => tracing::warn!("reloading the secrets: {e}"),
+                }
+            }
+            true
+        })
+        .map_err(|e| {
+            SecretError::Store(format!("cannot start listening for secret changes: {e}"))
+        })?;
+        Ok(store)
+    }
+
+    /// Writes the store after `change`: the file, or the shared store (one row).
+    fn persist(
+        &self,
+        next: &StoreFile,
+        change: super::postgres::Change<'_>,
+    ) -> Result<(), SecretError> {
+        match &self.shared {
+            Some(pool) => super::postgres::save(pool, change),
+            None => write_atomically(&self.path, next),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, StoreFile> {
@@ -191,7 +258,7 @@ impl SecretStore {
                 entry
             }
         };
-        write_atomically(&self.path, &next)?;
+        self.persist(&next, super::postgres::Change::Set(&entry))?;
         *file = next;
         Ok((info(&entry), created))
     }
@@ -218,7 +285,7 @@ impl SecretStore {
         if next.secrets.len() == file.secrets.len() {
             return Ok(false);
         }
-        write_atomically(&self.path, &next)?;
+        self.persist(&next, super::postgres::Change::Remove(application, name))?;
         *file = next;
         Ok(true)
     }
@@ -230,7 +297,10 @@ impl SecretStore {
         next.secrets.retain(|e| e.application != application);
         let removed = file.secrets.len() - next.secrets.len();
         if removed > 0 {
-            write_atomically(&self.path, &next)?;
+            self.persist(
+                &next,
+                super::postgres::Change::RemoveApplication(application),
+            )?;
             *file = next;
         }
         Ok(removed)

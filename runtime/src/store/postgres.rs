@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "users and registrations",
         include_str!("migrations/0002_users_and_registrations.sql"),
     ),
+    ("secrets", include_str!("migrations/0003_secrets.sql")),
 ];
 
 /// The schema version this build needs.

@@ -64,12 +64,19 @@ impl SessionOut<'_> {
                 Handled::Observed
             }
             Outbound::SecretUpdate { name, value } => {
-                match self.context.secrets.update(self.application, name, value) {
-                    Ok(()) => {
-                        tracing::info!(session = %session, "secret '{name}' updated (refreshed OAuth grant)")
+                // The store may write to a database: off the call's task.
+                let secrets = self.context.secrets.clone();
+                let (application, name, value) =
+                    (self.application.to_owned(), name.clone(), value.clone());
+                let session = session.to_string();
+                tokio::task::spawn_blocking(move || {
+                    match secrets.update(&application, &name, &value) {
+                        Ok(()) => {
+                            tracing::info!(session = %session, "secret '{name}' updated (refreshed OAuth grant)")
+                        }
+                        Err(e) => tracing::warn!(session = %session, "{e}"),
                     }
-                    Err(e) => tracing::warn!(session = %session, "{e}"),
-                }
+                });
                 Handled::Quiet
             }
             Outbound::McpRequest {
