@@ -75,6 +75,33 @@ pub struct SessionRow {
     pub end_reason: Option<String>,
 }
 
+impl SessionRow {
+    /// A session that started at `started_at` and has not ended.
+    pub fn started(
+        id: &str,
+        application: &str,
+        rule: &str,
+        call_id: &str,
+        caller: &str,
+        destination: &str,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: id.to_owned(),
+            application: application.to_owned(),
+            rule: rule.to_owned(),
+            call_id: call_id.to_owned(),
+            caller: caller.to_owned(),
+            destination: destination.to_owned(),
+            started_at,
+            ended_at: None,
+            duration: None,
+            end_kind: None,
+            end_reason: None,
+        }
+    }
+}
+
 /// One session-log line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogRow {
@@ -423,19 +450,15 @@ mod tests {
     use super::*;
 
     fn row(id: &str, application: &str, started_at: DateTime<Utc>) -> SessionRow {
-        SessionRow {
-            id: id.into(),
-            application: application.into(),
-            rule: "r".into(),
-            call_id: format!("call-{id}"),
-            caller: "1001".into(),
-            destination: "2000".into(),
+        SessionRow::started(
+            id,
+            application,
+            "r",
+            &format!("call-{id}"),
+            "1001",
+            "2000",
             started_at,
-            ended_at: None,
-            duration: None,
-            end_kind: None,
-            end_reason: None,
-        }
+        )
     }
 
     #[test]

@@ -147,20 +147,14 @@ impl UserStore {
             users: RwLock::new(postgres::load(&pool)?),
             shared: Some(pool.clone()),
         });
-        let weak = Arc::downgrade(&store);
-        let reload_from = pool.clone();
-        crate::store::listen::listen(&pool, postgres::CHANNEL, move |heard| {
-            let Some(store) = weak.upgrade() else {
-                return false;
-            };
-            if heard != crate::store::listen::Heard::Idle {
-                match postgres::load(&reload_from) {
-                    Ok(users) => *store.users.write().unwrap_or_else(|e| e.into_inner()) = users,
-                    Err(e) => tracing::warn!("reloading the users: {e}"),
-                }
-            }
-            true
-        })
+        crate::store::listen::reload_on_change(
+            &pool,
+            postgres::CHANNEL,
+            &store,
+            "the users",
+            postgres::load,
+            |store: &Self, users| *store.users.write().unwrap_or_else(|e| e.into_inner()) = users,
+        )
         .map_err(|e| UserError::Store(format!("cannot start listening for user changes: {e}")))?;
         Ok(store)
     }

@@ -21,13 +21,13 @@ pub struct Node {
 
 impl Node {
     /// Starts a node whose application `default` routes every destination to `scenario`,
-    /// with `store` (a `[store]` table, or nothing) and secrets master key `key` (the same on
+    /// with the PostgreSQL store at `store_url` and secrets master key `key` (the same on
     /// every node of a cluster: [`random_master_key`]), and waits until `/health` answers.
-    pub fn start(scenario: &str, store: &str, key: &str) -> Result<Self> {
+    pub fn start(scenario: &str, store_url: &str, key: &str) -> Result<Self> {
         let process = ServeNode::start(
             &crate::dialtone_binary()?,
             scenario,
-            store,
+            store_url,
             key,
             "info,rsipstack=warn",
         )?;
@@ -38,20 +38,9 @@ impl Node {
         })
     }
 
-    /// `/health`'s JSON.
-    pub fn health(&self) -> Result<serde_json::Value> {
-        let reply = self.api()?.get("/health")?;
-        if reply.status != 200 {
-            bail!("/health answered {}: {}", reply.status, reply.body);
-        }
-        Ok(reply.body)
-    }
-
     /// Calls up now (`/health`'s `calls`).
     pub fn calls_up(&self) -> Result<u64> {
-        self.health()?["calls"]
-            .as_u64()
-            .context("/health has no calls count")
+        Ok(self.process.calls_up()?)
     }
 
     /// Calls this node answered so far.

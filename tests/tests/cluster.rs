@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::{Result, ensure};
 use dialtone::bench::cluster::ANSWER;
 use dialtone::bench::sipp_xml;
-use dialtone::store::postgres;
 use dialtone_tests::cluster::{Kamailio, Node, PROBE_WAIT, random_master_key};
 use dialtone_tests::postgres::Postgres;
 use dialtone_tests::sip::{SippRun, sipp};
@@ -47,9 +46,8 @@ fn sessions_listed(node: &Node) -> Result<usize> {
 fn three_nodes_behind_kamailio_share_the_calls_the_history_and_survive_a_node_dying() -> Result<()>
 {
     let _audio = dialtone_tests::realtime_audio();
-    let database = Postgres::start()?;
-    postgres::migrate(&database.url())?;
-    let store = format!("[store]\nurl = {:?}\n", database.url());
+    let database = Postgres::start_migrated()?;
+    let store = database.url();
     let key = random_master_key()?;
     let mut nodes = vec![
         Node::start(ANSWER, &store, &key)?,
@@ -160,9 +158,8 @@ fn a_user_added_on_one_node_registers_through_kamailio_and_is_called_from_anothe
     use serde_json::json;
 
     let _audio = dialtone_tests::realtime_audio();
-    let database = Postgres::start()?;
-    postgres::migrate(&database.url())?;
-    let store = format!("[store]\nurl = {:?}\n", database.url());
+    let database = Postgres::start_migrated()?;
+    let store = database.url();
     let key = random_master_key()?;
     let nodes = [
         Node::start(CALL_ALICE, &store, &key)?,

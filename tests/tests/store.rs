@@ -13,19 +13,15 @@ use dialtone_bindings::host::storage::AppStorage as _;
 use dialtone_tests::postgres::Postgres;
 
 fn session(id: &str, application: &str, started_at: chrono::DateTime<Utc>) -> SessionRow {
-    SessionRow {
-        id: id.into(),
-        application: application.into(),
-        rule: "r".into(),
-        call_id: format!("call-{id}"),
-        caller: "1001".into(),
-        destination: "2000".into(),
+    SessionRow::started(
+        id,
+        application,
+        "r",
+        &format!("call-{id}"),
+        "1001",
+        "2000",
         started_at,
-        ended_at: None,
-        duration: None,
-        end_kind: None,
-        end_reason: None,
-    }
+    )
 }
 
 fn log(session_id: &str, text: &str) -> Write {
@@ -301,9 +297,8 @@ fn two_serve_nodes_share_storage_secrets_and_each_lists_the_others_sessions() ->
     use serde_json::json;
 
     let timeout = std::time::Duration::from_secs(30);
-    let server = Postgres::start()?;
-    postgres::migrate(&server.url())?;
-    let store = format!("[store]\nurl = {:?}\n", server.url());
+    let server = Postgres::start_migrated()?;
+    let store = server.url();
     let key = random_master_key()?;
     let node_a = Node::start(SHARED, &store, &key)?;
     let node_b = Node::start(SHARED, &store, &key)?;
@@ -388,6 +383,6 @@ fn two_serve_nodes_share_storage_secrets_and_each_lists_the_others_sessions() ->
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    ensure!(node_b.health().is_ok(), "node B still answers");
+    ensure!(node_b.calls_up().is_ok(), "node B still answers");
     Ok(())
 }

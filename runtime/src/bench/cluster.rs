@@ -60,13 +60,13 @@ pub struct ServeNode {
 
 impl ServeNode {
     /// Starts `binary serve` with one JS thread, application `default` routing every
-    /// destination to `scenario`, `store` (a `[store]` table, or nothing), admin token
+    /// destination to `scenario`, the PostgreSQL store at `store_url`, admin token
     /// [`NODE_TOKEN`] and secrets master key `master_key` (every node of a cluster holds the
     /// same), logging at `log` (a `RUST_LOG` filter), and waits until `/health` answers.
     pub fn start(
         binary: &Path,
         scenario: &str,
-        store: &str,
+        store_url: &str,
         master_key: &str,
         log: &str,
     ) -> Result<Self, BenchError> {
@@ -81,11 +81,15 @@ impl ServeNode {
             .local_addr()?
             .port();
         std::fs::write(dir.join("scenario.voxengine.js"), scenario)?;
+        // TOML strings, quoted and escaped as TOML wants them.
+        let quoted = |text: String| toml::Value::String(text).to_string();
         let config = format!(
-            "{store}\n[server]\nsip = \"127.0.0.1:{sip}\"\nhttp = \"127.0.0.1:{http}\"\nrtp_ports = \"0\"\n\
-             data_dir = {:?}\nadmin_token = {NODE_TOKEN:?}\n\n[[application]]\nname = \"default\"\n\n\
+            "[store]\nurl = {}\n\n[server]\nsip = \"127.0.0.1:{sip}\"\nhttp = \"127.0.0.1:{http}\"\nrtp_ports = \"0\"\n\
+             data_dir = {}\nadmin_token = {}\n\n[[application]]\nname = \"default\"\n\n\
              [[application.rule]]\nname = \"all\"\npattern = \".*\"\nscenarios = [\"scenario.voxengine.js\"]\n",
-            dir.join("data").display().to_string()
+            quoted(store_url.to_owned()),
+            quoted(dir.join("data").display().to_string()),
+            quoted(NODE_TOKEN.to_owned()),
         );
         std::fs::write(dir.join("node.toml"), config)?;
         let output = std::fs::File::create(dir.join("node.log"))?;
@@ -129,23 +133,12 @@ impl ServeNode {
 
     /// A GET of `path` on the node's HTTP port: status and body.
     pub fn get(&self, path: &str) -> Result<(u16, String), BenchError> {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.http))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {NODE_TOKEN}\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut reply = String::new();
-        stream.take(16 << 20).read_to_string(&mut reply)?;
-        let status = reply
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| failed(format!("GET {path}: no HTTP status")))?;
-        let body = reply
-            .split_once("\r\n\r\n")
-            .map_or(String::new(), |(_, body)| body.to_owned());
-        Ok((status, body))
+        http_get(self.http, path)
+    }
+
+    /// Calls up on this node now (`/health`'s `calls`).
+    pub fn calls_up(&self) -> Result<u64, BenchError> {
+        calls_up(self.http)
     }
 
     /// Calls this node answered so far (from `/metrics`).
@@ -178,6 +171,36 @@ impl ServeNode {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("node.log")).unwrap_or_default()
     }
+}
+
+/// A GET of `path` on a node's HTTP port (with the nodes' admin token): status and body.
+fn http_get(port: u16, path: &str) -> Result<(u16, String), BenchError> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {NODE_TOKEN}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut reply = String::new();
+    stream.take(16 << 20).read_to_string(&mut reply)?;
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| failed(format!("GET {path}: no HTTP status")))?;
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, body)| body.to_owned());
+    Ok((status, body))
+}
+
+/// Calls up on the node at HTTP port `port` now (`/health`'s `calls`).
+fn calls_up(port: u16) -> Result<u64, BenchError> {
+    let (_, health) = http_get(port, "/health")?;
+    serde_json::from_str::<serde_json::Value>(&health)
+        .ok()
+        .and_then(|health| health["calls"].as_u64())
+        .ok_or_else(|| failed(format!("/health has no calls count: {health}")))
 }
 
 impl Drop for ServeNode {
@@ -381,19 +404,16 @@ fn store_latency(
     let mut writes = Vec::with_capacity(count);
     for i in 0..count {
         let began = Instant::now();
-        history.write(Write::Start(SessionRow {
-            id: format!("bench-{}-{i}", super::postgres::unique()),
-            application: "default".into(),
-            rule: "bench".into(),
-            call_id: String::new(),
-            caller: String::new(),
-            destination: String::new(),
-            started_at: chrono::Utc::now(),
-            ended_at: None,
-            duration: None,
-            end_kind: None,
-            end_reason: None,
-        }));
+        let id = format!("bench-{}-{i}", super::postgres::unique());
+        history.write(Write::Start(SessionRow::started(
+            &id,
+            "default",
+            "bench",
+            "",
+            "",
+            "",
+            chrono::Utc::now(),
+        )));
         history.flush().map_err(failed)?;
         writes.push(began.elapsed().as_secs_f64() * 1000.0);
     }
@@ -405,12 +425,10 @@ pub fn cluster(rate: u32, seconds: u32) -> Result<ClusterReport, BenchError> {
     let binary = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("dialtone-bench-cluster-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let database = Postgres::start()?;
-    crate::store::postgres::migrate(&database.url()).map_err(failed)?;
-    let store = format!("[store]\nurl = {:?}\n", database.url());
+    let database = Postgres::start_migrated()?;
     let key = random_master_key()?;
     let nodes = (0..3)
-        .map(|_| ServeNode::start(&binary, ANSWER, &store, &key, "warn"))
+        .map(|_| ServeNode::start(&binary, ANSWER, &database.url(), &key, "warn"))
         .collect::<Result<Vec<_>, _>>()?;
     let mut runs = Vec::new();
     let direct = format!("127.0.0.1:{}", nodes[0].sip);
@@ -450,8 +468,16 @@ pub fn cluster(rate: u32, seconds: u32) -> Result<ClusterReport, BenchError> {
         let pool = Arc::new(crate::store::PgPool::connect(&database.url(), 4).map_err(failed)?);
         let measured = std::thread::spawn({
             let sqlite_dir = dir.join("sqlite");
+            let ports: Vec<u16> = nodes.iter().map(|n| n.http).collect();
             move || -> Result<_, BenchError> {
-                std::thread::sleep(Duration::from_secs(u64::from(seconds.min(4)) / 2));
+                // Under load: once calls are up on the nodes.
+                let deadline = Instant::now() + Duration::from_secs(u64::from(seconds) + 10);
+                while ports.iter().map(|&p| calls_up(p).unwrap_or(0)).sum::<u64>() == 0 {
+                    if Instant::now() > deadline {
+                        return Err(failed("no call came up on the nodes"));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 let pg = store_latency(
                     &AppStore::postgres(pool.clone()),
                     &History::open_postgres(pool, 30).map_err(failed)?,

@@ -137,6 +137,13 @@ impl Postgres {
         Ok(server)
     }
 
+    /// [`Postgres::start`], with this build's schema migrated in.
+    pub fn start_migrated() -> Result<Self> {
+        let server = Self::start()?;
+        crate::store::postgres::migrate(&server.url()).map_err(failed)?;
+        Ok(server)
+    }
+
     /// `postgres://dialtone@127.0.0.1:<port>/dialtone`.
     pub fn url(&self) -> String {
         format!("postgres://dialtone@127.0.0.1:{}/dialtone", self.port)

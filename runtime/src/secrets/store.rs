@@ -167,20 +167,14 @@ impl SecretStore {
             }),
             shared: Some(pool.clone()),
         });
-        let weak = std::sync::Arc::downgrade(&store);
-        let reload_from = pool.clone();
-        crate::store::listen::listen(&pool, super::postgres::CHANNEL, move |heard| {
-            let Some(store) = weak.upgrade() else {
-                return false;
-            };
-            if heard != crate::store::listen::Heard::Idle {
-                match super::postgres::load(&reload_from) {
-                    Ok(secrets) => store.lock().secrets = secrets,
-                    Err(e) => tracing::warn!("reloading the secrets: {e}"),
-                }
-            }
-            true
-        })
+        crate::store::listen::reload_on_change(
+            &pool,
+            super::postgres::CHANNEL,
+            &store,
+            "the secrets",
+            super::postgres::load,
+            |store: &Self, secrets| store.lock().secrets = secrets,
+        )
         .map_err(|e| {
             SecretError::Store(format!("cannot start listening for secret changes: {e}"))
         })?;

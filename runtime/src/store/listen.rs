@@ -6,6 +6,7 @@
 //! reconnects every second; after each (re)connect it reports a full refresh, since
 //! announcements made while it was away are lost.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator as _;
@@ -95,4 +96,36 @@ pub fn listen(
             }
         })
         .map(drop)
+}
+
+/// Keeps what `target` holds in memory up to date with the store: after each (re)connect and
+/// each announcement on `channel`, `load` reads it and `apply` puts it in place (a failed load
+/// is logged as reloading `what`). The listener ends once `target` is dropped.
+pub fn reload_on_change<T, V, E>(
+    pool: &Arc<PgPool>,
+    channel: &'static str,
+    target: &Arc<T>,
+    what: &'static str,
+    load: fn(&PgPool) -> Result<V, E>,
+    apply: fn(&T, V),
+) -> std::io::Result<()>
+where
+    T: Send + Sync + 'static,
+    V: 'static,
+    E: std::fmt::Display + 'static,
+{
+    let weak = Arc::downgrade(target);
+    let reload_from = pool.clone();
+    listen(pool, channel, move |heard| {
+        let Some(target) = weak.upgrade() else {
+            return false;
+        };
+        if heard != Heard::Idle {
+            match load(&reload_from) {
+                Ok(value) => apply(&target, value),
+                Err(e) => tracing::warn!("reloading {what}: {e}"),
+            }
+        }
+        true
+    })
 }

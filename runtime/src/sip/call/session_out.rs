@@ -184,19 +184,15 @@ pub(crate) fn session_started(
         .sessions_active
         .fetch_add(1, Ordering::Relaxed);
     if let Some(history) = &context.history {
-        history.write(Write::Start(crate::history::SessionRow {
-            id: session_id.to_owned(),
-            application: route.application.clone(),
-            rule: route.rule.clone(),
-            call_id: call_id.to_owned(),
-            caller: caller.to_owned(),
-            destination: destination.to_owned(),
-            started_at: chrono::Utc::now(),
-            ended_at: None,
-            duration: None,
-            end_kind: None,
-            end_reason: None,
-        }));
+        history.write(Write::Start(crate::history::SessionRow::started(
+            session_id,
+            &route.application,
+            &route.rule,
+            call_id,
+            caller,
+            destination,
+            chrono::Utc::now(),
+        )));
     }
 }
 
