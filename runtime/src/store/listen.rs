@@ -70,10 +70,15 @@ pub fn listen(
                 if !heard(Heard::Everything) {
                     return;
                 }
-                let mut notifications = client.notifications();
-                let mut iter = notifications.timeout_iter(Duration::from_secs(1));
                 loop {
-                    match iter.next() {
+                    // A fresh iterator per wait: one whose timeout has passed returns at once
+                    // on every later call (its deadline is only moved by a notification), so
+                    // reusing it would spin.
+                    let next = client
+                        .notifications()
+                        .timeout_iter(Duration::from_secs(1))
+                        .next();
+                    match next {
                         Ok(Some(notification)) => {
                             if !heard(Heard::Change(notification.payload().to_owned())) {
                                 return;
