@@ -4,8 +4,11 @@
 //! progress, and an INVITE reads no file and parses no script.
 //!
 //! - `edit`: [`edit::Editor`], validated changes and reloads that replace the catalog.
+//! - `shared`: [`shared::SharedCatalog`], the catalog versions a cluster's nodes share through
+//!   the PostgreSQL store.
 
 pub mod edit;
+pub mod shared;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -195,5 +198,16 @@ impl CatalogCell {
     /// Replaces it for calls that arrive from now on.
     pub fn replace(&self, catalog: Catalog) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+
+    /// Replaces it when `catalog` is a newer version of the shared store's catalog than the
+    /// current one (a node's listener and its editor both put versions here); whether it did.
+    pub fn replace_if_newer(&self, catalog: Catalog) -> bool {
+        let mut current = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if shared::version_of(&catalog) <= shared::version_of(&current) {
+            return false;
+        }
+        *current = Arc::new(catalog);
+        true
     }
 }

@@ -102,6 +102,28 @@ pub struct Config {
     /// Where the file came from: its directory resolves scenario paths.
     #[serde(skip)]
     pub origin: Origin,
+    /// With a shared store: the catalog version its applications came from and its scenario
+    /// sources, read in place of files.
+    #[serde(skip)]
+    pub shared: Option<SharedScenarios>,
+}
+
+/// The scenario sources of one catalog version in the shared store.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SharedScenarios {
+    /// The catalog version (0 before the first was written).
+    pub version: i64,
+    /// Scenario name -> source.
+    pub sources: std::sync::Arc<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for SharedScenarios {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedScenarios")
+            .field("version", &self.version)
+            .field("scenarios", &self.sources.len())
+            .finish()
+    }
 }
 
 /// `[server]`: where `dialtone serve` listens. Flags override each field.
@@ -517,14 +539,31 @@ impl Config {
             .join(", ")
     }
 
-    /// Reads the scenario sources a rule names: from disk next to the config file, or from
-    /// the embedded copies for the embedded config (not compiled: the catalog compiles them).
+    /// Reads the scenario sources a rule names: from the shared store's catalog version, from
+    /// disk next to the config file, or from the embedded copies for the embedded config (not
+    /// compiled: the catalog compiles them).
     pub fn load_scenarios(&self, names: &[String]) -> Result<Vec<Script>, ConfigError> {
         names.iter().map(|name| self.load_scenario(name)).collect()
     }
 
     /// Reads one scenario source (see [`Config::load_scenarios`]).
     pub fn load_scenario(&self, name: &str) -> Result<Script, ConfigError> {
+        if let Some(shared) = &self.shared {
+            return shared
+                .sources
+                .get(name)
+                .map(|source| Script::from_source(name, source.as_str()))
+                .ok_or_else(|| ConfigError::Scenario {
+                    path: PathBuf::from(name),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!(
+                            "not in the shared store's catalog version {}",
+                            shared.version
+                        ),
+                    ),
+                });
+        }
         match self.dir() {
             None => EMBEDDED_SCENARIOS
                 .iter()
@@ -540,6 +579,37 @@ impl Config {
             Some(dir) => read_script(&dir.join(name)),
         }
     }
+}
+
+/// `applications` as the `[[application]]` tables of a config file.
+pub fn write_applications_toml(applications: &[Application]) -> Result<String, toml::ser::Error> {
+    #[derive(Serialize)]
+    struct Tables<'a> {
+        application: &'a [Application],
+    }
+    toml::to_string(&Tables {
+        application: applications,
+    })
+}
+
+/// Reads `[[application]]` tables written by [`write_applications_toml`] (not validated).
+pub fn parse_applications(text: &str) -> Result<Vec<Application>, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Tables {
+        #[serde(default)]
+        application: Vec<Application>,
+    }
+    toml::from_str::<Tables>(text)
+        .map(|tables| tables.application)
+        .map_err(|e| e.message().to_owned())
+}
+
+/// A scenario file name: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.js$`, no directories.
+pub fn valid_scenario_name(name: &str) -> bool {
+    name.strip_suffix(".js")
+        .is_some_and(|stem| is_name(stem, 128))
+        && !name.contains("..")
 }
 
 /// What application and rule names look like.

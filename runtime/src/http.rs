@@ -48,6 +48,7 @@ async fn health(State(state): State<Arc<Admin>>) -> impl IntoResponse {
         "version": env!("CARGO_PKG_VERSION"),
         "calls": metrics.calls_active.load(Ordering::Relaxed),
         "sessions": metrics.sessions_active.load(Ordering::Relaxed),
+        "catalog_version": state.context.catalog.current().config.shared.as_ref().map(|s| s.version),
     }))
 }
 

@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 
 use crate::admin::{Admin, AdminToken};
 use crate::catalog::edit::{EditError, Editor};
+use crate::catalog::shared::SharedCatalog;
 use crate::catalog::{Catalog, CatalogCell};
 use crate::config::{Config, ConfigError};
 use crate::history::{History, HistoryError};
@@ -114,7 +115,7 @@ impl Server {
     }
 
     /// [`Server::start`] with chosen parts.
-    pub async fn start_with(config: Config, options: ServeOptions) -> Result<Self, ServeError> {
+    pub async fn start_with(mut config: Config, options: ServeOptions) -> Result<Self, ServeError> {
         let ServeOptions {
             tts,
             js_threads,
@@ -169,6 +170,22 @@ impl Server {
             }
             None => Arc::new(crate::users::UserStore::open(&settings.data_dir)?),
         };
+        let shared_catalog = match store_pool.clone() {
+            Some(pool) => {
+                let shared = Arc::new(SharedCatalog::new(pool, node_name(settings.sip)));
+                let adopting = shared.clone();
+                config = tokio::task::spawn_blocking(move || adopting.adopt(config))
+                    .await
+                    .map_err(|e| ServeError::Storage(format!("reading the catalog: {e}")))??;
+                tracing::info!(
+                    "applications, rules and scenarios: catalog version {} of the shared store ({} keeps only [server], [limits] and [store])",
+                    config.shared.as_ref().map_or(0, |s| s.version),
+                    config.origin
+                );
+                Some(shared)
+            }
+            None => None,
+        };
         let token = AdminToken::resolve(settings.admin_token.as_deref(), &settings.data_dir)
             .map_err(|e| ServeError::Token(e.to_string()))?;
         let secrets: Arc<dyn SecretSource> = secrets.unwrap_or_else(|| store.clone());
@@ -209,6 +226,14 @@ impl Server {
                 ServeError::Storage(format!("cannot start listening for registrations: {e}"))
             })?;
         }
+        if let Some(shared) = &shared_catalog {
+            crate::catalog::shared::follow(shared.clone(), Arc::downgrade(&context), |c| {
+                &c.catalog
+            })
+            .map_err(|e| {
+                ServeError::Storage(format!("cannot start listening for catalog changes: {e}"))
+            })?;
+        }
         crate::sip::run_acd(Arc::downgrade(&context));
         let sip = SipServer::start(settings.sip, settings.sip_tcp, context.clone()).await?;
         let listener = tokio::net::TcpListener::bind(settings.http)
@@ -228,7 +253,7 @@ impl Server {
             context: context.clone(),
             store,
             history,
-            editor: Editor::default(),
+            editor: shared_catalog.map_or_else(Editor::default, Editor::shared),
             token,
             http,
             logins: Default::default(),
@@ -312,6 +337,16 @@ impl Server {
 
 /// Open files a call may need: its RTP and RTCP sockets, a TCP SIP connection, a WebSocket or
 /// MCP connection; plus the server's own.
+/// How this node names itself in the shared store: host name and SIP port.
+fn node_name(sip: std::net::SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    format!("{host}:{}", sip.port())
+}
+
 fn open_files_needed(max_calls: u32) -> u64 {
     u64::from(max_calls) * 4 + 64
 }

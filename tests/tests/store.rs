@@ -167,6 +167,41 @@ fn the_suite_passes_on_postgresql() -> Result<()> {
 }
 
 #[test]
+fn a_listener_hears_each_announcement_and_idles_once_a_second_without_spinning() -> Result<()> {
+    use dialtone::store::listen::{Heard, announce, listen};
+    use std::time::{Duration, Instant};
+
+    let server = Postgres::start()?;
+    let pool = migrated_pool(&server)?;
+    let (heard_tx, heard) = std::sync::mpsc::channel();
+    listen(&pool, "dialtone_test", move |what| {
+        heard_tx.send((what, Instant::now())).is_ok()
+    })?;
+    let next = || heard.recv_timeout(Duration::from_secs(10));
+    assert_eq!(next()?.0, Heard::Everything);
+    announce(&pool, "dialtone_test", "one")?;
+    let mut changes = Vec::new();
+    let mut idles = Vec::new();
+    while idles.len() < 3 {
+        match next()? {
+            (Heard::Change(payload), _) => changes.push(payload),
+            (Heard::Idle, at) => idles.push(at),
+            (Heard::Everything, _) => anyhow::bail!("the listener reconnected"),
+        }
+    }
+    assert_eq!(changes, ["one"]);
+    // A listener whose wait ran out once must still wait a second for the next one.
+    for pair in idles.windows(2) {
+        let gap = pair[1] - pair[0];
+        ensure!(
+            gap >= Duration::from_millis(900),
+            "idle again after {gap:?}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn two_nodes_on_one_postgresql_share_history_and_storage() -> Result<()> {
     let server = Postgres::start()?;
     let (pool_a, pool_b) = (migrated_pool(&server)?, migrated_pool(&server)?);
@@ -209,7 +244,7 @@ fn a_node_refuses_an_unmigrated_store_and_store_migrate_brings_it_up_to_date() -
     assert_eq!(
         refused.to_string(),
         format!(
-            "the store at {shown} has schema version 0, this build needs 3: run `dialtone store migrate` first"
+            "the store at {shown} has schema version 0, this build needs 4: run `dialtone store migrate` first"
         )
     );
 
@@ -228,12 +263,12 @@ fn a_node_refuses_an_unmigrated_store_and_store_migrate_brings_it_up_to_date() -
     );
     assert_eq!(
         String::from_utf8_lossy(&first.stdout),
-        format!("{shown}: schema version 0 -> 3\n")
+        format!("{shown}: schema version 0 -> 4\n")
     );
     let again = migrate(&["--url", &url])?;
     assert_eq!(
         String::from_utf8_lossy(&again.stdout),
-        format!("{shown}: schema version 3 (up to date)\n")
+        format!("{shown}: schema version 4 (up to date)\n")
     );
     PgPool::connect(&url, 2)?;
 

@@ -256,10 +256,10 @@ async fn create_rule(
                 )));
             }
             let rule = Rule {
-                name: new.name,
-                pattern: new.pattern,
-                exclude: new.exclude,
-                scenarios: new.scenarios,
+                name: new.name.clone(),
+                pattern: new.pattern.clone(),
+                exclude: new.exclude.clone(),
+                scenarios: new.scenarios.clone(),
             };
             let at = new.position.unwrap_or(app.rules.len()).min(app.rules.len());
             app.rules.insert(at, rule.clone());
@@ -282,9 +282,9 @@ async fn update_rule(
             let app = application_mut(config, &app)?;
             let index = rule_index(app, &rule)?;
             let rule = &mut app.rules[index];
-            rule.pattern = update.pattern;
-            rule.exclude = update.exclude;
-            rule.scenarios = update.scenarios;
+            rule.pattern.clone_from(&update.pattern);
+            rule.exclude.clone_from(&update.exclude);
+            rule.scenarios.clone_from(&update.scenarios);
             Ok(rule.clone())
         })
         .await?;

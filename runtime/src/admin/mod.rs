@@ -145,6 +145,7 @@ impl From<EditError> for ApiError {
             EditError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             EditError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             EditError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            EditError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             EditError::Io { .. } => return ApiError::internal(e.to_string()),
         };
         ApiError::new(status, code, e.to_string())

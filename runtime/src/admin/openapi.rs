@@ -37,6 +37,7 @@ fn operation(summary: &str, ok: (&str, &str, Value), errors: &[&str]) -> Value {
             "404" => "No such application, rule, scenario, secret or session",
             "409" => "Conflict (exists, in use, or the server runs on the embedded config)",
             "422" => "Invalid (name, pattern, missing scenario, compile error, limits)",
+            "503" => "The shared store could not be read or written (cluster)",
             _ => "Error",
         };
         responses.insert((*status).into(), error(description));
@@ -149,23 +150,23 @@ fn paths() -> Value {
         "/openapi.json": { "get": operation("This document", ("200", "OpenAPI 3.0", json!({ "type": "object" })), &[]) },
         "/applications": {
             "get": operation("List applications", ("200", "Applications", array("Application")), &[]),
-            "post": with_body(operation("Create an application", ("201", "Created", reference("Application")), &["400", "409", "422"]), reference("NewApplication"))
+            "post": with_body(operation("Create an application", ("201", "Created", reference("Application")), &["400", "409", "422", "503"]), reference("NewApplication"))
         },
         "/applications/{app}": {
             "get": with_parameters(operation("One application", ("200", "The application", reference("Application")), &["400", "404"]), app),
-            "delete": with_parameters(operation("Delete an application and its secrets", ("204", "Deleted", Value::Null), &["400", "404", "409", "422"]), app)
+            "delete": with_parameters(operation("Delete an application and its secrets", ("204", "Deleted", Value::Null), &["400", "404", "409", "422", "503"]), app)
         },
         "/applications/{app}/rules": {
             "get": with_parameters(operation("The application's rules, in order", ("200", "Rules", array("Rule")), &["400", "404"]), app),
-            "post": with_parameters(with_body(operation("Add a rule", ("201", "Created", reference("Rule")), &["400", "404", "409", "422"]), reference("NewRule")), app)
+            "post": with_parameters(with_body(operation("Add a rule", ("201", "Created", reference("Rule")), &["400", "404", "409", "422", "503"]), reference("NewRule")), app)
         },
         "/applications/{app}/rules/{rule}": {
             "get": with_parameters(operation("One rule", ("200", "The rule", reference("Rule")), &["400", "404"]), app_rule),
-            "put": with_parameters(with_body(operation("Change a rule", ("200", "Changed", reference("Rule")), &["400", "404", "409", "422"]), reference("RuleUpdate")), app_rule),
-            "delete": with_parameters(operation("Delete a rule", ("204", "Deleted", Value::Null), &["400", "404", "409", "422"]), app_rule)
+            "put": with_parameters(with_body(operation("Change a rule", ("200", "Changed", reference("Rule")), &["400", "404", "409", "422", "503"]), reference("RuleUpdate")), app_rule),
+            "delete": with_parameters(operation("Delete a rule", ("204", "Deleted", Value::Null), &["400", "404", "409", "422", "503"]), app_rule)
         },
         "/applications/{app}/rule-order": {
-            "put": with_parameters(with_body(operation("Reorder the rules", ("200", "Rules in the new order", array("Rule")), &["400", "404", "409", "422"]), reference("RuleOrder")), app)
+            "put": with_parameters(with_body(operation("Reorder the rules", ("200", "Rules in the new order", array("Rule")), &["400", "404", "409", "422", "503"]), reference("RuleOrder")), app)
         },
         "/applications/{app}/secrets": {
             "get": with_parameters(operation("List secrets (never values)", ("200", "Secrets", array("SecretInfo")), &["400", "404"]), app)
@@ -229,14 +230,14 @@ fn paths() -> Value {
                 op["responses"]["200"]["content"] = json!({ "application/javascript": { "schema": { "type": "string" } } });
                 op
             }, &["name"]),
-            "put": with_parameters(with_text_body(created_or_replaced(operation("Upload a scenario (compiled first; 201 created, 200 replaced)", ("200", "Saved", reference("ScenarioInfo")), &["400", "409", "422"]))), &["name"]),
-            "delete": with_parameters(operation("Delete a scenario no rule uses", ("204", "Deleted", Value::Null), &["400", "404", "409", "422"]), &["name"])
+            "put": with_parameters(with_text_body(created_or_replaced(operation("Upload a scenario (compiled first; 201 created, 200 replaced)", ("200", "Saved", reference("ScenarioInfo")), &["400", "409", "422", "503"]))), &["name"]),
+            "delete": with_parameters(operation("Delete a scenario no rule uses", ("204", "Deleted", Value::Null), &["400", "404", "409", "422", "503"]), &["name"])
         },
         "/route-test": {
             "post": with_body(operation("Which rule and scenarios a call would run, or why none", ("200", "The route", reference("RouteTestResult")), &["400", "404"]), reference("RouteTest"))
         },
         "/reload": {
-            "post": operation("Read the config file again", ("200", "Reloaded", json!({ "type": "object", "properties": { "reloaded": { "type": "boolean" } } })), &["409", "422"])
+            "post": operation("Read the config file again", ("200", "Reloaded", json!({ "type": "object", "properties": { "reloaded": { "type": "boolean" } } })), &["409", "422", "503"])
         },
         "/sessions": { "get": list_sessions },
         "/sessions/{id}": {

@@ -1,6 +1,7 @@
 //! Scenario sources: list, download, upload (compiled first: a scenario that does not compile
 //! is refused), delete (refused while a rule uses it), and validate without saving. Files
-//! live next to the config file; a rule picks an upload up on its next call.
+//! live next to the config file, or in the shared store's catalog for a cluster (a change is
+//! a new catalog version every node takes); a rule picks an upload up on its next call.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use serde::Serialize;
 
 use super::{Admin, ApiError, created_or_ok, path};
 use crate::catalog::edit::{EditError, write_file};
-use crate::config::Config;
+use crate::config::{Config, valid_scenario_name as valid_name};
 use dialtone_bindings::host::Script;
 
 pub(super) fn routes() -> Router<Arc<Admin>> {
@@ -33,13 +34,6 @@ struct ScenarioInfo {
     size: u64,
     /// `application/rule` of every rule that runs it.
     used_by: Vec<String>,
-}
-
-/// A scenario file name: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.js$`, no directories.
-fn valid_name(name: &str) -> bool {
-    name.strip_suffix(".js")
-        .is_some_and(|stem| crate::config::is_name(stem, 128))
-        && !name.contains("..")
 }
 
 fn checked(name: String) -> Result<String, ApiError> {
@@ -70,8 +64,13 @@ async fn list(State(admin): State<Arc<Admin>>) -> Result<Json<Vec<ScenarioInfo>>
     let catalog = admin.context.catalog.current();
     let config = &catalog.config;
     let mut names: Vec<(String, u64)> = Vec::new();
-    match config.dir() {
-        Some(dir) => {
+    match (&config.shared, config.dir()) {
+        (Some(shared), _) => {
+            for (name, source) in shared.sources.iter() {
+                names.push((name.clone(), source.len() as u64));
+            }
+        }
+        (None, Some(dir)) => {
             let entries = std::fs::read_dir(&dir)
                 .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
             for entry in entries.flatten() {
@@ -81,7 +80,7 @@ async fn list(State(admin): State<Arc<Admin>>) -> Result<Json<Vec<ScenarioInfo>>
                 }
             }
         }
-        None => {
+        (None, None) => {
             for app in &config.applications {
                 for rule in &app.rules {
                     for script in config.load_scenarios(&rule.scenarios).unwrap_or_default() {
@@ -133,7 +132,6 @@ async fn upload(
 ) -> Result<impl IntoResponse, ApiError> {
     let name = checked(path(name)?)?;
     let catalog = admin.context.catalog.current();
-    let dir = catalog.config.dir().ok_or(EditError::ReadOnly)?;
     let max = catalog.config.limits.max_source_chars;
     if source.chars().count() > max {
         return Err(ApiError::new(
@@ -150,14 +148,26 @@ async fn upload(
             e.to_string(),
         ));
     }
-    let file = dir.join(&name);
-    let created = admin
-        .editor
-        .exclusive(&admin.context.catalog, || {
-            let created = !file.exists();
-            write_file(&file, script.source.as_bytes()).map(|()| created)
-        })
-        .await?;
+    let created = if catalog.config.shared.is_some() {
+        admin
+            .editor
+            .apply(&admin.context.catalog, |config| {
+                let shared = config.shared.get_or_insert_default();
+                Ok(Arc::make_mut(&mut shared.sources)
+                    .insert(name.clone(), script.source.clone())
+                    .is_none())
+            })
+            .await?
+    } else {
+        let file = catalog.config.dir().ok_or(EditError::ReadOnly)?.join(&name);
+        admin
+            .editor
+            .exclusive(&admin.context.catalog, || {
+                let created = !file.exists();
+                write_file(&file, script.source.as_bytes()).map(|()| created)
+            })
+            .await?
+    };
     let info = ScenarioInfo {
         used_by: used_by(&catalog.config, &name),
         size: script.source.len() as u64,
@@ -172,15 +182,32 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let name = checked(path(name)?)?;
     let catalog = admin.context.catalog.current();
-    let dir = catalog.config.dir().ok_or(EditError::ReadOnly)?;
-    let users = used_by(&catalog.config, &name);
-    if !users.is_empty() {
-        return Err(EditError::Conflict(format!(
-            "scenario '{name}' is used by {}; change those rules first",
-            users.join(", ")
-        ))
-        .into());
+    let in_use = |config: &Config| {
+        let users = used_by(config, &name);
+        match users.is_empty() {
+            true => Ok(()),
+            false => Err(EditError::Conflict(format!(
+                "scenario '{name}' is used by {}; change those rules first",
+                users.join(", ")
+            ))),
+        }
+    };
+    if catalog.config.shared.is_some() {
+        admin
+            .editor
+            .apply(&admin.context.catalog, |config| {
+                in_use(config)?;
+                let shared = config.shared.get_or_insert_default();
+                match Arc::make_mut(&mut shared.sources).remove(&name) {
+                    Some(_) => Ok(()),
+                    None => Err(EditError::NotFound(format!("no scenario named '{name}'"))),
+                }
+            })
+            .await?;
+        return Ok(StatusCode::NO_CONTENT);
     }
+    in_use(&catalog.config)?;
+    let dir = catalog.config.dir().ok_or(EditError::ReadOnly)?;
     let file = dir.join(&name);
     admin
         .editor
@@ -206,7 +233,7 @@ async fn validate(source: String) -> Json<serde_json::Value> {
 
 #[cfg(test)]
 mod tests {
-    use super::valid_name;
+    use crate::config::valid_scenario_name as valid_name;
 
     #[test]
     fn scenario_names_cannot_leave_the_directory() {

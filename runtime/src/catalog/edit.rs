@@ -1,15 +1,18 @@
 //! Changing the catalog while calls run: the admin API's edits and reloads of the config file
-//! (SIGHUP, `POST /reload`). Every change builds a whole new [`Catalog`], validates it, writes
-//! the config file, and only then replaces the current one, so a call in progress keeps what
-//! it started with and a bad change is refused without touching anything.
+//! (SIGHUP, `POST /reload`). Every change is checked whole, written (to the config file, or as
+//! the shared store's next catalog version in a cluster: [`super::shared`]), and only then
+//! replaces the current catalog, so a call in progress keeps what it started with and a bad
+//! change is refused without touching anything.
 //!
 //! The config file is rewritten with `toml_edit`: `[server]`, `[limits]` and their comments
 //! stay as they are; the `[[application]]` tables are written anew.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use thiserror::Error;
 
+use super::shared::{self, SharedCatalog, Written};
 use super::{Catalog, CatalogCell};
 use crate::config::{Config, ConfigError, Origin};
 
@@ -31,6 +34,9 @@ pub enum EditError {
     /// The result would be an invalid config.
     #[error("{0}")]
     Invalid(String),
+    /// The shared store could not be read or written.
+    #[error("{0}")]
+    Store(String),
     /// A file could not be written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -47,47 +53,71 @@ impl From<ConfigError> for EditError {
     }
 }
 
-/// Serializes changes to the catalog and its file.
+/// Serializes changes to the catalog and where it is kept: the config file, or the shared
+/// store of a cluster.
 #[derive(Debug, Default)]
 pub struct Editor {
     lock: tokio::sync::Mutex<()>,
+    shared: Option<Arc<SharedCatalog>>,
 }
 
+/// How many times an edit is applied again on a newer catalog version another node wrote
+/// meanwhile, before it is refused.
+const SHARED_RETRIES: usize = 10;
+
 impl Editor {
+    /// An editor writing changes to the cluster's shared catalog instead of the config file.
+    pub fn shared(shared: Arc<SharedCatalog>) -> Self {
+        Self {
+            lock: Default::default(),
+            shared: Some(shared),
+        }
+    }
+
     /// Applies `change` to a copy of the current config; if the result is valid and every
-    /// rule's scenarios can be read, writes the file and makes it current for new calls.
+    /// rule's scenarios can be read, writes it (to the file, or as the shared store's next
+    /// catalog version) and makes it current for new calls. With a shared store, a change
+    /// that meets a version another node wrote meanwhile is applied again to that version.
     pub async fn apply<T>(
         &self,
         cell: &CatalogCell,
-        change: impl FnOnce(&mut Config) -> Result<T, EditError>,
+        mut change: impl FnMut(&mut Config) -> Result<T, EditError>,
     ) -> Result<T, EditError> {
         let _guard = self.lock.lock().await;
-        let current = cell.current();
-        let Origin::File(path) = &current.config.origin else {
-            return Err(EditError::ReadOnly);
+        let mut base = cell.current().config.clone();
+        let Some(shared) = &self.shared else {
+            let Origin::File(path) = base.origin.clone() else {
+                return Err(EditError::ReadOnly);
+            };
+            let out = change(&mut base)?;
+            checked(&base)?;
+            let catalog = build(base).await?;
+            write_applications(&path, &catalog.config)?;
+            cell.replace(catalog);
+            return Ok(out);
         };
-        let path = path.clone();
-        let mut config = current.config.clone();
-        let out = change(&mut config)?;
-        config.validate()?;
-        let catalog = build(config).await?;
-        for app in &catalog.config.applications {
-            for rule in &app.rules {
-                catalog.scripts(&rule.scenarios).map_err(|e| {
-                    EditError::Invalid(format!(
-                        "application '{}', rule '{}': {e}",
-                        app.name, rule.name
-                    ))
-                })?;
+        for _ in 0..SHARED_RETRIES {
+            let mut config = base.clone();
+            let out = change(&mut config)?;
+            checked(&config)?;
+            let version = base.shared.as_ref().map_or(0, |s| s.version);
+            match write_shared(shared, version, &config).await? {
+                Written::Version(version) => {
+                    config.shared.get_or_insert_default().version = version;
+                    shared::take(cell, build(config).await?);
+                    return Ok(out);
+                }
+                Written::Behind(_) => base = latest_shared(shared, base).await?,
             }
         }
-        write_applications(&path, &catalog.config)?;
-        cell.replace(catalog);
-        Ok(out)
+        Err(EditError::Conflict(format!(
+            "other nodes changed the applications {SHARED_RETRIES} times while this change was applied; repeat it"
+        )))
     }
 
-    /// Reads the config file again and makes its applications, rules and limits current
-    /// (`[server]` settings need a restart). Nothing changes when the file is invalid.
+    /// Reads the config file again and makes its limits current, with its applications and
+    /// rules (the shared store's newest ones in a cluster); `[server]` settings need a
+    /// restart. Nothing changes when the file is invalid.
     pub async fn reload(&self, cell: &CatalogCell) -> Result<(), EditError> {
         let _guard = self.lock.lock().await;
         let current = cell.current();
@@ -96,7 +126,14 @@ impl Editor {
         };
         let mut config = Config::from_file(path)?;
         config.server = current.config.server.clone();
-        cell.replace(build(config).await?);
+        if let Some(shared) = &self.shared {
+            config.applications = current.config.applications.clone();
+            config.shared = current.config.shared.clone();
+            cell.replace(build(config).await?);
+            refresh_shared(shared, cell).await?;
+        } else {
+            cell.replace(build(config).await?);
+        }
         tracing::info!("reloaded {}", path.display());
         Ok(())
     }
@@ -113,6 +150,61 @@ impl Editor {
         }
         out
     }
+}
+
+/// Writes `config` as the shared catalog's version after `base`, on the blocking pool.
+async fn write_shared(
+    shared: &Arc<SharedCatalog>,
+    base: i64,
+    config: &Config,
+) -> Result<Written, EditError> {
+    let (shared, config) = (shared.clone(), config.clone());
+    tokio::task::spawn_blocking(move || shared.write(base, &config))
+        .await
+        .map_err(|e| EditError::Store(format!("writing the catalog failed: {e}")))?
+        .map_err(|e| EditError::Store(e.to_string()))
+}
+
+/// Puts the shared store's newest catalog version in `cell`, building it on the blocking
+/// pool.
+async fn refresh_shared(shared: &Arc<SharedCatalog>, cell: &CatalogCell) -> Result<(), EditError> {
+    let (shared, current) = (shared.clone(), cell.current());
+    let newer = tokio::task::spawn_blocking(move || shared.newer_than(&current))
+        .await
+        .map_err(|e| EditError::Store(format!("reading the catalog failed: {e}")))?
+        .map_err(|e| EditError::Store(e.to_string()))?;
+    if let Some(catalog) = newer {
+        shared::take(cell, catalog);
+    }
+    Ok(())
+}
+
+/// `config` with the shared store's newest applications and scenarios, read on the blocking
+/// pool.
+async fn latest_shared(shared: &Arc<SharedCatalog>, config: Config) -> Result<Config, EditError> {
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || shared.newest_config(config))
+        .await
+        .map_err(|e| EditError::Store(format!("reading the catalog failed: {e}")))?
+        .map_err(|e| EditError::Store(e.to_string()))
+}
+
+/// Checks a changed config as a call would meet it: valid, its patterns compile, and every
+/// rule's scenarios can be read.
+fn checked(config: &Config) -> Result<(), EditError> {
+    config.validate()?;
+    crate::router::Router::new(config)?;
+    for app in &config.applications {
+        for rule in &app.rules {
+            config.load_scenarios(&rule.scenarios).map_err(|e| {
+                EditError::Invalid(format!(
+                    "application '{}', rule '{}': {e}",
+                    app.name, rule.name
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Builds a catalog version (reading and compiling every rule's scenarios) on the blocking
@@ -134,14 +226,8 @@ fn write_applications(path: &Path, config: &Config) -> Result<(), EditError> {
     let mut document: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e| EditError::Invalid(format!("{}: {e}", path.display())))?;
-    #[derive(serde::Serialize)]
-    struct Applications<'a> {
-        application: &'a [crate::config::Application],
-    }
-    let fresh = toml::to_string(&Applications {
-        application: &config.applications,
-    })
-    .map_err(|e| EditError::Invalid(e.to_string()))?;
+    let fresh = crate::config::write_applications_toml(&config.applications)
+        .map_err(|e| EditError::Invalid(e.to_string()))?;
     let fresh: toml_edit::DocumentMut = fresh
         .parse()
         .map_err(|e| EditError::Invalid(format!("serialized applications: {e}")))?;

@@ -23,6 +23,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0002_users_and_registrations.sql"),
     ),
     ("secrets", include_str!("migrations/0003_secrets.sql")),
+    (
+        "applications, rules and scenarios",
+        include_str!("migrations/0004_catalog.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
