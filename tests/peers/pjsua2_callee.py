@@ -8,7 +8,9 @@ hears into RECORD_WAV, and exits when the far end hangs up, or after MAX_SECONDS
 REGISTRAR (host:port), USER and PASSWORD it first registers sip:USER@REGISTRAR there (digest
 auth) and prints "REGISTERED <status>". It rings (180) and answers ANSWER_MS later (default
 0; -1: it only rings, until the caller cancels). With DTMF="keys" in the environment it
-presses them (RFC 4733) a second after the call is confirmed. Prints one line per call state
+presses them (RFC 4733) a second after the call is confirmed. With CONTACT="sip:..." it
+registers and answers with that Contact instead of its own address (a device behind NAT, whose
+Contact cannot be reached: only the address its requests come from can). Prints one line per call state
 ("STATE CONFIRMED 200"); exits 0 when a call was confirmed, 1 otherwise.
 """
 import os
@@ -58,6 +60,9 @@ if registrar:
     account_cfg = pjsua2_endpoint.account_config(f"sip:{user}@{registrar}", registrar, user, password)
 else:
     account_cfg = pjsua2_endpoint.account_config(f"sip:callee@127.0.0.1:{port}")
+if os.environ.get("CONTACT"):
+    account_cfg.sipConfig.contactForced = os.environ["CONTACT"]
+    account_cfg.natConfig.contactRewriteUse = 0
 account = Account()
 account.create(account_cfg)
 print("LISTENING", port, flush=True)

@@ -229,6 +229,39 @@ pub fn registered_phone(
     Ok(phone)
 }
 
+/// [`registered_phone`] behind a simulated NAT: it registers and answers with Contact
+/// `contact` (an address where nothing listens), so only the address its packets come from
+/// reaches it.
+pub fn registered_phone_behind_nat(
+    sip_port: u16,
+    (user, password): (&str, &str),
+    wav: &std::path::Path,
+    heard: &std::path::Path,
+    max_seconds: u32,
+    contact: &str,
+) -> Result<LinePeer> {
+    let registrar = format!("127.0.0.1:{sip_port}");
+    let (wav, heard) = (wav.to_string_lossy(), heard.to_string_lossy());
+    let max = max_seconds.to_string();
+    let args = [
+        wav.as_ref(),
+        heard.as_ref(),
+        max.as_str(),
+        registrar.as_str(),
+        user,
+        password,
+        "0",
+    ];
+    let mut phone = LinePeer::start_in(
+        "venv-pjsua2",
+        "pjsua2_callee.py",
+        &args,
+        &[("CONTACT", contact)],
+    )?;
+    phone.wait_for("REGISTERED 200", std::time::Duration::from_secs(15))?;
+    Ok(phone)
+}
+
 /// [`pjsua2_callee`] (not registered) that presses `keys` (RFC 4733) a second after it answers.
 pub fn pjsua2_callee_pressing(
     wav: &std::path::Path,

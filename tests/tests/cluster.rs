@@ -152,8 +152,9 @@ VoxEngine.addEventListener(AppEvents.Started, () => {
 "#;
 
 #[test]
-fn a_user_added_on_one_node_registers_through_kamailio_and_is_called_from_another() -> Result<()> {
-    use dialtone_tests::media::registered_phone;
+fn a_user_added_on_one_node_registers_through_kamailio_and_is_called_from_another_along_the_path()
+-> Result<()> {
+    use dialtone_tests::media::registered_phone_behind_nat;
     use reqwest::Method;
     use serde_json::json;
 
@@ -201,27 +202,31 @@ fn a_user_added_on_one_node_registers_through_kamailio_and_is_called_from_anothe
         .args(["trim", "0", "3"])
         .status()?;
     ensure!(status.success(), "sox could not write {}", wav.display());
-    let mut phone = registered_phone(
+    // As if behind NAT: the Contact she registers names a port where nothing listens, so
+    // only Kamailio, which saw where her REGISTER came from, can reach her (Path, RFC 3327).
+    let mut phone = registered_phone_behind_nat(
         kamailio.port,
         ("alice", "alice-secret-1"),
         &wav,
         &dir.join("heard.wav"),
         60,
-        0,
+        "<sip:alice@127.0.0.1:9>",
     )?;
     let registered = "user 'alice' of application 'default' registered";
     let took = nodes
         .iter()
         .position(|n| n.log().contains(registered))
         .ok_or_else(|| anyhow::anyhow!("no node logged the registration"))?;
-    // The other node rings her, from the binding it learnt through the store.
+    // The other node rings her, from the binding (and its Path) it learnt through the store.
     let other = &nodes[1 - took];
     let session = other.start_session("")?;
     let logs = other.session_logs(&session, Duration::from_secs(30))?;
     ensure!(
         logs == ["connected to alice"],
-        "node {} logged {logs:?}",
-        other.http
+        "node {} logged {logs:?}\nKamailio:\n{}\nnode log:\n{}",
+        other.http,
+        kamailio.log(),
+        other.log()
     );
     phone.wait_for("STATE CONFIRMED", Duration::from_secs(5))?;
     let _ = std::fs::remove_dir_all(&dir);

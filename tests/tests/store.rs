@@ -244,7 +244,7 @@ fn a_node_refuses_an_unmigrated_store_and_store_migrate_brings_it_up_to_date() -
     assert_eq!(
         refused.to_string(),
         format!(
-            "the store at {shown} has schema version 0, this build needs 4: run `dialtone store migrate` first"
+            "the store at {shown} has schema version 0, this build needs 5: run `dialtone store migrate` first"
         )
     );
 
@@ -263,12 +263,12 @@ fn a_node_refuses_an_unmigrated_store_and_store_migrate_brings_it_up_to_date() -
     );
     assert_eq!(
         String::from_utf8_lossy(&first.stdout),
-        format!("{shown}: schema version 0 -> 4\n")
+        format!("{shown}: schema version 0 -> 5\n")
     );
     let again = migrate(&["--url", &url])?;
     assert_eq!(
         String::from_utf8_lossy(&again.stdout),
-        format!("{shown}: schema version 4 (up to date)\n")
+        format!("{shown}: schema version 5 (up to date)\n")
     );
     PgPool::connect(&url, 2)?;
 

@@ -32,12 +32,26 @@ pub const MAX_BINDINGS: usize = 10_000;
 const NONCE_LIFETIME: Duration = Duration::from_secs(300);
 /// Longest Authorization header read.
 const MAX_AUTHORIZATION: usize = 2048;
+/// Longest Path (all of a REGISTER's Path headers) kept with a binding.
+pub const MAX_PATH: usize = 1024;
 
 /// One registered address of a user.
 #[derive(Debug, Clone)]
 struct Binding {
     contact: String,
     expires: Instant,
+    /// The proxies the REGISTER came through (its Path headers, comma-joined; empty: none).
+    path: String,
+}
+
+/// Where to reach one registered device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// Its Contact URI.
+    pub contact: String,
+    /// The Path its REGISTER came through (comma-separated URIs; empty when it came
+    /// straight): a request to it is routed along these, in order.
+    pub path: String,
 }
 
 /// Registered addresses by (application, user), and the nonce key.
@@ -78,6 +92,15 @@ impl Registrar {
     /// The addresses user `name` of `application` registered and that have not expired,
     /// newest first.
     pub fn contacts(&self, application: &str, name: &str) -> Vec<String> {
+        self.devices(application, name)
+            .into_iter()
+            .map(|d| d.contact)
+            .collect()
+    }
+
+    /// The devices user `name` of `application` registered and that have not expired, newest
+    /// first, each with the Path its REGISTER came through.
+    pub fn devices(&self, application: &str, name: &str) -> Vec<Registered> {
         let now = Instant::now();
         let mut bindings = self.lock();
         let key = (application.to_owned(), name.to_owned());
@@ -85,11 +108,18 @@ impl Registrar {
             return Vec::new();
         };
         list.retain(|b| b.expires > now);
-        let contacts = list.iter().rev().map(|b| b.contact.clone()).collect();
+        let devices = list
+            .iter()
+            .rev()
+            .map(|b| Registered {
+                contact: b.contact.clone(),
+                path: b.path.clone(),
+            })
+            .collect();
         if list.is_empty() {
             bindings.remove(&key);
         }
-        contacts
+        devices
     }
 
     /// Whether `contact` (a Contact header value) is an address user `name` of `application`
@@ -142,6 +172,7 @@ impl Registrar {
         application: &str,
         name: &str,
         changes: &[(String, u32)],
+        path: &str,
         remove_all: bool,
     ) -> Result<Vec<(String, u64)>, StatusCode> {
         let now = Instant::now();
@@ -167,6 +198,7 @@ impl Registrar {
             list.push(Binding {
                 contact: contact.clone(),
                 expires: now + Duration::from_secs(u64::from(*expires)),
+                path: path.to_owned(),
             });
         }
         let current = list
@@ -186,7 +218,14 @@ impl Registrar {
             && (remove_all || !changes.is_empty())
         {
             let user = (application.to_owned(), name.to_owned());
-            super::shared_registrations::save(pool.clone(), user, changes.to_vec(), remove_all);
+            let path = path.to_owned();
+            super::shared_registrations::save(
+                pool.clone(),
+                user,
+                changes.to_vec(),
+                path,
+                remove_all,
+            );
         }
         Ok(current)
     }
@@ -210,12 +249,13 @@ impl Registrar {
             }
             None => bindings.clear(),
         }
-        for (application, name, contact, left_ms) in rows {
-            let list = bindings.entry((application, name)).or_default();
+        for row in rows {
+            let list = bindings.entry((row.application, row.name)).or_default();
             if list.len() < MAX_BINDINGS_PER_USER {
                 list.push(Binding {
-                    contact,
-                    expires: super::shared_registrations::deadline(left_ms),
+                    contact: row.contact,
+                    expires: super::shared_registrations::deadline(row.left_ms),
+                    path: row.path,
                 });
             }
         }
@@ -292,6 +332,9 @@ fn answer(tx: &Transaction, context: &CallContext) -> (StatusCode, Vec<Header>) 
         .expires_header()
         .and_then(|e| e.value().trim().parse::<u32>().ok())
         .unwrap_or(MAX_EXPIRES);
+    let Some(path) = path_of(request) else {
+        return (StatusCode::BadRequest, Vec::new());
+    };
     let mut remove_all = false;
     let mut changes = Vec::new();
     for header in request.contact_headers() {
@@ -313,7 +356,7 @@ fn answer(tx: &Transaction, context: &CallContext) -> (StatusCode, Vec<Header>) 
             changes.push((uri, expires.min(MAX_EXPIRES)));
         }
     }
-    match registrar.update(&application, &user, &changes, remove_all) {
+    match registrar.update(&application, &user, &changes, &path, remove_all) {
         Ok(current) => {
             if !changes.is_empty() || remove_all {
                 tracing::info!(
@@ -321,12 +364,16 @@ fn answer(tx: &Transaction, context: &CallContext) -> (StatusCode, Vec<Header>) 
                     current.len()
                 );
             }
-            let headers = current
+            let mut headers: Vec<Header> = current
                 .into_iter()
                 .map(|(contact, left)| {
                     Header::Other("Contact".into(), format!("<{contact}>;expires={left}"))
                 })
                 .collect();
+            // RFC 3327: the registrar returns the Path it stored.
+            if !path.is_empty() {
+                headers.push(Header::Other("Path".into(), path));
+            }
             (StatusCode::OK, headers)
         }
         Err(status) => {
@@ -339,6 +386,36 @@ fn answer(tx: &Transaction, context: &CallContext) -> (StatusCode, Vec<Header>) 
             )
         }
     }
+}
+
+/// A REGISTER's Path headers (RFC 3327), comma-joined in order (empty when it has none); none
+/// when they are longer than [`MAX_PATH`] or not a list of SIP URIs.
+fn path_of(request: &rsipstack::sip::Request) -> Option<String> {
+    let values: Vec<&str> = request
+        .headers
+        .iter()
+        .filter_map(|h| match h {
+            Header::Path(path) => Some(path.value()),
+            Header::Other(name, value) if name.eq_ignore_ascii_case("Path") => Some(value),
+            _ => None,
+        })
+        .collect();
+    let path = values.join(", ");
+    if path.len() > MAX_PATH {
+        return None;
+    }
+    if !path.is_empty() {
+        // Each entry a SIP URI with a host (the INVITE to the device goes to the first).
+        let routes = rsipstack::sip::typed::Route::parse_header_list(&path).ok()?;
+        let sip = |route: &rsipstack::sip::typed::Route| {
+            route.uri.scheme.is_some()
+                && rsipstack::transport::SipAddr::try_from(&route.uri).is_ok()
+        };
+        if routes.is_empty() || !routes.iter().all(sip) {
+            return None;
+        }
+    }
+    Some(path)
 }
 
 /// The fields of a digest `Authorization` header.
@@ -524,20 +601,51 @@ mod tests {
         assert_eq!(host_port("sip:PBX.example"), "pbx.example");
     }
 
+    #[test]
+    fn a_register_path_is_kept_in_order_and_bounded() {
+        let register = |paths: &[&str]| {
+            let mut raw = String::from(
+                "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\n\
+                 From: <sip:alice@127.0.0.1>;tag=1\r\nTo: <sip:alice@127.0.0.1>\r\nCall-ID: c1\r\n\
+                 CSeq: 1 REGISTER\r\nContact: <sip:alice@127.0.0.1:5070>\r\n",
+            );
+            for path in paths {
+                raw.push_str(&format!("Path: {path}\r\n"));
+            }
+            raw.push_str("Content-Length: 0\r\n\r\n");
+            rsipstack::sip::Request::try_from(raw.as_bytes()).expect("parses")
+        };
+        assert_eq!(path_of(&register(&[])), Some(String::new()));
+        assert_eq!(
+            path_of(&register(&[
+                "<sip:10.0.0.1:5060;lr;received=sip:192.0.2.7:4000>",
+                "<sip:10.0.0.2;lr>"
+            ])),
+            Some(
+                "<sip:10.0.0.1:5060;lr;received=sip:192.0.2.7:4000>, <sip:10.0.0.2;lr>".to_owned()
+            )
+        );
+        assert_eq!(path_of(&register(&["not a uri"])), None);
+        let long = format!("<sip:{}.example;lr>", "a".repeat(MAX_PATH));
+        assert_eq!(path_of(&register(&[&long])), None);
+    }
+
     #[tokio::test]
     async fn bindings_expire_are_bounded_and_removed() {
         let registrar = Registrar::default();
         let many: Vec<(String, u32)> = (0..12).map(|i| (format!("sip:a@h:{i}"), 60)).collect();
         let current = registrar
-            .update("app", "alice", &many, false)
+            .update("app", "alice", &many, "", false)
             .expect("room");
         assert_eq!(current.len(), MAX_BINDINGS_PER_USER);
         assert_eq!(registrar.contacts("app", "alice")[0], "sip:a@h:11");
         registrar
-            .update("app", "alice", &[("sip:a@h:11".into(), 0)], false)
+            .update("app", "alice", &[("sip:a@h:11".into(), 0)], "", false)
             .expect("room");
         assert_eq!(registrar.contacts("app", "alice").len(), 9);
-        registrar.update("app", "alice", &[], true).expect("room");
+        registrar
+            .update("app", "alice", &[], "", true)
+            .expect("room");
         assert!(registrar.contacts("app", "alice").is_empty());
     }
 }

@@ -15,8 +15,16 @@ use crate::store::{PgPool, StoreError};
 /// The channel registration changes are announced on (payload: application, newline, user).
 const CHANNEL: &str = "dialtone_registrations";
 
-/// One stored binding: application, user, contact, milliseconds it has left.
-pub(super) type Row = (String, String, String, i64);
+/// One stored binding.
+pub(super) struct Row {
+    pub(super) application: String,
+    pub(super) name: String,
+    pub(super) contact: String,
+    /// Milliseconds it has left.
+    pub(super) left_ms: i64,
+    /// The Path its REGISTER came through (empty: none).
+    pub(super) path: String,
+}
 
 /// Shares `context`'s registrations through `pool` from now on: its registrar writes to the
 /// store, and a listener keeps its bindings up to date with every node's.
@@ -49,28 +57,36 @@ fn load(pool: &PgPool, user: Option<&(String, String)>) -> Result<Vec<Row>, Stor
     let now = Utc::now().timestamp_millis();
     let rows = pool.with(|client| match user {
         Some((application, name)) => client.query(
-            "SELECT application, name, contact, expires_at - $1 FROM registrations
+            "SELECT application, name, contact, expires_at - $1, path FROM registrations
              WHERE application = $2 AND name = $3 AND expires_at > $1",
             &[&now, application, name],
         ),
         None => client.query(
-            "SELECT application, name, contact, expires_at - $1 FROM registrations
+            "SELECT application, name, contact, expires_at - $1, path FROM registrations
              WHERE expires_at > $1",
             &[&now],
         ),
     })?;
     Ok(rows
         .iter()
-        .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
+        .map(|row| Row {
+            application: row.get(0),
+            name: row.get(1),
+            contact: row.get(2),
+            left_ms: row.get(3),
+            path: row.get(4),
+        })
         .collect())
 }
 
-/// Writes one REGISTER's changes (contact, seconds; 0 removes) to the store and announces
-/// them, on a blocking thread; a failure is logged (the node's own registrar has the binding).
+/// Writes one REGISTER's changes (contact, seconds; 0 removes) and the Path it came through
+/// to the store and announces them, on a blocking thread; a failure is logged (the node's own
+/// registrar has the binding).
 pub(super) fn save(
     pool: Arc<PgPool>,
     (application, name): (String, String),
     changes: Vec<(String, u32)>,
+    path: String,
     remove_all: bool,
 ) {
     tokio::task::spawn_blocking(move || {
@@ -92,10 +108,11 @@ pub(super) fn save(
                 } else {
                     let expires_at = now + i64::from(*seconds) * 1000;
                     tx.execute(
-                        "INSERT INTO registrations (application, name, contact, expires_at)
-                         VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (application, name, contact) DO UPDATE SET expires_at = EXCLUDED.expires_at",
-                        &[&application, &name, contact, &expires_at],
+                        "INSERT INTO registrations (application, name, contact, expires_at, path)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (application, name, contact)
+                         DO UPDATE SET expires_at = EXCLUDED.expires_at, path = EXCLUDED.path",
+                        &[&application, &name, contact, &expires_at, &path],
                     )?;
                 }
             }

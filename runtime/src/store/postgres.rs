@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "applications, rules and scenarios",
         include_str!("migrations/0004_catalog.sql"),
     ),
+    (
+        "registration paths",
+        include_str!("migrations/0005_registration_paths.sql"),
+    ),
 ];
 
 /// The schema version this build needs.

@@ -234,6 +234,7 @@ impl OutboundLegs {
                 auth_username: None,
             }),
             destination: None,
+            route: Vec::new(),
             no_answer,
         };
         match dial.kind {
@@ -282,8 +283,8 @@ impl OutboundLegs {
                 };
             }
             DialKind::User => {
-                let contacts = self.context.registrar.contacts(&self.application, &dial.to);
-                if contacts.is_empty() {
+                let devices = self.context.registrar.devices(&self.application, &dial.to);
+                if devices.is_empty() {
                     let known = self
                         .context
                         .users
@@ -307,17 +308,22 @@ impl OutboundLegs {
                         )
                     });
                 }
-                let forked = contacts.len() > 1;
-                return Ok(contacts
+                let forked = devices.len() > 1;
+                return Ok(devices
                     .into_iter()
                     .enumerate()
-                    .map(|(n, contact)| {
+                    .map(|(n, device)| {
                         let mut branch = target.clone();
                         if forked {
                             branch.call_id = format!("{}/{}", dial.call_id, n + 1);
                         }
-                        branch.uri = contact;
+                        branch.uri = device.contact;
                         branch.credential = None;
+                        // Registered through a proxy (RFC 3327): back along its Path, which
+                        // the registrar checked when it stored it.
+                        branch.route =
+                            rsipstack::sip::typed::Route::parse_header_list(&device.path)
+                                .unwrap_or_default();
                         branch
                     })
                     .collect());

@@ -51,6 +51,9 @@ pub(super) struct Target {
     pub(super) credential: Option<Credential>,
     /// Where the INVITE goes instead of the URI's host (an outbound proxy, a trunk).
     pub(super) destination: Option<SipAddr>,
+    /// Route headers preloaded on the INVITE (a registered device's Path); without a
+    /// `destination` it goes to the first.
+    pub(super) route: Vec<rsipstack::sip::typed::Route>,
     /// How long it may ring before it is cancelled.
     pub(super) no_answer: std::time::Duration,
 }
@@ -137,6 +140,7 @@ impl OutboundLeg {
             contact: uri(&ours)?,
             credential: dial.credential.clone(),
             destination: dial.destination.clone(),
+            route_set: dial.route.clone(),
             content_type: Some("application/sdp".into()),
             offer: Some(offer.into_bytes()),
             headers: Some(
