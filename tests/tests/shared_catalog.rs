@@ -189,6 +189,14 @@ fn two_nodes_share_one_catalog_and_an_edit_on_either_reaches_the_other_within_a_
         assert_eq!(names, expected, "node {}", node.http);
     }
 
+    // A reload (SIGHUP, POST /reload) on a node keeps the store's catalog, not its file's.
+    let reloaded = node_b.api()?.json(Method::POST, "/reload", None)?;
+    assert_eq!(reloaded.body, json!({"reloaded": true}));
+    assert_eq!(catalog_version(&node_b)?, json!(13));
+    let mut names = rule_names(&node_b)?;
+    names.sort();
+    assert_eq!(names, expected);
+
     // A third node started later takes the newest version, not its own file.
     let node_c = Node::start(B_OWN, &store, &key)?;
     assert_eq!(catalog_version(&node_c)?, json!(13));
