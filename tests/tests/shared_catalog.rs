@@ -1,8 +1,9 @@
 //! Two `dialtone serve` nodes on one PostgreSQL store run one catalog: the first node seeds
 //! it from its config file, the second takes the store's version over its own file; a rule or
 //! scenario added through either node's admin API reaches the other within a second, edits
-//! made on both nodes at once are all kept, and an ApplicationStorage key written by a SIP
-//! call on one node is read by a SIP call on the other.
+//! made on both nodes at once are all kept, an ApplicationStorage key written by a SIP call on
+//! one node is read by a SIP call on the other, and with the store gone an edit is refused
+//! with what happened.
 
 use std::time::{Duration, Instant};
 
@@ -200,6 +201,21 @@ fn two_nodes_share_one_catalog_and_an_edit_on_either_reaches_the_other_within_a_
     // A third node started later takes the newest version, not its own file.
     let node_c = Node::start(B_OWN, &store, &key)?;
     assert_eq!(catalog_version(&node_c)?, json!(13));
+    let mut names = rule_names(&node_c)?;
+    names.sort();
+    assert_eq!(names, expected);
+
+    // The store gone: an edit is refused with what happened, and the node keeps its catalog.
+    database.stop()?;
+    let refused = node_c
+        .api()?
+        .json(Method::DELETE, "/applications/default/rules/a0", None)?;
+    assert_eq!(refused.status, 503);
+    let shown = format!("postgres://dialtone@127.0.0.1:{}/dialtone", database.port());
+    assert_eq!(
+        refused.body,
+        json!({"code": "store_unavailable", "error": format!("cannot connect to the store at {shown}: error connecting to server: Connection refused (os error 111)")})
+    );
     let mut names = rule_names(&node_c)?;
     names.sort();
     assert_eq!(names, expected);

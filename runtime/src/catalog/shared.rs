@@ -173,7 +173,8 @@ impl SharedCatalog {
     /// scenarios, after writing version 1 from `config` (its applications and the scenario
     /// files beside it) when the store holds none. Blocking.
     pub fn adopt(&self, mut config: Config) -> Result<Config, StoreError> {
-        loop {
+        // Twice at most: a node that loses the race to seed reads the winner's version.
+        for _ in 0..2 {
             if let Some(stored) = self.latest()? {
                 install(&mut config, stored, self.pool.url())?;
                 return Ok(config);
@@ -194,6 +195,10 @@ impl SharedCatalog {
                 Written::Behind(_) => {}
             }
         }
+        Err(StoreError::Query {
+            url: self.pool.url().to_owned(),
+            message: "the catalog was written and then found empty: was catalog_versions emptied by hand?".into(),
+        })
     }
 
     /// `config` with the store's newest applications and scenarios. Blocking.
