@@ -175,11 +175,24 @@ impl ServeNode {
 
 /// A GET of `path` on a node's HTTP port (with the nodes' admin token): status and body.
 fn http_get(port: u16, path: &str) -> Result<(u16, String), BenchError> {
+    http_request(port, "GET", path, "")
+}
+
+/// `method path` with a JSON `body` (none when empty) on the node at HTTP port `port`, with
+/// the nodes' admin token: status and body.
+fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<(u16, String), BenchError> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {NODE_TOKEN}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {NODE_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )?;
     let mut reply = String::new();
     stream.take(16 << 20).read_to_string(&mut reply)?;
@@ -187,7 +200,7 @@ fn http_get(port: u16, path: &str) -> Result<(u16, String), BenchError> {
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| failed(format!("GET {path}: no HTTP status")))?;
+        .ok_or_else(|| failed(format!("{method} {path}: no HTTP status")))?;
     let body = reply
         .split_once("\r\n\r\n")
         .map_or(String::new(), |(_, body)| body.to_owned());
@@ -245,6 +258,50 @@ impl ClusterRun {
     }
 }
 
+/// Admin edits timed by [`catalog_propagation`].
+const CATALOG_EDITS: usize = 50;
+
+/// Adds [`CATALOG_EDITS`] rules through the first node's admin API, one at a time, and times
+/// each from the request until every other node's `/health` shows its catalog version.
+fn catalog_propagation(nodes: &[ServeNode]) -> Result<Latency, BenchError> {
+    let (first, others) = nodes
+        .split_first()
+        .ok_or_else(|| failed("no node to edit"))?;
+    let version = |node: &ServeNode| -> Result<i64, BenchError> {
+        let (_, health) = node.get("/health")?;
+        serde_json::from_str::<serde_json::Value>(&health)
+            .ok()
+            .and_then(|h| h["catalog_version"].as_i64())
+            .ok_or_else(|| failed(format!("no catalog_version in /health: {health}")))
+    };
+    let mut samples = Vec::with_capacity(CATALOG_EDITS);
+    for n in 0..CATALOG_EDITS {
+        let started = Instant::now();
+        let rule = format!(
+            r#"{{"name": "bench-{n}", "pattern": "bench-{n}", "scenarios": ["scenario.voxengine.js"]}}"#
+        );
+        let (status, body) =
+            http_request(first.http, "POST", "/applications/default/rules", &rule)?;
+        if status != 201 {
+            return Err(failed(format!("adding rule bench-{n}: {status} {body}")));
+        }
+        let wanted = version(first)?;
+        for node in others {
+            while version(node)? < wanted {
+                if started.elapsed() > Duration::from_secs(10) {
+                    return Err(failed(format!(
+                        "node {} did not run catalog version {wanted} within 10 s",
+                        node.http
+                    )));
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(Latency::of(samples))
+}
+
 /// p50 and p99 of some ms samples.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Latency {
@@ -281,6 +338,8 @@ pub struct ClusterReport {
     pub get: (Latency, Latency),
     /// Session-history write, queued to committed: PostgreSQL, SQLite.
     pub history: (Latency, Latency),
+    /// An admin edit on node 1 until both other nodes run its catalog version (idle nodes).
+    pub catalog: Latency,
     /// This machine's cores (for the ceiling the CPU per call implies).
     pub cores: usize,
 }
@@ -343,6 +402,11 @@ impl std::fmt::Display for ClusterReport {
             "  session-history write (queued -> committed)",
             self.history,
         ));
+        let _ = writeln!(
+            out,
+            "  an admin edit on node 1 until nodes 2 and 3 run it ({CATALOG_EDITS} rules added, idle nodes): p50 {:.1} ms, p99 {:.1} ms",
+            self.catalog.p50, self.catalog.p99
+        );
         f.write_str(&out)
     }
 }
@@ -505,6 +569,7 @@ pub fn cluster(rate: u32, seconds: u32) -> Result<ClusterReport, BenchError> {
                 .map_err(|_| failed("the store measurement panicked"))??,
         );
     }
+    let catalog = catalog_propagation(&nodes)?;
     let _ = std::fs::remove_dir_all(&dir);
     let ((pg_get, pg_write), (sqlite_get, sqlite_write)) =
         figures.ok_or_else(|| failed("the store was not measured"))?;
@@ -514,6 +579,7 @@ pub fn cluster(rate: u32, seconds: u32) -> Result<ClusterReport, BenchError> {
         runs,
         get: (pg_get, sqlite_get),
         history: (pg_write, sqlite_write),
+        catalog,
         cores: std::thread::available_parallelism().map_or(1, usize::from),
     })
 }
