@@ -204,7 +204,7 @@ impl CatalogCell {
     /// current one (a node's listener and its editor both put versions here); whether it did.
     pub fn replace_if_newer(&self, catalog: Catalog) -> bool {
         let mut current = self.0.write().unwrap_or_else(|e| e.into_inner());
-        if shared::version_of(&catalog) <= shared::version_of(&current) {
+        if catalog.config.catalog_version() <= current.config.catalog_version() {
             return false;
         }
         *current = Arc::new(catalog);

@@ -539,6 +539,11 @@ impl Config {
             .join(", ")
     }
 
+    /// The shared store's catalog version this config came from (0 without a shared store).
+    pub fn catalog_version(&self) -> i64 {
+        self.shared.as_ref().map_or(0, |s| s.version)
+    }
+
     /// Reads the scenario sources a rule names: from the shared store's catalog version, from
     /// disk next to the config file, or from the embedded copies for the embedded config (not
     /// compiled: the catalog compiles them).

@@ -179,7 +179,7 @@ impl Server {
                     .map_err(|e| ServeError::Storage(format!("reading the catalog: {e}")))??;
                 tracing::info!(
                     "applications, rules and scenarios: catalog version {} of the shared store (the [[application]] tables of {} only seed an empty store)",
-                    config.shared.as_ref().map_or(0, |s| s.version),
+                    config.catalog_version(),
                     config.origin
                 );
                 Some(shared)

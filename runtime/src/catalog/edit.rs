@@ -100,14 +100,19 @@ impl Editor {
             let mut config = base.clone();
             let out = change(&mut config)?;
             checked(&config)?;
-            let version = base.shared.as_ref().map_or(0, |s| s.version);
-            match write_shared(shared, version, &config).await? {
+            let writer = shared.clone();
+            let edited = base.catalog_version();
+            let written = config.clone();
+            match on_store(move || writer.write(edited, &written)).await? {
                 Written::Version(version) => {
                     config.shared.get_or_insert_default().version = version;
                     shared::take(cell, build(config).await?);
                     return Ok(out);
                 }
-                Written::Behind(_) => base = latest_shared(shared, base).await?,
+                Written::Behind(_) => {
+                    let reader = shared.clone();
+                    base = on_store(move || reader.newest_config(base)).await?;
+                }
             }
         }
         Err(EditError::Conflict(format!(
@@ -152,16 +157,14 @@ impl Editor {
     }
 }
 
-/// Writes `config` as the shared catalog's version after `base`, on the blocking pool.
-async fn write_shared(
-    shared: &Arc<SharedCatalog>,
-    base: i64,
-    config: &Config,
-) -> Result<Written, EditError> {
-    let (shared, config) = (shared.clone(), config.clone());
-    tokio::task::spawn_blocking(move || shared.write(base, &config))
+/// Runs a shared-store read or write on the blocking pool; its failure is an
+/// [`EditError::Store`].
+async fn on_store<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, EditError> {
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| EditError::Store(format!("writing the catalog failed: {e}")))?
+        .map_err(|e| EditError::Store(format!("the store task failed: {e}")))?
         .map_err(|e| EditError::Store(e.to_string()))
 }
 
@@ -169,24 +172,10 @@ async fn write_shared(
 /// pool.
 async fn refresh_shared(shared: &Arc<SharedCatalog>, cell: &CatalogCell) -> Result<(), EditError> {
     let (shared, current) = (shared.clone(), cell.current());
-    let newer = tokio::task::spawn_blocking(move || shared.newer_than(&current))
-        .await
-        .map_err(|e| EditError::Store(format!("reading the catalog failed: {e}")))?
-        .map_err(|e| EditError::Store(e.to_string()))?;
-    if let Some(catalog) = newer {
+    if let Some(catalog) = on_store(move || shared.newer_than(&current)).await? {
         shared::take(cell, catalog);
     }
     Ok(())
-}
-
-/// `config` with the shared store's newest applications and scenarios, read on the blocking
-/// pool.
-async fn latest_shared(shared: &Arc<SharedCatalog>, config: Config) -> Result<Config, EditError> {
-    let shared = shared.clone();
-    tokio::task::spawn_blocking(move || shared.newest_config(config))
-        .await
-        .map_err(|e| EditError::Store(format!("reading the catalog failed: {e}")))?
-        .map_err(|e| EditError::Store(e.to_string()))
 }
 
 /// Checks a changed config as a call would meet it: valid, its patterns compile, and every

@@ -35,8 +35,6 @@ pub struct StoredVersion {
     pub applications: Vec<crate::config::Application>,
     /// Scenario name -> source.
     pub sources: BTreeMap<String, String>,
-    /// The node that wrote it.
-    pub node: String,
 }
 
 /// What writing a version did.
@@ -64,17 +62,12 @@ impl SharedCatalog {
         }
     }
 
-    /// The store this catalog is in.
-    pub fn pool(&self) -> &Arc<PgPool> {
-        &self.pool
-    }
-
     /// The newest version, or `None` when the store holds none yet. Blocking.
     pub fn latest(&self) -> Result<Option<StoredVersion>, StoreError> {
         let found = self.pool.with(|client| {
             let mut tx = client.build_transaction().read_only(true).start()?;
             let Some(row) = tx.query_opt(
-                "SELECT version, applications, node FROM catalog_versions
+                "SELECT version, applications FROM catalog_versions
                  ORDER BY version DESC LIMIT 1",
                 &[],
             )?
@@ -91,14 +84,9 @@ impl SharedCatalog {
                 .map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))
                 .collect::<BTreeMap<_, _>>();
             tx.commit()?;
-            Ok(Some((
-                version,
-                row.get::<_, String>(1),
-                row.get(2),
-                sources,
-            )))
+            Ok(Some((version, row.get::<_, String>(1), sources)))
         })?;
-        let Some((version, applications, node, sources)) = found else {
+        let Some((version, applications, sources)) = found else {
             return Ok(None);
         };
         let applications = parse_applications(&applications).map_err(|e| StoreError::Query {
@@ -109,7 +97,6 @@ impl SharedCatalog {
             version,
             applications,
             sources,
-            node,
         }))
     }
 
@@ -214,7 +201,7 @@ impl SharedCatalog {
         let Some(stored) = self.latest()? else {
             return Ok(None);
         };
-        if stored.version <= version_of(current) {
+        if stored.version <= current.config.catalog_version() {
             return Ok(None);
         }
         let version = stored.version;
@@ -240,15 +227,10 @@ impl SharedCatalog {
 /// Makes `catalog`, a version read from the store, current for new calls (unless the cell
 /// holds a newer one already).
 pub fn take(cell: &CatalogCell, catalog: Catalog) {
-    let version = version_of(&catalog);
+    let version = catalog.config.catalog_version();
     if cell.replace_if_newer(catalog) {
         tracing::info!("new calls run catalog version {version} from the shared store");
     }
-}
-
-/// The catalog version `catalog` was built from (0 without a shared store).
-pub fn version_of(catalog: &Catalog) -> i64 {
-    catalog.config.shared.as_ref().map_or(0, |s| s.version)
 }
 
 /// Puts a stored version's applications and scenarios in `config`, checked as a config file
@@ -317,7 +299,7 @@ pub fn follow<T: Send + Sync + 'static>(
             Heard::Everything => true,
             Heard::Change(payload) => payload
                 .parse::<i64>()
-                .map_or(true, |v| v > version_of(&cell.current())),
+                .map_or(true, |v| v > cell.current().config.catalog_version()),
         };
         if newer && let Err(e) = shared.refresh(cell) {
             tracing::warn!("new calls keep the catalog they had: {e}");
